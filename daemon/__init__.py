@@ -1,0 +1,1 @@
+"""coachd's process: settings, config files, CLI, worker wiring and the I/O edges."""

@@ -1,0 +1,157 @@
+"""What each command does once the CLI has parsed it: connect, run, report."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+from arq.connections import ArqRedis
+
+from daemon import keys
+from daemon.clock import SystemClock
+from daemon.coachconfig import CoachConfig, load_coach_config
+from daemon.embedded_redis import EmbeddedRedis
+from daemon.errors import SettingsError
+from daemon.ingest import PublishReport, publish
+from daemon.mailer import SmtpConfig, SmtpMailer
+from daemon.settings import Settings
+from daemon.worker import Identity, WorkerOptions, build_services, connect, run_worker
+
+log = structlog.get_logger(__name__)
+
+# `coachd run` leaves its embedded Redis URL here so `emit` and `status` can find it.
+URL_FILE = "redis.url"
+MIN_SIGNING_KEY_CHARS = 32
+
+
+@asynccontextmanager
+async def redis_url(settings: Settings, *, start_embedded: bool) -> AsyncIterator[str]:
+    """COACHD_REDIS_URL, else an embedded Redis (started here, or the one `run` started)."""
+    if settings.redis_url:
+        yield settings.redis_url
+        return
+    url_file = settings.data_dir / URL_FILE
+    if not start_embedded:
+        if not url_file.exists():
+            raise SettingsError(
+                "COACHD_REDIS_URL is not set and no embedded Redis is running "
+                f"(no {url_file}); start `coachd run` first or set COACHD_REDIS_URL"
+            )
+        yield url_file.read_text().strip()
+        return
+    async with EmbeddedRedis(settings.data_dir / "redis") as server:
+        url_file.write_text(server.url + "\n")
+        log.info("embedded_redis_started", port=server.port, data_dir=str(server.data_dir))
+        try:
+            yield server.url
+        finally:
+            url_file.unlink(missing_ok=True)
+
+
+def identity_from(settings: Settings, config: CoachConfig) -> Identity:
+    key = settings.signing_key
+    if key is None or len(key.get_secret_value()) < MIN_SIGNING_KEY_CHARS:
+        raise SettingsError(
+            f"COACHD_SIGNING_KEY must be set to a random secret of at least "
+            f"{MIN_SIGNING_KEY_CHARS} characters (e.g. `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'`)"
+        )
+    return Identity(
+        from_address=settings.from_address or config.firm.from_address,
+        reply_domain=settings.reply_domain or config.firm.reply_domain,
+        signing_key=key.get_secret_value().encode(),
+    )
+
+
+def smtp_config_from(settings: Settings) -> SmtpConfig:
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    return SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        tls=settings.smtp_tls,
+        username=settings.smtp_user,
+        password=password,
+        timeout=settings.smtp_timeout_s,
+        pool_size=settings.smtp_pool_size,
+    )
+
+
+async def run_daemon(settings: Settings) -> None:
+    """`coachd run`: consume events and send steps until SIGTERM/SIGINT."""
+    config = load_coach_config(settings.config_path)
+    identity = identity_from(settings, config)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    async with redis_url(settings, start_embedded=True) as url:
+        redis = await connect(url)
+        try:
+            services = build_services(
+                redis, config, SmtpMailer(smtp_config_from(settings)), SystemClock(), identity
+            )
+            options = WorkerOptions(
+                max_jobs=settings.worker_max_jobs, poll_delay_s=settings.worker_poll_s
+            )
+            await run_worker(redis, services, options)
+        finally:
+            await redis.aclose()
+
+
+async def emit(settings: Settings, lines: Iterable[bytes]) -> PublishReport:
+    """`coachd emit`: validate events and publish the good ones to the inbox."""
+    async with redis_url(settings, start_embedded=False) as url:
+        redis = await connect(url)
+        try:
+            return await publish(redis, lines)
+        finally:
+            await redis.aclose()
+
+
+@dataclass(frozen=True)
+class Status:
+    inbox_length: int
+    inbox_pending: int
+    steps_scheduled: int
+    steps_due: int
+    dead_letters: int
+    redis_memory_bytes: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+async def read_status(redis: ArqRedis) -> Status:
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    pending = 0
+    if await redis.exists(keys.INBOX_STREAM):
+        groups = await redis.xinfo_groups(keys.INBOX_STREAM)
+        pending = sum(int(g["pending"]) for g in groups if g["name"] == keys.INBOX_GROUP.encode())
+    memory = await redis.info("memory")
+    return Status(
+        inbox_length=await redis.xlen(keys.INBOX_STREAM),
+        inbox_pending=pending,
+        steps_scheduled=await redis.zcard(keys.STEP_QUEUE),
+        steps_due=await redis.zcount(keys.STEP_QUEUE, "-inf", now_ms),
+        dead_letters=await redis.xlen(keys.DEAD_LETTER_STREAM),
+        redis_memory_bytes=int(memory["used_memory"]),
+    )
+
+
+async def status(settings: Settings) -> Status:
+    """`coachd status`: queue lengths, dead letters and Redis health."""
+    async with redis_url(settings, start_embedded=False) as url:
+        redis = await connect(url)
+        try:
+            return await read_status(redis)
+        finally:
+            await redis.aclose()
+
+
+def read_lines(source: str) -> list[bytes]:
+    if source == "-":
+        return sys.stdin.buffer.read().splitlines()
+    return Path(source).read_bytes().splitlines()

@@ -1,0 +1,283 @@
+"""The `fire_step` job: re-check state, compose, send once through the ledger, move on."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import structlog
+from arq import Retry
+
+from daemon import keys
+from daemon.coachconfig import CoachConfig
+from daemon.errors import PermanentSendError, TransientSendError, UnknownOutcomeError
+from daemon.ledger import CLAIM_LEASE_MS, LedgerEntry, Outcome, SendLedger
+from daemon.mailer import Mailer
+from daemon.stepqueue import Clock
+from daemon.store import SendRecord, Store
+from jobs.cadence import CadenceProfile
+from jobs.commitment import Client, Commitment, scheduled_step
+from jobs.composer import Composer, Envelope, thread_ids
+from jobs.planner import next_allowed_moment
+from jobs.questions import Question, choose_questions
+from jobs.replytoken import sign_reply_token
+from jobs.step import PlannedStep, StepKind
+
+log = structlog.get_logger(__name__)
+
+# Transient SMTP failures are retried with bounded exponential backoff, then given up.
+MAX_SEND_TRIES = 8
+RETRY_BASE_S = 10
+RETRY_MAX_S = 15 * 60
+# arq counts every start (crash restarts too) against max_tries; leave room for ours.
+ARQ_MAX_TRIES = MAX_SEND_TRIES + 3
+# A job that fires a little before its window opens (clock skew) still sends.
+WINDOW_SLACK = timedelta(minutes=1)
+REPLY_TOKEN_LIFETIME = timedelta(days=120)
+MS_PER_S = 1000
+
+
+@dataclass
+class Services:
+    """What a worker's `ctx["services"]` holds: every client a job needs, built once."""
+
+    store: Store
+    ledger: SendLedger
+    mailer: Mailer
+    config: CoachConfig
+    clock: Clock
+    signing_key: bytes
+    from_address: str
+    reply_domain: str
+    _composers: dict[Path | None, Composer] = field(default_factory=dict)
+
+    def composer_for(self, coach_id: str) -> Composer:
+        """Templates are compiled once per template folder, not per message."""
+        folder = self.config.template_dir_for(coach_id)
+        if folder not in self._composers:
+            self._composers[folder] = Composer(folder)
+        return self._composers[folder]
+
+
+def retry_delay_s(job_try: int) -> int:
+    return int(min(RETRY_BASE_S * 2 ** max(job_try - 1, 0), RETRY_MAX_S))
+
+
+async def fire_step(ctx: dict[str, Any], commitment_id: str, version: int, step_name: str) -> str:
+    """Send the step if it is still the commitment's current one; returns what happened."""
+    services: Services = ctx["services"]
+    structlog.contextvars.bind_contextvars(
+        job_id=ctx.get("job_id"), commitment_id=commitment_id, step=step_name
+    )
+    try:
+        return await _fire(services, commitment_id, version, step_name, int(ctx.get("job_try", 1)))
+    finally:
+        structlog.contextvars.unbind_contextvars("job_id", "commitment_id", "step")
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One run of one step: the state it was decided on and the moment it runs."""
+
+    services: Services
+    commitment: Commitment
+    client: Client
+    profile: CadenceProfile
+    step: PlannedStep
+    now: datetime
+
+    @property
+    def overdue_days(self) -> int:
+        local_today = self.now.astimezone(self.client.zone).date()
+        return max((local_today - self.commitment.due_date).days, 0)
+
+    @property
+    def ledger_key(self) -> str:
+        return keys.ledger(self.commitment.commitment_id, self.commitment.plan_gen, self.step.name)
+
+    async def finish(self, record: SendRecord) -> None:
+        await self.services.store.finish_step(
+            self.commitment.commitment_id, self.commitment.version, self.step, record, self.now
+        )
+
+
+async def _fire(
+    services: Services, commitment_id: str, version: int, name: str, job_try: int
+) -> str:
+    loaded = await services.store.load(commitment_id)
+    if loaded is None:
+        return _skipped("commitment_gone")
+    commitment, client = loaded
+    step = scheduled_step(commitment, client.zone)
+    if commitment.version != version or step is None or step.name != name:
+        return _skipped("superseded")
+    if client.opted_out and step.kind is not StepKind.COACH_QUIET:
+        return _skipped("client_opted_out")
+    now = services.clock.now()
+    firing = Firing(services, commitment, client, services.store.profile_of(commitment), step, now)
+    if step.kind is not StepKind.COACH_QUIET:
+        opens = next_allowed_moment(firing.profile, now, client.zone)
+        if opens - now > WINDOW_SLACK:
+            moved = PlannedStep(step.name, step.kind, opens, opens, step.offset_days)
+            await services.store.defer_step(commitment, client, moved)
+            log.info("step_deferred_to_window", fire_at=opens.isoformat())
+            return "deferred"
+    return await _deliver(firing, job_try)
+
+
+async def _deliver(firing: Firing, job_try: int) -> str:
+    services = firing.services
+    attempt = uuid4().hex
+    now_ms = _wall_ms()
+    previous = await services.ledger.claim(firing.ledger_key, attempt, now_ms)
+    if previous is not None:
+        return await _after_earlier_attempt(firing, previous)
+    questions = _questions(firing)
+    message, recipient = _compose(firing, questions)
+    record = SendRecord(
+        firing.ledger_key,
+        attempt,
+        now_ms,
+        Outcome.SENT,
+        question_id=questions[0].id if questions else "",
+    )
+    try:
+        await services.mailer.send(message, bounce_address(services), [recipient])
+    except TransientSendError as exc:
+        if job_try < MAX_SEND_TRIES:
+            await services.ledger.release(firing.ledger_key, attempt, now_ms)
+            log.warning("email_send_retry", code=exc.code, job_try=job_try)
+            raise Retry(defer=retry_delay_s(job_try)) from exc
+        record = _failed(record, Outcome.FAILED, f"gave up after {job_try} tries: {exc}")
+    except PermanentSendError as exc:
+        record = _failed(record, Outcome.FAILED, f"refused: {exc}")
+    except UnknownOutcomeError as exc:
+        record = _failed(record, Outcome.UNKNOWN, f"outcome unknown, not resent: {exc}")
+    await firing.finish(record)
+    log.info(
+        "email_sent" if record.outcome is Outcome.SENT else "email_not_sent",
+        outcome=record.outcome.value,
+        kind=firing.step.kind.value,
+    )
+    return record.outcome.value
+
+
+async def _after_earlier_attempt(firing: Firing, previous: LedgerEntry) -> str:
+    """An earlier run of this step claimed the ledger: finish its work, never send again."""
+    now_ms = _wall_ms()
+    if previous.outcome is Outcome.CLAIMED and not previous.lease_expired(now_ms):
+        remaining_s = (previous.claimed_at_ms + CLAIM_LEASE_MS - now_ms) / MS_PER_S
+        raise Retry(defer=max(remaining_s, 1.0))
+    outcome = Outcome.UNKNOWN if previous.outcome is Outcome.CLAIMED else previous.outcome
+    error = "worker stopped mid-send; not resent" if outcome is Outcome.UNKNOWN else ""
+    await firing.finish(
+        SendRecord(firing.ledger_key, previous.attempt, previous.claimed_at_ms, outcome, error)
+    )
+    log.info("step_recovered", outcome=outcome.value)
+    return f"recovered_{outcome.value}"
+
+
+def _questions(firing: Firing) -> tuple[Question, ...]:
+    if firing.step.kind is not StepKind.OVERDUE:
+        return ()
+    commitment, profile = firing.commitment, firing.profile
+    bank = firing.services.config.bank(profile.question_bank)
+    seed = f"{commitment.commitment_id}:{commitment.plan_gen}:{firing.step.name}"
+    return choose_questions(
+        bank,
+        firing.overdue_days,
+        firing.client.last_question or None,
+        profile.questions_per_prompt,
+        seed,
+    )
+
+
+def _compose(firing: Firing, questions: tuple[Question, ...]) -> tuple[bytes, str]:
+    services, commitment, client = firing.services, firing.commitment, firing.client
+    coach = services.config.coach(commitment.coach_id)
+    local_today = firing.now.astimezone(client.zone).date()
+    context = {
+        "firm_name": services.config.firm.name,
+        "coach_name": coach.name,
+        "client_name": client.name,
+        "action": commitment.action,
+        "why": commitment.why,
+        "due_date": format_due_date(commitment.due_date),
+        "days_until_due": (commitment.due_date - local_today).days,
+        "overdue_days": firing.overdue_days,
+        "questions": [q.text for q in questions],
+        "unanswered": commitment.unanswered,
+    }
+    composer = services.composer_for(commitment.coach_id)
+    rendered = composer.render(firing.step.kind, context)
+    envelope = _envelope(firing)
+    return composer.compose(envelope, rendered).as_bytes(), envelope.to_address
+
+
+def _envelope(firing: Firing) -> Envelope:
+    services, commitment, client = firing.services, firing.commitment, firing.client
+    firm, domain = services.config.firm, services.reply_domain
+    if firing.step.kind is StepKind.COACH_QUIET:
+        coach = services.config.coach(commitment.coach_id)
+        notice_id = f"<{commitment.thread}.coach.{commitment.plan_gen}@{domain}>"
+        return Envelope(
+            firm.name,
+            services.from_address,
+            coach.name,
+            coach.email,
+            None,
+            notice_id,
+            None,
+            (),
+            None,
+            firing.now,
+        )
+    message_id, in_reply_to, references = thread_ids(
+        commitment.thread, commitment.sent_count, domain
+    )
+    expires = (firing.step.fire_at + REPLY_TOKEN_LIFETIME).date()
+    token = sign_reply_token(
+        services.signing_key, commitment.thread, commitment.sent_count, expires
+    )
+    unsubscribe = f"<mailto:unsubscribe+{token}@{domain}>"
+    return Envelope(
+        firm.name,
+        services.from_address,
+        client.name,
+        client.email,
+        f"reply+{token}@{domain}",
+        message_id,
+        in_reply_to,
+        references,
+        unsubscribe,
+        firing.now,
+    )
+
+
+def bounce_address(services: Services) -> str:
+    """Envelope sender on the reply domain, so bounces come back to coachd, not to a person."""
+    return f"bounces@{services.reply_domain}"
+
+
+def format_due_date(due: date) -> str:
+    return f"{due:%A} {due.day} {due:%B}"
+
+
+def _failed(record: SendRecord, outcome: Outcome, error: str) -> SendRecord:
+    return SendRecord(
+        record.ledger_key, record.attempt, record.claimed_at_ms, outcome, error, record.question_id
+    )
+
+
+def _wall_ms() -> int:
+    """Ledger leases are wall-clock (Redis expiry is too), whatever the domain clock says."""
+    return int(time.time() * MS_PER_S)
+
+
+def _skipped(reason: str) -> str:
+    log.info("step_skipped", reason=reason)
+    return f"skipped_{reason}"

@@ -1,0 +1,46 @@
+"""Every Redis key coachd writes, with its prefix and lifetime, in one place."""
+
+from __future__ import annotations
+
+PREFIX = "coachd:"
+
+INBOX_STREAM = PREFIX + "inbox"
+INBOX_GROUP = "coachd"
+DEAD_LETTER_STREAM = PREFIX + "dead"
+# Streams are capped (approximately) so an endless producer cannot fill Redis.
+INBOX_MAX_LEN = 1_000_000
+DEAD_LETTER_MAX_LEN = 100_000
+
+# The arq queue that holds step jobs (a sorted set scored by fire time in epoch ms).
+STEP_QUEUE = PREFIX + "steps"
+
+# An applied event id is remembered this long; a replay within it changes nothing.
+EVENT_SEEN_TTL_S = 30 * 24 * 3600
+# A sent step's ledger entry is kept this long: longer than any retry or redelivery.
+LEDGER_TTL_S = 14 * 24 * 3600
+
+
+def commitment(commitment_id: str) -> str:
+    return f"{PREFIX}c:{commitment_id}"
+
+
+def client(client_id: str) -> str:
+    return f"{PREFIX}cl:{client_id}"
+
+
+def client_commitments(client_id: str) -> str:
+    """Set of the client's commitment ids: opt-out and zone changes re-plan all of them."""
+    return f"{PREFIX}cl:{client_id}:c"
+
+
+def thread(thread_key: str) -> str:
+    """Maps a commitment's opaque thread key (in Message-IDs and reply tokens) to its id."""
+    return f"{PREFIX}t:{thread_key}"
+
+
+def event_seen(event_id: str) -> str:
+    return f"{PREFIX}ev:{event_id}"
+
+
+def ledger(commitment_id: str, plan_gen: int, step: str) -> str:
+    return f"{PREFIX}sent:{commitment_id}:{plan_gen}:{step}"

@@ -1,0 +1,109 @@
+"""Configures one structlog pipeline for coachd's and libraries' logs, with addresses redacted."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import sys
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+LogFormat = Literal["auto", "json", "console"]
+
+# Deliberately loose (dotless domains such as root@localhost count): better a false positive.
+EMAIL_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*")
+PSEUDONYM_PREFIX = "addr:"
+PSEUDONYM_HEX_CHARS = 8
+DROPPED_KEYS = frozenset({"body", "html", "text", "password"})
+_HANDLER_MARK = "_coachd_handler"
+
+
+def pseudonym(address: str) -> str:
+    """A stable short stand-in for an email address, e.g. `addr:3f9a1c2b`.
+
+    Case-insensitive so one person keeps one pseudonym. It is an unsalted hash: it
+    keeps addresses out of casual view and lets logs be correlated, not a secret.
+    """
+    digest = hashlib.sha256(address.lower().encode("utf-8")).hexdigest()
+    return PSEUDONYM_PREFIX + digest[:PSEUDONYM_HEX_CHARS]
+
+
+def redact_text(text: str) -> str:
+    """Replace every email address in `text` with its pseudonym."""
+    return EMAIL_ADDRESS.sub(lambda match: pseudonym(match.group(0)), text)
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {key: _redact_value(item) for key, item in value.items() if key not in DROPPED_KEYS}
+    if isinstance(value, list | tuple | set | frozenset):
+        return type(value)(_redact_value(item) for item in value)
+    return value
+
+
+def redact_addresses(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: pseudonymise addresses in every string value, drop body-like keys."""
+    return {
+        key: _redact_value(value) for key, value in event_dict.items() if key not in DROPPED_KEYS
+    }
+
+
+def _renderer(fmt: LogFormat) -> Processor:
+    use_console = fmt == "console" or (fmt == "auto" and sys.stderr.isatty())
+    if use_console:
+        # Tracebacks arrive pre-rendered (and redacted) in "exception": plain, no locals.
+        return structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
+    return structlog.processors.JSONRenderer()
+
+
+def configure_logging(fmt: LogFormat = "auto", level: str = "INFO") -> None:
+    """Route structlog and stdlib logging (arq, aiosmtplib, asyncio) to stderr through one pipeline.
+
+    Logs go to stderr so stdout stays free for command output such as `coachd plan --json`.
+    Calling it again replaces the previous configuration.
+    """
+    numeric_level = logging.getLevelNamesMapping().get(level.upper())
+    if numeric_level is None:
+        raise ValueError(f"Unknown log level {level!r}.")
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
+        # Not cached, so loggers made at import time follow a later reconfiguration.
+        cache_logger_on_first_use=False,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,  # render first so tracebacks are redacted too
+            redact_addresses,
+            _renderer(fmt),
+        ],
+    )
+    _install_root_handler(formatter, numeric_level)
+
+
+def _install_root_handler(formatter: logging.Formatter, level: int) -> None:
+    """Put our stderr handler on the root logger, replacing one a previous call installed."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    setattr(handler, _HANDLER_MARK, True)
+    root = logging.getLogger()
+    for previous in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
+        root.removeHandler(previous)
+        previous.close()
+    root.addHandler(handler)
+    root.setLevel(level)

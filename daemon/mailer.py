@@ -1,0 +1,274 @@
+"""Hands composed messages to an SMTP server over a small pool of reused connections."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import aiosmtplib
+
+from daemon.errors import (
+    PermanentSendError,
+    SendError,
+    TransientSendError,
+    UnknownOutcomeError,
+)
+from daemon.logs import EMAIL_ADDRESS
+
+TlsMode = Literal["starttls", "tls", "none"]
+
+DEFAULT_TIMEOUT_SECONDS = 30.0
+DEFAULT_POOL_SIZE = 4
+DEFAULT_MAX_MESSAGES_PER_CONNECTION = 100
+SERVICE_UNAVAILABLE = 421  # the server is closing the session: never reuse the client
+TRANSIENT_CLASS = 4  # first digit of 4xx replies
+PERMANENT_CLASS = 5  # first digit of 5xx replies
+REPLY_CLASS_DIVISOR = 100
+MAX_REASON_CHARS = 200
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Where and how to reach the outbound SMTP server."""
+
+    host: str
+    port: int
+    tls: TlsMode
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    pool_size: int = DEFAULT_POOL_SIZE
+    max_messages_per_connection: int = DEFAULT_MAX_MESSAGES_PER_CONNECTION
+
+
+class Mailer(Protocol):
+    """Anything that can hand a message to the mail system."""
+
+    async def send(self, message: bytes, sender: str, recipients: Sequence[str]) -> None:
+        """Deliver `message` or raise a `SendError` subclass saying whether to retry."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+
+class NullMailer:
+    """A mailer that counts messages and drops them, for demos and benchmarks without SMTP."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def send(self, message: bytes, sender: str, recipients: Sequence[str]) -> None:
+        """Count the message and drop it."""
+        if not recipients:
+            raise ValueError("A message needs at least one recipient.")
+        self.sent += 1
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+@dataclass
+class _Slot:
+    """One pool position: a client (connected lazily) and how many messages it has sent."""
+
+    client: aiosmtplib.SMTP | None = None
+    sent: int = 0
+
+
+class SmtpMailer:
+    """Sends through at most `pool_size` reused SMTP connections, one transaction each at a time.
+
+    Errors are classified by the phase they happen in:
+
+    * before DATA (connect, MAIL, RCPT): 4xx, refused/reset connections, disconnects and
+      timeouts raise `TransientSendError`; 5xx, or every recipient refused with 5xx,
+      raise `PermanentSendError`. Nothing was delivered.
+    * DATA replied 4xx/5xx: a known outcome, transient or permanent as above.
+    * disconnected during DATA: `TransientSendError`. The server never replied 250, and
+      an SMTP server takes responsibility for a message only by replying 250 after the
+      final ".", so a compliant server does not deliver it; we accept the small risk of
+      a duplicate from a server that delivers and then crashes before replying.
+    * timed out during DATA: `UnknownOutcomeError`. The server may have accepted the
+      message while we stopped waiting (RFC 1047); the caller's ledger decides.
+      aiosmtplib does not tell a timeout waiting for "354" from one after the body, so
+      both are reported as unknown: the conservative side.
+
+    Partial recipient refusals deliver to the accepted recipients; send one recipient
+    per message when the outcome must be exact. Reasons never contain addresses.
+    An authentication failure is transient: it is the operator's to fix, not the
+    message's fault, and retrying lets the message go out once fixed.
+    """
+
+    def __init__(self, config: SmtpConfig) -> None:
+        if config.pool_size < 1:
+            raise ValueError("SmtpConfig.pool_size must be at least 1.")
+        self.config = config
+        # Last in, first out: reuse the warmest connection; spare ones connect only under load.
+        self._idle: asyncio.LifoQueue[_Slot] = asyncio.LifoQueue()
+        for _ in range(config.pool_size):
+            self._idle.put_nowait(_Slot())
+
+    async def send(self, message: bytes, sender: str, recipients: Sequence[str]) -> None:
+        """Deliver `message` from `sender` to `recipients`, or raise a classified `SendError`."""
+        if not recipients:
+            raise ValueError("A message needs at least one recipient.")
+        slot = await self._idle.get()
+        try:
+            client = await self._ready_client(slot)
+            await _transact(client, message, sender, recipients)
+            slot.sent += 1
+        except SendError as error:
+            await _after_failure(slot, error)
+            raise
+        except BaseException:
+            _discard(slot)  # cancelled mid-transaction: the session's state is unknown
+            raise
+        finally:
+            self._idle.put_nowait(slot)
+
+    async def close(self) -> None:
+        """Wait for sends in flight, then QUIT every connection (a later send reconnects)."""
+        slots = [await self._idle.get() for _ in range(self.config.pool_size)]
+        try:
+            await asyncio.gather(*(_quit(slot) for slot in slots))
+        finally:
+            for slot in slots:
+                self._idle.put_nowait(slot)
+
+    async def _ready_client(self, slot: _Slot) -> aiosmtplib.SMTP:
+        """Return the slot's connected client, recycling or (re)connecting as needed."""
+        if slot.client is not None and slot.sent >= self.config.max_messages_per_connection:
+            await _quit(slot)
+        if slot.client is not None and not slot.client.is_connected:
+            _discard(slot)
+        if slot.client is None:
+            slot.client = await self._connect()
+            slot.sent = 0
+        return slot.client
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        """Open and (if configured) authenticate a new client with explicit TLS."""
+        cfg = self.config
+        client = aiosmtplib.SMTP(
+            hostname=cfg.host,
+            port=cfg.port,
+            timeout=cfg.timeout,
+            use_tls=cfg.tls == "tls",
+            start_tls=cfg.tls == "starttls",  # never None: no silent downgrade
+        )
+        try:
+            await client.connect()
+            if cfg.username is not None:
+                await client.login(cfg.username, cfg.password or "")
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            client.close()
+            raise TransientSendError(_reason("authentication failed", exc), exc.code) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            client.close()
+            raise _classify("connect refused", exc) from exc
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            client.close()
+            raise TransientSendError(_reason("connect failed", exc)) from exc
+        return client
+
+
+async def _transact(
+    client: aiosmtplib.SMTP, message: bytes, sender: str, recipients: Sequence[str]
+) -> None:
+    """Run MAIL, RCPT and DATA, turning every aiosmtplib failure into a `SendError`."""
+    try:
+        await client.mail(sender, options=_mail_options(client, message))
+        await _rcpt_all(client, recipients)
+    except aiosmtplib.SMTPResponseException as exc:
+        raise _classify("envelope refused", exc) from exc
+    except UnicodeEncodeError as exc:  # SMTPUTF8 addresses are not supported (yet)
+        raise PermanentSendError("envelope refused: address is not ASCII") from exc
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        raise TransientSendError(_reason("connection failed before data", exc)) from exc
+    try:
+        await client.data(message)
+    except aiosmtplib.SMTPResponseException as exc:
+        raise _classify("data refused", exc) from exc
+    except aiosmtplib.SMTPTimeoutError as exc:
+        raise UnknownOutcomeError(_reason("timed out during data", exc)) from exc
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        raise TransientSendError(_reason("disconnected during data", exc)) from exc
+
+
+async def _rcpt_all(client: aiosmtplib.SMTP, recipients: Sequence[str]) -> None:
+    """Send RCPT for each recipient; raise only if every one was refused."""
+    refused: list[aiosmtplib.SMTPRecipientRefused] = []
+    for recipient in recipients:
+        try:
+            await client.rcpt(recipient)
+        except aiosmtplib.SMTPRecipientRefused as exc:
+            if exc.code == SERVICE_UNAVAILABLE:
+                raise
+            refused.append(exc)
+    if len(refused) < len(recipients):
+        return
+    # Retry when any refusal may clear up (e.g. greylisting); else report the first 5xx.
+    transient = [exc for exc in refused if _reply_class(exc.code) != PERMANENT_CLASS]
+    raise (transient or refused)[0]
+
+
+def _mail_options(client: aiosmtplib.SMTP, message: bytes) -> list[str]:
+    """Declare 8-bit content when the message has any and the server supports it."""
+    if not message.isascii() and client.supports_extension("8BITMIME"):
+        return ["BODY=8BITMIME"]
+    return []
+
+
+def _classify(phase: str, exc: aiosmtplib.SMTPResponseException) -> SendError:
+    """A 5xx reply is permanent; 4xx and anything unexpected are worth retrying."""
+    reason = _reason(phase, exc)
+    if _reply_class(exc.code) == PERMANENT_CLASS:
+        return PermanentSendError(reason, exc.code)
+    return TransientSendError(reason, exc.code)
+
+
+def _reply_class(code: int) -> int:
+    return code // REPLY_CLASS_DIVISOR
+
+
+def _reason(phase: str, exc: BaseException) -> str:
+    """Say what failed, with the server's text stripped of addresses and trimmed."""
+    detail = exc.message if isinstance(exc, aiosmtplib.SMTPException) else str(exc)
+    # Server replies often echo the address ("<bob@example.com>: mailbox unknown").
+    detail = EMAIL_ADDRESS.sub("<address>", detail).strip()
+    if not detail:
+        detail = type(exc).__name__
+    return f"{phase}: {detail[:MAX_REASON_CHARS]}"
+
+
+async def _after_failure(slot: _Slot, error: SendError) -> None:
+    """Make the slot safe for the next transaction: RSET a live client, else drop it."""
+    client = slot.client
+    if client is None:
+        return
+    if not client.is_connected or error.code == SERVICE_UNAVAILABLE:
+        _discard(slot)
+        return
+    try:
+        await client.rset()
+    except (aiosmtplib.SMTPException, OSError):
+        _discard(slot)
+
+
+async def _quit(slot: _Slot) -> None:
+    """Say goodbye politely if possible; the slot is empty afterwards either way."""
+    client = slot.client
+    if client is not None and client.is_connected:
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+            await client.quit()
+    _discard(slot)
+
+
+def _discard(slot: _Slot) -> None:
+    if slot.client is not None:
+        slot.client.close()
+    slot.client = None
+    slot.sent = 0

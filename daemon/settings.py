@@ -1,0 +1,46 @@
+"""Operator settings from the environment (prefix COACHD_) and an optional .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SMTP_PORT = 587
+
+
+class Settings(BaseSettings):
+    """Everything an operator sets; secrets are SecretStr and never printed."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="COACHD_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    redis_url: str | None = Field(
+        default=None, description="Unset: start an embedded Redis in the data directory."
+    )
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=DEFAULT_SMTP_PORT, ge=1, le=65535)
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_s: float = Field(default=30.0, gt=0)
+    smtp_pool_size: int = Field(default=4, ge=1, le=64)
+    from_address: str | None = Field(default=None, description="Overrides the firm's from.")
+    reply_domain: str | None = Field(default=None, description="Overrides the firm's.")
+    signing_key: SecretStr | None = Field(
+        default=None, description="HMAC key for reply tokens; at least 32 characters."
+    )
+    config_path: Path = Path("/etc/coachd")
+    data_dir: Path = Path("/var/lib/coachd")
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "INFO"
+    worker_max_jobs: int = Field(default=50, ge=1, le=1000)
+    worker_poll_s: float = Field(default=0.2, gt=0, le=5)
+
+    def signing_key_bytes(self) -> bytes:
+        if self.signing_key is None:
+            raise ValueError("COACHD_SIGNING_KEY is not set")
+        return self.signing_key.get_secret_value().encode()

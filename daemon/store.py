@@ -1,0 +1,271 @@
+"""Commitment and client state in Redis, changed only in transactions with their scheduled step."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import TypeVar, cast
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.exceptions import WatchError
+
+from daemon import keys
+from daemon.coachconfig import CoachConfig, ConfigLookupError
+from daemon.ledger import Outcome, claim_value
+from daemon.stepqueue import StepQueue
+from jobs.cadence import CadenceProfile
+from jobs.commitment import (
+    Client,
+    Commitment,
+    Status,
+    Transition,
+    change_commitment,
+    create_commitment,
+    record_sent,
+    replan,
+    update_client,
+)
+from jobs.events import ClientInfo, ClientUpdated, CommitmentCreated, Event, EventRejected
+from jobs.replytoken import thread_key
+from jobs.step import PlannedStep
+
+T = TypeVar("T")
+
+
+class Applied(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEntry:
+    """An inbox entry to acknowledge in the same transaction that applies it."""
+
+    stream: str
+    group: str
+    entry_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendRecord:
+    """The ledger claim a send held, and what came of it."""
+
+    ledger_key: str
+    attempt: str
+    claimed_at_ms: int
+    outcome: Outcome
+    error: str = ""
+    question_id: str = ""
+
+
+def _decode(raw: dict[bytes, bytes]) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in raw.items()}
+
+
+async def _hgetall(conn: Redis | Pipeline, key: str) -> dict[bytes, bytes]:
+    # redis-py types its commands as "awaitable or not"; on an asyncio client they are awaitable.
+    return await cast(Awaitable[dict[bytes, bytes]], conn.hgetall(key))
+
+
+class Store:
+    """Reads and writes commitments and clients; every write also (re)schedules their step."""
+
+    def __init__(
+        self, redis: Redis, config: CoachConfig, queue: StepQueue, signing_key: bytes
+    ) -> None:
+        self._redis = redis
+        self._config = config
+        self._queue = queue
+        self._signing_key = signing_key
+
+    def profile_of(self, commitment: Commitment) -> CadenceProfile:
+        return self._config.profile(commitment.profile)
+
+    async def load(self, commitment_id: str) -> tuple[Commitment, Client] | None:
+        raw = await _hgetall(self._redis, keys.commitment(commitment_id))
+        if not raw:
+            return None
+        commitment = Commitment.from_record(_decode(raw))
+        client = await self._load_client(self._redis, commitment.client_id)
+        return (commitment, client) if client else None
+
+    async def apply_event(self, event: Event, ack: StreamEntry | None = None) -> Applied:
+        """Apply one event exactly once; raises EventRejected when it cannot be applied."""
+        seen = keys.event_seen(event.event_id)
+
+        async def attempt(pipe: Pipeline) -> Applied:
+            await pipe.watch(seen)
+            if await pipe.exists(seen):
+                pipe.multi()
+                _ack(pipe, ack)
+                return Applied.DUPLICATE
+            if isinstance(event, ClientUpdated):
+                await self._apply_client_event(pipe, event)
+            else:
+                await self._apply_commitment_event(pipe, event)
+            pipe.set(seen, b"1", ex=keys.EVENT_SEEN_TTL_S)
+            _ack(pipe, ack)
+            return Applied.APPLIED
+
+        return await self._transact(attempt)
+
+    async def finish_step(
+        self,
+        commitment_id: str,
+        version: int,
+        step: PlannedStep,
+        record: SendRecord,
+        now: datetime,
+    ) -> None:
+        """Record a send's outcome in the ledger and move the commitment to its next step."""
+
+        async def attempt(pipe: Pipeline) -> None:
+            ckey = keys.commitment(commitment_id)
+            await pipe.watch(record.ledger_key, ckey)
+            held = await pipe.get(record.ledger_key)
+            raw = await _hgetall(pipe, ckey)
+            ours = held is not None and held.decode() == claim_value(
+                record.attempt, record.claimed_at_ms
+            )
+            current = Commitment.from_record(_decode(raw)) if raw else None
+            client = await self._load_client(pipe, current.client_id) if current else None
+            pipe.multi()
+            if ours:
+                pipe.set(record.ledger_key, record.outcome.value, ex=keys.LEDGER_TTL_S)
+            if current is None or client is None or current.version != version:
+                return  # changed meanwhile: the new version's own job carries on
+            if record.question_id:
+                client = replace(client, last_question=record.question_id)
+                pipe.hset(keys.client(client.client_id), "last_question", record.question_id)
+            error = f"{step.name}: {record.error}" if record.error else ""
+            transition = record_sent(
+                current, client, self.profile_of(current), step, now=now, error=error
+            )
+            self._write(pipe, transition)
+
+        await self._transact(attempt)
+
+    async def defer_step(self, commitment: Commitment, client: Client, step: PlannedStep) -> None:
+        """Re-schedule the current step (same name) at a later moment, e.g. the next window."""
+
+        async def attempt(pipe: Pipeline) -> None:
+            ckey = keys.commitment(commitment.commitment_id)
+            await pipe.watch(ckey)
+            version = await cast(Awaitable[bytes | None], pipe.hget(ckey, "version"))
+            pipe.multi()
+            if version is None or int(version) != commitment.version:
+                return
+            moved = replace(commitment, version=commitment.version + 1, next_at=step.fire_at)
+            self._write(pipe, Transition(moved, commitment.version, step))
+
+        await self._transact(attempt)
+
+    async def _apply_commitment_event(self, pipe: Pipeline, event: Event) -> None:
+        assert not isinstance(event, ClientUpdated)
+        ckey = keys.commitment(event.commitment_id)
+        await pipe.watch(ckey)
+        raw = await _hgetall(pipe, ckey)
+        if isinstance(event, CommitmentCreated):
+            if raw:
+                raise EventRejected(f"commitment {event.commitment_id} already exists")
+            await self._create(pipe, event)
+            return
+        if not raw:
+            raise EventRejected(f"unknown commitment {event.commitment_id}")
+        current = Commitment.from_record(_decode(raw))
+        client = await self._load_client(pipe, current.client_id, watch=True)
+        if client is None:
+            raise EventRejected(f"client {current.client_id} of {current.commitment_id} is gone")
+        transition = change_commitment(
+            event, current, client, self.profile_of(current), event.occurred_at
+        )
+        pipe.multi()
+        self._write(pipe, transition)
+
+    async def _create(self, pipe: Pipeline, event: CommitmentCreated) -> None:
+        try:
+            profile_name = event.profile or self._config.coach(event.coach_id).profile
+            profile = self._config.profile(profile_name)
+        except ConfigLookupError as exc:
+            raise EventRejected(str(exc)) from None
+        client = await self._load_client(pipe, event.client.client_id, watch=True)
+        client = _merge_client_info(client, event.client, event.occurred_at)
+        thread = thread_key(self._signing_key, event.commitment_id)
+        transition = create_commitment(event, client, profile_name, profile, thread)
+        pipe.multi()
+        pipe.hset(keys.client(client.client_id), mapping=_nonempty(client.to_record()))
+        pipe.sadd(keys.client_commitments(client.client_id), event.commitment_id)
+        pipe.set(keys.thread(thread), event.commitment_id)
+        self._write(pipe, transition)
+
+    async def _apply_client_event(self, pipe: Pipeline, event: ClientUpdated) -> None:
+        ckey, index = keys.client(event.client_id), keys.client_commitments(event.client_id)
+        await pipe.watch(ckey, index)
+        client = update_client(event, await self._load_client(pipe, event.client_id))
+        ids = sorted(m.decode() for m in await pipe.smembers(index))  # type: ignore[misc]
+        commitments = []
+        for commitment_id in ids:
+            await pipe.watch(keys.commitment(commitment_id))
+            raw = await _hgetall(pipe, keys.commitment(commitment_id))
+            if raw:
+                commitments.append(Commitment.from_record(_decode(raw)))
+        pipe.multi()
+        pipe.hset(ckey, mapping=_nonempty(client.to_record()))
+        for commitment in commitments:
+            if commitment.status in (Status.ACTIVE, Status.COMPLETED):
+                profile = self.profile_of(commitment)
+                self._write(pipe, replan(commitment, client, profile, event.occurred_at))
+
+    def _write(self, pipe: Pipeline, transition: Transition) -> None:
+        commitment = transition.commitment
+        ckey = keys.commitment(commitment.commitment_id)
+        # Rewrite the whole (small) hash so fields that became empty do not linger.
+        pipe.delete(ckey)
+        pipe.hset(ckey, mapping=_nonempty(commitment.to_record()))
+        if transition.previous_version is not None:
+            self._queue.remove(pipe, commitment.commitment_id, transition.previous_version)
+        if transition.step is not None:
+            self._queue.add(pipe, commitment.commitment_id, commitment.version, transition.step)
+
+    async def _load_client(
+        self, conn: Redis | Pipeline, client_id: str, *, watch: bool = False
+    ) -> Client | None:
+        key = keys.client(client_id)
+        if watch and isinstance(conn, Pipeline):
+            await conn.watch(key)
+        raw = await _hgetall(conn, key)
+        return Client.from_record(_decode(raw)) if raw else None
+
+    async def _transact(self, attempt: Callable[[Pipeline], Awaitable[T]]) -> T:
+        """Run `attempt` under WATCH/MULTI, again from the start if a watched key changed."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    result = await attempt(pipe)
+                    await pipe.execute()
+                    return result
+                except WatchError:
+                    continue
+                finally:
+                    await pipe.reset()
+
+
+def _ack(pipe: Pipeline, ack: StreamEntry | None) -> None:
+    if ack is not None:
+        pipe.xack(ack.stream, ack.group, ack.entry_id)
+
+
+def _merge_client_info(current: Client | None, info: ClientInfo, at: datetime) -> Client:
+    """The event's client details win unless the stored ones are newer."""
+    if current is None:
+        return Client(info.client_id, info.name, info.email, info.timezone, updated_at=at)
+    if current.updated_at is not None and current.updated_at > at:
+        return current
+    return replace(current, name=info.name, email=info.email, timezone=info.timezone, updated_at=at)
+
+
+def _nonempty(record: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in record.items() if v != ""}

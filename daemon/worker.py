@@ -1,0 +1,136 @@
+"""Worker wiring: the arq worker that fires steps, and the inbox consumer beside it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import structlog
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.utils import timestamp_ms
+from arq.worker import Worker, func
+
+from daemon import keys
+from daemon.coachconfig import CoachConfig
+from daemon.delivery import ARQ_MAX_TRIES, Services, fire_step
+from daemon.ingest import InboxConsumer, ensure_group
+from daemon.ledger import CLAIM_LEASE_MS, SendLedger
+from daemon.mailer import Mailer
+from daemon.stepqueue import FIRE_STEP, Clock, StepQueue, deserialize, serialize
+from daemon.store import Store
+
+log = structlog.get_logger(__name__)
+
+# A job's time limit; after a SIGKILL arq re-runs it once this (+10 s) has passed.
+JOB_TIMEOUT_S = 60
+# On SIGTERM, in-flight sends get this long to finish before they are handed back.
+SHUTDOWN_GRACE_S = 20
+assert CLAIM_LEASE_MS > JOB_TIMEOUT_S * 1000, "a live send must never look abandoned"
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    max_jobs: int = 50
+    poll_delay_s: float = 0.2
+    handle_signals: bool = True
+    burst: bool = False
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Where mail comes from and how replies find their way back."""
+
+    from_address: str
+    reply_domain: str
+    signing_key: bytes
+
+
+async def connect(url: str) -> ArqRedis:
+    """An arq-flavoured Redis client: job payloads JSON, our step queue as default."""
+    pool: ArqRedis = await create_pool(
+        RedisSettings.from_dsn(url),
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+        default_queue_name=keys.STEP_QUEUE,
+    )
+    return pool
+
+
+def build_services(
+    redis: ArqRedis, config: CoachConfig, mailer: Mailer, clock: Clock, identity: Identity
+) -> Services:
+    queue = StepQueue(clock, timestamp_ms)
+    store = Store(redis, config, queue, identity.signing_key)
+    return Services(
+        store=store,
+        ledger=SendLedger(redis),
+        mailer=mailer,
+        config=config,
+        clock=clock,
+        signing_key=identity.signing_key,
+        from_address=identity.from_address,
+        reply_domain=identity.reply_domain,
+    )
+
+
+def build_worker(redis: ArqRedis, services: Services, options: WorkerOptions) -> Worker:
+    return Worker(
+        functions=[
+            func(
+                fire_step,
+                name=FIRE_STEP,
+                max_tries=ARQ_MAX_TRIES,
+                timeout=JOB_TIMEOUT_S,
+                keep_result=0,
+            ),
+        ],
+        queue_name=keys.STEP_QUEUE,
+        redis_pool=redis,
+        burst=options.burst,
+        handle_signals=options.handle_signals,
+        job_completion_wait=SHUTDOWN_GRACE_S,
+        max_jobs=options.max_jobs,
+        job_timeout=JOB_TIMEOUT_S,
+        keep_result=0,
+        poll_delay=options.poll_delay_s,
+        queue_read_limit=max(options.max_jobs * 4, 100),
+        max_tries=ARQ_MAX_TRIES,
+        ctx={"services": services},
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+        log_results=False,
+    )
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+@asynccontextmanager
+async def inbox_consumer(redis: ArqRedis, store: Store) -> AsyncIterator[asyncio.Event]:
+    """Run the inbox consumer in the background for the duration of the block."""
+    await ensure_group(redis)
+    stop = asyncio.Event()
+    task = asyncio.create_task(InboxConsumer(redis, store, consumer_name()).run(stop))
+    try:
+        yield stop
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=SHUTDOWN_GRACE_S)
+
+
+async def run_worker(redis: ArqRedis, services: Services, options: WorkerOptions) -> None:
+    """Consume events and fire steps until a signal (or, in burst mode, until idle)."""
+    worker = build_worker(redis, services, options)
+    async with inbox_consumer(redis, services.store):
+        log.info("worker_started", max_jobs=options.max_jobs)
+        try:
+            await worker.async_run()
+        except asyncio.CancelledError:
+            log.info("worker_stopping")
+    await services.mailer.close()
+    log.info("worker_stopped", jobs_complete=worker.jobs_complete, jobs_failed=worker.jobs_failed)

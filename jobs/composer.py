@@ -1,0 +1,276 @@
+"""Composing email: templates rendered in Jinja's sandbox, wrapped in a header-safe MIME message."""
+
+from __future__ import annotations
+
+import binascii
+import functools
+import importlib.resources
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
+from email.message import EmailMessage
+from email.policy import EmailPolicy
+from email.utils import format_datetime
+from pathlib import Path
+
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    Template,
+    select_autoescape,
+)
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from jobs.step import StepKind
+
+BUILTIN_TEMPLATE_PACKAGE = "templates"  # top-level package shipped in the wheel
+SUBJECT_FILE, TEXT_FILE, HTML_FILE = "subject.txt", "body.txt", "body.html"
+SUBJECT_MAX_CHARS = 200
+DISPLAY_NAME_MAX_CHARS = 100
+ADDRESS_MAX_CHARS = 254  # RFC 5321 path limit
+ELLIPSIS = "…"
+AUTO_SUBMITTED = "auto-generated"  # RFC 3834: auto-responders must not answer us
+AUTO_RESPONSE_SUPPRESS = "All"  # Exchange's equivalent: no out-of-office replies
+# Control, format (bidi overrides, zero-width), line and paragraph separators: anything
+# that could break a header line or disguise text becomes a plain space.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+# Plain RFC 5322 dot-atom addresses only: no quoting, comments, routes, groups or spaces.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_ADDR_SPEC = re.compile(
+    rf"(?P<local>{_ATOM}(?:\.{_ATOM})*)@(?P<domain>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)"
+)
+_MSG_ID = re.compile(r"<[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+>", re.ASCII)
+# Quoted-printable never writes "=_", so this boundary can never occur in a body; a
+# fixed one also makes a retried message byte-identical and its headers cacheable.
+MIME_BOUNDARY = "=_coachd_alternative"
+_HEADER_CACHE_SIZE = 256
+_HEADERS = HeaderRegistry()
+
+
+@functools.lru_cache(maxsize=_HEADER_CACHE_SIZE)
+def _parsed_header(name: str, value: str) -> BaseHeader:
+    # Header objects are immutable, so one parse can serve every message.
+    header: BaseHeader = _HEADERS(name, value)
+    return header
+
+
+class _SmtpPolicy(EmailPolicy):
+    """`email.policy.SMTP` that parses a stored header once, not on every read.
+
+    Serialising reads Content-Type and Content-Transfer-Encoding about ten times per
+    message and the stdlib re-parses them each time: most of the cost of `as_bytes()`.
+    Storing (and so CR/LF refusal) is the stock policy's.
+    """
+
+    def header_fetch_parse(self, name: str, value: str) -> BaseHeader:
+        if isinstance(value, BaseHeader):
+            return value
+        return _parsed_header(name, "".join(value.splitlines()))
+
+
+_POLICY = _SmtpPolicy(linesep="\r\n", header_factory=_HEADERS)
+
+
+class ComposeError(ValueError):
+    """Raised when an envelope field cannot go into a header safely; `field` names it.
+
+    The message never repeats the offending value: it may be a client's address.
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMessage:
+    """A step's rendered content: a one-line subject and the plain-text and HTML bodies."""
+
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """Who a message is from and to, and the headers that thread and classify it."""
+
+    from_name: str
+    from_address: str
+    to_name: str
+    to_address: str
+    reply_to: str | None
+    message_id: str
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    list_unsubscribe: str | None  # the full header value, e.g. "<mailto:reply+tok@x.org>"
+    date: datetime  # aware
+
+
+def one_line(text: str, max_chars: int) -> str:
+    """`text` as one header-safe line: unsafe characters become spaces, runs collapse, capped."""
+    line = " ".join(text.split())  # every line break, Unicode ones included, is whitespace
+    if not line.isprintable():  # rare: printable text holds no Cc/Cf/Zl/Zp characters
+        kept = (" " if unicodedata.category(c) in _UNSAFE_CATEGORIES else c for c in line)
+        line = " ".join("".join(kept).split())
+    if len(line) <= max_chars:
+        return line
+    return line[: max_chars - len(ELLIPSIS)].rstrip() + ELLIPSIS
+
+
+def thread_ids(thread: str, seq: int, domain: str) -> tuple[str, str | None, tuple[str, ...]]:
+    """Message-ID, In-Reply-To and References for message `seq` of a commitment's thread.
+
+    Every message after the first answers the one before it and names the thread's root,
+    so mail clients show one conversation per commitment.
+    """
+    if seq < 0:
+        raise ComposeError("Message-ID", "seq must not be negative")
+    message_id = _checked_msg_id(f"<{thread}.{seq}@{domain}>", "Message-ID")
+    if seq == 0:
+        return message_id, None, ()
+    root, previous = f"<{thread}.0@{domain}>", f"<{thread}.{seq - 1}@{domain}>"
+    return message_id, previous, tuple(dict.fromkeys((root, previous)))
+
+
+def _checked_msg_id(value: str, field: str) -> str:
+    if not _MSG_ID.fullmatch(value):
+        raise ComposeError(field, "not a <local@domain> message id of letters, digits and . _ + -")
+    return value
+
+
+def _checked_line(value: str, field: str) -> str:
+    if not value.isprintable():
+        raise ComposeError(field, "contains control or line-separator characters")
+    return value
+
+
+def _address(display_name: str, addr_spec: str, field: str) -> Address:
+    """A validated mailbox; the display name is sanitised, the address must already be plain."""
+    match = _ADDR_SPEC.fullmatch(addr_spec)
+    if match is None or len(addr_spec) > ADDRESS_MAX_CHARS:
+        raise ComposeError(field, "not a plain ASCII local@domain address")
+    # Parts, not addr_spec: the regex is stricter than the stdlib parser and much faster.
+    return Address(
+        one_line(display_name, DISPLAY_NAME_MAX_CHARS),
+        username=match["local"],
+        domain=match["domain"],
+    )
+
+
+def _envelope_headers(envelope: Envelope, subject: str) -> Iterator[tuple[str, str | Address]]:
+    if envelope.date.utcoffset() is None:
+        raise ComposeError("Date", "needs an aware datetime")
+    yield "From", _address(envelope.from_name, envelope.from_address, "From")
+    yield "To", _address(envelope.to_name, envelope.to_address, "To")
+    if envelope.reply_to is not None:
+        yield "Reply-To", _address("", envelope.reply_to, "Reply-To")
+    yield "Subject", one_line(subject, SUBJECT_MAX_CHARS)
+    yield "Date", format_datetime(envelope.date)
+    yield "Message-ID", _checked_msg_id(envelope.message_id, "Message-ID")
+    if envelope.in_reply_to is not None:
+        yield "In-Reply-To", _checked_msg_id(envelope.in_reply_to, "In-Reply-To")
+    if envelope.references:
+        yield "References", " ".join(_checked_msg_id(r, "References") for r in envelope.references)
+    if envelope.list_unsubscribe is not None:
+        yield "List-Unsubscribe", _checked_line(envelope.list_unsubscribe, "List-Unsubscribe")
+    yield "Auto-Submitted", AUTO_SUBMITTED
+    yield "X-Auto-Response-Suppress", AUTO_RESPONSE_SUPPRESS
+
+
+def _set_header(msg: EmailMessage, name: str, value: str | Address) -> None:
+    """Store a checked, single-line header value.
+
+    The policy's header objects parse every value on the way in and re-fold it on the
+    way out, which costs milliseconds per message. A printable ASCII line needs neither:
+    it is stored as is (the policy still refolds it if it is long). Anything else, such
+    as a non-ASCII display name, takes the policy's path, which RFC 2047-encodes it.
+    """
+    text = str(value)
+    if not text.isprintable():  # unreachable after the checks above; kept as the last guard
+        raise ComposeError(name, "contains control or line-separator characters")
+    if text.isascii():
+        msg.set_raw(name, text)
+    else:
+        msg[name] = value
+
+
+def _text_part(subtype: str, content: str) -> EmailMessage:
+    part = EmailMessage(policy=_POLICY)
+    part.set_raw("Content-Type", f'text/{subtype}; charset="utf-8"')
+    # Quoted-printable keeps any text 7-bit clean and lines short for every MTA;
+    # binascii's encoder is C, the email package's is Python.
+    part.set_raw("Content-Transfer-Encoding", "quoted-printable")
+    part.set_payload(binascii.b2a_qp(content.encode("utf-8"), istext=True).decode("ascii"))
+    return part
+
+
+def _builtin_loader() -> BaseLoader:
+    root = importlib.resources.files(BUILTIN_TEMPLATE_PACKAGE)
+    if isinstance(root, Path):
+        return FileSystemLoader(root)
+    # A zipped install has no directory on disk; Jinja then reads through the import system.
+    return PackageLoader(BUILTIN_TEMPLATE_PACKAGE, ".")
+
+
+class Composer:
+    """Renders a step's templates (a coach's overrides first, the built-ins after) into email.
+
+    Every template, built-in or coach-authored, renders in an immutable sandbox with
+    strict undefined variables; HTML templates autoescape. Templates compile once, when
+    the Composer is built, so a broken override fails at start-up rather than mid-send.
+    """
+
+    def __init__(self, override_dir: Path | None = None) -> None:
+        loaders: list[BaseLoader] = []
+        if override_dir is not None:
+            if not override_dir.is_dir():
+                raise ComposeError("override_dir", "is not a directory")
+            loaders.append(FileSystemLoader(override_dir))
+        loaders.append(_builtin_loader())
+        self._env = ImmutableSandboxedEnvironment(
+            loader=ChoiceLoader(loaders),
+            autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+            undefined=StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+        self._templates = {kind: self._load(kind) for kind in StepKind}
+
+    def _load(self, kind: StepKind) -> tuple[Template, Template, Template]:
+        subject, text, html = (
+            f"{kind.value}/{name}" for name in (SUBJECT_FILE, TEXT_FILE, HTML_FILE)
+        )
+        return (
+            self._env.get_template(subject),
+            self._env.get_template(text),
+            self._env.get_template(html),
+        )
+
+    def render(self, kind: StepKind, context: Mapping[str, object]) -> RenderedMessage:
+        """Render `kind`'s subject and bodies; Jinja errors (undefined, sandbox) propagate."""
+        subject, text, html = self._templates[kind]
+        return RenderedMessage(
+            subject=one_line(subject.render(context), SUBJECT_MAX_CHARS),
+            text=text.render(context),
+            html=html.render(context),
+        )
+
+    def compose(self, envelope: Envelope, rendered: RenderedMessage) -> EmailMessage:
+        """A multipart/alternative message; raises ComposeError for any unsafe header value."""
+        msg = EmailMessage(policy=_POLICY)
+        for name, value in _envelope_headers(envelope, rendered.subject):
+            _set_header(msg, name, value)
+        msg.set_raw("MIME-Version", "1.0")
+        msg.set_raw("Content-Type", f'multipart/alternative; boundary="{MIME_BOUNDARY}"')
+        msg.set_payload([_text_part("plain", rendered.text), _text_part("html", rendered.html)])
+        return msg

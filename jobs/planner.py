@@ -1,0 +1,167 @@
+"""Planning: when each step of a commitment's timeline fires, in the client's send window."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from jobs.cadence import CadenceProfile
+from jobs.step import PlannedStep, StepKind
+
+# A week plus a day covers any weekend and any day whose window a DST gap swallows whole.
+SEARCH_DAYS = 8
+# date.weekday(): Monday is 0, so 5 and 6 are Saturday and Sunday.
+FIRST_WEEKEND_DAY = 5
+# Both occurrences of an ambiguous autumn wall time, the first one preferred.
+FOLDS = (0, 1)
+
+REFLECTION_NAME = "reflection"
+COACH_QUIET_NAME = "coach-quiet"
+
+
+def next_allowed_moment(profile: CadenceProfile, moment: datetime, zone: ZoneInfo) -> datetime:
+    """Return the earliest moment >= `moment`, in `zone`, inside the profile's send window."""
+    _require_aware(moment, "moment")
+    local = _normalise(moment, zone)
+    if _is_allowed(profile, local):
+        return local
+    day = local.date()
+    for offset in range(SEARCH_DAYS):
+        start = _window_start(profile, day + timedelta(days=offset), zone, not_before=moment)
+        if start is not None:
+            return start
+    raise RuntimeError(f"no allowed moment within {SEARCH_DAYS} days of {moment.isoformat()}")
+
+
+def plan_commitment(
+    profile: CadenceProfile,
+    due: date,
+    zone: ZoneInfo,
+    now: datetime,
+    last_sent: str | None = None,
+) -> list[PlannedStep]:
+    """Return the steps still to send for a commitment due on local date `due`, in order.
+
+    Steps after `last_sent` only; passed reminders are dropped and passed overdue
+    steps collapse into the latest one, sent at the next allowed moment.
+    """
+    _require_aware(now, "now")
+    timeline = sorted(
+        [*_reminder_steps(profile, due, zone), *_overdue_steps(profile, due, zone)],
+        key=_timeline_key,
+    )
+    return _collapse_passed(profile, _after_last_sent(timeline, last_sent), now, zone)
+
+
+def plan_reflection(profile: CadenceProfile, completed_at: datetime, zone: ZoneInfo) -> PlannedStep:
+    """Return the reflection step that follows a completion, moved into the send window."""
+    _require_aware(completed_at, "completed_at")
+    # Elapsed hours, not wall-clock hours: "4 hours later" stays 4 hours across a DST change.
+    after = completed_at.astimezone(UTC) + timedelta(hours=profile.reflection_after_hours)
+    return _step(REFLECTION_NAME, StepKind.REFLECTION, next_allowed_moment(profile, after, zone))
+
+
+def coach_notice_step(profile: CadenceProfile, now: datetime, zone: ZoneInfo) -> PlannedStep:
+    """Return the step telling the coach a client went quiet; it fires at once."""
+    # The profile's window protects the client's evenings, not the coach's inbox.
+    _require_aware(now, "now")
+    return _step(COACH_QUIET_NAME, StepKind.COACH_QUIET, _normalise(now, zone))
+
+
+def _require_aware(moment: datetime, name: str) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got naive {moment.isoformat()}")
+
+
+def _normalise(moment: datetime, zone: ZoneInfo) -> datetime:
+    # Through UTC, because astimezone() to a datetime's own zone is a no-op and would keep
+    # a wall time that does not exist (a spring-forward gap) instead of moving it forward.
+    return moment.astimezone(UTC).astimezone(zone)
+
+
+def _is_allowed(profile: CadenceProfile, local: datetime) -> bool:
+    if profile.weekdays_only and local.weekday() >= FIRST_WEEKEND_DAY:
+        return False
+    return profile.send_window.contains(local.time())
+
+
+def _window_start(
+    profile: CadenceProfile, day: date, zone: ZoneInfo, not_before: datetime
+) -> datetime | None:
+    """Return the day's window start if it is allowed and not before `not_before`."""
+    for fold in FOLDS:
+        wall = datetime.combine(day, profile.send_window.start, tzinfo=zone).replace(fold=fold)
+        start = _normalise(wall, zone)
+        # Compared in UTC: same-zone comparisons ignore fold and misorder repeated hours.
+        # A gap can push the start past the window's end (or, at midnight, out of the day):
+        # then its wall time is outside the window and the day has no start.
+        if start.astimezone(UTC) >= not_before.astimezone(UTC) and _is_allowed(profile, start):
+            return start
+    return None
+
+
+def _step(name: str, kind: StepKind, local: datetime, offset_days: int = 0) -> PlannedStep:
+    return PlannedStep(
+        name=name,
+        kind=kind,
+        fire_at=local.astimezone(UTC),
+        fire_at_local=local,
+        offset_days=offset_days,
+    )
+
+
+def _send_at(profile: CadenceProfile, day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, profile.send_at, tzinfo=zone)
+
+
+def _reminder_steps(profile: CadenceProfile, due: date, zone: ZoneInfo) -> list[PlannedStep]:
+    steps: list[PlannedStep] = []
+    for days in profile.reminders_before_due_days:
+        raw = _send_at(profile, due - timedelta(days=days), zone)
+        local = next_allowed_moment(profile, raw, zone)
+        # A reminder moved onto the due day (or later) is no longer "before due".
+        if local.date() < due:
+            steps.append(_step(f"reminder-{days}d", StepKind.REMINDER, local, -days))
+    return steps
+
+
+def _overdue_steps(profile: CadenceProfile, due: date, zone: ZoneInfo) -> list[PlannedStep]:
+    return [
+        _step(
+            f"overdue-{days}d",
+            StepKind.OVERDUE,
+            next_allowed_moment(profile, _send_at(profile, due + timedelta(days=days), zone), zone),
+            days,
+        )
+        for days in profile.overdue_prompt_days
+    ]
+
+
+def _timeline_key(step: PlannedStep) -> tuple[datetime, int]:
+    # Ties (two steps moved onto the same moment) keep ladder order: earliest offset first.
+    return (step.fire_at, step.offset_days)
+
+
+def _after_last_sent(timeline: list[PlannedStep], last_sent: str | None) -> list[PlannedStep]:
+    names = [step.name for step in timeline]
+    if last_sent is None or last_sent not in names:
+        # An unknown name means the plan changed (new due date or profile): start afresh.
+        return timeline
+    return timeline[names.index(last_sent) + 1 :]
+
+
+def _collapse_passed(
+    profile: CadenceProfile, steps: list[PlannedStep], now: datetime, zone: ZoneInfo
+) -> list[PlannedStep]:
+    """Drop passed reminders; keep only the latest passed overdue step, re-timed to now."""
+    passed = [step for step in steps if step.fire_at < now]
+    upcoming = [step for step in steps if step.fire_at >= now]
+    missed = [step for step in passed if step.kind is StepKind.OVERDUE]
+    if not missed:
+        return upcoming
+    # After downtime or when created already overdue, one prompt, never a flood of them.
+    latest = missed[-1]
+    retimed = _step(
+        latest.name, latest.kind, next_allowed_moment(profile, now, zone), latest.offset_days
+    )
+    return sorted([retimed, *upcoming], key=_timeline_key)

@@ -1,0 +1,240 @@
+"""Discovery questions: the default bank built on COACHING.md's five reasons, and choosing them."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# The five reasons an action stays undone (COACHING.md), plus partnering questions
+# that ask whether and how to talk about the action at all.
+Reason = Literal["partnering", "why", "resources", "self_trust", "risk", "story"]
+MAX_DEPTH = 3
+
+
+class Question(BaseModel):
+    """One open discovery question; deeper questions are asked the longer an action is overdue."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$")
+    reason: Reason
+    depth: int = Field(ge=1, le=MAX_DEPTH)
+    text: str = Field(min_length=5, max_length=400)
+
+
+class QuestionBank(BaseModel):
+    """A named set of questions from a coach file's `[question_banks.NAME]` table."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    questions: tuple[Question, ...] = Field(min_length=2)
+
+    @field_validator("questions")
+    @classmethod
+    def _unique_ids(cls, questions: tuple[Question, ...]) -> tuple[Question, ...]:
+        ids = [q.id for q in questions]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"question ids must be unique; repeated: {', '.join(duplicates)}")
+        return questions
+
+
+# How long an action has been overdue decides how deep the questions go: light
+# partnering and "why" questions first, self-trust, risk and old stories later.
+DEPTH_2_FROM_OVERDUE_DAYS = 4
+DEPTH_3_FROM_OVERDUE_DAYS = 10
+MAX_QUESTIONS_PER_PROMPT = 2
+
+
+def _q(id_: str, reason: Reason, depth: int, text: str) -> Question:
+    return Question(id=id_, reason=reason, depth=depth, text=text)
+
+
+DEFAULT_BANK = QuestionBank(
+    questions=(
+        # Depth 1: light, partnering; is this the time, and what does the step give you?
+        _q(
+            "partnering-now",
+            "partnering",
+            1,
+            "Is now a good time to look at this step, or would another moment suit you better?",
+        ),
+        _q(
+            "partnering-way",
+            "partnering",
+            1,
+            "What way of approaching this step would feel most like you?",
+        ),
+        _q(
+            "why-gives",
+            "why",
+            1,
+            "What would taking this step give you?",
+        ),
+        _q(
+            "why-goal",
+            "why",
+            1,
+            "How does this step connect with what you want most right now?",
+        ),
+        _q(
+            "resources-easier",
+            "resources",
+            1,
+            "What would make this step a little easier?",
+        ),
+        _q(
+            "self-trust-smallest",
+            "self_trust",
+            1,
+            "If you took only the smallest first piece of this, what would it be?",
+        ),
+        _q(
+            "story-noticing",
+            "story",
+            1,
+            "What comes to mind when you think about this step?",
+        ),
+        # Depth 2: resources, the why revisited, first looks at trust and risk.
+        _q(
+            "why-still",
+            "why",
+            2,
+            "When you chose this step, what made it matter to you? Does that still feel true?",
+        ),
+        _q(
+            "resources-help",
+            "resources",
+            2,
+            "Who could help with this, or do it alongside you?",
+        ),
+        _q(
+            "resources-missing",
+            "resources",
+            2,
+            "Is there anything you need for this step (time, information, a skill, support) "
+            "that you don't have yet?",
+        ),
+        _q(
+            "self-trust-before",
+            "self_trust",
+            2,
+            "What have you already done that is a bit like this step, and what does that tell"
+            " you about what you can do?",
+        ),
+        _q(
+            "risk-uneasy",
+            "risk",
+            2,
+            "Is there anything about taking this step that feels uneasy or risky?",
+        ),
+        _q(
+            "partnering-shape",
+            "partnering",
+            2,
+            "Would a different shape for this step help: smaller, different, or at another time?",
+        ),
+        _q(
+            "story-tell",
+            "story",
+            2,
+            "What do you find yourself thinking when this step comes up?",
+        ),
+        # Depth 3: self-trust, risk and the old stories that can hold a step back.
+        _q(
+            "self-trust-friend",
+            "self_trust",
+            3,
+            "If a friend you believe in had this step in front of them, what would you tell them?",
+        ),
+        _q(
+            "self-trust-proof",
+            "self_trust",
+            3,
+            "What would you need to see in yourself to trust that you can do this?",
+        ),
+        _q(
+            "risk-safe-enough",
+            "risk",
+            3,
+            "What would make taking this step feel safe enough?",
+        ),
+        _q(
+            "risk-next",
+            "risk",
+            3,
+            "If you took this step and it went differently than you hope, what would you do next?",
+        ),
+        _q(
+            "story-true",
+            "story",
+            3,
+            "What story do you tell yourself about steps like this one? Is that story still "
+            "true for you today?",
+        ),
+        _q(
+            "story-origin",
+            "story",
+            3,
+            "Where did the idea that this is hard for you come from, and is it still yours to"
+            " keep?",
+        ),
+        _q(
+            "partnering-right-step",
+            "partnering",
+            3,
+            "Is this still the right step for you, or has something changed that would be "
+            "worth talking about?",
+        ),
+        _q(
+            "why-learning",
+            "why",
+            3,
+            "Whatever happens with this step, what could it teach you about yourself?",
+        ),
+    )
+)
+
+
+def target_depth(overdue_days: int) -> int:
+    """The question depth for an action this many days overdue (1 to MAX_DEPTH)."""
+    if overdue_days >= DEPTH_3_FROM_OVERDUE_DAYS:
+        return 3
+    if overdue_days >= DEPTH_2_FROM_OVERDUE_DAYS:
+        return 2
+    return 1
+
+
+def _seeded_rank(seed: str, question: Question) -> bytes:
+    # Hashing seed and id (not the bank's order) keeps a retried job's choice stable
+    # and spreads choices evenly across commitments.
+    return hashlib.sha256(f"{seed}\x00{question.id}".encode()).digest()
+
+
+def choose_questions(
+    bank: QuestionBank, overdue_days: int, previous_id: str | None, count: int, seed: str
+) -> tuple[Question, ...]:
+    """Pick `count` (1 or 2) questions for an overdue prompt, deterministically from `seed`.
+
+    Questions at the depth nearest to `target_depth(overdue_days)` come first (the
+    shallower on a tie); among those the seed decides. `previous_id` is never chosen
+    unless nothing else is left, and never first. A second question comes from a
+    different reason where the chosen depth allows. Fewer than `count` questions are
+    returned only when the bank holds nothing else to ask.
+    """
+    if not 1 <= count <= MAX_QUESTIONS_PER_PROMPT:
+        raise ValueError(f"count must be 1..{MAX_QUESTIONS_PER_PROMPT}, got {count}")
+    depth = target_depth(overdue_days)
+
+    def rank(question: Question) -> tuple[int, int, bytes]:
+        return abs(question.depth - depth), question.depth, _seeded_rank(seed, question)
+
+    # The bank's validator guarantees at least two distinct ids, so `fresh` is never empty.
+    fresh = sorted((q for q in bank.questions if q.id != previous_id), key=rank)
+    first = fresh[0]
+    if count == 1 or len(fresh) == 1:
+        return (first,)
+    second = min(fresh[1:], key=lambda q: (rank(q)[:2], q.reason == first.reason, rank(q)[2]))
+    return first, second

@@ -1,0 +1,1 @@
+"""Default email templates, shipped inside the wheel so an installed coachd finds them."""

@@ -1,0 +1,229 @@
+"""Shared fixtures: a real Redis server per session and a fault-injecting SMTP server per test."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import os
+import threading
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+import redis as redis_sync
+import redis.asyncio as redis_async
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from daemon.embedded_redis import EmbeddedRedis, find_redis_server
+from daemon.errors import EmbeddedRedisError
+from daemon.mailer import SmtpConfig
+from daemon.smtpsink import LocalSmtpServer
+
+LOOPBACK = "127.0.0.1"
+TEST_SMTP_TIMEOUT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class ExternalRedis:
+    """A Redis the test runner was pointed at with COACHD_TEST_REDIS_URL (must be disposable)."""
+
+    url: str
+
+
+@pytest.fixture(scope="session")
+def redis_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[EmbeddedRedis | ExternalRedis]:
+    """A real Redis for the session: COACHD_TEST_REDIS_URL, else an embedded redis-server.
+
+    With no binary to run, the suite skips locally but fails under CI.
+    """
+    external = os.environ.get("COACHD_TEST_REDIS_URL")
+    if external:
+        yield ExternalRedis(external)
+        return
+    try:
+        binary = find_redis_server()
+    except EmbeddedRedisError as error:
+        if os.environ.get("CI"):
+            pytest.fail(str(error))
+        pytest.skip(str(error))
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), binary=binary)
+    server.start_blocking()
+    yield server
+    server.stop_blocking()
+
+
+@pytest.fixture
+def redis_url(redis_server: EmbeddedRedis | ExternalRedis) -> str:
+    """The session server's URL, after FLUSHALL so each test starts from an empty Redis."""
+    client = redis_sync.Redis.from_url(redis_server.url)
+    try:
+        client.flushall()
+    finally:
+        client.close()
+    return redis_server.url
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[redis_async.Redis]:
+    """An asyncio Redis client (bytes responses) on the clean test database."""
+    client = redis_async.Redis.from_url(redis_url, decode_responses=False)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@dataclass(frozen=True)
+class RecordedMessage:
+    """One message the test SMTP server accepted with 250."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+    message: EmailMessage
+
+
+class RecordingHandler:
+    """aiosmtpd handler that records accepted messages and injects faults on request.
+
+    Hooks run on the controller's thread, so shared state is guarded by a lock.
+    """
+
+    def __init__(self) -> None:
+        self.messages: list[RecordedMessage] = []
+        self.connections = 0  # sessions that said EHLO/HELO
+        self._lock = threading.Lock()
+        self._fail_next: list[int] = []
+        self._refused: dict[str, int] = {}
+        self._disconnect_next = 0
+        self._delay = 0.0
+
+    def fail_next(self, n: int = 1, code: int = 451) -> None:
+        """Reply `code` instead of 250 to the next `n` DATA transactions."""
+        with self._lock:
+            self._fail_next.extend([code] * n)
+
+    def refuse_recipient(self, address: str, code: int = 550) -> None:
+        """Refuse RCPT TO `address` with `code` from now on."""
+        with self._lock:
+            self._refused[address.lower()] = code
+
+    def disconnect_next_data(self, n: int = 1) -> None:
+        """Drop the connection after the next `n` message bodies, before replying (not stored)."""
+        with self._lock:
+            self._disconnect_next += n
+
+    def delay_data(self, seconds: float) -> None:
+        """Wait `seconds` after each message body before accepting it."""
+        with self._lock:
+            self._delay = seconds
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname
+        with self._lock:
+            self.connections += 1
+        return responses
+
+    async def handle_HELO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str
+    ) -> str:
+        session.host_name = hostname
+        with self._lock:
+            self.connections += 1
+        return f"250 {server.hostname}"
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        with self._lock:
+            code = self._refused.get(address.lower())
+        if code is not None:
+            return f"{code} 5.1.1 <{address}>: recipient refused by test"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        with self._lock:
+            delay = self._delay
+            disconnect = self._disconnect_next > 0
+            self._disconnect_next -= int(disconnect)
+            code = None if disconnect or not self._fail_next else self._fail_next.pop(0)
+        if delay:
+            await asyncio.sleep(delay)
+        if disconnect:
+            assert server.transport is not None
+            server.transport.close()
+            return "451 never seen: the connection is closed"
+        if code is not None:
+            return f"{code} 4.3.0 injected failure"
+        self._record(envelope)
+        return "250 OK"
+
+    def _record(self, envelope: Envelope) -> None:
+        raw = envelope.original_content
+        assert isinstance(raw, bytes)
+        parsed = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        recorded = RecordedMessage(str(envelope.mail_from), list(envelope.rcpt_tos), raw, parsed)
+        with self._lock:
+            self.messages.append(recorded)
+
+
+@dataclass
+class SmtpTestServer:
+    """What `smtp_server` yields: address, recorded messages and fault switches."""
+
+    host: str
+    port: int
+    handler: RecordingHandler
+
+    @property
+    def messages(self) -> list[RecordedMessage]:
+        return self.handler.messages
+
+    @property
+    def connections(self) -> int:
+        return self.handler.connections
+
+    def fail_next(self, n: int = 1, code: int = 451) -> None:
+        self.handler.fail_next(n, code)
+
+    def refuse_recipient(self, address: str, code: int = 550) -> None:
+        self.handler.refuse_recipient(address, code)
+
+    def disconnect_next_data(self, n: int = 1) -> None:
+        self.handler.disconnect_next_data(n)
+
+    def delay_data(self, seconds: float) -> None:
+        self.handler.delay_data(seconds)
+
+    def smtp_config(self, **overrides: Any) -> SmtpConfig:
+        """An `SmtpConfig` for this server (no TLS, short timeout), with `overrides` applied."""
+        base = SmtpConfig(
+            host=self.host, port=self.port, tls="none", timeout=TEST_SMTP_TIMEOUT_SECONDS
+        )
+        return replace(base, **overrides)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpTestServer]:
+    """An aiosmtpd server on a free loopback port, in its own thread, stopped after the test."""
+    handler = RecordingHandler()
+    controller = LocalSmtpServer(handler)
+    controller.start()
+    try:
+        yield SmtpTestServer(host=LOOPBACK, port=controller.port, handler=handler)
+    finally:
+        controller.stop()
