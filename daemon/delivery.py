@@ -18,7 +18,7 @@ from daemon.errors import PermanentSendError, TransientSendError, UnknownOutcome
 from daemon.ledger import CLAIM_LEASE_MS, LedgerEntry, Outcome, SendLedger
 from daemon.mailer import Mailer
 from daemon.stepqueue import Clock
-from daemon.store import SendRecord, Store
+from daemon.store import StepResult, Store
 from jobs.cadence import CadenceProfile
 from jobs.commitment import Client, Commitment, scheduled_step
 from jobs.composer import Composer, Envelope, thread_ids
@@ -99,9 +99,9 @@ class Firing:
     def ledger_key(self) -> str:
         return keys.ledger(self.commitment.commitment_id, self.commitment.plan_gen, self.step.name)
 
-    async def finish(self, record: SendRecord) -> None:
+    async def finish(self, result: StepResult) -> None:
         await self.services.store.finish_step(
-            self.commitment.commitment_id, self.commitment.version, self.step, record, self.now
+            self.commitment.commitment_id, self.commitment.version, self.step, result, self.now
         )
 
 
@@ -130,40 +130,35 @@ async def _fire(
 
 
 async def _deliver(firing: Firing, job_try: int) -> str:
-    services = firing.services
-    attempt = uuid4().hex
-    now_ms = _wall_ms()
-    previous = await services.ledger.claim(firing.ledger_key, attempt, now_ms)
+    services, key = firing.services, firing.ledger_key
+    attempt, claimed_at_ms = uuid4().hex, _wall_ms()
+    previous = await services.ledger.claim(key, attempt, claimed_at_ms)
     if previous is not None:
         return await _after_earlier_attempt(firing, previous)
     questions = _questions(firing)
     message, recipient = _compose(firing, questions)
-    record = SendRecord(
-        firing.ledger_key,
-        attempt,
-        now_ms,
-        Outcome.SENT,
-        question_id=questions[0].id if questions else "",
-    )
+    outcome, error = Outcome.SENT, ""
     try:
         await services.mailer.send(message, bounce_address(services), [recipient])
     except TransientSendError as exc:
         if job_try < MAX_SEND_TRIES:
-            await services.ledger.release(firing.ledger_key, attempt, now_ms)
+            await services.ledger.release(key, attempt, claimed_at_ms)
             log.warning("email_send_retry", code=exc.code, job_try=job_try)
             raise Retry(defer=retry_delay_s(job_try)) from exc
-        record = _failed(record, Outcome.FAILED, f"gave up after {job_try} tries: {exc}")
+        outcome, error = Outcome.FAILED, f"gave up after {job_try} tries: {exc}"
     except PermanentSendError as exc:
-        record = _failed(record, Outcome.FAILED, f"refused: {exc}")
+        outcome, error = Outcome.FAILED, f"refused: {exc}"
     except UnknownOutcomeError as exc:
-        record = _failed(record, Outcome.UNKNOWN, f"outcome unknown, not resent: {exc}")
-    await firing.finish(record)
+        outcome, error = Outcome.UNKNOWN, f"outcome unknown, not resent: {exc}"
+    # The ledger first: if we die before the state moves on, a re-run finds the outcome.
+    await services.ledger.finish(key, attempt, claimed_at_ms, outcome)
+    await firing.finish(StepResult(error, questions[0].id if questions else ""))
     log.info(
-        "email_sent" if record.outcome is Outcome.SENT else "email_not_sent",
-        outcome=record.outcome.value,
+        "email_sent" if outcome is Outcome.SENT else "email_not_sent",
+        outcome=outcome.value,
         kind=firing.step.kind.value,
     )
-    return record.outcome.value
+    return outcome.value
 
 
 async def _after_earlier_attempt(firing: Firing, previous: LedgerEntry) -> str:
@@ -172,11 +167,16 @@ async def _after_earlier_attempt(firing: Firing, previous: LedgerEntry) -> str:
     if previous.outcome is Outcome.CLAIMED and not previous.lease_expired(now_ms):
         remaining_s = (previous.claimed_at_ms + CLAIM_LEASE_MS - now_ms) / MS_PER_S
         raise Retry(defer=max(remaining_s, 1.0))
-    outcome = Outcome.UNKNOWN if previous.outcome is Outcome.CLAIMED else previous.outcome
-    error = "worker stopped mid-send; not resent" if outcome is Outcome.UNKNOWN else ""
-    await firing.finish(
-        SendRecord(firing.ledger_key, previous.attempt, previous.claimed_at_ms, outcome, error)
-    )
+    outcome, error = previous.outcome, ""
+    if outcome is Outcome.CLAIMED:
+        # Its worker died between claiming and recording: the email may have gone out.
+        outcome, error = Outcome.UNKNOWN, "worker stopped mid-send; not resent"
+        await firing.services.ledger.finish(
+            firing.ledger_key, previous.attempt, previous.claimed_at_ms, outcome
+        )
+    elif outcome is not Outcome.SENT:
+        error = f"earlier attempt ended {outcome.value}"
+    await firing.finish(StepResult(error))
     log.info("step_recovered", outcome=outcome.value)
     return f"recovered_{outcome.value}"
 
@@ -265,12 +265,6 @@ def bounce_address(services: Services) -> str:
 
 def format_due_date(due: date) -> str:
     return f"{due:%A} {due.day} {due:%B}"
-
-
-def _failed(record: SendRecord, outcome: Outcome, error: str) -> SendRecord:
-    return SendRecord(
-        record.ledger_key, record.attempt, record.claimed_at_ms, outcome, error, record.question_id
-    )
 
 
 def _wall_ms() -> int:

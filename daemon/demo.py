@@ -136,9 +136,7 @@ class MailFolder:
 def _describe(n: int, at: datetime, message: EmailMessage, filename: str) -> str:
     body = message.get_body(preferencelist=("plain",))
     text = body.get_content() if body is not None else ""
-    questions = [
-        line.strip(" -*") for line in text.splitlines() if line.strip().endswith("?")
-    ]
+    questions = [line.strip(" -*") for line in text.splitlines() if line.strip().endswith("?")]
     lines = [
         f"{n:2d}. {at:%a %d %b %H:%M} UTC  to {message['To']}",
         f"    {message['Subject']}  [{filename}]",

@@ -95,11 +95,14 @@ async def ensure_group(redis: Redis) -> None:
 class InboxConsumer:
     """Applies inbox events in order; acknowledges each in the transaction that applies it."""
 
-    def __init__(self, redis: Redis, store: Store, name: str) -> None:
+    def __init__(
+        self, redis: Redis, store: Store, name: str, *, reclaim_idle_ms: int = RECLAIM_IDLE_MS
+    ) -> None:
         self._redis = redis
         self._store = store
         self._name = name
-        self._last_reclaim = 0.0
+        self._reclaim_idle_ms = reclaim_idle_ms
+        self._last_reclaim: float | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; Redis outages are logged and waited out."""
@@ -130,17 +133,26 @@ class InboxConsumer:
 
     async def _reclaim_if_due(self) -> None:
         now = asyncio.get_running_loop().time()
-        if now - self._last_reclaim < RECLAIM_EVERY_S:
+        if self._last_reclaim is not None and now - self._last_reclaim < RECLAIM_EVERY_S:
             return
         self._last_reclaim = now
+        await self.reclaim()
+
+    async def reclaim(self) -> int:
+        """Take over entries a dead consumer read but never acknowledged; returns how many."""
         # Redis 7 appends a third element (deleted ids) that 6.2 does not send.
         reply = await self._redis.xautoclaim(
-            keys.INBOX_STREAM, keys.INBOX_GROUP, self._name, RECLAIM_IDLE_MS, count=READ_BATCH
+            keys.INBOX_STREAM,
+            keys.INBOX_GROUP,
+            self._name,
+            self._reclaim_idle_ms,
+            count=READ_BATCH,
         )
         claimed = reply[1]
         for entry_id, fields in claimed:
             log.info("inbox_entry_reclaimed", entry_id=entry_id.decode())
             await self._handle(entry_id.decode(), (fields or {}).get(b"event", b""))
+        return len(claimed)
 
     async def _handle(self, entry_id: str, raw: bytes) -> None:
         ack = StreamEntry(keys.INBOX_STREAM, keys.INBOX_GROUP, entry_id)

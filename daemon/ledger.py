@@ -16,6 +16,14 @@ _RELEASE_IF_OURS = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+# Only the attempt holding the claim may record the outcome: a stale worker cannot overwrite it.
+_FINISH_IF_OURS = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  return 1
+end
+return 0
+"""
 
 
 class Outcome(StrEnum):
@@ -56,6 +64,7 @@ class SendLedger:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._release = redis.register_script(_RELEASE_IF_OURS)
+        self._finish = redis.register_script(_FINISH_IF_OURS)
 
     async def claim(self, key: str, attempt: str, now_ms: int) -> LedgerEntry | None:
         """Claim `key` for this attempt; None means ours, else what was there before."""
@@ -70,6 +79,12 @@ class SendLedger:
                 else (LedgerEntry(Outcome.CLAIMED, "", now_ms))
             )
         return parse_entry(existing)
+
+    async def finish(self, key: str, attempt: str, claimed_at_ms: int, outcome: Outcome) -> bool:
+        """Record the outcome right after the SMTP answer, before anything else can fail."""
+        value = claim_value(attempt, claimed_at_ms)
+        done = await self._finish(keys=[key], args=[value, outcome.value, keys.LEDGER_TTL_S])
+        return bool(done)
 
     async def release(self, key: str, attempt: str, claimed_at_ms: int) -> None:
         """Give the claim back after a failure that certainly did not deliver (4xx, refused)."""

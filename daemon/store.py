@@ -14,7 +14,6 @@ from redis.exceptions import WatchError
 
 from daemon import keys
 from daemon.coachconfig import CoachConfig, ConfigLookupError
-from daemon.ledger import Outcome, claim_value
 from daemon.stepqueue import StepQueue
 from jobs.cadence import CadenceProfile
 from jobs.commitment import (
@@ -50,13 +49,9 @@ class StreamEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class SendRecord:
-    """The ledger claim a send held, and what came of it."""
+class StepResult:
+    """What came of a step's email: the error to record, the question it asked."""
 
-    ledger_key: str
-    attempt: str
-    claimed_at_ms: int
-    outcome: Outcome
     error: str = ""
     question_id: str = ""
 
@@ -117,30 +112,24 @@ class Store:
         commitment_id: str,
         version: int,
         step: PlannedStep,
-        record: SendRecord,
+        result: StepResult,
         now: datetime,
     ) -> None:
-        """Record a send's outcome in the ledger and move the commitment to its next step."""
+        """Move the commitment on from a step whose outcome the ledger already holds."""
 
         async def attempt(pipe: Pipeline) -> None:
             ckey = keys.commitment(commitment_id)
-            await pipe.watch(record.ledger_key, ckey)
-            held = await pipe.get(record.ledger_key)
+            await pipe.watch(ckey)
             raw = await _hgetall(pipe, ckey)
-            ours = held is not None and held.decode() == claim_value(
-                record.attempt, record.claimed_at_ms
-            )
             current = Commitment.from_record(_decode(raw)) if raw else None
             client = await self._load_client(pipe, current.client_id) if current else None
             pipe.multi()
-            if ours:
-                pipe.set(record.ledger_key, record.outcome.value, ex=keys.LEDGER_TTL_S)
             if current is None or client is None or current.version != version:
                 return  # changed meanwhile: the new version's own job carries on
-            if record.question_id:
-                client = replace(client, last_question=record.question_id)
-                pipe.hset(keys.client(client.client_id), "last_question", record.question_id)
-            error = f"{step.name}: {record.error}" if record.error else ""
+            if result.question_id:
+                client = replace(client, last_question=result.question_id)
+                pipe.hset(keys.client(client.client_id), "last_question", result.question_id)
+            error = f"{step.name}: {result.error}" if result.error else ""
             transition = record_sent(
                 current, client, self.profile_of(current), step, now=now, error=error
             )

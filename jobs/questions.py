@@ -83,7 +83,7 @@ DEFAULT_BANK = QuestionBank(
             "resources-easier",
             "resources",
             1,
-            "What would make this step a little easier?",
+            "What would make this step a little easier for you?",
         ),
         _q(
             "self-trust-smallest",
@@ -128,13 +128,13 @@ DEFAULT_BANK = QuestionBank(
             "risk-uneasy",
             "risk",
             2,
-            "Is there anything about taking this step that feels uneasy or risky?",
+            "Is there anything about taking this step that feels uneasy or risky to you?",
         ),
         _q(
             "partnering-shape",
             "partnering",
             2,
-            "Would a different shape for this step help: smaller, different, or at another time?",
+            "Would a different shape for this step help you: smaller, different, or another time?",
         ),
         _q(
             "story-tell",
@@ -159,7 +159,7 @@ DEFAULT_BANK = QuestionBank(
             "risk-safe-enough",
             "risk",
             3,
-            "What would make taking this step feel safe enough?",
+            "What would make taking this step feel safe enough for you?",
         ),
         _q(
             "risk-next",

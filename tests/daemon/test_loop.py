@@ -1,0 +1,317 @@
+"""End to end on real Redis and SMTP: events in, emails out at the right moments, exactly once."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+import pytest
+
+from daemon import keys
+from daemon.delivery import fire_step
+from daemon.stepqueue import step_job_id
+from jobs.replytoken import verify_reply_token
+from tests.daemon.conftest import SIGNING_KEY, START, Loop, changed, created
+
+pytestmark = pytest.mark.integration
+
+# With the built-in "standard" profile and due Thursday 3 December (Madrid):
+REMINDER_AT = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # Tuesday 09:00 Madrid, 2 days before
+OVERDUE_1_AT = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)  # Friday 09:00, 1 day overdue
+OVERDUE_4_AT = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # Monday 09:00, 4 days overdue
+SECOND = timedelta(seconds=1)
+
+
+def text_of(loop: Loop, index: int) -> str:
+    body = loop.messages[index].message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+async def test_reminder_goes_out_at_nine_local_and_not_a_second_before(loop: Loop) -> None:
+    await loop.emit(created())
+    await loop.consume()
+
+    await loop.advance(REMINDER_AT - SECOND)
+    assert loop.messages == []
+    await loop.advance(REMINDER_AT)
+
+    [sent] = loop.messages
+    assert sent.rcpt_tos == ["ana@example.org"]
+    assert sent.mail_from == "bounces@reply.northstar.example"
+    assert sent.message["Subject"].startswith("Your step: draft the grant proposal")
+    assert "draft the grant proposal's first page" in text_of(loop, 0)
+    assert "so the garden gets funded" in text_of(loop, 0)
+    assert parsedate_to_datetime(sent.message["Date"]) == REMINDER_AT
+
+
+async def test_overdue_prompts_ask_questions_thread_and_carry_a_valid_reply_token(
+    loop: Loop,
+) -> None:
+    await loop.emit(created())
+    await loop.consume()
+    for moment in (REMINDER_AT, OVERDUE_1_AT, OVERDUE_4_AT):
+        await loop.advance(moment)
+
+    reminder, first, second = (m.message for m in loop.messages)
+    assert first["In-Reply-To"] == reminder["Message-ID"]
+    assert second["References"].split() == [reminder["Message-ID"], first["Message-ID"]]
+    assert "?" in text_of(loop, 1)
+    assert text_of(loop, 1) != text_of(loop, 2)
+    assert first["Auto-Submitted"] == "auto-generated"
+    token = first["Reply-To"].addresses[0].username.removeprefix("reply+")
+    claims = verify_reply_token(SIGNING_KEY, token, START.date())
+    state = await loop.commitment()
+    assert claims.thread == state["thread"]
+    assert claims.seq == 1
+    assert state["unanswered"] == "2"
+
+
+async def test_update_moves_the_schedule_and_the_old_step_never_fires(loop: Loop) -> None:
+    await loop.emit(created())
+    await loop.consume()
+    await loop.emit(
+        changed("commitment.updated", "e-moved", START + timedelta(hours=1), due_date="2026-12-10")
+    )
+    await loop.consume()
+
+    assert await loop.redis.zcard(keys.STEP_QUEUE) == 1  # the superseded job was removed
+    await loop.advance(REMINDER_AT + timedelta(days=1))
+    assert loop.messages == []
+    await loop.advance(datetime(2026, 12, 8, 8, 0, tzinfo=UTC))  # 2 days before the new date
+    assert len(loop.messages) == 1
+    assert (await loop.commitment())["due_date"] == "2026-12-10"
+
+
+async def test_completion_stops_reminders_and_brings_the_reflection(loop: Loop) -> None:
+    await loop.emit(created())
+    await loop.consume()
+    done_at = START + timedelta(hours=2)  # Monday 10:00 Madrid
+    await loop.emit(changed("commitment.completed", "e-done", done_at))
+    await loop.consume()
+
+    await loop.advance(done_at + timedelta(hours=4))  # reflection_after_hours of "standard"
+    await loop.advance(OVERDUE_4_AT)
+
+    [reflection] = loop.messages
+    assert "learn" in text_of(loop, 0).lower()
+    assert parsedate_to_datetime(reflection.message["Date"]) == done_at + timedelta(hours=4)
+    assert await loop.redis.zcard(keys.STEP_QUEUE) == 0
+
+
+async def test_the_same_event_twice_is_applied_once_and_sends_once(loop: Loop) -> None:
+    await loop.emit(created(), created())
+    await loop.consume()
+    await loop.advance(REMINDER_AT)
+
+    assert len(loop.messages) == 1
+    assert (await loop.commitment())["version"] == "2"  # created, then the reminder sent
+    assert await loop.dead_letters() == []
+
+
+async def test_a_job_run_again_after_a_crash_mid_finish_does_not_send_again(
+    loop: Loop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await loop.emit(created())
+    await loop.consume()
+    loop.traveller.move_to(REMINDER_AT)
+    state = await loop.commitment()
+    ctx = {"services": loop.services, "job_id": "x", "job_try": 1}
+
+    async def crash(*_: object, **__: object) -> None:
+        raise ConnectionError("worker died after the SMTP server said 250")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(loop.services.store, "finish_step", crash)
+        with pytest.raises(ConnectionError):
+            await fire_step(ctx, "c1", int(state["version"]), state["next_step"])
+    result = await fire_step(ctx, "c1", int(state["version"]), state["next_step"])
+
+    assert result == "recovered_sent"
+    assert len(loop.messages) == 1
+    assert (await loop.commitment())["last_sent"] == "reminder-2d"
+
+
+async def test_a_superseded_job_that_still_runs_sends_nothing(loop: Loop) -> None:
+    await loop.emit(created())
+    await loop.consume()
+    old_version = int((await loop.commitment())["version"])
+    await loop.emit(
+        changed("commitment.updated", "e-words", START + SECOND, action="draft the first two pages")
+    )
+    await loop.consume()
+    loop.traveller.move_to(REMINDER_AT)
+
+    ctx = {"services": loop.services, "job_id": "old", "job_try": 1}
+    assert await fire_step(ctx, "c1", old_version, "reminder-2d") == "skipped_superseded"
+    await loop.run_due()
+    assert len(loop.messages) == 1
+    assert "draft the first two pages" in text_of(loop, 0)
+
+
+async def test_invalid_events_are_dead_lettered_and_the_good_ones_around_them_applied(
+    loop: Loop,
+) -> None:
+    report = await loop.emit(
+        created("e1", "c1"), b"{not json", created("e2", "c2", due="x"), created("e3", "c3")
+    )
+    assert report.accepted == 2
+    assert [n for n, _ in report.rejected] == [2, 3]
+    # A producer writing to the stream directly, past `emit`'s validation:
+    await loop.redis.xadd(keys.INBOX_STREAM, {"event": b'{"version": 7}'})
+    await loop.redis.xadd(
+        keys.INBOX_STREAM,
+        {
+            "event": json.dumps(
+                changed("commitment.completed", "e4", START, commitment_id="nope")
+            ).encode()
+        },
+    )
+    await loop.consume()
+
+    reasons = [d["reason"] for d in await loop.dead_letters()]
+    assert reasons[0].startswith("not valid JSON")
+    assert "due_date" in reasons[1]
+    assert reasons[2] == "unsupported version 7; expected 1"
+    assert reasons[3] == "unknown commitment nope"
+    assert (await loop.commitment("c1"))["status"] == "active"
+    assert (await loop.commitment("c3"))["status"] == "active"
+    pending = await loop.redis.xpending(keys.INBOX_STREAM, keys.INBOX_GROUP)
+    assert pending["pending"] == 0
+
+
+async def test_an_older_update_never_overwrites_newer_state(loop: Loop) -> None:
+    await loop.emit(created())
+    await loop.emit(
+        changed("commitment.updated", "e-new", START + timedelta(hours=2), due_date="2026-12-10")
+    )
+    await loop.emit(
+        changed("commitment.updated", "e-old", START + timedelta(hours=1), due_date="2026-12-05")
+    )
+    await loop.consume()
+
+    assert (await loop.commitment())["due_date"] == "2026-12-10"
+    [dead] = await loop.dead_letters()
+    assert dead["reason"].startswith("stale event for c1")
+
+
+async def test_entries_left_pending_by_a_dead_consumer_are_reclaimed(loop: Loop) -> None:
+    await loop.emit(created())
+    # Another consumer reads the entry and dies before acknowledging it.
+    await loop.redis.xreadgroup(keys.INBOX_GROUP, "dead-consumer", {keys.INBOX_STREAM: ">"})
+
+    assert await loop.consumer.reclaim() == 1
+    assert (await loop.commitment())["status"] == "active"
+    pending = await loop.redis.xpending(keys.INBOX_STREAM, keys.INBOX_GROUP)
+    assert pending["pending"] == 0
+
+
+async def test_a_transient_smtp_failure_retries_and_delivers_once(loop: Loop) -> None:
+    await loop.emit(created())
+    await loop.consume()
+    loop.smtp.fail_next(1, code=451)
+
+    await loop.advance(REMINDER_AT)
+    assert loop.messages == []
+    await loop.advance(REMINDER_AT + timedelta(seconds=10))  # the first backoff
+    assert len(loop.messages) == 1
+    assert (await loop.commitment())["last_sent"] == "reminder-2d"
+
+
+async def test_a_refused_recipient_is_recorded_and_not_retried(loop: Loop) -> None:
+    await loop.emit(created())
+    await loop.consume()
+    loop.smtp.refuse_recipient("ana@example.org", code=550)
+
+    await loop.advance(REMINDER_AT)
+    await loop.advance(REMINDER_AT + timedelta(hours=1))
+
+    state = await loop.commitment()
+    assert state["last_error"].startswith("reminder-2d: refused: 550")
+    assert "ana@example.org" not in state["last_error"]
+    assert state["next_step"] == "overdue-1d"
+    assert await loop.redis.get(keys.ledger("c1", 1, "reminder-2d")) == b"failed"
+
+
+async def test_opting_out_stops_everything(loop: Loop) -> None:
+    await loop.emit(created())
+    await loop.emit(
+        {
+            "version": 1,
+            "event_id": "e-out",
+            "type": "client.updated",
+            "occurred_at": (START + SECOND).isoformat(),
+            "client_id": "ana",
+            "opted_out": True,
+        }
+    )
+    await loop.consume()
+
+    assert await loop.redis.zcard(keys.STEP_QUEUE) == 0
+    await loop.advance(OVERDUE_4_AT)
+    assert loop.messages == []
+
+
+async def test_unanswered_prompts_make_coachd_go_quiet_and_tell_the_coach(loop: Loop) -> None:
+    await loop.emit(created(profile="twice"))
+    await loop.consume()
+    for moment in (REMINDER_AT, OVERDUE_1_AT, OVERDUE_4_AT, OVERDUE_4_AT + timedelta(days=30)):
+        await loop.advance(moment)
+
+    recipients = [m.rcpt_tos[0] for m in loop.messages]
+    assert recipients == ["ana@example.org"] * 3 + ["maria@northstar.example"]
+    assert "Ana Ruiz" in loop.messages[3].message["Subject"]
+    assert (await loop.commitment())["status"] == "quiet"
+
+
+async def test_a_client_changing_time_zone_is_replanned_in_the_new_zone(loop: Loop) -> None:
+    await loop.emit(created())
+    await loop.emit(
+        {
+            "version": 1,
+            "event_id": "e-tz",
+            "type": "client.updated",
+            "occurred_at": (START + SECOND).isoformat(),
+            "client_id": "ana",
+            "timezone": "America/New_York",
+        }
+    )
+    await loop.consume()
+
+    await loop.advance(REMINDER_AT)  # 09:00 in Madrid is 03:00 in New York: nothing yet
+    assert loop.messages == []
+    await loop.advance(datetime(2026, 12, 1, 14, 0, tzinfo=UTC))  # 09:00 in New York
+    assert len(loop.messages) == 1
+
+
+async def test_job_payloads_are_json_and_ids_are_per_version(loop: Loop) -> None:
+    await loop.emit(created())
+    await loop.consume()
+    version = int((await loop.commitment())["version"])
+
+    raw = await loop.redis.get(f"arq:job:{step_job_id('c1', version)}")
+    assert raw is not None
+    payload = json.loads(raw)
+    assert payload["f"] == "fire_step"
+    assert payload["a"] == ["c1", version, "reminder-2d"]
+
+
+async def test_a_send_abandoned_mid_flight_is_never_resent(loop: Loop) -> None:
+    await loop.emit(created())
+    await loop.consume()
+    state = await loop.commitment()
+    # A worker claimed the reminder, and was killed before it could record the outcome.
+    await loop.services.ledger.claim(
+        keys.ledger("c1", 1, "reminder-2d"), "dead-worker", int(REMINDER_AT.timestamp() * 1000)
+    )
+    ctx = {"services": loop.services, "job_id": "x", "job_try": 1}
+    loop.traveller.move_to(REMINDER_AT + timedelta(minutes=5))  # the claim's lease has expired
+
+    result = await fire_step(ctx, "c1", int(state["version"]), "reminder-2d")
+
+    assert result == "recovered_unknown"
+    assert loop.messages == []
+    after = await loop.commitment()
+    assert after["last_error"] == "reminder-2d: worker stopped mid-send; not resent"
+    assert after["next_step"] == "overdue-1d"
