@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -101,12 +101,15 @@ async def run_daemon(settings: Settings) -> None:
             await redis.aclose()
 
 
-async def emit(settings: Settings, lines: Iterable[bytes]) -> PublishReport:
-    """`coachd emit`: validate events and publish the good ones to the inbox."""
+async def emit(settings: Settings, source: str) -> PublishReport:
+    """`coachd emit`: validate events (a file or - for stdin) and publish the good ones."""
     async with redis_url(settings, start_embedded=False) as url:
         redis = await connect(url)
         try:
-            return await publish(redis, lines)
+            if source == "-":
+                return await publish(redis, sys.stdin.buffer)
+            with Path(source).open("rb") as lines:
+                return await publish(redis, lines)
         finally:
             await redis.aclose()
 
@@ -149,9 +152,3 @@ async def status(settings: Settings) -> Status:
             return await read_status(redis)
         finally:
             await redis.aclose()
-
-
-def read_lines(source: str) -> list[bytes]:
-    if source == "-":
-        return sys.stdin.buffer.read().splitlines()
-    return Path(source).read_bytes().splitlines()

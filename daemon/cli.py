@@ -214,7 +214,7 @@ def format_plan(profile: str, due: date, zone: str, steps: Sequence[PlannedStep]
 
 
 def _emit(args: argparse.Namespace) -> int:
-    report = asyncio.run(app.emit(args.settings, app.read_lines(args.source)))
+    report = asyncio.run(app.emit(args.settings, args.source))
     for number, reason in report.rejected:
         print(f"line {number}: rejected: {reason}", file=sys.stderr)
     print(

@@ -35,6 +35,7 @@ SUBJECT_MAX_CHARS = 200
 DISPLAY_NAME_MAX_CHARS = 100
 ADDRESS_MAX_CHARS = 254  # RFC 5321 path limit
 ELLIPSIS = "…"
+_ENCODED_WORD_START, _ENCODED_WORD_DEFUSED = "=?", "= ?"
 AUTO_SUBMITTED = "auto-generated"  # RFC 3834: auto-responders must not answer us
 AUTO_RESPONSE_SUPPRESS = "All"  # Exchange's equivalent: no out-of-office replies
 # Control, format (bidi overrides, zero-width), line and paragraph separators: anything
@@ -120,6 +121,9 @@ def one_line(text: str, max_chars: int) -> str:
     if not line.isprintable():  # rare: printable text holds no Cc/Cf/Zl/Zp characters
         kept = (" " if unicodedata.category(c) in _UNSAFE_CATEGORIES else c for c in line)
         line = " ".join("".join(kept).split())
+    # Literal "=?" could pose as an RFC 2047 encoded word, which readers decode (into
+    # line breaks, even); a space defuses it. Real encoded words come from the policy.
+    line = line.replace(_ENCODED_WORD_START, _ENCODED_WORD_DEFUSED)
     if len(line) <= max_chars:
         return line
     return line[: max_chars - len(ELLIPSIS)].rstrip() + ELLIPSIS

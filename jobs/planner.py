@@ -114,27 +114,43 @@ def _send_at(profile: CadenceProfile, day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, profile.send_at, tzinfo=zone)
 
 
+def _allowed_day(profile: CadenceProfile, day: date, direction: int) -> date:
+    """`day`, or the nearest weekday in `direction` (-1 earlier, +1 later) if weekends are off."""
+    while profile.weekdays_only and day.weekday() >= FIRST_WEEKEND_DAY:
+        day += timedelta(days=direction)
+    return day
+
+
+def _one_per_day(steps: list[PlannedStep]) -> list[PlannedStep]:
+    """Two steps moved onto one day become one: the further from the due date wins."""
+    by_day: dict[date, PlannedStep] = {}
+    for step in steps:
+        day = step.fire_at_local.date()
+        if day not in by_day or abs(step.offset_days) > abs(by_day[day].offset_days):
+            by_day[day] = step
+    return list(by_day.values())
+
+
 def _reminder_steps(profile: CadenceProfile, due: date, zone: ZoneInfo) -> list[PlannedStep]:
     steps: list[PlannedStep] = []
     for days in profile.reminders_before_due_days:
-        raw = _send_at(profile, due - timedelta(days=days), zone)
-        local = next_allowed_moment(profile, raw, zone)
+        # A reminder that falls on a weekend comes on the Friday before: still ahead of time.
+        day = _allowed_day(profile, due - timedelta(days=days), -1)
+        local = next_allowed_moment(profile, _send_at(profile, day, zone), zone)
         # A reminder moved onto the due day (or later) is no longer "before due".
         if local.date() < due:
             steps.append(_step(f"reminder-{days}d", StepKind.REMINDER, local, -days))
-    return steps
+    return _one_per_day(steps)
 
 
 def _overdue_steps(profile: CadenceProfile, due: date, zone: ZoneInfo) -> list[PlannedStep]:
-    return [
-        _step(
-            f"overdue-{days}d",
-            StepKind.OVERDUE,
-            next_allowed_moment(profile, _send_at(profile, due + timedelta(days=days), zone), zone),
-            days,
-        )
-        for days in profile.overdue_prompt_days
-    ]
+    steps: list[PlannedStep] = []
+    for days in profile.overdue_prompt_days:
+        # A prompt that falls on a weekend waits for Monday at the usual time.
+        day = _allowed_day(profile, due + timedelta(days=days), +1)
+        local = next_allowed_moment(profile, _send_at(profile, day, zone), zone)
+        steps.append(_step(f"overdue-{days}d", StepKind.OVERDUE, local, days))
+    return _one_per_day(steps)
 
 
 def _timeline_key(step: PlannedStep) -> tuple[datetime, int]:

@@ -213,14 +213,14 @@ def test_weekend_is_allowed_when_not_weekdays_only() -> None:
     assert moved == local(BERLIN, "2024-06-15", 8)
 
 
-def test_saturday_reminder_moves_to_monday_window_start() -> None:
-    # Moved like any moment outside the window: to the next allowed day's window start.
+def test_saturday_reminder_comes_on_the_friday_before_at_send_at() -> None:
+    # A reminder is meant to come ahead of time: a weekend one moves earlier, not later.
     cadence = profile(reminders_before_due_days=(4,), overdue_prompt_days=())
 
     [step] = plan_commitment(cadence, date(2024, 6, 12), BERLIN, LONG_AGO)
 
     assert (step.name, step.kind, step.offset_days) == ("reminder-4d", StepKind.REMINDER, -4)
-    assert step.fire_at_local == local(BERLIN, "2024-06-10", 8)
+    assert step.fire_at_local == local(BERLIN, "2024-06-07", 9)
 
 
 def test_saturday_reminder_stays_on_saturday_when_weekends_are_allowed() -> None:
@@ -250,19 +250,16 @@ def test_reminder_pushed_past_the_window_end_onto_the_due_day_is_dropped() -> No
     assert timeline(steps) == [("reminder-2d", local(BERLIN, "2024-06-11", 8).astimezone(UTC))]
 
 
-def test_overdue_steps_collapsing_onto_monday_keep_ladder_order() -> None:
-    # Due Thursday: +2 (Sat) and +3 (Sun) both move to Monday's window start; +4 is Monday.
-    cadence = profile(reminders_before_due_days=(), overdue_prompt_days=(4, 3, 2))
+def test_overdue_steps_moved_onto_one_monday_become_the_deepest_one() -> None:
+    # Due Thursday: +2 (Sat) and +3 (Sun) wait for Monday, where +4 already is: one prompt.
+    cadence = profile(reminders_before_due_days=(), overdue_prompt_days=(4, 3, 2, 5))
 
     steps = plan_commitment(cadence, date(2024, 6, 13), BERLIN, LONG_AGO)
 
-    monday = local(BERLIN, "2024-06-17", 8).astimezone(UTC)
     assert timeline(steps) == [
-        ("overdue-2d", monday),
-        ("overdue-3d", monday),
-        ("overdue-4d", monday + timedelta(hours=1)),
+        ("overdue-4d", local(BERLIN, "2024-06-17", 9).astimezone(UTC)),
+        ("overdue-5d", local(BERLIN, "2024-06-18", 9).astimezone(UTC)),
     ]
-    assert [s.offset_days for s in steps] == [2, 3, 4]
 
 
 def test_full_timeline_is_ordered_reminders_then_overdue() -> None:
@@ -271,10 +268,10 @@ def test_full_timeline_is_ordered_reminders_then_overdue() -> None:
     steps = plan_commitment(cadence, date(2024, 6, 12), BERLIN, LONG_AGO)
 
     assert [(s.name, s.kind, s.offset_days, s.fire_at_local) for s in steps] == [
-        ("reminder-3d", StepKind.REMINDER, -3, local(BERLIN, "2024-06-10", 8)),
+        ("reminder-3d", StepKind.REMINDER, -3, local(BERLIN, "2024-06-07", 9)),
         ("reminder-1d", StepKind.REMINDER, -1, local(BERLIN, "2024-06-11", 9)),
         ("overdue-1d", StepKind.OVERDUE, 1, local(BERLIN, "2024-06-13", 9)),
-        ("overdue-4d", StepKind.OVERDUE, 4, local(BERLIN, "2024-06-17", 8)),
+        ("overdue-4d", StepKind.OVERDUE, 4, local(BERLIN, "2024-06-17", 9)),
         ("overdue-9d", StepKind.OVERDUE, 9, local(BERLIN, "2024-06-21", 9)),
     ]
     assert all(s.fire_at.tzinfo is UTC and s.fire_at_local.tzinfo is BERLIN for s in steps)

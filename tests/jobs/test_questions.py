@@ -164,5 +164,5 @@ def test_same_reason_only_when_the_target_depth_has_no_other() -> None:
 
 @pytest.mark.parametrize("count", [0, 3])
 def test_count_outside_one_or_two_is_rejected(count: int) -> None:
-    with pytest.raises(ValueError, match="count must be 1..2"):
+    with pytest.raises(ValueError, match=r"count must be 1\.\.2"):
         choose_questions(DEFAULT_BANK, 1, None, count, "seed")

@@ -1,0 +1,185 @@
+"""The `coachd` command as a user runs it: exit codes, what it prints, what it publishes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from daemon.cli import EXIT_CONFIG, EXIT_INVALID, EXIT_OK, main
+
+EXAMPLE_CONFIG = Path(__file__).parents[2] / "deploy" / "coachd.example.toml"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("COACHD_REDIS_URL", "COACHD_SIGNING_KEY", "COACHD_CONFIG_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COACHD_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+
+
+@pytest.mark.parametrize(
+    "command", ["run", "demo", "check-config", "plan", "emit", "status", "schema"]
+)
+def test_every_command_explains_itself_with_an_example(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    description, example = out.split("\nexample:\n  ")
+    assert description.count(".") >= 1  # a sentence saying what it does
+    assert f"coachd {command}" in example
+
+
+def test_check_config_accepts_the_shipped_example(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config", str(EXAMPLE_CONFIG)]) == EXIT_OK
+    assert capsys.readouterr().out.startswith("OK: firm")
+
+
+def test_check_config_names_file_key_and_problem_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "firm.toml"
+    bad.write_text(
+        EXAMPLE_CONFIG.read_text().replace(
+            'timezone = "Europe/Madrid"', 'timezone = "Europe/Madird"', 1
+        )
+    )
+
+    assert main(["check-config", str(bad)]) == EXIT_INVALID
+
+    out = capsys.readouterr().out
+    assert f"{bad}: coaches." in out
+    assert ".timezone: 'Europe/Madird' is not a known time zone" in out
+    assert "1 problem(s) found." in out
+
+
+def test_plan_prints_local_and_utc_times_across_a_dst_change(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(
+        [
+            "plan",
+            "--config",
+            str(EXAMPLE_CONFIG),
+            "--due",
+            "2026-11-03",
+            "--timezone",
+            "America/New_York",
+            "--now",
+            "2026-10-26T12:00+00:00",
+            "--json",
+        ]
+    )
+    assert code == EXIT_OK
+    steps = json.loads(capsys.readouterr().out)
+    first_overdue = next(s for s in steps if s["kind"] == "overdue")
+    reminder = steps[0]
+    # 09:00 local on both sides of New York's 1 November change: UTC moves, local does not.
+    assert reminder["local"].endswith("09:00:00-04:00")
+    assert first_overdue["local"].endswith("09:00:00-05:00")
+    assert first_overdue["utc"].endswith("14:00:00+00:00")
+
+
+def test_plan_text_output_is_a_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "plan",
+            "--config",
+            str(EXAMPLE_CONFIG),
+            "--due",
+            "2026-12-04",
+            "--timezone",
+            "Europe/Madrid",
+            "--now",
+            "2026-11-23T08:00+00:00",
+        ]
+    )
+    assert code == EXIT_OK
+    out = capsys.readouterr().out.splitlines()
+    assert (
+        out[0] == "Profile 'standard', due Friday 04 December 2026, client time zone Europe/Madrid"
+    )
+    assert out[2].split() == ["step", "kind", "client", "local", "time", "UTC"]
+    assert out[3].startswith("reminder-")
+
+
+def test_plan_rejects_an_unknown_zone(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "plan",
+            "--config",
+            str(EXAMPLE_CONFIG),
+            "--due",
+            "2026-12-04",
+            "--timezone",
+            "Mars/Olympus",
+        ]
+    )
+    assert code == EXIT_INVALID
+    assert "'Mars/Olympus' is not a known time zone" in capsys.readouterr().err
+
+
+def test_schema_covers_every_event_type(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == EXIT_OK
+    schema = json.loads(capsys.readouterr().out)
+    types = {
+        d["properties"]["type"]["const"]
+        for d in schema["$defs"].values()
+        if "type" in d.get("properties", {})
+    }
+    assert types == {
+        "commitment.created",
+        "commitment.updated",
+        "commitment.completed",
+        "commitment.cancelled",
+        "client.updated",
+    }
+
+
+def test_run_refuses_to_start_without_a_signing_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COACHD_CONFIG_PATH", str(EXAMPLE_CONFIG))
+    assert main(["run"]) == EXIT_CONFIG
+    assert "COACHD_SIGNING_KEY must be set" in capsys.readouterr().err
+
+
+def test_emit_without_redis_says_how_to_get_one(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["emit", "-"]) == EXIT_CONFIG
+    assert "COACHD_REDIS_URL is not set" in capsys.readouterr().err
+
+
+@pytest.mark.integration
+def test_emit_publishes_valid_lines_reports_bad_ones_and_status_counts_them(
+    redis_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("COACHD_REDIS_URL", redis_url)
+    good = {
+        "version": 1,
+        "event_id": "e1",
+        "occurred_at": "2026-11-30T08:00:00+00:00",
+        "type": "commitment.completed",
+        "commitment_id": "c1",
+    }
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps(good) + "\n\n" + '{"version": 1, "type": "nope"}\n')
+
+    assert main(["emit", str(events)]) == EXIT_INVALID
+    captured = capsys.readouterr()
+    assert "line 3: rejected:" in captured.err
+    assert "1 event(s) published, 1 rejected" in captured.out
+
+    assert main(["status", "--json"]) == EXIT_OK
+    current = json.loads(capsys.readouterr().out)
+    assert current["inbox_length"] == 1
+    assert current["dead_letters"] == 1
+    assert current["steps_scheduled"] == 0
+    assert current["inbox_pending"] == 0  # nothing consumed it yet
