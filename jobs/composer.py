@@ -50,7 +50,8 @@ _MSG_ID = re.compile(r"<[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+>", re.ASCII)
 # Quoted-printable never writes "=_", so this boundary can never occur in a body; a
 # fixed one also makes a retried message byte-identical and its headers cacheable.
 MIME_BOUNDARY = "=_coachd_alternative"
-_HEADER_CACHE_SIZE = 256
+_HEADER_CACHE_SIZE = 64
+_CACHED_HEADER_PREFIX = "content-"  # the MIME structure: the same few values in every message
 _HEADERS = HeaderRegistry()
 
 
@@ -72,7 +73,11 @@ class _SmtpPolicy(EmailPolicy):
     def header_fetch_parse(self, name: str, value: str) -> BaseHeader:
         if isinstance(value, BaseHeader):
             return value
-        return _parsed_header(name, "".join(value.splitlines()))
+        unfolded = "".join(value.splitlines())
+        if name.lower().startswith(_CACHED_HEADER_PREFIX):  # never cache personal data
+            return _parsed_header(name, unfolded)
+        header: BaseHeader = _HEADERS(name, unfolded)
+        return header
 
 
 _POLICY = _SmtpPolicy(linesep="\r\n", header_factory=_HEADERS)
@@ -198,7 +203,7 @@ def _set_header(msg: EmailMessage, name: str, value: str | Address) -> None:
     as a non-ASCII display name, takes the policy's path, which RFC 2047-encodes it.
     """
     text = str(value)
-    if not text.isprintable():  # unreachable after the checks above; kept as the last guard
+    if not text.isprintable():  # values arrive checked; this is the guard set_raw lacks
         raise ComposeError(name, "contains control or line-separator characters")
     if text.isascii():
         msg.set_raw(name, text)
