@@ -122,6 +122,7 @@ class Status:
     steps_due: int
     dead_letters: int
     redis_memory_bytes: int
+    worker: str
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -134,6 +135,8 @@ async def read_status(redis: ArqRedis) -> Status:
         groups = await redis.xinfo_groups(keys.INBOX_STREAM)
         pending = sum(int(g["pending"]) for g in groups if g["name"] == keys.INBOX_GROUP.encode())
     memory = await redis.info("memory")
+    health = await redis.get(keys.WORKER_HEALTH)
+    worker = health.decode() if health else f"none seen in the last {keys.WORKER_HEALTH_S} s"
     return Status(
         inbox_length=await redis.xlen(keys.INBOX_STREAM),
         inbox_pending=pending,
@@ -141,6 +144,7 @@ async def read_status(redis: ArqRedis) -> Status:
         steps_due=await redis.zcount(keys.STEP_QUEUE, "-inf", now_ms),
         dead_letters=await redis.xlen(keys.DEAD_LETTER_STREAM),
         redis_memory_bytes=int(memory["used_memory"]),
+        worker=worker,
     )
 
 

@@ -11,6 +11,7 @@ from uuid import uuid4
 
 import structlog
 from arq import Retry
+from jinja2 import TemplateError
 
 from daemon import keys
 from daemon.coachconfig import CoachConfig
@@ -21,7 +22,7 @@ from daemon.stepqueue import Clock
 from daemon.store import StepResult, Store
 from jobs.cadence import CadenceProfile
 from jobs.commitment import Client, Commitment, scheduled_step
-from jobs.composer import Composer, Envelope, thread_ids
+from jobs.composer import ComposeError, Composer, Envelope, thread_ids
 from jobs.planner import next_allowed_moment
 from jobs.questions import Question, choose_questions
 from jobs.replytoken import sign_reply_token
@@ -131,12 +132,18 @@ async def _fire(
 
 async def _deliver(firing: Firing, job_try: int) -> str:
     services, key = firing.services, firing.ledger_key
+    questions = _questions(firing)
+    try:
+        message, recipient = _compose(firing, questions)
+    except (ComposeError, TemplateError) as exc:
+        # A coach's broken template or an unusable address: retrying cannot help.
+        log.error("email_not_composed", error=type(exc).__name__)
+        await firing.finish(StepResult(f"could not compose: {type(exc).__name__}: {exc}"))
+        return "not_composed"
     attempt, claimed_at_ms = uuid4().hex, _wall_ms()
     previous = await services.ledger.claim(key, attempt, claimed_at_ms)
     if previous is not None:
         return await _after_earlier_attempt(firing, previous)
-    questions = _questions(firing)
-    message, recipient = _compose(firing, questions)
     outcome, error = Outcome.SENT, ""
     try:
         await services.mailer.send(message, bounce_address(services), [recipient])

@@ -14,6 +14,10 @@ DEAD_LETTER_MAX_LEN = 100_000
 # The arq queue that holds step jobs (a sorted set scored by fire time in epoch ms).
 STEP_QUEUE = PREFIX + "steps"
 
+# A live worker rewrites this every WORKER_HEALTH_S; it expires when none is running.
+WORKER_HEALTH = PREFIX + "worker-health"
+WORKER_HEALTH_S = 30
+
 # An applied event id is remembered this long; a replay within it changes nothing.
 EVENT_SEEN_TTL_S = 30 * 24 * 3600
 # A sent step's ledger entry is kept this long: longer than any retry or redelivery.

@@ -99,6 +99,8 @@ def build_worker(redis: ArqRedis, services: Services, options: WorkerOptions) ->
         poll_delay=options.poll_delay_s,
         queue_read_limit=max(options.max_jobs * 4, 100),
         max_tries=ARQ_MAX_TRIES,
+        health_check_interval=keys.WORKER_HEALTH_S,
+        health_check_key=keys.WORKER_HEALTH,
         ctx={"services": services},
         job_serializer=serialize,
         job_deserializer=deserialize,

@@ -219,10 +219,9 @@ def choose_questions(
     """Pick `count` (1 or 2) questions for an overdue prompt, deterministically from `seed`.
 
     Questions at the depth nearest to `target_depth(overdue_days)` come first (the
-    shallower on a tie); among those the seed decides. `previous_id` is never chosen
-    unless nothing else is left, and never first. A second question comes from a
-    different reason where the chosen depth allows. Fewer than `count` questions are
-    returned only when the bank holds nothing else to ask.
+    shallower on a tie); among those the seed decides. `previous_id` is never asked
+    again: a bank with nothing else to ask yields one question instead of two. A
+    second question comes from a different reason where its depth allows.
     """
     if not 1 <= count <= MAX_QUESTIONS_PER_PROMPT:
         raise ValueError(f"count must be 1..{MAX_QUESTIONS_PER_PROMPT}, got {count}")

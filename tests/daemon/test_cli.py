@@ -183,3 +183,4 @@ def test_emit_publishes_valid_lines_reports_bad_ones_and_status_counts_them(
     assert current["dead_letters"] == 1
     assert current["steps_scheduled"] == 0
     assert current["inbox_pending"] == 0  # nothing consumed it yet
+    assert current["worker"] == "none seen in the last 30 s"

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 
 import pytest
 
 from daemon import keys
 from daemon.delivery import fire_step
 from daemon.stepqueue import step_job_id
+from jobs.composer import Composer
 from jobs.replytoken import verify_reply_token
 from tests.daemon.conftest import SIGNING_KEY, START, Loop, changed, created
 
@@ -315,3 +317,33 @@ async def test_a_send_abandoned_mid_flight_is_never_resent(loop: Loop) -> None:
     after = await loop.commitment()
     assert after["last_error"] == "reminder-2d: worker stopped mid-send; not resent"
     assert after["next_step"] == "overdue-1d"
+
+
+async def test_cancellation_stops_everything_for_that_commitment_only(loop: Loop) -> None:
+    await loop.emit(created(), created("e-other", "c2", client_id="bo", email="bo@example.org"))
+    await loop.emit(changed("commitment.cancelled", "e-cancel", START + SECOND))
+    await loop.consume()
+
+    await loop.advance(OVERDUE_4_AT)
+
+    assert {m.rcpt_tos[0] for m in loop.messages} == {"bo@example.org"}
+    assert (await loop.commitment("c1"))["status"] == "cancelled"
+    assert await loop.redis.zcard(keys.STEP_QUEUE) == 1  # c2's next step only
+
+
+async def test_a_broken_coach_template_is_recorded_and_the_plan_goes_on(
+    loop: Loop, tmp_path: Path
+) -> None:
+    overrides = tmp_path / "maria-templates" / "reminder"
+    overrides.mkdir(parents=True)
+    (overrides / "subject.txt").write_text("{{ no_such_variable }}")
+    loop.services._composers[None] = Composer(overrides.parent)
+    await loop.emit(created())
+    await loop.consume()
+
+    await loop.advance(REMINDER_AT)
+
+    assert loop.messages == []
+    state = await loop.commitment()
+    assert state["last_error"].startswith("reminder-2d: could not compose: UndefinedError")
+    assert state["next_step"] == "overdue-1d"
