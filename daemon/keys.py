@@ -46,5 +46,10 @@ def event_seen(event_id: str) -> str:
     return f"{PREFIX}ev:{event_id}"
 
 
+def imap_mailbox(account: str, mailbox: str) -> str:
+    """Hash {uidvalidity, last_uid}: where IMAP polling resumes after a restart."""
+    return f"{PREFIX}imap:{account}:{mailbox}"
+
+
 def ledger(commitment_id: str, plan_gen: int, step: str) -> str:
     return f"{PREFIX}sent:{commitment_id}:{plan_gen}:{step}"

@@ -37,6 +37,29 @@ class Settings(BaseSettings):
     data_dir: Path = Path("/var/lib/coachd")
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
+    # Inbound mail: replies reach coachd by IMAP polling, an SMTP/LMTP receiver, or webhooks.
+    imap_host: str | None = Field(default=None, description="Unset: no IMAP polling.")
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    imap_tls: Literal["tls", "starttls", "none"] = "tls"
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_mailbox: str = "INBOX"
+    imap_done_mailbox: str | None = Field(
+        default=None, description="Move handled messages here; unset: flag them \\Seen."
+    )
+    imap_poll_s: float = Field(default=60.0, gt=0)
+    receiver_host: str = "127.0.0.1"
+    receiver_port: int | None = Field(default=None, description="Unset: no SMTP receiver.")
+    receiver_lmtp: bool = False
+    http_host: str = "127.0.0.1"
+    http_port: int | None = Field(default=None, description="Unset: no webhooks/HTTP.")
+    public_url: str | None = Field(
+        default=None, description="https://… where the HTTP endpoints are reachable."
+    )
+    postmark_token: SecretStr | None = None
+    mailgun_signing_key: SecretStr | None = None
+    sendgrid_token: SecretStr | None = None
+    max_message_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     worker_max_jobs: int = Field(default=50, ge=1, le=1000)
     worker_poll_s: float = Field(default=0.2, gt=0, le=5)
 

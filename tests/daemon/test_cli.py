@@ -58,23 +58,14 @@ def test_check_config_names_file_key_and_problem_and_exits_1(
     assert "1 problem(s) found." in out
 
 
+def plan(due: str, zone: str, *extra: str) -> int:
+    return main(["plan", "--config", str(EXAMPLE_CONFIG), "--due", due, "--timezone", zone, *extra])
+
+
 def test_plan_prints_local_and_utc_times_across_a_dst_change(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code = main(
-        [
-            "plan",
-            "--config",
-            str(EXAMPLE_CONFIG),
-            "--due",
-            "2026-11-03",
-            "--timezone",
-            "America/New_York",
-            "--now",
-            "2026-10-26T12:00+00:00",
-            "--json",
-        ]
-    )
+    code = plan("2026-11-03", "America/New_York", "--now", "2026-10-26T12:00+00:00", "--json")
     assert code == EXIT_OK
     steps = json.loads(capsys.readouterr().out)
     first_overdue = next(s for s in steps if s["kind"] == "overdue")
@@ -86,19 +77,7 @@ def test_plan_prints_local_and_utc_times_across_a_dst_change(
 
 
 def test_plan_text_output_is_a_table(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(
-        [
-            "plan",
-            "--config",
-            str(EXAMPLE_CONFIG),
-            "--due",
-            "2026-12-04",
-            "--timezone",
-            "Europe/Madrid",
-            "--now",
-            "2026-11-23T08:00+00:00",
-        ]
-    )
+    code = plan("2026-12-04", "Europe/Madrid", "--now", "2026-11-23T08:00+00:00")
     assert code == EXIT_OK
     out = capsys.readouterr().out.splitlines()
     assert (
@@ -109,17 +88,7 @@ def test_plan_text_output_is_a_table(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_plan_rejects_an_unknown_zone(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(
-        [
-            "plan",
-            "--config",
-            str(EXAMPLE_CONFIG),
-            "--due",
-            "2026-12-04",
-            "--timezone",
-            "Mars/Olympus",
-        ]
-    )
+    code = plan("2026-12-04", "Mars/Olympus")
     assert code == EXIT_INVALID
     assert "'Mars/Olympus' is not a known time zone" in capsys.readouterr().err
 

@@ -14,30 +14,25 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.daemon.conftest import FIRM_TOML
+
 if TYPE_CHECKING:
     from conftest import SmtpTestServer
 
 pytestmark = pytest.mark.integration
 
 WAIT_S = 20.0
-CONFIG = """
-[firm]
-name = "Northstar Coaching"
-from_address = "coach@northstar.example"
-reply_domain = "reply.northstar.example"
-
-[coaches.maria]
-name = "Maria Lopez"
-email = "maria@northstar.example"
-timezone = "Europe/Madrid"
-profile = "anytime"
-
+# The loop tests' firm, plus a profile whose window is open whatever the hour in UTC.
+CONFIG = (
+    FIRM_TOML
+    + """
 [profiles.anytime]
 reminders_before_due_days = [1]
 overdue_prompt_days = [1]
 send_window = { start = "06:00", end = "18:00" }
 weekdays_only = false
 """
+)
 
 
 def midday_zone(now: datetime) -> str:
@@ -87,6 +82,7 @@ def test_run_sends_a_due_prompt_and_stops_cleanly_on_sigterm(
             "timezone": midday_zone(now),
         },
         "action": "write the first page",
+        "profile": "anytime",
         "due_date": (now - timedelta(days=3)).date().isoformat(),
     }
     coachd = [sys.executable, "-m", "daemon.cli"]
