@@ -21,11 +21,12 @@ from daemon.mailer import Mailer
 from daemon.stepqueue import Clock
 from daemon.store import StepResult, Store
 from jobs.cadence import CadenceProfile
-from jobs.commitment import Client, Commitment, scheduled_step
+from jobs.commitment import scheduled_step
 from jobs.composer import ComposeError, Composer, Envelope, thread_ids
 from jobs.planner import next_allowed_moment
 from jobs.questions import Question, choose_questions
 from jobs.replytoken import sign_reply_token
+from jobs.state import Client, Commitment
 from jobs.step import PlannedStep, StepKind
 
 log = structlog.get_logger(__name__)

@@ -14,7 +14,7 @@ from redis.typing import EncodableT, FieldT
 
 from daemon import keys
 from daemon.store import Applied, Store, StreamEntry
-from jobs.events import EventRejected, parse_event
+from jobs.events import Event, EventRejected, parse_event
 
 log = structlog.get_logger(__name__)
 
@@ -82,6 +82,16 @@ async def publish(redis: Redis, lines: Iterable[bytes]) -> PublishReport:
             await dead_letter(redis, raw, reason, source=f"emit line {number}")
             report.rejected.append((number, reason))
     return report
+
+
+async def publish_event(redis: Redis, event: Event) -> None:
+    """Add one event coachd itself produced (e.g. from a reply) to the inbox."""
+    await redis.xadd(
+        keys.INBOX_STREAM,
+        {"event": event.model_dump_json().encode()},
+        maxlen=keys.INBOX_MAX_LEN,
+        approximate=True,
+    )
 
 
 async def ensure_group(redis: Redis) -> None:

@@ -17,9 +17,6 @@ from daemon.coachconfig import CoachConfig, ConfigLookupError
 from daemon.stepqueue import StepQueue
 from jobs.cadence import CadenceProfile
 from jobs.commitment import (
-    Client,
-    Commitment,
-    Status,
     Transition,
     change_commitment,
     create_commitment,
@@ -29,6 +26,7 @@ from jobs.commitment import (
 )
 from jobs.events import ClientInfo, ClientUpdated, CommitmentCreated, Event, EventRejected
 from jobs.replytoken import thread_key
+from jobs.state import Client, Commitment, Status
 from jobs.step import PlannedStep
 
 T = TypeVar("T")

@@ -15,6 +15,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 SCHEMA_VERSION = 1
@@ -120,15 +121,49 @@ class ClientUpdated(_Event):
         return None if value is None else _check_zone(value)
 
 
+ReplyKind = Literal["reply", "auto_reply", "bounce"]
+Intent = Literal["done", "reschedule", "blocked", "stop", "note"]
+MAX_REPLY_CHARS = 4000
+
+
+class ReplyReceived(_Event):
+    """A client's email came back: their words, what coachd read in them, or a bounce."""
+
+    type: Literal["reply.received"]
+    commitment_id: Identifier
+    kind: ReplyKind
+    intent: Intent | None = None
+    new_due: date | None = None
+    pause_until: date | None = Field(default=None, description="Prompts wait until this day.")
+    text: str = Field(default="", max_length=MAX_REPLY_CHARS, description="New words only.")
+    source: str = Field(default="", max_length=32, description="imap, smtp, postmark, ...")
+    bounce_permanent: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ReplyReceived:
+        if (self.kind == "reply") != (self.intent is not None):
+            raise ValueError("intent is required for a reply and only for a reply")
+        if (self.intent == "reschedule") != (self.new_due is not None):
+            raise ValueError("new_due is required for a reschedule and only for one")
+        return self
+
+
 Event = Annotated[
     CommitmentCreated
     | CommitmentUpdated
     | CommitmentCompleted
     | CommitmentCancelled
-    | ClientUpdated,
+    | ClientUpdated
+    | ReplyReceived,
     Field(discriminator="type"),
 ]
-CommitmentEvent = CommitmentCreated | CommitmentUpdated | CommitmentCompleted | CommitmentCancelled
+CommitmentEvent = (
+    CommitmentCreated
+    | CommitmentUpdated
+    | CommitmentCompleted
+    | CommitmentCancelled
+    | ReplyReceived
+)
 
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 

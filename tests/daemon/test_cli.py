@@ -107,6 +107,7 @@ def test_schema_covers_every_event_type(capsys: pytest.CaptureFixture[str]) -> N
         "commitment.completed",
         "commitment.cancelled",
         "client.updated",
+        "reply.received",
     }
 
 

@@ -1,0 +1,209 @@
+"""Reading coach files one by one into a merge, with pydantic errors put into plain words."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from daemon.coachmodels import BASE_DIR_CONTEXT, NAME_PATTERN, Coach, CoachFile, Firm
+from jobs.cadence import CadenceProfile
+from jobs.questions import QuestionBank
+
+CONFIG_SUFFIX: Final = ".toml"
+
+_NAME_RE: Final = re.compile(NAME_PATTERN)
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One thing wrong in a coach file: where (file and key path) and what, in plain words."""
+
+    file: Path
+    key_path: str
+    message: str
+
+    def __str__(self) -> str:
+        if not self.key_path:
+            return f"{self.file}: {self.message}"
+        return f"{self.file}: {self.key_path}: {self.message}"
+
+
+# pydantic error types, in words a coach understands; `{…}` is filled from the error's context.
+_MESSAGES: Final[Mapping[str, str]] = {
+    "missing": "is required but missing",
+    "time_parsing": "must be a time like 09:00",
+    "time_type": "must be a time like 09:00",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be text in quotes",
+    "path_type": "must be a folder path in quotes",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "greater_than": "must be more than {gt}",
+    "less_than": "must be less than {lt}",
+    "too_short": "needs at least {min_length} item(s)",
+    "too_long": "may have at most {max_length} item(s)",
+    "string_too_short": "must be at least {min_length} character(s) long",
+    "string_too_long": "must be at most {max_length} characters long",
+    "string_pattern_mismatch": (
+        "may only use lowercase letters, digits, '-' and '_', starting with a letter or digit"
+    ),
+    "literal_error": "must be one of {expected}",
+    "list_type": "must be a list in square brackets, like [1, 3]",
+    "tuple_type": "must be a list in square brackets, like [1, 3]",
+    "dict_type": "must be a table of keys (a [section])",
+    "model_type": "must be a table of keys (a [section])",
+    "model_attributes_type": "must be a table of keys (a [section])",
+}
+
+
+def _plain_message(error: ErrorDetails) -> str:
+    ctx = error.get("ctx", {})
+    if error["type"] == "extra_forbidden":
+        return f"unknown key '{error['loc'][-1]}' (not allowed here)"
+    if error["type"] in {"value_error", "assertion_error"} and "error" in ctx:
+        return str(ctx["error"])
+    template = _MESSAGES.get(error["type"])
+    try:
+        return template.format(**ctx) if template else error["msg"]
+    except (KeyError, IndexError):
+        return error["msg"]
+
+
+def _key_path(prefix: Sequence[str], loc: Iterable[int | str]) -> str:
+    """Dotted key path; list positions are shown as `[n]`, counting from 1 like a coach does."""
+    path = ".".join(prefix)
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part + 1}]"
+        else:
+            path = f"{path}.{part}" if path else part
+    return path
+
+
+@dataclass
+class Loaded:
+    """What the loader collected so far: valid entries, where every name came from, problems."""
+
+    problems: list[ConfigProblem] = field(default_factory=list)
+    # A file that could not be parsed may hold the firm or the names others refer to.
+    unreadable: bool = False
+    firm_files: list[Path] = field(default_factory=list)
+    firm: Firm | None = None
+    coaches: dict[str, Coach] = field(default_factory=dict)
+    profiles: dict[str, CadenceProfile] = field(default_factory=dict)
+    question_banks: dict[str, QuestionBank] = field(default_factory=dict)
+    # section -> name -> declaring file, kept even for invalid entries so that a
+    # broken profile is not reported a second time as "unknown" by every coach using it.
+    origins: dict[str, dict[str, Path]] = field(default_factory=dict)
+
+    def add(self, file: Path, key_path: str, message: str) -> None:
+        self.problems.append(ConfigProblem(file, key_path, message))
+
+    def origin(self, section: str, name: str) -> Path | None:
+        return self.origins.get(section, {}).get(name)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _validate(
+    loaded: Loaded, file: Path, prefix: list[str], model: type[_M], raw: Any
+) -> _M | None:
+    try:
+        return model.model_validate(raw, context={BASE_DIR_CONTEXT: file.parent})
+    except ValidationError as exc:
+        for error in _without_cascades(exc.errors()):
+            loaded.add(file, _key_path(prefix, error["loc"]), _plain_message(error))
+        return None
+
+
+def _without_cascades(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    """Drop "too few items" on a list whose items failed: pydantic counts only the valid ones."""
+    failed_lists = {
+        error["loc"][:position]
+        for error in errors
+        for position, part in enumerate(error["loc"])
+        if isinstance(part, int)
+    }
+    return [e for e in errors if not (e["type"] == "too_short" and e["loc"] in failed_lists)]
+
+
+def _add_firm(loaded: Loaded, file: Path, raw: Any) -> None:
+    if loaded.firm_files:
+        first = loaded.firm_files[0].name
+        loaded.add(file, "firm", f"[firm] is already in {first}; only one file may have it")
+        return
+    loaded.firm_files.append(file)
+    loaded.firm = _validate(loaded, file, ["firm"], Firm, raw)
+
+
+def _add_entries(
+    loaded: Loaded, file: Path, section: str, raw: Any, *, model: type[_M], into: dict[str, _M]
+) -> None:
+    if not isinstance(raw, dict):
+        loaded.add(file, section, _MESSAGES["dict_type"])
+        return
+    origins = loaded.origins.setdefault(section, {})
+    for name, body in raw.items():
+        key = f"{section}.{name}"
+        if not _NAME_RE.match(name):
+            loaded.add(file, key, f"the name '{name}' {_MESSAGES['string_pattern_mismatch']}")
+            continue
+        if name in origins:
+            loaded.add(file, key, f"'{name}' is already defined in {origins[name].name}")
+            continue
+        origins[name] = file
+        entry = _validate(loaded, file, [section, name], model, body)
+        if entry is not None:
+            into[name] = entry
+
+
+def add_file(loaded: Loaded, file: Path, data: dict[str, Any]) -> None:
+    for key, raw in data.items():
+        if key == "firm":
+            _add_firm(loaded, file, raw)
+        elif key == "coaches":
+            _add_entries(loaded, file, key, raw, model=Coach, into=loaded.coaches)
+        elif key == "profiles":
+            _add_entries(loaded, file, key, raw, model=CadenceProfile, into=loaded.profiles)
+        elif key == "question_banks":
+            _add_entries(loaded, file, key, raw, model=QuestionBank, into=loaded.question_banks)
+        else:
+            sections = ", ".join(CoachFile.model_fields)
+            loaded.add(file, key, f"unknown key '{key}' (not allowed here; use {sections})")
+
+
+def read_toml(loaded: Loaded, file: Path) -> dict[str, Any] | None:
+    try:
+        return tomllib.loads(file.read_bytes().decode("utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        loaded.add(file, "", f"is not valid TOML: {exc}")
+    except UnicodeDecodeError:
+        loaded.add(file, "", "is not UTF-8 text")
+    except OSError as exc:
+        loaded.add(file, "", f"cannot be read: {exc.strerror}")
+    loaded.unreadable = True
+    return None
+
+
+def config_files(loaded: Loaded, path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.glob(f"*{CONFIG_SUFFIX}") if p.is_file())
+        if not files:
+            loaded.add(path, "", f"this folder has no {CONFIG_SUFFIX} files")
+        return files
+    if not path.exists():
+        loaded.add(path, "", "does not exist")
+        return []
+    return [path]

@@ -1,0 +1,158 @@
+"""The path every inbound message takes: read it, match it to a commitment, publish an event."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from redis.asyncio import Redis
+
+from daemon import keys
+from daemon.clock import SystemClock
+from daemon.ingest import dead_letter, publish_event
+from daemon.inbound import InboundMessage
+from daemon.stepqueue import Clock
+from jobs.events import MAX_REPLY_CHARS, SCHEMA_VERSION, ClientUpdated, ReplyReceived
+from jobs.replyreading import ReadReply, read_reply
+from jobs.replytoken import InvalidReplyToken, verify_reply_token
+from jobs.state import Client, Commitment
+
+log = structlog.get_logger(__name__)
+
+# Message-IDs coachd gives its emails: <{thread}.{seq}@{reply domain}> (see jobs.composer).
+_OUR_MESSAGE_ID = re.compile(r"^<?([a-z2-7]{16})\.(\d+)@([^>]+)>?$")
+UNSUBSCRIBE_PREFIX = "unsubscribe+"
+
+
+class ReplyRejected(Exception):
+    """Raised when an inbound message cannot be tied to a commitment coachd may act on."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    commitment: Commitment
+    client: Client
+    via: str  # "token" or "references"
+
+
+def message_key(raw: bytes, message_id: str | None) -> str:
+    """The same message arriving twice (IMAP and a webhook, or a redelivery) gets one id."""
+    basis = message_id.encode() if message_id else raw
+    return hashlib.sha256(basis).hexdigest()[:32]
+
+
+class ReplyIntake:
+    """A MessageSink: verifies who a message is for and publishes it to the inbox as an event."""
+
+    def __init__(self, redis: Redis, signing_key: bytes, reply_domain: str,
+                 clock: Clock | None = None) -> None:
+        self._redis = redis
+        self._key = signing_key
+        self._domain = reply_domain.lower()
+        self._clock = clock or SystemClock()
+
+    async def __call__(self, message: InboundMessage) -> None:
+        now = self._clock.now()
+        first = read_reply(message.raw, recipients=message.recipients, received_at=now)
+        try:
+            match = await self._match(first, now)
+        except ReplyRejected as rejected:
+            await self._reject(message, first, rejected.reason)
+            return
+        reading = read_reply(message.raw, recipients=message.recipients, received_at=now,
+                             zone=match.client.zone)
+        event = self._event(message, reading, match, now)
+        await publish_event(self._redis, event)
+        log.info("reply_accepted", commitment_id=match.commitment.commitment_id,
+                 kind=reading.kind, intent=reading.intent, via=match.via, source=message.source)
+
+    async def unsubscribe(self, token: str) -> bool:
+        """RFC 8058 one-click: opt the client out. Works after the token's reply lifetime."""
+        match = await self._by_token(token, None)
+        if match is None:
+            return False
+        event = ClientUpdated(
+            version=SCHEMA_VERSION, event_id=f"unsub-{message_key(token.encode(), None)}",
+            occurred_at=self._clock.now(), type="client.updated",
+            client_id=match.client.client_id, opted_out=True,
+        )
+        await publish_event(self._redis, event)
+        log.info("client_unsubscribed", commitment_id=match.commitment.commitment_id)
+        return True
+
+    async def _match(self, reading: ReadReply, now: datetime) -> Match:
+        if reading.tokens:
+            match = await self._by_token(reading.tokens[0], now)
+            if match is None:
+                raise ReplyRejected("reply token is forged, expired or for an unknown commitment")
+            return match
+        for reference in reading.references:
+            match = await self._by_reference(reference)
+            if match is None:
+                continue
+            if (reading.sender or "").lower() != match.client.email.lower():
+                raise ReplyRejected("references one of our emails but comes from someone else")
+            return match
+        raise ReplyRejected("no reply token and no reference to a coachd email")
+
+    async def _by_token(self, token: str, now: datetime | None) -> Match | None:
+        try:
+            # Unsubscribing must work for ever; replies only within the token's lifetime.
+            claims = verify_reply_token(self._key, token, now.date() if now else _FAR_PAST)
+        except InvalidReplyToken:
+            return None
+        return await self._load(claims.thread, "token")
+
+    async def _by_reference(self, reference: str) -> Match | None:
+        found = _OUR_MESSAGE_ID.match(reference.strip())
+        if not found or found.group(3).lower() != self._domain:
+            return None
+        return await self._load(found.group(1), "references")
+
+    async def _load(self, thread: str, via: str) -> Match | None:
+        commitment_id = await self._redis.get(keys.thread(thread))
+        if commitment_id is None:
+            return None  # erased, or never ours
+        commitment = await _hash(self._redis, keys.commitment(commitment_id.decode()))
+        if not commitment:
+            return None
+        loaded = Commitment.from_record(commitment)
+        client = await _hash(self._redis, keys.client(loaded.client_id))
+        return Match(loaded, Client.from_record(client), via) if client else None
+
+    def _event(self, message: InboundMessage, reading: ReadReply, match: Match,
+               now: datetime) -> ReplyReceived:
+        intent = reading.intent
+        to_unsubscribe = any(r.lower().startswith(UNSUBSCRIBE_PREFIX) for r in message.recipients)
+        if reading.kind == "reply" and to_unsubscribe:
+            intent = "stop"  # a mail to the List-Unsubscribe address means stop, whatever it says
+        return ReplyReceived(
+            version=SCHEMA_VERSION,
+            event_id=f"reply-{message_key(message.raw, reading.message_id)}",
+            occurred_at=now, type="reply.received",
+            commitment_id=match.commitment.commitment_id, kind=reading.kind, intent=intent,
+            new_due=reading.new_due if intent == "reschedule" else None,
+            pause_until=reading.pause_until, text=reading.text[:MAX_REPLY_CHARS], source=message.source,
+            bounce_permanent=reading.bounce_permanent,
+        )
+
+    async def _reject(self, message: InboundMessage, reading: ReadReply, reason: str) -> None:
+        # Kept for inspection without the body: the message may not be from our client at all.
+        log.warning("reply_rejected", reason=reason, source=message.source, kind=reading.kind)
+        summary = f"message-id {reading.message_id or '(none)'} from {message.source}".encode()
+        await dead_letter(self._redis, summary, f"reply rejected: {reason}", message.source)
+
+
+_FAR_PAST = datetime(2020, 1, 1).date()
+
+
+async def _hash(redis: Redis, key: str) -> dict[str, str]:
+    raw = await redis.hgetall(key)  # type: ignore[misc]
+    return {k.decode(): v.decode() for k, v in raw.items()}

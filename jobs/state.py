@@ -1,0 +1,134 @@
+"""The client and commitment records coachd keeps, and their flat string form for storage."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    QUIET = "quiet"  # stopped prompting after unanswered prompts; the coach was told
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    client_id: str
+    name: str
+    email: str
+    timezone: str
+    opted_out: bool = False
+    last_question: str = ""  # never ask the same question twice in a row
+    updated_at: datetime | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def to_record(self) -> dict[str, str]:
+        return {
+            "client_id": self.client_id,
+            "name": self.name,
+            "email": self.email,
+            "timezone": self.timezone,
+            "opted_out": "1" if self.opted_out else "0",
+            "last_question": self.last_question,
+            "updated_at": _iso(self.updated_at),
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, str]) -> Client:
+        return cls(
+            client_id=record["client_id"],
+            name=record["name"],
+            email=record["email"],
+            timezone=record["timezone"],
+            opted_out=record.get("opted_out") == "1",
+            last_question=record.get("last_question", ""),
+            updated_at=_parse_dt(record.get("updated_at", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Commitment:
+    """Everything coachd keeps about one commitment; `version` grows with every change."""
+
+    commitment_id: str
+    client_id: str
+    coach_id: str
+    profile: str
+    action: str
+    why: str
+    due_date: date
+    thread: str  # opaque per-commitment key used in Message-IDs and reply tokens
+    status: Status = Status.ACTIVE
+    version: int = 1
+    updated_at: datetime | None = None
+    plan_gen: int = 1  # grows when the due date moves: a new plan, with steps sent afresh
+    last_sent: str = ""
+    next_step: str = ""
+    next_at: datetime | None = None
+    sent_count: int = 0  # emails sent in this thread; numbers the next Message-ID
+    unanswered: int = 0
+    last_error: str = ""
+    completed_at: datetime | None = None
+
+    def to_record(self) -> dict[str, str]:
+        return {
+            "commitment_id": self.commitment_id,
+            "client_id": self.client_id,
+            "coach_id": self.coach_id,
+            "profile": self.profile,
+            "action": self.action,
+            "why": self.why,
+            "due_date": self.due_date.isoformat(),
+            "thread": self.thread,
+            "status": self.status.value,
+            "version": str(self.version),
+            "updated_at": _iso(self.updated_at),
+            "plan_gen": str(self.plan_gen),
+            "last_sent": self.last_sent,
+            "next_step": self.next_step,
+            "next_at": _iso(self.next_at),
+            "sent_count": str(self.sent_count),
+            "unanswered": str(self.unanswered),
+            "last_error": self.last_error,
+            "completed_at": _iso(self.completed_at),
+        }
+
+    @classmethod
+    def from_record(cls, r: Mapping[str, str]) -> Commitment:
+        return cls(
+            commitment_id=r["commitment_id"],
+            client_id=r["client_id"],
+            coach_id=r["coach_id"],
+            profile=r["profile"],
+            action=r["action"],
+            why=r.get("why", ""),
+            due_date=date.fromisoformat(r["due_date"]),
+            thread=r["thread"],
+            status=Status(r["status"]),
+            version=int(r["version"]),
+            updated_at=_parse_dt(r.get("updated_at", "")),
+            plan_gen=int(r.get("plan_gen", "1")),
+            last_sent=r.get("last_sent", ""),
+            next_step=r.get("next_step", ""),
+            next_at=_parse_dt(r.get("next_at", "")),
+            sent_count=int(r.get("sent_count", "0")),
+            unanswered=int(r.get("unanswered", "0")),
+            last_error=r.get("last_error", ""),
+            completed_at=_parse_dt(r.get("completed_at", "")),
+        )
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else ""
+
+
+def _parse_dt(text: str) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
