@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Final, TypeVar
 from urllib.parse import urlsplit
@@ -101,6 +102,9 @@ class Coach(BaseModel):
     timezone: str
     profile: str = BUILTIN_PROFILE
     templates_dir: TemplatesDir = None
+    # The daily digest (replies, overdue, quiet, completed) comes at this local time.
+    digest_at: time = time(17, 0)
+    digest: bool = True
 
     @field_validator("timezone")
     @classmethod

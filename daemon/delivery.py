@@ -21,10 +21,10 @@ from daemon.mailer import Mailer
 from daemon.stepqueue import Clock
 from daemon.store import StepResult, Store
 from jobs.cadence import CadenceProfile
-from jobs.commitment import scheduled_step
+from jobs.commitment import next_step, scheduled_step
 from jobs.composer import ComposeError, Composer, Envelope, thread_ids
 from jobs.planner import next_allowed_moment
-from jobs.questions import Question, choose_questions
+from jobs.questions import Question, choose_help_question, choose_questions
 from jobs.replytoken import sign_reply_token
 from jobs.state import Client, Commitment
 from jobs.step import PlannedStep, StepKind
@@ -37,6 +37,8 @@ RETRY_BASE_S = 10
 RETRY_MAX_S = 15 * 60
 # arq counts every start (crash restarts too) against max_tries; leave room for ours.
 ARQ_MAX_TRIES = MAX_SEND_TRIES + 3
+# A step this late fired after downtime: what to send is decided again (see _fire).
+LATE_AFTER = timedelta(hours=1)
 # A job that fires a little before its window opens (clock skew) still sends.
 WINDOW_SLACK = timedelta(minutes=1)
 REPLY_TOKEN_LIFETIME = timedelta(days=120)
@@ -58,6 +60,7 @@ class Services:
     _composers: dict[Path | None, Composer] = field(default_factory=dict)
 
     def composer_for(self, coach_id: str) -> Composer:
+        # Per coach: their templates_dir (their tone), else the firm's, else the defaults.
         """Templates are compiled once per template folder, not per message."""
         folder = self.config.template_dir_for(coach_id)
         if folder not in self._composers:
@@ -120,15 +123,26 @@ async def _fire(
     if client.opted_out and step.kind is not StepKind.COACH_QUIET:
         return _skipped("client_opted_out")
     now = services.clock.now()
-    firing = Firing(services, commitment, client, services.store.profile_of(commitment), step, now)
+    profile = services.store.profile_of(commitment)
+    if step.kind in (StepKind.REMINDER, StepKind.OVERDUE) and now - step.fire_at > LATE_AFTER:
+        # Downtime: what is right now may differ (a reminder after the due date is no use;
+        # of several missed prompts only the latest goes out). Never a flood.
+        current = next_step(commitment, client, profile, now)
+        if current is None or current.fire_at > now + WINDOW_SLACK:
+            await services.store.defer_step(commitment, client, current)
+            log.info(
+                "step_replanned_after_downtime", late_s=int((now - step.fire_at).total_seconds())
+            )
+            return "replanned"
+        step = current
     if step.kind is not StepKind.COACH_QUIET:
-        opens = next_allowed_moment(firing.profile, now, client.zone)
+        opens = next_allowed_moment(profile, now, client.zone)
         if opens - now > WINDOW_SLACK:
             moved = PlannedStep(step.name, step.kind, opens, opens, step.offset_days)
             await services.store.defer_step(commitment, client, moved)
             log.info("step_deferred_to_window", fire_at=opens.isoformat())
             return "deferred"
-    return await _deliver(firing, job_try)
+    return await _deliver(Firing(services, commitment, client, profile, step, now), job_try)
 
 
 async def _deliver(firing: Firing, job_try: int) -> str:
@@ -190,11 +204,13 @@ async def _after_earlier_attempt(firing: Firing, previous: LedgerEntry) -> str:
 
 
 def _questions(firing: Firing) -> tuple[Question, ...]:
-    if firing.step.kind is not StepKind.OVERDUE:
+    if firing.step.kind not in (StepKind.OVERDUE, StepKind.BLOCKED):
         return ()
     commitment, profile = firing.commitment, firing.profile
     bank = firing.services.config.bank(profile.question_bank)
     seed = f"{commitment.commitment_id}:{commitment.plan_gen}:{firing.step.name}"
+    if firing.step.kind is StepKind.BLOCKED:
+        return (choose_help_question(bank, firing.client.last_question or None, seed),)
     return choose_questions(
         bank,
         firing.overdue_days,

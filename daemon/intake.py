@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
+from jobs.replyreading import ReadReply, read_reply
 from redis.asyncio import Redis
 
 from daemon import keys
 from daemon.clock import SystemClock
-from daemon.ingest import dead_letter, publish_event
 from daemon.inbound import InboundMessage
+from daemon.ingest import dead_letter, publish_event
 from daemon.stepqueue import Clock
 from jobs.events import MAX_REPLY_CHARS, SCHEMA_VERSION, ClientUpdated, ReplyReceived
-from jobs.replyreading import ReadReply, read_reply
 from jobs.replytoken import InvalidReplyToken, verify_reply_token
 from jobs.state import Client, Commitment
 
@@ -51,8 +51,9 @@ def message_key(raw: bytes, message_id: str | None) -> str:
 class ReplyIntake:
     """A MessageSink: verifies who a message is for and publishes it to the inbox as an event."""
 
-    def __init__(self, redis: Redis, signing_key: bytes, reply_domain: str,
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self, redis: Redis, signing_key: bytes, reply_domain: str, clock: Clock | None = None
+    ) -> None:
         self._redis = redis
         self._key = signing_key
         self._domain = reply_domain.lower()
@@ -66,12 +67,19 @@ class ReplyIntake:
         except ReplyRejected as rejected:
             await self._reject(message, first, rejected.reason)
             return
-        reading = read_reply(message.raw, recipients=message.recipients, received_at=now,
-                             zone=match.client.zone)
+        reading = read_reply(
+            message.raw, recipients=message.recipients, received_at=now, zone=match.client.zone
+        )
         event = self._event(message, reading, match, now)
         await publish_event(self._redis, event)
-        log.info("reply_accepted", commitment_id=match.commitment.commitment_id,
-                 kind=reading.kind, intent=reading.intent, via=match.via, source=message.source)
+        log.info(
+            "reply_accepted",
+            commitment_id=match.commitment.commitment_id,
+            kind=reading.kind,
+            intent=reading.intent,
+            via=match.via,
+            source=message.source,
+        )
 
     async def unsubscribe(self, token: str) -> bool:
         """RFC 8058 one-click: opt the client out. Works after the token's reply lifetime."""
@@ -79,9 +87,12 @@ class ReplyIntake:
         if match is None:
             return False
         event = ClientUpdated(
-            version=SCHEMA_VERSION, event_id=f"unsub-{message_key(token.encode(), None)}",
-            occurred_at=self._clock.now(), type="client.updated",
-            client_id=match.client.client_id, opted_out=True,
+            version=SCHEMA_VERSION,
+            event_id=f"unsub-{message_key(token.encode(), None)}",
+            occurred_at=self._clock.now(),
+            type="client.updated",
+            client_id=match.client.client_id,
+            opted_out=True,
         )
         await publish_event(self._redis, event)
         log.info("client_unsubscribed", commitment_id=match.commitment.commitment_id)
@@ -127,8 +138,9 @@ class ReplyIntake:
         client = await _hash(self._redis, keys.client(loaded.client_id))
         return Match(loaded, Client.from_record(client), via) if client else None
 
-    def _event(self, message: InboundMessage, reading: ReadReply, match: Match,
-               now: datetime) -> ReplyReceived:
+    def _event(
+        self, message: InboundMessage, reading: ReadReply, match: Match, now: datetime
+    ) -> ReplyReceived:
         intent = reading.intent
         to_unsubscribe = any(r.lower().startswith(UNSUBSCRIBE_PREFIX) for r in message.recipients)
         if reading.kind == "reply" and to_unsubscribe:
@@ -136,10 +148,15 @@ class ReplyIntake:
         return ReplyReceived(
             version=SCHEMA_VERSION,
             event_id=f"reply-{message_key(message.raw, reading.message_id)}",
-            occurred_at=now, type="reply.received",
-            commitment_id=match.commitment.commitment_id, kind=reading.kind, intent=intent,
+            occurred_at=now,
+            type="reply.received",
+            commitment_id=match.commitment.commitment_id,
+            kind=reading.kind,
+            intent=intent,
             new_due=reading.new_due if intent == "reschedule" else None,
-            pause_until=reading.pause_until, text=reading.text[:MAX_REPLY_CHARS], source=message.source,
+            pause_until=reading.pause_until,
+            text=reading.text[:MAX_REPLY_CHARS],
+            source=message.source,
             bounce_permanent=reading.bounce_permanent,
         )
 

@@ -46,6 +46,36 @@ def event_seen(event_id: str) -> str:
     return f"{PREFIX}ev:{event_id}"
 
 
+def coach_commitments(coach_id: str) -> str:
+    """Set of the coach's commitment ids: the digest lists what is overdue or quiet."""
+    return f"{PREFIX}co:{coach_id}:c"
+
+
+def history(commitment_id: str) -> str:
+    """List (newest first, capped) of the replies a commitment received."""
+    return f"{PREFIX}c:{commitment_id}:h"
+
+
+HISTORY_MAX = 50
+# A coach notice's text waits this long for its job (which runs within seconds).
+NOTICE_TTL_S = 7 * 24 * 3600
+
+
+def digest_entries(coach_id: str) -> str:
+    """List of JSON entries (replies, completions) for the coach's next digest."""
+    return f"{PREFIX}digest:{coach_id}"
+
+
+def notice(notice_id: str) -> str:
+    """Hash with what an immediate coach notice says (commitment, headline, reply text)."""
+    return f"{PREFIX}notice:{notice_id}"
+
+
+def sent(kind: str, item_id: str) -> str:
+    """Ledger key of a coach email (`notice`, `digest`): sent at most once."""
+    return f"{PREFIX}sent:{kind}:{item_id}"
+
+
 def imap_mailbox(account: str, mailbox: str) -> str:
     """Hash {uidvalidity, last_uid}: where IMAP polling resumes after a restart."""
     return f"{PREFIX}imap:{account}:{mailbox}"

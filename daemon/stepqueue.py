@@ -14,8 +14,10 @@ from redis.asyncio.client import Pipeline
 from daemon import keys
 from jobs.step import PlannedStep
 
-# Job names are wire format: renaming this would orphan every queued step.
+# Job names are wire format: renaming one would orphan every queued job of it.
 FIRE_STEP = "fire_step"
+SEND_NOTICE = "send_coach_notice"
+SEND_DIGEST = "send_digest"
 # arq deletes a job's payload this long after its fire time if no worker took it.
 JOB_GRACE_MS = 7 * 24 * 3600 * 1000
 MS_PER_S = 1000
@@ -57,11 +59,20 @@ class StepQueue:
 
     def add(self, pipe: Pipeline, commitment_id: str, version: int, step: PlannedStep) -> None:
         job_id = step_job_id(commitment_id, version)
+        self.add_job(pipe, FIRE_STEP, job_id, (commitment_id, version, step.name), step.fire_at)
+
+    def add_job(
+        self,
+        pipe: Pipeline,
+        function: str,
+        job_id: str,
+        args: tuple[str | int, ...],
+        fire_at: datetime,
+    ) -> None:
+        """Schedule `function(*args)` at `fire_at` (domain time) under a deterministic id."""
         now_ms = self._now_ms()
-        score = int(self._clock.real(step.fire_at).timestamp() * MS_PER_S)
-        payload = serialize_job(
-            FIRE_STEP, (commitment_id, version, step.name), {}, None, now_ms, serializer=serialize
-        )
+        score = int(self._clock.real(fire_at).timestamp() * MS_PER_S)
+        payload = serialize_job(function, args, {}, None, now_ms, serializer=serialize)
         pipe.psetex(job_key_prefix + job_id, max(score - now_ms, 0) + JOB_GRACE_MS, payload)
         pipe.zadd(keys.STEP_QUEUE, {job_id: score})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -14,22 +15,33 @@ from redis.exceptions import WatchError
 
 from daemon import keys
 from daemon.coachconfig import CoachConfig, ConfigLookupError
-from daemon.stepqueue import StepQueue
+from daemon.stepqueue import SEND_NOTICE, StepQueue
 from jobs.cadence import CadenceProfile
 from jobs.commitment import (
     Transition,
+    apply_reply,
     change_commitment,
     create_commitment,
     record_sent,
     replan,
     update_client,
 )
-from jobs.events import ClientInfo, ClientUpdated, CommitmentCreated, Event, EventRejected
+from jobs.events import (
+    ClientInfo,
+    ClientUpdated,
+    CommitmentCompleted,
+    CommitmentCreated,
+    Event,
+    EventRejected,
+    ReplyReceived,
+)
 from jobs.replytoken import thread_key
 from jobs.state import Client, Commitment, Status
 from jobs.step import PlannedStep
 
 T = TypeVar("T")
+# Replies are kept whole in the event; history and digest keep an excerpt.
+HISTORY_TEXT_CHARS = 500
 
 
 class Applied(StrEnum):
@@ -74,6 +86,14 @@ class Store:
         self._queue = queue
         self._signing_key = signing_key
 
+    @property
+    def redis(self) -> Redis:
+        return self._redis
+
+    @property
+    def queue(self) -> StepQueue:
+        return self._queue
+
     def profile_of(self, commitment: Commitment) -> CadenceProfile:
         return self._config.profile(commitment.profile)
 
@@ -97,6 +117,8 @@ class Store:
                 return Applied.DUPLICATE
             if isinstance(event, ClientUpdated):
                 await self._apply_client_event(pipe, event)
+            elif isinstance(event, ReplyReceived):
+                await self._apply_reply(pipe, event)
             else:
                 await self._apply_commitment_event(pipe, event)
             pipe.set(seen, b"1", ex=keys.EVENT_SEEN_TTL_S)
@@ -135,8 +157,11 @@ class Store:
 
         await self._transact(attempt)
 
-    async def defer_step(self, commitment: Commitment, client: Client, step: PlannedStep) -> None:
-        """Re-schedule the current step (same name) at a later moment, e.g. the next window."""
+    async def defer_step(
+        self, commitment: Commitment, client: Client, step: PlannedStep | None
+    ) -> None:
+        """Schedule `step` instead of the current one (a later window, or a re-plan after
+        downtime); None: nothing is left to send."""
 
         async def attempt(pipe: Pipeline) -> None:
             ckey = keys.commitment(commitment.commitment_id)
@@ -145,7 +170,12 @@ class Store:
             pipe.multi()
             if version is None or int(version) != commitment.version:
                 return
-            moved = replace(commitment, version=commitment.version + 1, next_at=step.fire_at)
+            moved = replace(
+                commitment,
+                version=commitment.version + 1,
+                next_step=step.name if step else "",
+                next_at=step.fire_at if step else None,
+            )
             self._write(pipe, Transition(moved, commitment.version, step))
 
         await self._transact(attempt)
@@ -171,6 +201,8 @@ class Store:
         )
         pipe.multi()
         self._write(pipe, transition)
+        if isinstance(event, CommitmentCompleted):
+            _add_to_digest(pipe, transition.commitment, client, "completed", event.occurred_at)
 
     async def _create(self, pipe: Pipeline, event: CommitmentCreated) -> None:
         try:
@@ -185,13 +217,49 @@ class Store:
         pipe.multi()
         pipe.hset(keys.client(client.client_id), mapping=_nonempty(client.to_record()))
         pipe.sadd(keys.client_commitments(client.client_id), event.commitment_id)
+        pipe.sadd(keys.coach_commitments(event.coach_id), event.commitment_id)
         pipe.set(keys.thread(thread), event.commitment_id)
         self._write(pipe, transition)
 
     async def _apply_client_event(self, pipe: Pipeline, event: ClientUpdated) -> None:
-        ckey, index = keys.client(event.client_id), keys.client_commitments(event.client_id)
-        await pipe.watch(ckey, index)
+        await pipe.watch(keys.client(event.client_id))
         client = update_client(event, await self._load_client(pipe, event.client_id))
+        commitments = await self._client_commitments(pipe, event.client_id)
+        pipe.multi()
+        self._write_client(pipe, client, commitments, event.occurred_at)
+
+    async def _apply_reply(self, pipe: Pipeline, event: ReplyReceived) -> None:
+        ckey = keys.commitment(event.commitment_id)
+        await pipe.watch(ckey)
+        raw = await _hgetall(pipe, ckey)
+        if not raw:
+            raise EventRejected(f"unknown commitment {event.commitment_id}")
+        current = Commitment.from_record(_decode(raw))
+        client = await self._load_client(pipe, current.client_id, watch=True)
+        if client is None:
+            raise EventRejected(f"client {current.client_id} of {current.commitment_id} is gone")
+        outcome = apply_reply(event, current, client, self.profile_of(current))
+        others = []
+        if outcome.client != client:  # opt-out, pause, bounce: every commitment of theirs
+            others = await self._client_commitments(pipe, client.client_id)
+        pipe.multi()
+        profile = self.profile_of(current)
+        self._write(pipe, replan(outcome.commitment, outcome.client, profile, event.occurred_at))
+        others = [c for c in others if c.commitment_id != current.commitment_id]
+        self._write_client(pipe, outcome.client, others, event.occurred_at)
+        _add_to_history(pipe, event)
+        if event.kind == "reply":
+            kind = "completed" if event.intent == "done" else "reply"
+            _add_to_digest(
+                pipe, outcome.commitment, outcome.client, kind, event.occurred_at, reply=event
+            )
+        if outcome.notice:
+            self._notify_coach(pipe, event, outcome.notice)
+
+    async def _client_commitments(self, pipe: Pipeline, client_id: str) -> list[Commitment]:
+        """Watch and load every commitment of a client (a client-wide change replans them)."""
+        index = keys.client_commitments(client_id)
+        await pipe.watch(index)
         ids = sorted(m.decode() for m in await pipe.smembers(index))  # type: ignore[misc]
         commitments = []
         for commitment_id in ids:
@@ -199,12 +267,33 @@ class Store:
             raw = await _hgetall(pipe, keys.commitment(commitment_id))
             if raw:
                 commitments.append(Commitment.from_record(_decode(raw)))
-        pipe.multi()
+        return commitments
+
+    def _write_client(
+        self, pipe: Pipeline, client: Client, commitments: list[Commitment], now: datetime
+    ) -> None:
+        ckey = keys.client(client.client_id)
+        pipe.delete(ckey)
         pipe.hset(ckey, mapping=_nonempty(client.to_record()))
         for commitment in commitments:
             if commitment.status in (Status.ACTIVE, Status.COMPLETED):
                 profile = self.profile_of(commitment)
-                self._write(pipe, replan(commitment, client, profile, event.occurred_at))
+                self._write(pipe, replan(commitment, client, profile, now))
+
+    def _notify_coach(self, pipe: Pipeline, event: ReplyReceived, headline: str) -> None:
+        notice_id = event.event_id
+        pipe.hset(
+            keys.notice(notice_id),
+            mapping={
+                "commitment_id": event.commitment_id,
+                "headline": headline,
+                "text": event.text,
+            },
+        )
+        pipe.expire(keys.notice(notice_id), keys.NOTICE_TTL_S)
+        self._queue.add_job(
+            pipe, SEND_NOTICE, f"notice:{notice_id}", (notice_id,), event.occurred_at
+        )
 
     def _write(self, pipe: Pipeline, transition: Transition) -> None:
         commitment = transition.commitment
@@ -238,6 +327,41 @@ class Store:
                     continue
                 finally:
                     await pipe.reset()
+
+
+def _add_to_history(pipe: Pipeline, event: ReplyReceived) -> None:
+    entry = {
+        "at": event.occurred_at.isoformat(),
+        "kind": event.kind,
+        "intent": event.intent,
+        "new_due": event.new_due.isoformat() if event.new_due else None,
+        "text": event.text[:HISTORY_TEXT_CHARS],
+        "source": event.source,
+    }
+    pipe.lpush(keys.history(event.commitment_id), json.dumps(entry))
+    pipe.ltrim(keys.history(event.commitment_id), 0, keys.HISTORY_MAX - 1)
+
+
+def _add_to_digest(
+    pipe: Pipeline,
+    commitment: Commitment,
+    client: Client,
+    kind: str,
+    at: datetime,
+    *,
+    reply: ReplyReceived | None = None,
+) -> None:
+    entry = {
+        "kind": kind,
+        "at": at.isoformat(),
+        "commitment_id": commitment.commitment_id,
+        "client_name": client.name,
+        "action": commitment.action,
+        "intent": reply.intent if reply else None,
+        "text": reply.text[:HISTORY_TEXT_CHARS] if reply else "",
+        "moved": commitment.renegotiations,
+    }
+    pipe.rpush(keys.digest_entries(commitment.coach_id), json.dumps(entry))
 
 
 def _ack(pipe: Pipeline, ack: StreamEntry | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -20,11 +20,26 @@ from daemon.delivery import ARQ_MAX_TRIES, Services, fire_step
 from daemon.ingest import InboxConsumer, ensure_group
 from daemon.ledger import CLAIM_LEASE_MS, SendLedger
 from daemon.mailer import Mailer
-from daemon.stepqueue import FIRE_STEP, Clock, StepQueue, deserialize, serialize
+from daemon.coachmail import schedule_all_digests, send_coach_notice, send_digest
+from daemon.stepqueue import (
+    FIRE_STEP,
+    SEND_DIGEST,
+    SEND_NOTICE,
+    Clock,
+    StepQueue,
+    deserialize,
+    serialize,
+)
 from daemon.store import Store
 
 log = structlog.get_logger(__name__)
 
+# Every job the worker runs, by its wire name.
+JOBS: dict[str, Callable[..., Awaitable[str]]] = {
+    FIRE_STEP: fire_step,
+    SEND_NOTICE: send_coach_notice,
+    SEND_DIGEST: send_digest,
+}
 # A job's time limit; after a SIGKILL arq re-runs it once this (+10 s) has passed.
 JOB_TIMEOUT_S = 60
 # On SIGTERM, in-flight sends get this long to finish before they are handed back.
@@ -80,13 +95,8 @@ def build_services(
 def build_worker(redis: ArqRedis, services: Services, options: WorkerOptions) -> Worker:
     return Worker(
         functions=[
-            func(
-                fire_step,
-                name=FIRE_STEP,
-                max_tries=ARQ_MAX_TRIES,
-                timeout=JOB_TIMEOUT_S,
-                keep_result=0,
-            ),
+            func(job, name=name, max_tries=ARQ_MAX_TRIES, timeout=JOB_TIMEOUT_S, keep_result=0)
+            for name, job in JOBS.items()
         ],
         queue_name=keys.STEP_QUEUE,
         redis_pool=redis,
@@ -128,6 +138,7 @@ async def inbox_consumer(redis: ArqRedis, store: Store) -> AsyncIterator[asyncio
 async def run_worker(redis: ArqRedis, services: Services, options: WorkerOptions) -> None:
     """Consume events and fire steps until a signal (or, in burst mode, until idle)."""
     worker = build_worker(redis, services, options)
+    await schedule_all_digests(services)
     async with inbox_consumer(redis, services.store):
         log.info("worker_started", max_jobs=options.max_jobs)
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from jobs.cadence import CadenceProfile
@@ -15,13 +15,20 @@ from jobs.events import (
     CommitmentEvent,
     CommitmentUpdated,
     EventRejected,
+    ReplyReceived,
 )
-from jobs.planner import coach_notice_step, plan_commitment, plan_reflection
+from jobs.planner import (
+    coach_notice_step,
+    next_allowed_moment,
+    plan_commitment,
+    plan_reflection,
+)
 from jobs.state import Client, Commitment, Status
-from jobs.step import PlannedStep, StepKind, step_from_name
+from jobs.step import BLOCKED_PREFIX, PlannedStep, StepKind, step_from_name
 
 COACH_QUIET_STEP = "coach-quiet"
 REFLECTION_STEP = "reflection"
+ACK_STEP = "ack"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,21 +55,73 @@ def next_step(
     commitment: Commitment, client: Client, profile: CadenceProfile, now: datetime
 ) -> PlannedStep | None:
     """The one step that should be scheduled next for this commitment, or None."""
-    if client.opted_out:
+    if client.opted_out or client.email_failing:
         return None
-    zone = client.zone
     if commitment.status is Status.COMPLETED:
-        if commitment.last_sent == REFLECTION_STEP or commitment.completed_at is None:
-            return None
-        return plan_reflection(profile, commitment.completed_at, zone)
+        return _reflection_step(commitment, client, profile)
     if commitment.status is not Status.ACTIVE:
         return None
+    return _active_step(commitment, client, profile, now)
+
+
+def _reflection_step(
+    commitment: Commitment, client: Client, profile: CadenceProfile
+) -> PlannedStep | None:
+    if commitment.last_sent == REFLECTION_STEP or commitment.completed_at is None:
+        return None
+    reflection = plan_reflection(profile, commitment.completed_at, client.zone)
+    return _after_pause(profile, client, reflection)
+
+
+def _active_step(
+    commitment: Commitment, client: Client, profile: CadenceProfile, now: datetime
+) -> PlannedStep | None:
+    answer = _answer_step(commitment, profile, client, now)
+    if answer is not None or commitment.blocked:
+        return answer  # blocked: one question back, then the ladder waits for the client
     if commitment.unanswered >= profile.stop_after_unanswered:
-        return coach_notice_step(profile, now, zone)
+        return coach_notice_step(profile, now, client.zone)
+    # Planning as of the end of a pause makes the steps missed during it collapse into one.
+    plan_from = max(now, _pause_end(profile, client) or now)
     steps = plan_commitment(
-        profile, commitment.due_date, zone, now, last_sent=commitment.last_sent or None
+        profile,
+        commitment.due_date,
+        client.zone,
+        plan_from,
+        last_sent=commitment.last_sent or None,
     )
     return steps[0] if steps else None
+
+
+def _answer_step(
+    commitment: Commitment, profile: CadenceProfile, client: Client, now: datetime
+) -> PlannedStep | None:
+    """The one email that answers the client's last reply, if it still needs sending."""
+    if commitment.pending_ack:
+        name, kind = ACK_STEP, StepKind.ACK
+    elif commitment.blocked:
+        name, kind = f"{BLOCKED_PREFIX}{commitment.replies}", StepKind.BLOCKED
+        if commitment.last_sent == name:
+            return None
+    else:
+        return None
+    local = next_allowed_moment(profile, now, client.zone)
+    return PlannedStep(name, kind, local.astimezone(UTC), local)
+
+
+def _pause_end(profile: CadenceProfile, client: Client) -> datetime | None:
+    if client.paused_until is None:
+        return None
+    back = datetime.combine(client.paused_until, profile.send_at, tzinfo=client.zone)
+    return next_allowed_moment(profile, back, client.zone)
+
+
+def _after_pause(profile: CadenceProfile, client: Client, step: PlannedStep) -> PlannedStep:
+    """Nothing goes to a client before the day their out-of-office says they are back."""
+    back = _pause_end(profile, client)
+    if back is None or step.fire_at >= back:
+        return step
+    return replace(step, fire_at=back.astimezone(UTC), fire_at_local=back)
 
 
 def replan(
@@ -161,6 +220,8 @@ def update_client(event: ClientUpdated, current: Client | None) -> Client:
         email=event.email if event.email is not None else current.email,
         timezone=event.timezone if event.timezone is not None else current.timezone,
         opted_out=event.opted_out if event.opted_out is not None else current.opted_out,
+        # A new address is worth trying again after a hard bounce.
+        email_failing=current.email_failing and event.email in (None, current.email),
         updated_at=event.occurred_at,
     )
 
@@ -181,12 +242,87 @@ def record_sent(
     sent = replace(
         commitment,
         status=status,
+        pending_ack=commitment.pending_ack and step.kind is not StepKind.ACK,
         last_sent=step.name,
         sent_count=commitment.sent_count + (0 if step.kind is StepKind.COACH_QUIET else 1),
         unanswered=commitment.unanswered + (1 if step.kind is StepKind.OVERDUE else 0),
         last_error=error or commitment.last_error,
     )
     return replan(sent, client, profile, now)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyOutcome:
+    """What a reply changes: the commitment, the client, and what the coach must hear now."""
+
+    commitment: Commitment
+    client: Client
+    notice: str | None  # a headline for an immediate coach notice, e.g. "is blocked"
+
+
+# Replies the coach hears about at once; the rest wait for the daily digest.
+NOTICE_BLOCKED = "says something is in the way"
+NOTICE_STOP = "asked to stop the emails"
+NOTICE_BOUNCE = "cannot be reached: emails to them bounce"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def apply_reply(
+    event: ReplyReceived, commitment: Commitment, client: Client, profile: CadenceProfile
+) -> ReplyOutcome:
+    """A reply, auto-reply or bounce, read and matched: how state changes because of it."""
+    if event.kind == "bounce":
+        if not event.bounce_permanent:
+            return ReplyOutcome(commitment, client, None)
+        return ReplyOutcome(commitment, replace(client, email_failing=True), NOTICE_BOUNCE)
+    if event.pause_until is not None:
+        client = replace(client, paused_until=event.pause_until)
+    if event.kind == "auto_reply":  # never an answer, never answered
+        return ReplyOutcome(commitment, client, None)
+    answered = replace(
+        commitment,
+        replies=commitment.replies + 1,
+        unanswered=0,
+        last_sent=_caught_up(commitment, client, profile, event.occurred_at),
+        status=Status.ACTIVE if commitment.status is Status.QUIET else commitment.status,
+    )
+    if answered.status is not Status.ACTIVE:
+        return ReplyOutcome(answered, client, None)  # a note on a closed step: kept, no change
+    return _act_on_intent(event, answered, client)
+
+
+def _act_on_intent(event: ReplyReceived, commitment: Commitment, client: Client) -> ReplyOutcome:
+    if event.intent == "done":
+        done = replace(
+            commitment, status=Status.COMPLETED, completed_at=event.occurred_at, blocked=False
+        )
+        return ReplyOutcome(done, client, None)
+    if event.intent == "reschedule" and event.new_due is not None:
+        moved = replace(
+            commitment,
+            due_date=event.new_due,
+            plan_gen=commitment.plan_gen + 1,
+            last_sent="",
+            renegotiations=commitment.renegotiations + 1,
+            pending_ack=True,
+            blocked=False,
+        )
+        return ReplyOutcome(moved, client, None)
+    if event.intent == "blocked":
+        return ReplyOutcome(replace(commitment, blocked=True), client, NOTICE_BLOCKED)
+    if event.intent == "stop":
+        return ReplyOutcome(commitment, replace(client, opted_out=True), NOTICE_STOP)
+    return ReplyOutcome(replace(commitment, blocked=False), client, None)
+
+
+def _caught_up(
+    commitment: Commitment, client: Client, profile: CadenceProfile, now: datetime
+) -> str:
+    """The latest step already due: after a reply, prompts resume with the next one, not a
+    catch-up of what the client has just answered."""
+    timeline = plan_commitment(profile, commitment.due_date, client.zone, _EPOCH)
+    passed = [step.name for step in timeline if step.fire_at <= now]
+    return passed[-1] if passed else commitment.last_sent
 
 
 def _reject_stale(occurred_at: datetime, last_change: datetime | None, subject: str) -> None:

@@ -80,7 +80,9 @@ class _SmtpPolicy(EmailPolicy):
         return header
 
 
-_POLICY = _SmtpPolicy(linesep="\r\n", header_factory=_HEADERS)
+# refold_source="none": checked single-line values go out as set (under RFC 5322's 998-char
+# limit), not refolded into a "Subject:" line followed by a continuation.
+_POLICY = _SmtpPolicy(linesep="\r\n", header_factory=_HEADERS, refold_source="none")
 
 
 class ComposeError(ValueError):

@@ -180,4 +180,6 @@ def _collapse_passed(
     retimed = _step(
         latest.name, latest.kind, next_allowed_moment(profile, now, zone), latest.offset_days
     )
-    return sorted([retimed, *upcoming], key=_timeline_key)
+    if upcoming and upcoming[0].fire_at <= retimed.fire_at:
+        return upcoming  # a later prompt is due as soon: send that one, not both
+    return [retimed, *upcoming]

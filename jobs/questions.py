@@ -237,3 +237,10 @@ def choose_questions(
         return (first,)
     second = min(fresh[1:], key=lambda q: (rank(q)[:2], q.reason == first.reason, rank(q)[2]))
     return first, second
+
+
+def choose_help_question(bank: QuestionBank, previous_id: str | None, seed: str) -> Question:
+    """One "what would help" (resources) question, for a client who said they are blocked."""
+    helpful = [q for q in bank.questions if q.reason == "resources" and q.id != previous_id]
+    candidates = helpful or [q for q in bank.questions if q.id != previous_id]
+    return min(candidates, key=lambda q: (q.depth, _seeded_rank(seed, q)))

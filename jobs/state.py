@@ -25,6 +25,8 @@ class Client:
     opted_out: bool = False
     last_question: str = ""  # never ask the same question twice in a row
     updated_at: datetime | None = None
+    paused_until: date | None = None  # an out-of-office (or "pause until") return date
+    email_failing: bool = False  # a hard bounce: nothing more is sent until the email changes
 
     @property
     def zone(self) -> ZoneInfo:
@@ -39,6 +41,8 @@ class Client:
             "opted_out": "1" if self.opted_out else "0",
             "last_question": self.last_question,
             "updated_at": _iso(self.updated_at),
+            "paused_until": self.paused_until.isoformat() if self.paused_until else "",
+            "email_failing": "1" if self.email_failing else "",
         }
 
     @classmethod
@@ -51,6 +55,8 @@ class Client:
             opted_out=record.get("opted_out") == "1",
             last_question=record.get("last_question", ""),
             updated_at=_parse_dt(record.get("updated_at", "")),
+            paused_until=_parse_date(record.get("paused_until", "")),
+            email_failing=record.get("email_failing") == "1",
         )
 
 
@@ -77,6 +83,10 @@ class Commitment:
     unanswered: int = 0
     last_error: str = ""
     completed_at: datetime | None = None
+    replies: int = 0
+    renegotiations: int = 0  # due date moved by the client's reply ("moved 3 times")
+    blocked: bool = False  # the client said something is in the way: prompts pause
+    pending_ack: bool = False  # a new date the client asked for is yet to be confirmed
 
     def to_record(self) -> dict[str, str]:
         return {
@@ -99,6 +109,10 @@ class Commitment:
             "unanswered": str(self.unanswered),
             "last_error": self.last_error,
             "completed_at": _iso(self.completed_at),
+            "replies": str(self.replies) if self.replies else "",
+            "renegotiations": str(self.renegotiations) if self.renegotiations else "",
+            "blocked": "1" if self.blocked else "",
+            "pending_ack": "1" if self.pending_ack else "",
         }
 
     @classmethod
@@ -123,6 +137,10 @@ class Commitment:
             unanswered=int(r.get("unanswered", "0")),
             last_error=r.get("last_error", ""),
             completed_at=_parse_dt(r.get("completed_at", "")),
+            replies=int(r.get("replies") or 0),
+            renegotiations=int(r.get("renegotiations") or 0),
+            blocked=r.get("blocked") == "1",
+            pending_ack=r.get("pending_ack") == "1",
         )
 
 
@@ -132,3 +150,7 @@ def _iso(moment: datetime | None) -> str:
 
 def _parse_dt(text: str) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+def _parse_date(text: str) -> date | None:
+    return date.fromisoformat(text) if text else None

@@ -14,6 +14,10 @@ class StepKind(StrEnum):
     OVERDUE = "overdue"  # after the due date: one or two discovery questions
     REFLECTION = "reflection"  # after completion: celebrate, ask what they learned
     COACH_QUIET = "coach_quiet"  # to the coach: the client went quiet, talk in person
+    ACK = "ack"  # to the client: the new date they asked for is noted
+    BLOCKED = "blocked"  # to the client: thanks, one question about what would help
+    COACH_NOTICE = "coach_notice"  # to the coach at once: blocked, stop or a hard bounce
+    DIGEST = "digest"  # to the coach daily: replies, overdue, quiet, completed
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +26,8 @@ class PlannedStep:
 
     Names are wire format (they appear in ledger keys and job arguments):
     `reminder-3d` (3 days before due), `overdue-4d` (4 days after due),
-    `reflection`, `coach-quiet`.
+    `reflection`, `coach-quiet`, `ack` (a new date confirmed), `blocked-2` (the answer to
+    the client's 2nd reply, which said they are blocked).
     """
 
     name: str
@@ -34,13 +39,20 @@ class PlannedStep:
 
 
 _KIND_BY_PREFIX = {"reminder-": StepKind.REMINDER, "overdue-": StepKind.OVERDUE}
-_KIND_BY_NAME = {"reflection": StepKind.REFLECTION, "coach-quiet": StepKind.COACH_QUIET}
+BLOCKED_PREFIX = "blocked-"
+_KIND_BY_NAME = {
+    "reflection": StepKind.REFLECTION,
+    "coach-quiet": StepKind.COACH_QUIET,
+    "ack": StepKind.ACK,
+}
 
 
 def step_from_name(name: str, fire_at: datetime, fire_at_local: datetime) -> PlannedStep:
     """Rebuild a scheduled step from its wire name (see PlannedStep) and fire time."""
     if name in _KIND_BY_NAME:
         return PlannedStep(name, _KIND_BY_NAME[name], fire_at, fire_at_local)
+    if name.startswith(BLOCKED_PREFIX) and name.removeprefix(BLOCKED_PREFIX).isdigit():
+        return PlannedStep(name, StepKind.BLOCKED, fire_at, fire_at_local)
     for prefix, kind in _KIND_BY_PREFIX.items():
         days = name.removeprefix(prefix).removesuffix("d")
         if name.startswith(prefix) and name.endswith("d") and days.isdigit():

@@ -80,13 +80,13 @@ def created(
 
 
 def changed(
-    kind: str, event_id: str, at: datetime, commitment_id: str = "c1", **fields: Any
+    event_type: str, event_id: str, at: datetime, commitment_id: str = "c1", **fields: Any
 ) -> dict[str, Any]:
     return {
         "version": 1,
         "event_id": event_id,
         "occurred_at": at.isoformat(),
-        "type": kind,
+        "type": event_type,
         "commitment_id": commitment_id,
         **fields,
     }

@@ -347,3 +347,18 @@ async def test_a_broken_coach_template_is_recorded_and_the_plan_goes_on(
     state = await loop.commitment()
     assert state["last_error"].startswith("reminder-2d: could not compose: UndefinedError")
     assert state["next_step"] == "overdue-1d"
+
+
+async def test_after_two_days_of_downtime_only_the_latest_missed_prompt_goes_out(
+    loop: Loop,
+) -> None:
+    await loop.emit(created())
+    await loop.consume()
+    # Nothing ran from Monday until Monday a week later, 11:00 Madrid: the reminder and
+    # two prompts were missed.
+    await loop.advance(OVERDUE_4_AT + timedelta(hours=2))
+
+    assert len(loop.messages) == 1
+    assert "?" in text_of(loop, 0)  # a prompt, not a stale "coming up" reminder
+    state = await loop.commitment()
+    assert (state["last_sent"], state["next_step"]) == ("overdue-4d", "overdue-9d")

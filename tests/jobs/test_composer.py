@@ -26,7 +26,15 @@ from jobs.step import StepKind
 
 THREAD = "abcdefghijklmnop"
 DOMAIN = "mail.example.org"
-CLIENT_KINDS = (StepKind.REMINDER, StepKind.OVERDUE, StepKind.REFLECTION)
+CLIENT_KINDS = (
+    StepKind.REMINDER,
+    StepKind.OVERDUE,
+    StepKind.REFLECTION,
+    StepKind.ACK,
+    StepKind.BLOCKED,
+)
+# Every kind about one commitment; the digest is about all of a coach's clients.
+COMMITMENT_KINDS = [kind for kind in StepKind if kind is not StepKind.DIGEST]
 GUILT_OR_URGENCY = (
     "remind",
     "overdue",
@@ -75,6 +83,22 @@ def _context(**overrides: object) -> dict[str, object]:
         "overdue_days": 5,
         "questions": ["What would make this step a little easier for you?", "Who could help?"],
         "unanswered": 3,
+        # coach_notice
+        "headline": "says something is in the way",
+        "reply_text": "No time this week, work is mad.",
+        # digest
+        "replies": [
+            {
+                "client_name": "Sam",
+                "action": "Call three",
+                "intent": "note",
+                "text": "Called one!",
+                "moved": 1,
+            }
+        ],
+        "completed": [{"client_name": "Lee", "action": "Draft the CV"}],
+        "overdue": [{"client_name": "Kim", "action": "Book the room", "days": 3, "moved": 0}],
+        "quiet": [{"client_name": "Jo", "action": "Write the plan"}],
     }
     return context | overrides
 
@@ -121,7 +145,21 @@ def _write(root: Path, name: str, text: str) -> None:
 # Rendering the built-in templates.
 
 
-@pytest.mark.parametrize("kind", list(StepKind))
+def test_the_digest_lists_each_section(composer: Composer) -> None:
+    rendered = composer.render(StepKind.DIGEST, _context())
+    assert rendered.subject == "Your clients today: 1 reply, 1 overdue, 1 done"
+    for line in (
+        'Sam on "Call three" (note, moved 1 time):',
+        "Called one!",
+        "Lee: Draft the CV",
+        "Kim: Book the room (3 days)",
+        "Jo: Write the plan",
+    ):
+        assert line in rendered.text
+    assert "<li>Kim: Book the room (3 days)</li>" in rendered.html
+
+
+@pytest.mark.parametrize("kind", COMMITMENT_KINDS)
 def test_every_kind_renders_subject_text_and_html(composer: Composer, kind: StepKind) -> None:
     rendered = composer.render(kind, _context())
     assert "Call three former colleagues" in rendered.subject

@@ -1,0 +1,230 @@
+"""Emails to coaches: an immediate notice (blocked, stop, bounce) and the daily digest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
+from uuid import uuid4
+
+import structlog
+from arq import Retry
+from redis.asyncio import Redis
+
+from daemon import keys
+from daemon.coachmodels import Coach
+from daemon.delivery import MAX_SEND_TRIES, Services, format_due_date, retry_delay_s
+from daemon.errors import PermanentSendError, TransientSendError, UnknownOutcomeError
+from daemon.ledger import Outcome
+from daemon.stepqueue import SEND_DIGEST, StepQueue
+from jobs.composer import Envelope
+from jobs.state import Commitment, Status
+from jobs.step import StepKind
+
+log = structlog.get_logger(__name__)
+MS_PER_S = 1000
+
+
+async def send_coach_notice(ctx: dict[str, Any], notice_id: str) -> str:
+    """Tell the coach at once that a client is blocked, asked to stop, or cannot be reached."""
+    services: Services = ctx["services"]
+    redis = services.store.redis
+    notice = await _hash(redis, keys.notice(notice_id))
+    loaded = await services.store.load(notice.get("commitment_id", "")) if notice else None
+    if loaded is None:
+        log.info("notice_skipped", notice_id=notice_id, reason="gone")
+        return "skipped"
+    commitment, client = loaded
+    coach = services.config.coach(commitment.coach_id)
+    context = _base_context(services, coach, commitment) | {
+        "client_name": client.name,
+        "headline": notice["headline"],
+        "reply_text": notice.get("text", ""),
+    }
+    digest_id = hashlib.sha256(notice_id.encode()).hexdigest()[:16]
+    outcome = await _send_once(
+        ctx,
+        StepKind.COACH_NOTICE,
+        commitment.coach_id,
+        context,
+        ledger_key=keys.sent("notice", notice_id),
+        message_key=f"notice.{digest_id}",
+    )
+    await redis.delete(keys.notice(notice_id))
+    return outcome
+
+
+async def send_digest(ctx: dict[str, Any], coach_id: str, day: str) -> str:
+    """The coach's daily digest; nothing to say, no email. Schedules the next one."""
+    services: Services = ctx["services"]
+    redis = services.store.redis
+    coach = services.config.coach(coach_id)
+    entries = [json.loads(e) for e in await _list(redis, keys.digest_entries(coach_id))]
+    commitments = await _coach_commitments(services, coach_id)
+    today = date.fromisoformat(day)
+    context = _base_context(services, coach, None) | digest_sections(entries, commitments, today)
+    outcome = "empty"
+    if any(context[name] for name in ("replies", "overdue", "quiet", "completed")):
+        outcome = await _send_once(
+            ctx,
+            StepKind.DIGEST,
+            coach_id,
+            context,
+            ledger_key=keys.sent("digest", f"{coach_id}:{day}"),
+            message_key=f"digest.{coach_id}.{day}",
+        )
+    if entries:
+        # Only what this digest showed: entries added meanwhile wait for the next one.
+        await cast(Awaitable[str], redis.ltrim(keys.digest_entries(coach_id), len(entries), -1))
+    await schedule_digest(services, coach_id, coach, after=services.clock.now())
+    return outcome
+
+
+def digest_sections(
+    entries: list[dict[str, Any]], commitments: list[tuple[Commitment, str]], today: date
+) -> dict[str, list[dict[str, Any]]]:
+    """What the digest lists: replies and completions since the last one, overdue, quiet.
+
+    `commitments` pairs each of the coach's commitments with its client's name.
+    """
+    overdue = [
+        {
+            "client_name": name,
+            "action": c.action,
+            "days": (today - c.due_date).days,
+            "moved": c.renegotiations,
+        }
+        for c, name in commitments
+        if c.status is Status.ACTIVE and c.due_date < today
+    ]
+    return {
+        "replies": [e for e in entries if e["kind"] == "reply"],
+        "completed": [e for e in entries if e["kind"] == "completed"],
+        "overdue": sorted(overdue, key=lambda o: -int(o["days"])),
+        "quiet": [
+            {"client_name": name, "action": c.action}
+            for c, name in commitments
+            if c.status is Status.QUIET
+        ],
+    }
+
+
+async def schedule_digest(
+    services: Services, coach_id: str, coach: Coach, *, after: datetime
+) -> None:
+    """Schedule the coach's next digest (idempotent: its job id names the coach and day)."""
+    if not coach.digest:
+        return
+    local = after.astimezone(coach.zone)
+    day = local.date() if local.time() < coach.digest_at else local.date() + timedelta(days=1)
+    at = datetime.combine(day, coach.digest_at, tzinfo=coach.zone)
+    queue: StepQueue = services.store.queue
+    async with services.store.redis.pipeline(transaction=True) as pipe:
+        queue.add_job(
+            pipe,
+            SEND_DIGEST,
+            f"digest:{coach_id}:{day}",
+            (coach_id, day.isoformat()),
+            at.astimezone(UTC),
+        )
+        await pipe.execute()
+
+
+async def schedule_all_digests(services: Services) -> None:
+    """At start-up: every coach has their next digest scheduled, whatever happened before."""
+    now = services.clock.now()
+    for coach_id, coach in services.config.coaches.items():
+        await schedule_digest(services, coach_id, coach, after=now)
+
+
+def _base_context(
+    services: Services, coach: Coach, commitment: Commitment | None
+) -> dict[str, Any]:
+    context: dict[str, Any] = {"firm_name": services.config.firm.name, "coach_name": coach.name}
+    if commitment is not None:
+        context |= {
+            "action": commitment.action,
+            "why": commitment.why,
+            "due_date": format_due_date(commitment.due_date),
+        }
+    return context
+
+
+async def _send_once(
+    ctx: dict[str, Any],
+    kind: StepKind,
+    coach_id: str,
+    context: dict[str, Any],
+    *,
+    ledger_key: str,
+    message_key: str,
+) -> str:
+    """Render and send one email to a coach, at most once (same ledger as clients' steps)."""
+    services: Services = ctx["services"]
+    coach = services.config.coach(coach_id)
+    composer = services.composer_for(coach_id)
+    rendered = composer.render(kind, context)
+    envelope = Envelope(
+        services.config.firm.name,
+        services.from_address,
+        coach.name,
+        coach.email,
+        None,
+        f"<{message_key}@{services.reply_domain}>",
+        None,
+        (),
+        None,
+        services.clock.now(),
+    )
+    message = composer.compose(envelope, rendered).as_bytes()
+    attempt, claimed_at_ms = uuid4().hex, int(datetime.now(UTC).timestamp() * MS_PER_S)
+    if await services.ledger.claim(ledger_key, attempt, claimed_at_ms) is not None:
+        return "already_sent"
+    outcome = Outcome.SENT
+    try:
+        await services.mailer.send(message, f"bounces@{services.reply_domain}", [coach.email])
+    except TransientSendError as exc:
+        job_try = int(ctx.get("job_try", 1))
+        if job_try < MAX_SEND_TRIES:
+            await services.ledger.release(ledger_key, attempt, claimed_at_ms)
+            raise Retry(defer=retry_delay_s(job_try)) from exc
+        outcome = Outcome.FAILED
+    except PermanentSendError:
+        outcome = Outcome.FAILED
+    except UnknownOutcomeError:
+        outcome = Outcome.UNKNOWN
+    await services.ledger.finish(ledger_key, attempt, claimed_at_ms, outcome)
+    log.info(
+        "coach_email_sent" if outcome is Outcome.SENT else "coach_email_not_sent",
+        kind=kind.value,
+        outcome=outcome.value,
+    )
+    return outcome.value
+
+
+async def _coach_commitments(services: Services, coach_id: str) -> list[tuple[Commitment, str]]:
+    """The coach's commitments, each with its client's name (two pipelined round trips)."""
+    redis = services.store.redis
+    ids = await cast(Awaitable[set[bytes]], redis.smembers(keys.coach_commitments(coach_id)))
+    async with redis.pipeline(transaction=False) as pipe:
+        for commitment_id in sorted(ids):
+            pipe.hgetall(keys.commitment(commitment_id.decode()))
+        commitments = [Commitment.from_record(_decoded(r)) for r in await pipe.execute() if r]
+        for commitment in commitments:
+            pipe.hget(keys.client(commitment.client_id), "name")
+        names = await pipe.execute()
+    return [(c, (n or b"").decode()) for c, n in zip(commitments, names, strict=True)]
+
+
+async def _hash(redis: Redis, key: str) -> dict[str, str]:
+    return _decoded(await cast(Awaitable[dict[bytes, bytes]], redis.hgetall(key)))
+
+
+async def _list(redis: Redis, key: str) -> list[bytes]:
+    return await cast(Awaitable[list[bytes]], redis.lrange(key, 0, -1))
+
+
+def _decoded(raw: dict[bytes, bytes]) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in raw.items()}

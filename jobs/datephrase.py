@@ -1,0 +1,227 @@
+"""Resolve date phrases in en/es/de/fr/pt ("next Friday", "in zwei Wochen", "3 de dezembro")."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from dateparser.search import search_dates
+
+LANGUAGES = ("en", "es", "de", "fr", "pt")
+DAYS_PER_WEEK = 7
+DAYS_PER_MONTH = 30
+MAX_SEARCH_CHARS = 2000  # dateparser is slow; the new words are short and the dates near the top
+MIN_MATCH_CHARS = 3
+MAX_AMOUNT = 365
+
+# Very common words per language: enough to pick dateparser's language and the day-month order.
+_STOPWORDS = {
+    "en": "the and is it i you to my will be on of this that by can next week",
+    "es": "el la los las de que y en un una por para es lo mi semana próximo próxima hasta",
+    "de": "der die das und ist ich nicht es zu ein eine mit bis auf dem den wir nächste woche",
+    "fr": "le la les et est je ne pas de un une pour au du ce mon semaine prochain d'ici",
+    "pt": "o a os as e é eu não de um uma para em do da meu semana próxima até",
+}
+_STOPSETS = {lang: frozenset(words.split()) for lang, words in _STOPWORDS.items()}
+
+_WEEKDAYS: dict[str, int] = {}
+for _index, _names in enumerate(
+    (
+        "monday mon lunes montag lundi segunda segunda-feira",
+        "tuesday tue tues martes dienstag mardi terça terça-feira terca",
+        "wednesday wed miércoles miercoles mittwoch mercredi quarta quarta-feira",
+        "thursday thu thurs jueves donnerstag jeudi quinta quinta-feira",
+        "friday fri viernes freitag vendredi sexta sexta-feira",
+        "saturday sat sábado sabado samstag samedi",
+        "sunday sun domingo sonntag dimanche",
+    )
+):
+    _WEEKDAYS.update(dict.fromkeys(_names.split(), _index))
+
+_WEEKDAY_WORD = "|".join(sorted(map(re.escape, _WEEKDAYS), key=len, reverse=True))
+_NEXT_BEFORE = (
+    r"next|coming|this|el\s+próximo|el\s+proximo|próximo|la\s+próxima|próxima|proxima|"
+    r"nächsten|nächster|nächste|naechsten|kommenden|diesen|ce|na|no|on|am|el|le"
+)
+_NEXT_AFTER = r"que\s+viene|prochain|prochaine|próximo|próxima"
+_WEEKDAY_PHRASE = re.compile(
+    rf"\b(?:(?P<before>{_NEXT_BEFORE})\s+)?(?P<day>{_WEEKDAY_WORD})\b(?:\s+(?P<after>{_NEXT_AFTER})\b)?",
+    re.IGNORECASE,
+)
+_NEXT_WORDS = re.compile(r"next|próxim|proxim|nächst|naechst|prochain|que\s+viene", re.IGNORECASE)
+
+_NUMBER_WORDS: dict[str, int] = {}
+for _value, _names in enumerate(
+    (
+        "one a an uno una un ein eine einem einer une um uma",
+        "two dos zwei deux dois duas",
+        "three tres drei trois três",
+        "four cuatro vier quatre quatro",
+        "five cinco fünf cinq",
+        "six seis sechs",
+    ),
+    start=1,
+):
+    _NUMBER_WORDS.update(dict.fromkeys(_names.split(), _value))
+_NUMBER = "|".join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True))
+# fmt: off
+_UNIT_DAYS = {
+    **dict.fromkeys(("day", "days", "día", "días", "dia", "dias", "tag", "tage", "tagen",
+                     "jour", "jours"), 1),
+    **dict.fromkeys(("week", "weeks", "semana", "semanas", "woche", "wochen", "semaine",
+                     "semaines"), DAYS_PER_WEEK),
+    **dict.fromkeys(("month", "months", "mes", "meses", "monat", "monate", "monaten",
+                     "mois"), DAYS_PER_MONTH),
+}
+# fmt: on
+_UNIT = "|".join(sorted(map(re.escape, _UNIT_DAYS), key=len, reverse=True))
+_IN_AMOUNT = re.compile(
+    rf"\b(?:in|en|dentro\s+de|dans|em|daqui\s+a)\s+(?P<n>\d{{1,3}}|{_NUMBER})\s+(?P<unit>{_UNIT})\b",
+    re.IGNORECASE,
+)
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+# dateparser's matches that are plainly not dates, and the German greeting that contains "Morgen".
+_RELATIVE_WORDS = re.compile(
+    r"\b(?:tomorrow|mañana|morgen|übermorgen|demain|amanhã|next\s+week|next\s+month|"
+    r"semana\s+que\s+viene|próxima\s+semana|nächste\s+woche|semaine\s+prochaine)\b",
+    re.IGNORECASE,
+)
+DEADLINE_LOOKBACK_WORDS = 3
+_WORD = re.compile(r"[\w'\u2019]+")
+# fmt: off
+_DEADLINE_WORDS = frozenset((
+    "by", "until", "till", "before", "back", "return", "returning",
+    "para", "hasta", "antes", "vuelta", "regreso",
+    "bis", "zum", "vor", "ab",
+    "d'ici", "avant", "jusqu'au", "jusqu'à", "retour",
+    "até", "ate", "volta", "retorno",
+))
+# fmt: on
+_NOT_A_DATE = re.compile(r"\b(?:guten|esta|this)\s+$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class DateHit:
+    """A date phrase found in text, the day it means, and whether it clearly points forward."""
+
+    phrase: str
+    day: date
+    explicit: bool
+
+
+def guess_language(text: str) -> str:
+    """The likeliest of en/es/de/fr/pt by common-word counts; English on a tie."""
+    words = re.findall(r"[\w'-]+", text[:MAX_SEARCH_CHARS].lower())
+    scores = {lang: sum(word in stops for word in words) for lang, stops in _STOPSETS.items()}
+    best = max(scores.values(), default=0)
+    if best == 0 or scores["en"] == best:
+        return "en"
+    return next(lang for lang in LANGUAGES if scores[lang] == best)
+
+
+def iso_date(text: str) -> date | None:
+    """The first YYYY-MM-DD date in text, or None."""
+    found = _ISO_DATE.search(text)
+    if not found:
+        return None
+    try:
+        return date(int(found.group(1)), int(found.group(2)), int(found.group(3)))
+    except ValueError:
+        return None
+
+
+def find_dates(text: str, today: date, language: str | None = None) -> list[DateHit]:
+    """Every date phrase in text, in order of preference: ISO, weekdays, amounts, others.
+
+    Callers decide what to do with dates that are not after `today`.
+    """
+    text = text[:MAX_SEARCH_CHARS]
+    hits = [*_iso_hits(text), *_weekday_hits(text, today), *_amount_hits(text, today)]
+    hits.extend(_dateparser_hits(text, today, language or guess_language(text)))
+    return hits
+
+
+def _iso_hits(text: str) -> list[DateHit]:
+    day = iso_date(text)
+    found = _ISO_DATE.search(text)
+    return [DateHit(found.group(0), day, explicit=False)] if day and found else []
+
+
+def _weekday_hits(text: str, today: date) -> list[DateHit]:
+    hits = []
+    for found in _WEEKDAY_PHRASE.finditer(text):
+        if found.group("day").isupper() and len(found.group("day")) <= MIN_MATCH_CHARS:
+            continue  # "SAT", "SUN" in capitals are more likely acronyms than days
+        modifier = f"{found.group('before') or ''} {found.group('after') or ''}"
+        is_next = bool(_NEXT_WORDS.search(modifier))
+        day = next_weekday(today, _WEEKDAYS[found.group("day").lower()], following_week=is_next)
+        hits.append(DateHit(found.group(0).strip(), day, explicit=is_next))
+    return hits
+
+
+def next_weekday(today: date, weekday: int, *, following_week: bool) -> date:
+    """The next such weekday after today; with `following_week`, that weekday in next week.
+
+    "next Friday" means the Friday of the coming calendar week (Monday-based), whatever
+    today is; a bare "Friday" means the first Friday after today.
+    """
+    if following_week:
+        next_monday = today + timedelta(days=DAYS_PER_WEEK - today.weekday())
+        return next_monday + timedelta(days=weekday)
+    ahead = (weekday - today.weekday()) % DAYS_PER_WEEK or DAYS_PER_WEEK
+    return today + timedelta(days=ahead)
+
+
+def _amount_hits(text: str, today: date) -> list[DateHit]:
+    hits = []
+    for found in _IN_AMOUNT.finditer(text):
+        raw = found.group("n").lower()
+        amount = int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
+        unit = found.group("unit").lower()
+        per_unit = _UNIT_DAYS[unit]
+        if 0 < amount <= MAX_AMOUNT:
+            hits.append(DateHit(found.group(0), today + timedelta(days=amount * per_unit), True))
+    return hits
+
+
+def _dateparser_hits(text: str, today: date, language: str) -> list[DateHit]:
+    settings = {
+        "PREFER_DATES_FROM": "future",
+        "RELATIVE_BASE": datetime(today.year, today.month, today.day),
+        "RETURN_AS_TIMEZONE_AWARE": False,
+        "DATE_ORDER": "MDY" if language == "en" else "DMY",
+        "STRICT_PARSING": False,
+    }
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # dateparser warns about its own internals
+            found = search_dates(text, languages=[language], settings=settings) or []
+    except (ValueError, TypeError, OverflowError, KeyError, IndexError, AttributeError):
+        return []
+    hits = []
+    for phrase, when in found:
+        if _plausible(text, phrase):
+            hits.append(DateHit(phrase.strip(), when.date(), explicit=_deadline(text, phrase)))
+    return hits
+
+
+def _deadline(text: str, phrase: str) -> bool:
+    """A date after "by", "until", "para el", "bis", "d'ici", "até"… is a proposed new date."""
+    before = text[: max(text.find(phrase), 0)] + " " + phrase
+    words = _WORD.findall(before.lower())
+    start = len(words) - len(_WORD.findall(phrase))
+    nearby = words[max(start - DEADLINE_LOOKBACK_WORDS, 0) : start + 1]
+    return bool(_DEADLINE_WORDS.intersection(nearby) or _RELATIVE_WORDS.search(phrase))
+
+
+def _plausible(text: str, phrase: str) -> bool:
+    stripped = phrase.strip()
+    if len(stripped) < MIN_MATCH_CHARS:
+        return False
+    before = text[: max(text.find(phrase), 0)]
+    if _NOT_A_DATE.search(before):
+        return False
+    # Month names alone are too often words ("I may"); a real date phrase carries a number.
+    return any(char.isdigit() for char in stripped) or bool(_RELATIVE_WORDS.search(stripped))

@@ -1,0 +1,133 @@
+"""Safe access to a raw email's headers and MIME parts, whatever the sender got wrong."""
+
+from __future__ import annotations
+
+import codecs
+import email
+import email.policy
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.header import decode_header, make_header
+from email.message import Message
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+
+# Hostile input is capped, not refused: the receivers enforce the size limit itself.
+MAX_PARSE_BYTES = 10 * 1024 * 1024
+MAX_TEXT_CHARS = 256 * 1024
+MAX_MIME_DEPTH = 20
+MAX_PARTS = 500
+MAX_HEADER_CHARS = 4000
+FALLBACK_CHARSET = "utf-8"
+
+_MESSAGE_ID = re.compile(r"<[^<>\s]{1,500}>")
+
+
+def parse_message(raw: bytes) -> Message:
+    """Parse bytes leniently (compat32 never raises on access to a malformed header)."""
+    return email.message_from_bytes(raw[:MAX_PARSE_BYTES], policy=email.policy.compat32)
+
+
+def header_text(message: Message, name: str) -> str:
+    """The first `name` header decoded to text (RFC 2047 words included), or ""."""
+    values = header_texts(message, name)
+    return values[0] if values else ""
+
+
+def header_texts(message: Message, name: str) -> list[str]:
+    """Every `name` header decoded to text; undecodable words are replaced, never raised."""
+    decoded: list[str] = []
+    for value in message.get_all(name) or []:
+        decoded.append(_decode_header_value(value)[:MAX_HEADER_CHARS])
+    return decoded
+
+
+def _decode_header_value(value: object) -> str:
+    text = str(value)
+    try:
+        return str(make_header(decode_header(text)))
+    except (LookupError, UnicodeError, ValueError, AssertionError):
+        # Unknown charset or broken encoded word: keep the raw text rather than lose it.
+        return text
+
+
+def addresses(message: Message, names: tuple[str, ...]) -> list[str]:
+    """Lowercased bare addresses found in the given address headers, in order."""
+    values = [value for name in names for value in header_texts(message, name)]
+    return [addr.strip().lower() for _, addr in getaddresses(values) if "@" in addr]
+
+
+def sender_address(message: Message) -> str | None:
+    """The From address, lowercased, or None when there is none."""
+    _, addr = parseaddr(header_text(message, "From"))
+    return addr.strip().lower() or None
+
+
+def sent_at(message: Message) -> datetime | None:
+    """The Date header as an aware datetime (a zone-less or -0000 date is read as UTC)."""
+    value = header_text(message, "Date")
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def message_ids(value: str) -> list[str]:
+    """Every `<id>` in a Message-ID, In-Reply-To or References value."""
+    return _MESSAGE_ID.findall(value)
+
+
+def walk(message: Message) -> Iterator[Message]:
+    """Every part, depth-first, without recursion: at most MAX_PARTS, nested MAX_MIME_DEPTH deep."""
+    stack: list[tuple[Message, int]] = [(message, 0)]
+    seen = 0
+    while stack and seen < MAX_PARTS:
+        part, depth = stack.pop()
+        seen += 1
+        yield part
+        payload = part.get_payload()
+        if depth >= MAX_MIME_DEPTH or not isinstance(payload, list):
+            continue
+        children = [child for child in payload if isinstance(child, Message)]
+        stack.extend((child, depth + 1) for child in reversed(children))
+
+
+def is_attachment(part: Message) -> bool:
+    """True when the sender marked the part as an attachment rather than the message body."""
+    return header_text(part, "Content-Disposition").strip().lower().startswith("attachment")
+
+
+def part_text(part: Message) -> str:
+    """A leaf part's payload as text (capped): its charset, else UTF-8, else Latin-1."""
+    try:
+        payload = part.get_payload(decode=True)
+    except (ValueError, TypeError, AssertionError, LookupError):
+        return ""
+    if not isinstance(payload, bytes):
+        return ""
+    return decode_bytes(payload[: MAX_TEXT_CHARS * 4], part.get_content_charset())[:MAX_TEXT_CHARS]
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Decode with the declared charset when Python knows it, else UTF-8, else Latin-1."""
+    if charset:
+        try:
+            codecs.lookup(charset)
+            return data.decode(charset, errors="replace")
+        except (LookupError, ValueError, TypeError):
+            pass  # unknown or unusable charset: fall through to the sensible guesses
+    try:
+        return data.decode(FALLBACK_CHARSET)
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def content_type(part: Message) -> str:
+    """The lowercased `type/subtype`, defaulting like RFC 2045 does to text/plain."""
+    try:
+        return part.get_content_type().lower()
+    except (ValueError, TypeError, AttributeError):
+        return "text/plain"

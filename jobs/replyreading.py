@@ -1,0 +1,173 @@
+"""Read a raw inbound email into what coachd needs to act on it: kind, intent, dates, words, why."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, tzinfo
+from email.message import Message
+from email.utils import getaddresses
+from typing import Any
+
+from jobs.intent import Intent, classify_intent
+from jobs.mailkind import MailKind, classify_kind, return_date
+from jobs.mailparts import addresses, header_text, message_ids, parse_message, sender_address
+from jobs.mailparts import sent_at as header_date
+from jobs.replytext import body_text, new_words
+
+# Where a reply token can show up: what the client addressed, and what the MTA delivered to.
+TOKEN_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
+_TOKEN_ADDRESS = re.compile(r"^(?:reply|unsubscribe|bounces)\+([a-z0-9]+)@", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadReply:
+    """What coachd concluded from one inbound message, and why (see `reasons`).
+
+    `intent` is set only for human replies; `new_due` only with intent "reschedule";
+    `pause_until` comes from a "pause until" command or an out-of-office's return date.
+    Message ids keep their angle brackets, as in the headers.
+    """
+
+    kind: MailKind
+    intent: Intent | None = None
+    new_due: date | None = None
+    pause_until: date | None = None
+    text: str = ""
+    reasons: tuple[str, ...] = ()
+    tokens: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    message_id: str | None = None
+    sender: str | None = None
+    sent_at: datetime | None = None
+    bounce_recipient: str | None = None
+    bounce_permanent: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-safe dict: dates as ISO strings, tuples as lists."""
+        return {
+            "kind": self.kind,
+            "intent": self.intent,
+            "new_due": _iso(self.new_due),
+            "pause_until": _iso(self.pause_until),
+            "text": self.text,
+            "reasons": list(self.reasons),
+            "tokens": list(self.tokens),
+            "references": list(self.references),
+            "message_id": self.message_id,
+            "sender": self.sender,
+            "sent_at": _iso(self.sent_at),
+            "bounce_recipient": self.bounce_recipient,
+            "bounce_permanent": self.bounce_permanent,
+        }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Envelope:
+    tokens: tuple[str, ...]
+    references: tuple[str, ...]
+    message_id: str | None
+    sender: str | None
+    sent_at: datetime | None
+
+
+def read_reply(
+    raw: bytes,
+    *,
+    zone: tzinfo | None = None,
+    received_at: datetime | None = None,
+    recipients: Sequence[str] = (),
+) -> ReadReply:
+    """Read a raw message; never raises, whatever the bytes.
+
+    Relative dates ("next Friday") count from `received_at`, else the Date header, on the
+    calendar of `zone`, else of the Date header's own UTC offset.
+    """
+    try:
+        return _read(parse_message(raw), zone, received_at, recipients)
+    except Exception as exc:  # hostile input must end in a reading, never a crash
+        return ReadReply(
+            kind="reply", intent="note", reasons=(f"unreadable message ({type(exc).__name__})",)
+        )
+
+
+def _read(
+    message: Message, zone: tzinfo | None, received_at: datetime | None, recipients: Sequence[str]
+) -> ReadReply:
+    envelope = _envelope(message, recipients)
+    today, day_reasons = _reply_day(envelope.sent_at, received_at, zone)
+    kind = classify_kind(message)
+    base = ReadReply(
+        kind=kind.kind, reasons=kind.reasons, tokens=envelope.tokens,
+        references=envelope.references, message_id=envelope.message_id,
+        sender=envelope.sender, sent_at=envelope.sent_at,
+    )  # fmt: skip
+    if kind.bounce is not None:
+        original = kind.bounce.original_message_id
+        return replace(
+            base, references=_unique(envelope.references + ((original,) if original else ())),
+            bounce_recipient=kind.bounce.recipient, bounce_permanent=kind.bounce.permanent,
+        )  # fmt: skip
+    source, body = body_text(message)
+    text = new_words(body)
+    body_reasons = () if text else (f"no readable words ({source} body)",)
+    if kind.kind == "auto_reply":
+        pause, why = _return_date(text or body, header_text(message, "Subject"), today)
+        reasons = (*kind.reasons, *why, *day_reasons)
+        return replace(base, pause_until=pause, text=text, reasons=reasons)
+    intent = classify_intent(text, today)
+    return replace(
+        base, intent=intent.intent, new_due=intent.new_due, pause_until=intent.pause_until,
+        text=text, reasons=(*intent.reasons, *body_reasons, *day_reasons),
+    )  # fmt: skip
+
+
+def _return_date(
+    text: str, subject: str, today: date | None
+) -> tuple[date | None, tuple[str, ...]]:
+    if today is None:
+        return None, ()
+    found = return_date(f"{subject}\n{text}", today)
+    if found is None:
+        return None, ()
+    day, phrase = found
+    return day, (f"return date '{phrase}' → {day.isoformat()}",)
+
+
+def _reply_day(
+    sent: datetime | None, received_at: datetime | None, zone: tzinfo | None
+) -> tuple[date | None, tuple[str, ...]]:
+    """The reply's calendar day in the client's zone, which relative dates count from."""
+    when = received_at or sent
+    if when is None:
+        return None, ("no Date header and no receive time: relative dates not resolved",)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    local_zone = zone or (sent.tzinfo if sent is not None else None) or UTC
+    return when.astimezone(local_zone).date(), ()
+
+
+def _envelope(message: Message, recipients: Sequence[str]) -> _Envelope:
+    found = addresses(message, TOKEN_HEADERS)
+    found += [addr.lower() for _, addr in getaddresses(list(recipients)) if "@" in addr]
+    tokens = [m.group(1).lower() for m in map(_TOKEN_ADDRESS.match, found) if m]
+    references = message_ids(header_text(message, "In-Reply-To")) + message_ids(
+        header_text(message, "References")
+    )
+    own_ids = message_ids(header_text(message, "Message-ID"))
+    return _Envelope(
+        tokens=_unique(tokens),
+        references=_unique(references),
+        message_id=own_ids[0] if own_ids else None,
+        sender=sender_address(message),
+        sent_at=header_date(message),
+    )
+
+
+def _unique(items: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
