@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
@@ -21,6 +22,8 @@ from daemon.logs import configure_logging
 from daemon.settings import Settings
 from jobs.events import event_json_schema
 from jobs.planner import plan_commitment
+from jobs.replyreading import read_reply
+from jobs.replytoken import InvalidReplyToken, verify_reply_token
 from jobs.step import PlannedStep
 
 EXIT_OK = 0
@@ -113,6 +116,16 @@ def build_parser() -> argparse.ArgumentParser:
         _status,
     )
     stat.add_argument("--json", action="store_true", help="print JSON")
+    inspect = _add(
+        sub,
+        "inspect-reply",
+        "Show what coachd reads in a raw reply (kind, intent, new date, the client's words) "
+        "and why; needs no Redis.",
+        "coachd inspect-reply reply.eml --json",
+        _inspect_reply,
+    )
+    inspect.add_argument("file", type=Path, help="the raw message (.eml)")
+    inspect.add_argument("--json", action="store_true", help="print JSON")
     _add(
         sub,
         "schema",
@@ -232,6 +245,40 @@ def _status(args: argparse.Namespace) -> int:
         for name, value in current.as_dict().items():
             print(f"{name.replace('_', ' '):<22}{value}")
     return EXIT_OK
+
+
+def _inspect_reply(args: argparse.Namespace) -> int:
+    report = inspect_reply(args.file.read_bytes(), args.settings)
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for name in ("kind", "intent", "new_due", "pause_until", "token_check"):
+        print(f"{name:<12}{report[name] if report[name] is not None else '-'}")
+    print("reasons:")
+    for reason in report["reasons"]:
+        print(f"  - {reason}")
+    print("text:")
+    print("\n".join(f"  | {line}" for line in report["text"].splitlines()) or "  (empty)")
+    return EXIT_OK
+
+
+def inspect_reply(raw: bytes, settings: Settings) -> dict[str, Any]:
+    """What `read_reply` concludes, plus whether the reply token checks out (offline)."""
+    reading = read_reply(raw)
+    report = reading.as_json()
+    key = settings.signing_key
+    if not reading.tokens:
+        report["token_check"] = "none found (matching would fall back to In-Reply-To/References)"
+    elif key is None:
+        report["token_check"] = "not checked: COACHD_SIGNING_KEY is not set"
+    else:
+        try:
+            today = datetime.now(UTC).date()
+            claims = verify_reply_token(key.get_secret_value().encode(), reading.tokens[0], today)
+            report["token_check"] = f"valid: thread {claims.thread}, email #{claims.seq}"
+        except InvalidReplyToken as exc:
+            report["token_check"] = f"invalid: {exc.reason}"
+    return report
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -57,6 +57,7 @@ class Services:
     signing_key: bytes
     from_address: str
     reply_domain: str
+    public_url: str | None = None  # where one-click unsubscribe is served, if HTTP is on
     _composers: dict[Path | None, Composer] = field(default_factory=dict)
 
     def composer_for(self, coach_id: str) -> Composer:
@@ -103,6 +104,13 @@ class Firing:
     @property
     def ledger_key(self) -> str:
         return keys.ledger(self.commitment.commitment_id, self.commitment.plan_gen, self.step.name)
+
+    def reply_token(self) -> str:
+        """The signed token in this email's Reply-To, List-Unsubscribe and bounce address."""
+        expires = (self.step.fire_at + REPLY_TOKEN_LIFETIME).date()
+        return sign_reply_token(
+            self.services.signing_key, self.commitment.thread, self.commitment.sent_count, expires
+        )
 
     async def finish(self, result: StepResult) -> None:
         await self.services.store.finish_step(
@@ -161,7 +169,7 @@ async def _deliver(firing: Firing, job_try: int) -> str:
         return await _after_earlier_attempt(firing, previous)
     outcome, error = Outcome.SENT, ""
     try:
-        await services.mailer.send(message, bounce_address(services), [recipient])
+        await services.mailer.send(message, bounce_address(firing), [recipient])
     except TransientSendError as exc:
         if job_try < MAX_SEND_TRIES:
             await services.ledger.release(key, attempt, claimed_at_ms)
@@ -263,11 +271,10 @@ def _envelope(firing: Firing) -> Envelope:
     message_id, in_reply_to, references = thread_ids(
         commitment.thread, commitment.sent_count, domain
     )
-    expires = (firing.step.fire_at + REPLY_TOKEN_LIFETIME).date()
-    token = sign_reply_token(
-        services.signing_key, commitment.thread, commitment.sent_count, expires
-    )
+    token = firing.reply_token()
     unsubscribe = f"<mailto:unsubscribe+{token}@{domain}>"
+    if services.public_url:
+        unsubscribe = f"<{services.public_url.rstrip('/')}/unsubscribe/{token}>, {unsubscribe}"
     return Envelope(
         firm.name,
         services.from_address,
@@ -282,9 +289,13 @@ def _envelope(firing: Firing) -> Envelope:
     )
 
 
-def bounce_address(services: Services) -> str:
-    """Envelope sender on the reply domain, so bounces come back to coachd, not to a person."""
-    return f"bounces@{services.reply_domain}"
+def bounce_address(firing: Firing) -> str:
+    """Envelope sender on the reply domain, so bounces come back to coachd (VERP: the token
+    says whose email bounced), not to a person."""
+    domain = firing.services.reply_domain
+    if firing.step.kind is StepKind.COACH_QUIET:
+        return f"bounces@{domain}"
+    return f"bounces+{firing.reply_token()}@{domain}"
 
 
 def format_due_date(due: date) -> str:

@@ -155,10 +155,12 @@ class ImapSession:
         idle = await self._call("IDLE", self._client.idle_start(timeout=seconds))
         try:
             await self._until_exists(queue, stop)
-        finally:
-            if self._client.has_pending_idle():
-                self._client.idle_done()
-            response = await self._call("IDLE", idle)
+        except BaseException:
+            idle.cancel()  # the connection is gone or we are cancelled: no DONE to wait for
+            raise
+        if self._client.has_pending_idle():
+            self._client.idle_done()
+        response = await self._call("IDLE", idle)
         if response.result != OK:
             raise ImapRefusedError("IDLE", _text(response.lines))
 
@@ -237,9 +239,25 @@ class ImapSession:
         return response
 
     async def _call(self, command: str, call: Awaitable[Any]) -> Any:
-        """Await an aioimaplib call within the timeout, turning its failures into `ImapError`."""
+        """Await an aioimaplib call within the timeout, turning its failures into `ImapError`.
+
+        aioimaplib leaves a command waiting when the connection drops: stop waiting at once.
+        """
+        task = asyncio.ensure_future(call)
+        lost = asyncio.ensure_future(self._lost.wait())
         try:
-            return await asyncio.wait_for(call, self._config.timeout_s)
+            await asyncio.wait(
+                {task, lost}, timeout=self._config.timeout_s, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            lost.cancel()
+            finished = task.done()
+            if not finished:
+                task.cancel()
+        if not finished:
+            raise ImapError(command, "connection lost" if self._lost.is_set() else "timed out")
+        try:
+            return task.result()
         except (TimeoutError, aioimaplib.CommandTimeout) as exc:
             raise ImapError(command, "timed out") from exc
         except (OSError, ssl.SSLError, aioimaplib.AioImapException) as exc:

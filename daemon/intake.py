@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
-from jobs.replyreading import ReadReply, read_reply
 from redis.asyncio import Redis
 
 from daemon import keys
@@ -17,6 +16,7 @@ from daemon.inbound import InboundMessage
 from daemon.ingest import dead_letter, publish_event
 from daemon.stepqueue import Clock
 from jobs.events import MAX_REPLY_CHARS, SCHEMA_VERSION, ClientUpdated, ReplyReceived
+from jobs.replyreading import ReadReply, read_reply
 from jobs.replytoken import InvalidReplyToken, verify_reply_token
 from jobs.state import Client, Commitment
 

@@ -53,7 +53,7 @@ def _normalised_date(value: str) -> str | None:
 
 
 def _add_header(message: EmailMessage, name: str, value: str) -> None:
-    """Add one header unless it is unusable; the first of a singleton header (From, Subject…) wins."""
+    """Add one header unless unusable; the first of a singleton header (From, Subject…) wins."""
     if not _FIELD_NAME.match(name) or name.lower() in _STRUCTURAL_HEADERS:
         return
     cleaned: str | None = clean_header_value(value)

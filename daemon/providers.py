@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator, Mapping
 from email.parser import HeaderParser
 from email.policy import compat32
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import Field, File, FormParser, parse_options_header
@@ -37,15 +37,23 @@ def parse_form(content_type: str, body: bytes) -> dict[str, bytes]:
     """
     mime, params = parse_options_header(content_type)
     if mime == URLENCODED:
-        try:
-            pairs = parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
-        except ValueError as exc:
-            raise MalformedPayloadError("too many form fields") from exc
-        # Reversed so that, as for multipart, the first occurrence of a repeated name wins.
-        return {name.decode(DEFAULT_CHARSET, "replace"): value for name, value in reversed(pairs)}
+        return _parse_urlencoded(body)
     if mime != MULTIPART or not params.get(b"boundary"):
         raise MalformedPayloadError("expected a form body")
     return _parse_multipart(params[b"boundary"], body)
+
+
+def _parse_urlencoded(body: bytes) -> dict[str, bytes]:
+    """Byte-exact (urllib's parse_qsl re-encodes decoded values as ASCII and fails on 8-bit)."""
+    pairs = [pair for pair in body.split(b"&") if pair]
+    if len(pairs) > MAX_FORM_FIELDS:
+        raise MalformedPayloadError("too many form fields")
+    fields: dict[str, bytes] = {}
+    for pair in pairs:
+        name, _, value = pair.partition(b"=")
+        key = unquote_to_bytes(name.replace(b"+", b" ")).decode(DEFAULT_CHARSET, "replace")
+        fields.setdefault(key, unquote_to_bytes(value.replace(b"+", b" ")))
+    return fields
 
 
 def _parse_multipart(boundary: bytes, body: bytes) -> dict[str, bytes]:

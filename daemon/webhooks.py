@@ -265,6 +265,7 @@ async def serve_http(
         log_config=None,
         access_log=False,
         lifespan="off",
+        ws="none",
         server_header=False,
         limit_concurrency=MAX_CONCURRENT_CONNECTIONS,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,

@@ -8,19 +8,21 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import cast
 
 import structlog
 from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.typing import WorkerCoroutine
 from arq.utils import timestamp_ms
 from arq.worker import Worker, func
 
 from daemon import keys
 from daemon.coachconfig import CoachConfig
+from daemon.coachmail import schedule_all_digests, send_coach_notice, send_digest
 from daemon.delivery import ARQ_MAX_TRIES, Services, fire_step
 from daemon.ingest import InboxConsumer, ensure_group
 from daemon.ledger import CLAIM_LEASE_MS, SendLedger
 from daemon.mailer import Mailer
-from daemon.coachmail import schedule_all_digests, send_coach_notice, send_digest
 from daemon.stepqueue import (
     FIRE_STEP,
     SEND_DIGEST,
@@ -95,7 +97,13 @@ def build_services(
 def build_worker(redis: ArqRedis, services: Services, options: WorkerOptions) -> Worker:
     return Worker(
         functions=[
-            func(job, name=name, max_tries=ARQ_MAX_TRIES, timeout=JOB_TIMEOUT_S, keep_result=0)
+            func(
+                cast(WorkerCoroutine, job),
+                name=name,
+                max_tries=ARQ_MAX_TRIES,
+                timeout=JOB_TIMEOUT_S,
+                keep_result=0,
+            )
             for name, job in JOBS.items()
         ],
         queue_name=keys.STEP_QUEUE,

@@ -25,7 +25,7 @@ _DAEMON_NAMES = re.compile(r"mail\s+delivery\s+(?:system|subsystem)|mailer-daemo
 _BOUNCE_SUBJECT = re.compile(
     r"undeliver|undelivered\s+mail|returned\s+mail|delivery\s+status\s+notification|"
     r"mail\s+delivery\s+failed|delivery\s+(?:has\s+)?fail|failure\s+notice|non-?deliver|"
-    r"message\s+not\s+delivered|could\s+not\s+(?:be\s+)?deliver|mail\s+system\s+error|"
+    r"message\s+not\s+delivered|could\s+not\s+(?:be\s+)?(?:deliver|sen[dt])|mail\s+system\s+error|"
     r"delivery\s+delayed|delayed\s+mail|unzustellbar|nicht\s+zustellbar|non\s+remis|"
     r"no\s+se\s+(?:puede|pudo)\s+entregar|notificaci[óo]n\s+de\s+estado\s+de\s+entrega|"
     r"n[ãa]o\s+(?:é\s+poss[íi]vel\s+)?entreg|mensagem\s+n[ãa]o\s+entregue",

@@ -192,6 +192,9 @@ def _envelope_headers(envelope: Envelope, subject: str) -> Iterator[tuple[str, s
         yield "References", " ".join(_checked_msg_id(r, "References") for r in envelope.references)
     if envelope.list_unsubscribe is not None:
         yield "List-Unsubscribe", _checked_line(envelope.list_unsubscribe, "List-Unsubscribe")
+        if "<https://" in envelope.list_unsubscribe:
+            # RFC 8058: the https URL accepts a one-click POST (mail clients' unsubscribe button).
+            yield "List-Unsubscribe-Post", "List-Unsubscribe=One-Click"
     yield "Auto-Submitted", AUTO_SUBMITTED
     yield "X-Auto-Response-Suppress", AUTO_RESPONSE_SUPPRESS
 

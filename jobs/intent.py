@@ -59,6 +59,8 @@ _NEGATION = frozenset((
     "nicht", "nie", "kein", "keine", "noch", "fast",
     "pas", "ne", "jamais", "presque",
     "não", "nao", "nunca", "ainda", "quase",
+    # future, not past: "I'll have it done by…", "will be finished", "voy a tenerlo hecho"
+    "will", "would", "should", "going", "gonna", "hope", "voy", "vou", "werde", "wird",
 ))
 _BLOCKED = _words(
     r"stuck", r"blocked", r"can'?t\s+(?:do|get|find|seem|manage|figure)", r"cannot\s+(?:do|get)",
@@ -168,7 +170,10 @@ def _affirmed_done(text: str) -> str | None:
             continue
         before = re.findall(r"[\w'\u2019]+", text[: found.start()].lower())
         window = before[-NEGATION_WINDOW_WORDS:]
-        if any(word in _NEGATION or word.endswith(("n't", "n\u2019t")) for word in window):
+        if any(
+            word in _NEGATION or word.endswith(("n't", "n\u2019t", "'ll", "\u2019ll"))
+            for word in window
+        ):
             continue
         return found.group(0)
     return None

@@ -50,7 +50,8 @@ _AUTO_SUBJECT = re.compile(
 _TICKET_SUBJECT = re.compile(
     r"\[?\b(?:ticket|request|case|incident|anfrage|solicitud|demande|solicita[çc][ãa]o|chamado)"
     r"\b[^\n]{0,40}?\b(?:received|created|opened|recibid[ao]|erhalten|eingegangen|re[çc]ue?|"
-    r"recebid[ao]|abiert[ao]|aberto)\b|we(?:'ve|\s+have)\s+received\s+your",
+    r"recebid[ao]|abiert[ao]|aberto)\b|we(?:'ve|\s+have)\s+received\s+your|"
+    r"accus[ée]\s+de\s+r[ée]ception|acuse\s+de\s+recibo|eingangsbest[äa]tigung",
     re.IGNORECASE,
 )
 _RETURN_CUE = re.compile(

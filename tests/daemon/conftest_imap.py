@@ -6,6 +6,7 @@ import getpass
 import imaplib
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -137,6 +138,19 @@ class Dovecot:
             return result
         finally:
             client.logout()
+
+    def disconnect_all(self) -> None:
+        """End every logged-in IMAP session, as a server restart or network cut would."""
+        children = subprocess.run(
+            ["ps", "--ppid", str(self.process.pid), "-o", "pid=,comm="],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for line in children.splitlines():
+            pid, name = line.split()
+            if name == "imap":
+                os.kill(int(pid), signal.SIGKILL)
 
     def log(self) -> str:
         path = self.root / "dovecot.log"

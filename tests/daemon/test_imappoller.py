@@ -234,6 +234,23 @@ async def test_idle_wakes_on_new_mail_long_before_poll_interval(box: Mailbox) ->
     assert box.sink.raws == [message(1), message(2)]
 
 
+async def test_lost_connection_is_logged_and_reconnected(
+    box: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imappoller, "BACKOFF_INITIAL_S", QUICK_BACKOFF_S)
+    with structlog.testing.capture_logs() as logs:
+        box.run()
+        await asyncio.sleep(SETTLE_S)  # connected and IDLE
+        await asyncio.to_thread(box.server.disconnect_all)
+        await box.deliver(message(1))
+        await asyncio.wait_for(box.sink.arrived.wait(), TIMEOUT_S)
+
+    events = [e["event"] for e in logs]
+    assert events.count("imap_connected") == 2
+    assert "imap_connection_failed" in events
+    assert box.sink.raws == [message(1)]
+
+
 async def test_wrong_password_is_logged_and_retried_without_crashing(
     box: Mailbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:

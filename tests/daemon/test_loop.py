@@ -41,7 +41,8 @@ async def test_reminder_goes_out_at_nine_local_and_not_a_second_before(loop: Loo
 
     [sent] = loop.messages
     assert sent.rcpt_tos == ["ana@example.org"]
-    assert sent.mail_from == "bounces@reply.northstar.example"
+    bounce_token = sent.mail_from.removeprefix("bounces+").removesuffix("@reply.northstar.example")
+    assert verify_reply_token(SIGNING_KEY, bounce_token, START.date()).seq == 0
     assert sent.message["Subject"].startswith("Your step: draft the grant proposal")
     assert "draft the grant proposal's first page" in text_of(loop, 0)
     assert "so the garden gets funded" in text_of(loop, 0)

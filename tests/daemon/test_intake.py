@@ -1,0 +1,192 @@
+"""Replies by SMTP into coachd's receiver: matched by token, acted on once, forgeries refused."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+
+import aiosmtplib
+import pytest
+
+from daemon import keys
+from daemon.inbound import InboundMessage
+from daemon.intake import ReplyIntake
+from daemon.receiver import receiving
+from tests.daemon.conftest import START, Loop, created
+
+pytestmark = pytest.mark.integration
+
+DOMAIN = "reply.northstar.example"
+REMINDER_AT = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+SMALL_LIMIT = 64 * 1024
+
+
+@pytest.fixture
+async def receiver(loop: Loop) -> AsyncIterator[int]:
+    intake = ReplyIntake(loop.redis, loop.services.signing_key, DOMAIN)
+    async with receiving(
+        intake, DOMAIN, "127.0.0.1", 0, lmtp=False, max_message_bytes=SMALL_LIMIT
+    ) as port:
+        yield port
+
+
+async def reminded(loop: Loop) -> EmailMessage:
+    await loop.emit(created())
+    await loop.consume()
+    await loop.advance(REMINDER_AT)
+    return loop.messages[0].message
+
+
+def answer(
+    to: EmailMessage,
+    text: str,
+    *,
+    sender: str = "ana@example.org",
+    to_address: str | None = None,
+    **headers: str,
+) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = f"Ana Ruiz <{sender}>"
+    message["To"] = to_address or str(to["Reply-To"])
+    message["Subject"] = f"Re: {to['Subject']}"
+    message["Date"] = "Tue, 01 Dec 2026 10:00:00 +0100"
+    message["Message-ID"] = f"<{abs(hash(text))}@mail.example.org>"
+    message["In-Reply-To"] = str(to["Message-ID"])
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(f"{text}\n\nOn Tue, 1 Dec 2026 at 09:00, Northstar wrote:\n> earlier\n")
+    return message
+
+
+async def send(port: int, message: EmailMessage, recipient: str | None = None) -> None:
+    await aiosmtplib.send(
+        message,
+        hostname="127.0.0.1",
+        port=port,
+        recipients=[recipient or str(message["To"])],
+        start_tls=False,
+    )
+
+
+async def test_a_reply_saying_done_completes_the_commitment(loop: Loop, receiver: int) -> None:
+    reminder = await reminded(loop)
+    await send(receiver, answer(reminder, "Done! Sent it to the foundation this morning."))
+    await loop.consume()
+
+    state = await loop.commitment()
+    assert state["status"] == "completed"
+    [entry] = await loop.redis.lrange(keys.history("c1"), 0, -1)
+    assert b"Sent it to the foundation this morning." in entry
+    assert b"earlier" not in entry  # quoted history is not the client's words
+
+
+async def test_a_new_date_in_words_moves_the_due_date(loop: Loop, receiver: int) -> None:
+    reminder = await reminded(loop)
+    await send(receiver, answer(reminder, "Could we make it next Friday instead?"))
+    await loop.consume()
+
+    state = await loop.commitment()
+    # "next Friday" said on a Tuesday: the Friday of next week (see jobs/datephrase.py).
+    assert (state["due_date"], state["renegotiations"]) == ("2026-12-11", "1")
+
+
+async def test_a_forged_token_changes_nothing_and_is_kept_without_its_body(
+    loop: Loop, receiver: int
+) -> None:
+    reminder = await reminded(loop)
+    address = str(reminder["Reply-To"])
+    local, _, domain = address.partition("@")
+    forged = local[:-1] + ("a" if local[-1] != "a" else "b") + "@" + domain
+    await send(receiver, answer(reminder, "done", to_address=forged))
+    await loop.consume()
+
+    assert (await loop.commitment())["status"] == "active"
+    [dead] = await loop.dead_letters()
+    assert dead["reason"].startswith("reply rejected: reply token is forged")
+    assert "done" not in dead["event"]
+
+
+async def test_references_alone_are_trusted_only_from_the_clients_own_address(
+    loop: Loop, receiver: int
+) -> None:
+    reminder = await reminded(loop)
+    stranger = answer(reminder, "done", sender="mallory@example.net", to_address=f"coach@{DOMAIN}")
+    del stranger["To"]
+    stranger["To"] = f"reply+{'a' * 39}@{DOMAIN}"  # a well-formed but unsigned token
+    await send(receiver, stranger)
+    await loop.consume()
+    assert (await loop.commitment())["status"] == "active"
+
+    intake = ReplyIntake(loop.redis, loop.services.signing_key, DOMAIN)
+    plain = answer(reminder, "done", to_address="ana-replies@example.org")
+    await intake(InboundMessage(plain.as_bytes(), (), "imap"))
+    await loop.consume()
+    assert (await loop.commitment())["status"] == "completed"
+
+
+async def test_the_receiver_refuses_addresses_that_are_not_ours(loop: Loop, receiver: int) -> None:
+    reminder = await reminded(loop)
+    with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
+        await send(receiver, answer(reminder, "hi"), recipient=f"postmaster@{DOMAIN}")
+    with pytest.raises(aiosmtplib.SMTPRecipientsRefused):
+        await send(receiver, answer(reminder, "hi"), recipient="reply+abc@elsewhere.example")
+
+
+async def test_the_receiver_refuses_an_oversized_message(loop: Loop, receiver: int) -> None:
+    reminder = await reminded(loop)
+    # Refused at MAIL FROM (SIZE) or at DATA, whichever the client reaches first.
+    with pytest.raises(aiosmtplib.SMTPResponseException) as refused:
+        await send(receiver, answer(reminder, "x" * (SMALL_LIMIT * 2)))
+    assert refused.value.code == 552
+
+
+async def test_the_same_reply_twice_is_applied_once(loop: Loop, receiver: int) -> None:
+    reminder = await reminded(loop)
+    reply = answer(reminder, "Could we make it next Friday instead?")
+    await send(receiver, reply)
+    await send(receiver, reply)
+    await loop.consume()
+
+    state = await loop.commitment()
+    assert (state["renegotiations"], state["replies"]) == ("1", "1")
+
+
+async def test_an_auto_reply_is_no_answer_and_gets_no_answer(loop: Loop, receiver: int) -> None:
+    reminder = await reminded(loop)
+    ooo = answer(
+        reminder, "I am out of the office until 14 December.", Auto_Submitted="auto-replied"
+    )
+    del ooo["Subject"]
+    ooo["Subject"] = "Automatic reply: Your step"
+    await send(receiver, ooo)
+    await loop.consume()
+    await loop.advance(REMINDER_AT + timedelta(hours=2))
+
+    state = await loop.commitment()
+    assert state.get("replies") is None
+    assert len(loop.messages) == 1  # nothing sent back
+    assert await loop.redis.hget(keys.client("ana"), "paused_until") == b"2026-12-14"
+
+
+async def test_writing_to_the_unsubscribe_address_opts_out(loop: Loop, receiver: int) -> None:
+    reminder = await reminded(loop)
+    unsubscribe = str(reminder["List-Unsubscribe"]).split("mailto:")[1].rstrip(">")
+    await send(receiver, answer(reminder, "", to_address=unsubscribe))
+    await loop.consume()
+
+    assert await loop.redis.hget(keys.client("ana"), "opted_out") == b"1"
+
+
+async def test_one_click_unsubscribe_works_even_after_the_reply_token_expired(
+    loop: Loop,
+) -> None:
+    reminder = await reminded(loop)
+    token = str(reminder["Reply-To"]).split("+")[1].split("@")[0]
+    intake = ReplyIntake(loop.redis, loop.services.signing_key, DOMAIN)
+    loop.traveller.move_to(START + timedelta(days=400))
+
+    assert await intake.unsubscribe(token) is True
+    assert await intake.unsubscribe(token[:-1] + "a") is False
+    await loop.consume()
+    assert await loop.redis.hget(keys.client("ana"), "opted_out") == b"1"

@@ -1,0 +1,267 @@
+"""The HTTP edge over real HTTP: provider webhooks, auth, limits, errors and one-click unsubscribe."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import email
+import email.policy
+import hashlib
+import hmac
+import json
+import signal
+import socket
+import time
+from urllib.parse import urlencode
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from structlog.testing import capture_logs
+
+from daemon.inbound import InboundMessage
+from daemon.mimebuild import MalformedPayloadError, build_message
+from daemon.webhooks import WebhookSecrets, build_http_app, serve_http
+
+SAMPLES = Path(__file__).parent / "webhook_samples"
+REPLY_EML = (SAMPLES / "reply.eml").read_bytes()
+REPLY_ADDRESS = "reply+k7m2q9x4c1ab3def@reply.northstar.example"
+GMAIL_MESSAGE_ID = "<CAHx7Yq=5d3kQ2pZr+v1cN0aX8mQ-w@mail.gmail.com>"
+STEP_MESSAGE_ID = "<step.c1.overdue_1.20261201@northstar.example>"
+REPLY_TEXT = "¡Hecho! Terminé la primera página anoche."
+POSTMARK_TOKEN = "pm-token-3f9a1c2b7d"
+MAILGUN_KEY = "mg-key-0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+SENDGRID_TOKEN = "sg-token-9e8d7c6b5a"
+SECRETS = WebhookSecrets(POSTMARK_TOKEN, MAILGUN_KEY, SENDGRID_TOKEN)
+MAX_BODY = 64 * 1024
+CHUNK = 16 * 1024
+CHUNKS_OFFERED = 4096  # 64 MiB: far more than loopback buffers hold, so reading it all would show
+BOUNDARY = "xYzZY"
+LOOPBACK = "127.0.0.1"
+START_TIMEOUT_S = 5.0
+
+
+def sample(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((SAMPLES / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def basic(password: str, user: str = "coachd") -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def multipart(fields: Mapping[str, str | bytes], charsets: Mapping[str, str] | None = None) -> Any:
+    """A multipart/form-data body as the providers send it: each text field in its own charset."""
+    parts = []
+    for name, value in fields.items():
+        data = (
+            value if isinstance(value, bytes) else value.encode((charsets or {}).get(name, "utf-8"))
+        )
+        head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+        parts.append(head.encode() + data + b"\r\n")
+    parts.append(f"--{BOUNDARY}--\r\n".encode())
+    return {
+        "content": b"".join(parts),
+        "headers": {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+    }
+
+
+def mailgun_signed(
+    fields: Mapping[str, str | bytes], *, at: float | None = None, token: str = ""
+) -> dict[str, str | bytes]:
+    timestamp = str(int(time.time() if at is None else at))
+    token = token or hashlib.sha256(str(time.perf_counter_ns()).encode()).hexdigest()[:50]
+    signature = hmac.new(MAILGUN_KEY.encode(), (timestamp + token).encode(), hashlib.sha256)
+    return {**fields, "timestamp": timestamp, "token": token, "signature": signature.hexdigest()}
+
+
+def parsed(raw: bytes) -> EmailMessage:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def body_text(message: EmailMessage, subtype: str) -> str:
+    part = message.get_body(preferencelist=(subtype,))
+    assert part is not None
+    return str(part.get_content())  # type: ignore[attr-defined]
+
+
+@dataclass
+class Recorder:
+    """The sink and unsubscribe callbacks, recording what reached them."""
+
+    messages: list[InboundMessage] = field(default_factory=list)
+    unsubscribed: list[str] = field(default_factory=list)
+    fail_with: Exception | None = None
+
+    async def sink(self, message: InboundMessage) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.messages.append(message)
+
+    async def unsubscribe(self, token: str) -> bool:
+        self.unsubscribed.append(token)
+        return token.startswith("known-")
+
+
+@dataclass
+class Edge:
+    client: httpx.AsyncClient
+    recorder: Recorder
+
+
+Start = Callable[..., Awaitable[Edge]]
+
+
+@pytest.fixture
+async def start() -> AsyncIterator[Start]:
+    """Starts the app with serve_http on a free loopback port; stops them all afterwards."""
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+    clients: list[httpx.AsyncClient] = []
+
+    async def starter(
+        secrets: WebhookSecrets = SECRETS, extra_routes: list[Route] | None = None
+    ) -> Edge:
+        recorder = Recorder()
+        app = build_http_app(
+            sink=recorder.sink,
+            unsubscribe=recorder.unsubscribe,
+            secrets=secrets,
+            max_body_bytes=MAX_BODY,
+        )
+        app.router.routes.extend(extra_routes or [])
+        port: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        tasks.append(
+            asyncio.create_task(serve_http(app, LOOPBACK, 0, stop, on_listening=port.set_result))
+        )
+        url = f"http://{LOOPBACK}:{await asyncio.wait_for(port, START_TIMEOUT_S)}"
+        clients.append(httpx.AsyncClient(base_url=url))
+        return Edge(clients[-1], recorder)
+
+    yield starter
+    for client in clients:
+        await client.aclose()
+    stop.set()
+    await asyncio.wait_for(asyncio.gather(*tasks), START_TIMEOUT_S)
+
+
+@pytest.fixture
+async def edge(start: Start) -> Edge:
+    return await start()
+
+
+# --- providers deliver what they received -------------------------------------------------
+
+
+async def test_postmark_raw_email_is_delivered_byte_for_byte(edge: Edge) -> None:
+    response = await edge.client.post(
+        "/inbound/postmark", json=sample("postmark_raw.json"), headers=basic(POSTMARK_TOKEN)
+    )
+    assert (response.status_code, response.text) == (200, "ok")
+    expected = [InboundMessage(REPLY_EML, (REPLY_ADDRESS,), "postmark")]
+    assert edge.recorder.messages == expected
+
+
+async def test_postmark_without_raw_email_is_rebuilt_with_threading_headers(edge: Edge) -> None:
+    response = await edge.client.post(
+        "/inbound/postmark", json=sample("postmark_parsed.json"), headers=basic(POSTMARK_TOKEN)
+    )
+    assert response.status_code == 200
+    [delivered] = edge.recorder.messages
+    assert delivered.recipients == (REPLY_ADDRESS,)
+    message = parsed(delivered.raw)
+    expected = {
+        "From": "Ana Ruíz <ana.ruiz@gmail.com>",
+        "To": f"Northstar Coaching <{REPLY_ADDRESS}>",
+        "Subject": "Re: How is the grant proposal going?",
+        "Date": "Tue, 01 Dec 2026 09:14:27 +0100",
+        "Message-ID": GMAIL_MESSAGE_ID,  # the original's, not Postmark's stand-in
+        "In-Reply-To": STEP_MESSAGE_ID,
+        "References": STEP_MESSAGE_ID,
+        "Received-SPF": sample("postmark_parsed.json")["Headers"][6]["Value"],
+    }
+    assert {name: message[name] for name in expected} == expected
+    assert len(message.get_all("Message-ID") or []) == 1
+    assert body_text(message, "plain").startswith(REPLY_TEXT)
+    assert REPLY_TEXT in body_text(message, "html")
+
+
+async def test_mailgun_mime_variant_is_delivered_byte_for_byte(edge: Edge) -> None:
+    fields = mailgun_signed({**sample("mailgun_mime.json"), "body-mime": REPLY_EML})
+    response = await edge.client.post("/inbound/mailgun", **multipart(fields))
+    assert response.status_code == 200
+    assert edge.recorder.messages == [InboundMessage(REPLY_EML, (REPLY_ADDRESS,), "mailgun")]
+
+
+async def test_mailgun_urlencoded_post_is_accepted(edge: Edge) -> None:
+    fields = mailgun_signed({**sample("mailgun_mime.json"), "body-mime": REPLY_EML})
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    response = await edge.client.post("/inbound/mailgun", content=urlencode(fields), headers=form)
+    assert response.status_code == 200
+    assert [m.raw for m in edge.recorder.messages] == [REPLY_EML]
+
+
+async def test_mailgun_parsed_variant_is_rebuilt_from_message_headers(edge: Edge) -> None:
+    fields = mailgun_signed(sample("mailgun_parsed.json"))
+    body = multipart(fields)
+    attachment = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="attachment-1"; '
+        'filename="plan.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\r\n'
+    ).encode()
+    body["content"] = attachment + body["content"]
+    response = await edge.client.post("/inbound/mailgun", **body)
+    assert response.status_code == 200
+    [delivered] = edge.recorder.messages
+    message = parsed(delivered.raw)
+    expected = {
+        "From": "Ana Ruíz <ana.ruiz@gmail.com>",
+        "Message-Id": GMAIL_MESSAGE_ID,
+        "In-Reply-To": STEP_MESSAGE_ID,
+    }
+    assert {name: message[name] for name in expected} == expected
+    assert message.get_content_type() == "multipart/alternative"  # not the original's "mixed"
+    assert (delivered.recipients, delivered.source) == ((REPLY_ADDRESS,), "mailgun")
+    assert body_text(message, "plain").startswith(REPLY_TEXT)
+
+
+async def test_sendgrid_raw_email_is_delivered_byte_for_byte(edge: Edge) -> None:
+    fields = {**sample("sendgrid_raw.json"), "email": REPLY_EML}
+    response = await edge.client.post(
+        "/inbound/sendgrid", **_with_auth(multipart(fields), SENDGRID_TOKEN)
+    )
+    assert response.status_code == 200
+    assert edge.recorder.messages == [InboundMessage(REPLY_EML, (REPLY_ADDRESS,), "sendgrid")]
+
+
+async def test_sendgrid_parsed_fields_are_decoded_by_their_charsets(edge: Edge) -> None:
+    fields = sample("sendgrid_parsed.json")
+    body = multipart(fields, charsets=json.loads(fields["charsets"]))  # text goes as Latin-1
+    response = await edge.client.post("/inbound/sendgrid", **_with_auth(body, SENDGRID_TOKEN))
+    assert response.status_code == 200
+    [delivered] = edge.recorder.messages
+    message = parsed(delivered.raw)
+    expected = {
+        "Message-ID": GMAIL_MESSAGE_ID,
+        "References": STEP_MESSAGE_ID,
+        "From": "Ana Ruíz <ana.ruiz@gmail.com>",
+        "Subject": "Re: How is the grant proposal going?",
+    }
+    assert {name: message[name] for name in expected} == expected
+    assert len(message.get_all("Received") or []) == 2
+    assert body_text(message, "plain").startswith(REPLY_TEXT)
+    assert delivered.recipients == (REPLY_ADDRESS,)
+
+
+def _with_auth(body: dict[str, Any], password: str) -> dict[str, Any]:
+    return {**body, "headers": {**body["headers"], **basic(password)}}
