@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import email
 import email.policy
+import email.utils
 import json
 import secrets
 import tempfile
@@ -15,13 +16,17 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import aiosmtplib
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from daemon.clock import ScaledClock
 from daemon.coachconfig import load_coach_config
+from daemon.coachmail import schedule_all_digests
 from daemon.embedded_redis import EmbeddedRedis
 from daemon.ingest import publish
+from daemon.intake import ReplyIntake
 from daemon.mailer import SmtpConfig, SmtpMailer
+from daemon.receiver import receiving
 from daemon.smtpsink import LocalSmtpServer
 from daemon.worker import (
     Identity,
@@ -37,8 +42,13 @@ DEMO_CONFIG = Path(__file__).parent / "demo_config"
 DEMO_START = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
 # 7.5 days of the demo's clock pass in about 45 seconds.
 DEMO_SPEED = 14_400.0
+# The script is over by Monday 7 December, 16:00 UTC; the wall clock bounds it too.
+DEMO_END = datetime(2026, 12, 7, 16, 0, tzinfo=UTC)
 DEMO_TIMEOUT_S = 60.0
-EXPECTED_EMAILS = 10
+# Clients: Ana 4 (reminder, 2 prompts, reflection), Ben 4 (reminder, 2 prompts, the answer to
+# "stuck"), Chloé 1 (reminder for her new date); coaches: James's notice, Maria's digests.
+EXPECTED_EMAILS = 11
+MAX_REPLY_BYTES = 1024 * 1024
 POLL_S = 0.05
 
 
@@ -106,9 +116,32 @@ def demo_script() -> list[ScriptedEvent]:
             commitment_id="chloe-mentor",
             due_date="2026-12-07",
         ),
-        # Ana replies to her coach that the page is written.
-        event(
-            5, t0 + timedelta(days=5, hours=8), "commitment.completed", commitment_id="ana-grant"
+    ]
+
+
+@dataclass(frozen=True)
+class ScriptedReply:
+    """A client answering the last email they got, as they would from their phone."""
+
+    at: datetime
+    client_email: str
+    text: str
+
+
+def demo_replies() -> list[ScriptedReply]:
+    t0 = DEMO_START
+    return [
+        # Ben answers his second prompt (Friday, New York): something is in the way.
+        ScriptedReply(
+            t0 + timedelta(days=4, hours=9),
+            "ben@example.org",
+            "Honestly I'm stuck - no time this week with the move.",
+        ),
+        # Ana answers her Saturday prompt: done.
+        ScriptedReply(
+            t0 + timedelta(days=5, hours=8),
+            "ana@example.org",
+            "Done! I sent the first page to the foundation this morning.",
         ),
     ]
 
@@ -120,6 +153,7 @@ class MailFolder:
         self.folder = folder
         self.clock = clock
         self.count = 0
+        self.last_to: dict[str, EmailMessage] = {}
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
@@ -129,6 +163,7 @@ class MailFolder:
         recipient = str(message["To"].addresses[0].username)
         path = self.folder / f"{self.count:02d}-{recipient}.eml"
         path.write_bytes(raw)
+        self.last_to[message["To"].addresses[0].addr_spec] = message
         print(_describe(self.count, self.clock.now(), message, path.name), flush=True)
         return "250 OK"
 
@@ -149,6 +184,7 @@ def run_demo(out: Path | None) -> int:
     folder = out or Path(f"coachd-demo-{datetime.now():%Y%m%d-%H%M%S}")
     folder.mkdir(parents=True, exist_ok=True)
     print(f"coachd demo: one week of three clients' commitments, emails written to {folder}/")
+    print("(clients reply by email to the reply address coachd gave them; coachd reads it)\n")
     received = asyncio.run(_run(folder))
     print(f"\n{received} emails in {folder.resolve()} (open them with any mail program).")
     return 0 if received >= EXPECTED_EMAILS else 1
@@ -180,10 +216,22 @@ async def _drive(url: str, smtp_port: int, clock: ScaledClock, receiver: MailFol
     worker = build_worker(
         redis, services, WorkerOptions(max_jobs=20, poll_delay_s=POLL_S, handle_signals=False)
     )
+    intake = ReplyIntake(redis, identity.signing_key, identity.reply_domain, clock)
     try:
-        async with inbox_consumer(redis, services.store):
+        async with (
+            receiving(
+                intake,
+                identity.reply_domain,
+                "127.0.0.1",
+                0,
+                lmtp=False,
+                max_message_bytes=MAX_REPLY_BYTES,
+            ) as reply_port,
+            inbox_consumer(redis, services.store),
+        ):
+            await schedule_all_digests(services)
             running = asyncio.create_task(worker.async_run())
-            await _play(redis, clock, receiver)
+            await _play(redis, clock, receiver, reply_port)
             running.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await running
@@ -192,11 +240,37 @@ async def _drive(url: str, smtp_port: int, clock: ScaledClock, receiver: MailFol
         await redis.aclose()
 
 
-async def _play(redis: Any, clock: ScaledClock, receiver: MailFolder) -> None:
+async def _play(redis: Any, clock: ScaledClock, receiver: MailFolder, reply_port: int) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + DEMO_TIMEOUT_S
-    script = demo_script()
-    while loop.time() < deadline and receiver.count < EXPECTED_EMAILS:
-        while script and script[0].at <= clock.now():
-            await publish(redis, [json.dumps(script.pop(0).event).encode()])
+    events, replies = demo_script(), demo_replies()
+    while loop.time() < deadline and clock.now() < DEMO_END:
+        while events and events[0].at <= clock.now():
+            await publish(redis, [json.dumps(events.pop(0).event).encode()])
+        while replies and replies[0].at <= clock.now():
+            await _reply(replies.pop(0), receiver, reply_port, clock)
         await asyncio.sleep(POLL_S)
+
+
+async def _reply(reply: ScriptedReply, receiver: MailFolder, port: int, clock: ScaledClock) -> None:
+    """Answer the last email the client got, the way a mail program would."""
+    original = receiver.last_to[reply.client_email]
+    answer = EmailMessage()
+    answer["From"] = original["To"]
+    answer["To"] = original["Reply-To"]
+    answer["Subject"] = f"Re: {original['Subject']}"
+    answer["Date"] = email.utils.format_datetime(clock.now())
+    answer["Message-ID"] = email.utils.make_msgid(domain="example.org")
+    answer["In-Reply-To"] = original["Message-ID"]
+    answer["References"] = original["Message-ID"]
+    quoted = "\n".join(f"> {line}" for line in _plain(original).splitlines())
+    answer.set_content(
+        f"{reply.text}\n\nOn {original['Date']}, {original['From']} wrote:\n{quoted}\n"
+    )
+    print(f"    <- {original['To']} replies: {reply.text}", flush=True)
+    await aiosmtplib.send(answer, hostname="127.0.0.1", port=port, start_tls=False)
+
+
+def _plain(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    return str(body.get_content()) if body is not None else ""

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from daemon import keys
+from daemon.errors import SettingsError
 from daemon.imapsession import (
     ImapConfig,
     ImapError,
@@ -21,8 +22,9 @@ from daemon.imapsession import (
     ImapTls,
 )
 from daemon.inbound import InboundMessage, MessageSink
+from daemon.settings import Settings
 
-__all__ = ["DONE_KEYWORD", "ImapConfig", "ImapPoller", "ImapTls"]
+__all__ = ["DONE_KEYWORD", "ImapConfig", "ImapPoller", "ImapTls", "imap_config"]
 
 log = structlog.get_logger(__name__)
 
@@ -75,6 +77,7 @@ class ImapPoller:
                     "imap_connection_failed",
                     command=getattr(exc, "command", None),
                     error=type(exc).__name__,
+                    reason=getattr(exc, "reason", None),
                     retry_in_s=self._backoff,
                 )
             except Exception:  # the route's boundary: a bug here must not stop the daemon
@@ -164,6 +167,24 @@ class ImapPoller:
     async def _record(self, uidvalidity: int, uid: int) -> None:
         mapping = {"uidvalidity": uidvalidity, "last_uid": uid}
         await cast(Awaitable[int], self._redis.hset(self._key, mapping=mapping))
+
+
+def imap_config(settings: Settings) -> ImapConfig | None:
+    """The poller's config from the operator's settings, or None when IMAP polling is off."""
+    if settings.imap_host is None:
+        return None
+    if settings.imap_user is None or settings.imap_password is None:
+        raise SettingsError("COACHD_IMAP_HOST is set: COACHD_IMAP_USER and _PASSWORD are required")
+    return ImapConfig(
+        host=settings.imap_host,
+        port=settings.imap_port,
+        tls=settings.imap_tls,
+        user=settings.imap_user,
+        password=settings.imap_password.get_secret_value(),
+        mailbox=settings.imap_mailbox,
+        done_mailbox=settings.imap_done_mailbox,
+        poll_s=settings.imap_poll_s,
+    )
 
 
 def _unhandled(session: ImapSession) -> tuple[str, ...]:

@@ -28,7 +28,7 @@ STOP_IDLE = aioimaplib.STOP_WAIT_SERVER_PUSH
 _UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]", re.IGNORECASE)
 _PERMANENT_FLAGS = re.compile(rb"\[PERMANENTFLAGS \(([^)]*)\)\]", re.IGNORECASE)
 # aioimaplib strips "* SEARCH" from the untagged reply; the last line is the tagged status.
-_UIDS = re.compile(rb"^(?:SEARCH)?((?: *\d+)*) *$", re.IGNORECASE)
+_UIDS = re.compile(rb"^(?:SEARCH)?([\d ]*)$", re.IGNORECASE)
 _LITERAL = re.compile(rb"BODY\[\] \{\d+\}$", re.IGNORECASE)
 _EXISTS = re.compile(rb"^\d+ EXISTS$", re.IGNORECASE)
 

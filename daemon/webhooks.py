@@ -24,7 +24,7 @@ from daemon.inbound import InboundMessage, MessageSink
 from daemon.mimebuild import MalformedPayloadError
 from daemon.providers import parse_form, parse_mailgun, parse_postmark, parse_sendgrid
 from daemon.settings import Settings
-from daemon.webguard import InternalErrorGuard, MailgunVerifier, basic_auth_matches
+from daemon.webguard import BodyLimit, InternalErrorGuard, MailgunVerifier, basic_auth_matches
 
 log = structlog.get_logger(__name__)
 
@@ -83,7 +83,7 @@ def plain(
     status: int, reason: str | None = None, headers: dict[str, str] | None = None
 ) -> Response:
     """A short plain-text answer: the status phrase, or a reason that never echoes input."""
-    text = reason or HTTPStatus(status).phrase.lower()
+    text = reason or HTTPStatus(status).phrase
     return PlainTextResponse(text, status_code=status, headers=headers)
 
 
@@ -195,17 +195,17 @@ class Endpoints:
         return plain(HTTPStatus.OK, "unsubscribed", headers=PAGE_HEADERS)
 
     async def healthz(self, request: Request) -> Response:
-        return plain(HTTPStatus.OK)
+        return plain(HTTPStatus.OK, "ok")
 
 
 _MAILGUN_PROOF = ("timestamp", "token", "signature")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    """Framework errors (404, 405, 413…) as the bare status phrase."""
+    """Framework errors (404, 405, 413…): Starlette's own phrase, never request content."""
     if not isinstance(exc, HTTPException):  # registered for HTTPException only
         raise exc
-    return plain(exc.status_code, headers=dict(exc.headers or {}))
+    return plain(exc.status_code, exc.detail, headers=dict(exc.headers or {}))
 
 
 def build_http_app(
@@ -217,19 +217,27 @@ def build_http_app(
 ) -> Starlette:
     """The ASGI app; bodies over `max_body_bytes` get 413 (by Content-Length, or while counting)."""
     endpoints = Endpoints(sink, unsubscribe, secrets)
+
+    def post(path: str, endpoint: Callable[[Request], Awaitable[Response]]) -> Route:
+        return Route(path, endpoint, methods=["POST"])
+
     routes = [
-        Route("/inbound/postmark", endpoints.postmark, methods=["POST"]),
-        Route("/inbound/mailgun", endpoints.mailgun, methods=["POST"]),
-        Route("/inbound/sendgrid", endpoints.sendgrid, methods=["POST"]),
+        post("/inbound/postmark", endpoints.postmark),
+        post("/inbound/mailgun", endpoints.mailgun),
+        post("/inbound/sendgrid", endpoints.sendgrid),
         Route("/unsubscribe/{token}", endpoints.unsubscribe_page, methods=["GET"]),
-        Route("/unsubscribe/{token}", endpoints.unsubscribe, methods=["POST"]),
+        post("/unsubscribe/{token}", endpoints.unsubscribe),
         Route("/healthz", endpoints.healthz, methods=["GET"]),
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(InternalErrorGuard)],
+        # Not Starlette's max_body_size: its 413 lacks `Connection: close`, so uvicorn would
+        # drain the whole upload; and it sits outside user middleware, so outside the guard.
+        middleware=[
+            Middleware(InternalErrorGuard),
+            Middleware(BodyLimit, max_bytes=max_body_bytes),
+        ],
         exception_handlers={HTTPException: _http_error},
-        max_body_size=max_body_bytes,
     )
 
 

@@ -183,7 +183,7 @@ def _reschedule_or_blocked(text: str, today: date | None) -> IntentReading:
     blocked = _BLOCKED.search(text)
     blocked_reasons = (f"blocked phrase '{blocked.group(0)}'",) if blocked else ()
     if today is None:
-        reasons = ("reply date unknown: date phrases not resolved", *blocked_reasons)
+        reasons = blocked_reasons or ("no command or clear intent; dates not resolved",)
         return IntentReading("blocked" if blocked else "note", reasons=reasons)
     hits = find_dates(text, today)
     future = [hit for hit in hits if hit.day > today]

@@ -8,7 +8,7 @@ import email.policy
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from email.header import decode_header, make_header
+from email.header import Header, decode_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
@@ -20,6 +20,7 @@ MAX_PARTS = 500
 MAX_HEADER_CHARS = 4000
 FALLBACK_CHARSET = "utf-8"
 
+_UNKNOWN_8BIT = "unknown-8bit"  # how compat32 labels raw 8-bit header bytes
 _MESSAGE_ID = re.compile(r"<[^<>\s]{1,500}>")
 
 
@@ -43,12 +44,19 @@ def header_texts(message: Message, name: str) -> list[str]:
 
 
 def _decode_header_value(value: object) -> str:
-    text = str(value)
+    """RFC 2047 words and raw 8-bit bytes (RFC 6532 UTF-8 or a legacy charset) decoded to text."""
     try:
-        return str(make_header(decode_header(text)))
-    except (LookupError, UnicodeError, ValueError, AssertionError):
-        # Unknown charset or broken encoded word: keep the raw text rather than lose it.
-        return text
+        chunks = decode_header(value if isinstance(value, Header) else str(value))
+    except (LookupError, UnicodeError, ValueError, AssertionError, TypeError):
+        return str(value)
+    decoded = []
+    for chunk, charset in chunks:
+        if isinstance(chunk, bytes):
+            known = None if charset in {None, _UNKNOWN_8BIT} else charset
+            decoded.append(decode_bytes(chunk, known))
+        else:
+            decoded.append(chunk)
+    return "".join(decoded)
 
 
 def addresses(message: Message, names: tuple[str, ...]) -> list[str]:

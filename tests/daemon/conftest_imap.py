@@ -1,7 +1,8 @@
-"""Starts a real Dovecot IMAP server from a throwaway config, for the IMAP poller's tests."""
+"""A real Dovecot from a throwaway config, and a per-test mailbox harness for the IMAP poller."""
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import imaplib
 import os
@@ -12,10 +13,16 @@ import ssl
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from string import Template
+from typing import Any
+
+import redis.asyncio as redis_async
 
 from daemon.embedded_redis import pick_free_port
+from daemon.imappoller import ImapConfig, ImapPoller
+from daemon.inbound import InboundMessage
 
 DOVECOT = "/usr/sbin/dovecot"
 LOOPBACK = "127.0.0.1"
@@ -24,56 +31,83 @@ START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
 POLL_INTERVAL_S = 0.05
 CLIENT_TIMEOUT_S = 5.0
+POLLER_TIMEOUT_S = 5.0
+LONG_POLL_S = 30.0  # longer than any test: mail that arrives quickly came through IDLE
 CERT_DAYS = "2"
 DIR_MODE = 0o755
 
-CONFIG = """\
-protocols = imap
-listen = {host}
-base_dir = {root}/run
-state_dir = {root}/state
-log_path = {root}/dovecot.log
-default_internal_user = {internal_user}
-default_login_user = {login_user}
-first_valid_uid = 0
-auth_mechanisms = plain login
-disable_plaintext_auth = no
-auth_failure_delay = 0
-passdb {{
-  driver = static
-  args = password={password}
-}}
-userdb {{
-  driver = static
-  args = uid={mail_user} gid={mail_user} home={root}/home/%u
-}}
-mail_location = maildir:{root}/mail/%u
-# No auth penalty: the wrong-password test retries at once from the same address.
-service anvil {{
-  unix_listener anvil-auth-penalty {{
-    mode = 0
-  }}
-}}
-service imap-login {{
-  inet_listener imap {{
-    address = {host}
-    port = {port}
-  }}
-  inet_listener imaps {{
-    address = {host}
-    port = {tls_port}
-    ssl = yes
-  }}
-}}
-{ssl}
-"""
-
+TEMPLATE = Path(__file__).with_name("dovecot.conf.in")
 SSL_OFF = "ssl = no"
-SSL_REQUIRED = """\
-ssl = required
-ssl_cert = <{root}/cert.pem
-ssl_key = <{root}/key.pem
-"""
+SSL_REQUIRED = "ssl = required\nssl_cert = <$root/cert.pem\nssl_key = <$root/key.pem"
+
+
+def message(n: int) -> bytes:
+    return (
+        f"From: client{n}@example.org\r\nTo: reply@coach.example\r\n"
+        f"Subject: reply {n}\r\nMessage-ID: <m{n}@example.org>\r\n\r\ndone {n}\r\n"
+    ).encode()
+
+
+class RecordingSink:
+    """Records what it accepted; raises instead for the next `failures` messages."""
+
+    def __init__(self) -> None:
+        self.received: list[InboundMessage] = []
+        self.failures = 0
+        self.arrived = asyncio.Event()
+
+    async def __call__(self, message: InboundMessage) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("inbox unavailable")
+        self.received.append(message)
+        self.arrived.set()
+
+    @property
+    def raws(self) -> list[bytes]:
+        return [m.raw for m in self.received]
+
+
+@dataclass
+class Mailbox:
+    """One test's IMAP user on a shared Dovecot, the Redis and sink its pollers use."""
+
+    server: Dovecot
+    user: str
+    redis: redis_async.Redis
+    sink: RecordingSink = field(default_factory=RecordingSink)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def config(self, **overrides: Any) -> ImapConfig:
+        base = ImapConfig(
+            host="127.0.0.1",
+            port=self.server.port,
+            tls="none",
+            user=self.user,
+            password=PASSWORD,
+            poll_s=LONG_POLL_S,
+            timeout_s=POLLER_TIMEOUT_S,
+        )
+        return replace(base, **overrides)
+
+    def poller(self, **overrides: Any) -> ImapPoller:
+        return ImapPoller(self.config(**overrides), self.redis, self.sink)
+
+    def run(self, **overrides: Any) -> asyncio.Task[None]:
+        """Start `run()` in a task; the fixture stops it and checks that it ends by itself."""
+        self.tasks.append(asyncio.create_task(self.poller(**overrides).run(self.stop)))
+        return self.tasks[-1]
+
+    async def deliver(self, *raws: bytes, mailbox: str = "INBOX") -> None:
+        for raw in raws:
+            await asyncio.to_thread(self.server.append, self.user, raw, mailbox)
+
+    async def create(self, mailbox: str) -> None:
+        await asyncio.to_thread(self.server.create, self.user, mailbox)
+
+    async def stored(self, mailbox: str = "INBOX") -> list[tuple[bytes, str]]:
+        return await asyncio.to_thread(self.server.messages, self.user, mailbox)
 
 
 def dovecot_missing() -> str | None:
@@ -192,8 +226,9 @@ def start_dovecot(*, tls: bool = False) -> Dovecot:
         "login_user": "dovenull" if as_root else mail_user,
         "mail_user": mail_user,
     }
-    ssl_block = SSL_REQUIRED.format(root=root) if tls else SSL_OFF
-    (root / "dovecot.conf").write_text(CONFIG.format(ssl=ssl_block, **settings))
+    ssl_block = Template(SSL_REQUIRED).substitute(root=root) if tls else SSL_OFF
+    config = Template(TEMPLATE.read_text()).substitute(ssl=ssl_block, **settings)
+    (root / "dovecot.conf").write_text(config)
     process = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(root / "dovecot.conf")],
         stdout=subprocess.DEVNULL,

@@ -7,97 +7,28 @@ import itertools
 import os
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field, replace
-from typing import Any
 
 import pytest
 import redis.asyncio as redis_async
 import structlog
-from conftest_imap import PASSWORD, Dovecot, dovecot_missing, start_dovecot
+from conftest_imap import LONG_POLL_S, Dovecot, Mailbox, dovecot_missing, message, start_dovecot
 
 from daemon import imappoller, keys
-from daemon.imappoller import DONE_KEYWORD, ImapConfig, ImapPoller
+from daemon.embedded_redis import pick_free_port
+from daemon.errors import SettingsError
+from daemon.imappoller import DONE_KEYWORD, imap_config
 from daemon.imapsession import ImapError, ImapRefusedError, ImapSession
-from daemon.inbound import InboundMessage
+from daemon.settings import Settings
 
 pytestmark = pytest.mark.integration
 
 TIMEOUT_S = 5.0
 IDLE_WAKE_S = 5.0
-LONG_POLL_S = 30.0
 QUICK_BACKOFF_S = 0.1
+QUICK_POLL_S = 0.2
 SETTLE_S = 0.5
 DONE = "Done"
 _users = itertools.count()
-
-
-def message(n: int) -> bytes:
-    return (
-        f"From: client{n}@example.org\r\nTo: reply@coach.example\r\n"
-        f"Subject: reply {n}\r\nMessage-ID: <m{n}@example.org>\r\n\r\ndone {n}\r\n"
-    ).encode()
-
-
-class RecordingSink:
-    """Records what it accepted; raises instead for the next `failures` messages."""
-
-    def __init__(self) -> None:
-        self.received: list[InboundMessage] = []
-        self.failures = 0
-        self.arrived = asyncio.Event()
-
-    async def __call__(self, message: InboundMessage) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise RuntimeError("inbox unavailable")
-        self.received.append(message)
-        self.arrived.set()
-
-    @property
-    def raws(self) -> list[bytes]:
-        return [m.raw for m in self.received]
-
-
-@dataclass
-class Mailbox:
-    """One test's IMAP user on a shared Dovecot, the Redis and sink its pollers use."""
-
-    server: Dovecot
-    user: str
-    redis: redis_async.Redis
-    sink: RecordingSink = field(default_factory=RecordingSink)
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-
-    def config(self, **overrides: Any) -> ImapConfig:
-        base = ImapConfig(
-            host="127.0.0.1",
-            port=self.server.port,
-            tls="none",
-            user=self.user,
-            password=PASSWORD,
-            poll_s=LONG_POLL_S,
-            timeout_s=TIMEOUT_S,
-        )
-        return replace(base, **overrides)
-
-    def poller(self, **overrides: Any) -> ImapPoller:
-        return ImapPoller(self.config(**overrides), self.redis, self.sink)
-
-    def run(self, **overrides: Any) -> asyncio.Task[None]:
-        """Start `run()` in a task; the fixture stops it and checks that it ends by itself."""
-        self.tasks.append(asyncio.create_task(self.poller(**overrides).run(self.stop)))
-        return self.tasks[-1]
-
-    async def deliver(self, *raws: bytes, mailbox: str = "INBOX") -> None:
-        for raw in raws:
-            await asyncio.to_thread(self.server.append, self.user, raw, mailbox)
-
-    async def create(self, mailbox: str) -> None:
-        await asyncio.to_thread(self.server.create, self.user, mailbox)
-
-    async def stored(self, mailbox: str = "INBOX") -> list[tuple[bytes, str]]:
-        return await asyncio.to_thread(self.server.messages, self.user, mailbox)
 
 
 def _start(tls: bool) -> Iterator[Dovecot]:
@@ -234,6 +165,19 @@ async def test_idle_wakes_on_new_mail_long_before_poll_interval(box: Mailbox) ->
     assert box.sink.raws == [message(1), message(2)]
 
 
+async def test_without_idle_run_polls_every_poll_interval(
+    box: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_has = ImapSession.has
+    monkeypatch.setattr(ImapSession, "has", lambda s, cap: cap != "IDLE" and real_has(s, cap))
+    box.run(poll_s=QUICK_POLL_S)
+    await asyncio.sleep(SETTLE_S)
+
+    await box.deliver(message(1))
+    await asyncio.wait_for(box.sink.arrived.wait(), TIMEOUT_S)
+    assert box.sink.raws == [message(1)]
+
+
 async def test_lost_connection_is_logged_and_reconnected(
     box: Mailbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -284,3 +228,36 @@ async def test_tls_refuses_an_untrusted_certificate(tls_box: Mailbox) -> None:
 async def test_starttls_never_falls_back_to_plain_text(box: Mailbox) -> None:
     with pytest.raises(ImapRefusedError, match="STARTTLS"):
         await box.poller(tls="starttls").poll_once()
+
+
+async def test_unreachable_server_is_logged_and_retried(
+    box: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imappoller, "BACKOFF_INITIAL_S", QUICK_BACKOFF_S)
+    with structlog.testing.capture_logs() as logs:
+        task = box.run(port=pick_free_port())  # nothing listens there
+        await asyncio.sleep(SETTLE_S)
+
+    failures = [e for e in logs if e["event"] == "imap_connection_failed"]
+    assert len(failures) >= 2
+    assert failures[0]["command"] == "CONNECT"
+    assert not task.done()
+
+
+def test_settings_become_a_config_with_the_password_hidden() -> None:
+    settings = Settings(
+        imap_host="imap.example.org", imap_user="replies", imap_password="s3cret", _env_file=None
+    )
+    config = imap_config(settings)
+
+    assert config is not None
+    assert (config.host, config.port, config.tls, config.password) == (
+        "imap.example.org",
+        993,
+        "tls",
+        "s3cret",
+    )
+    assert "s3cret" not in repr(config)
+    assert imap_config(Settings(_env_file=None)) is None
+    with pytest.raises(SettingsError):
+        imap_config(Settings(imap_host="imap.example.org", _env_file=None))

@@ -168,7 +168,7 @@ async def test_postmark_raw_email_is_delivered_byte_for_byte(edge: Edge) -> None
     response = await edge.client.post(
         "/inbound/postmark", json=sample("postmark_raw.json"), headers=basic(POSTMARK_TOKEN)
     )
-    assert (response.status_code, response.text) == (200, "ok")
+    assert (response.status_code, response.text) == (200, "OK")
     expected = [InboundMessage(REPLY_EML, (REPLY_ADDRESS,), "postmark")]
     assert edge.recorder.messages == expected
 
@@ -265,3 +265,126 @@ async def test_sendgrid_parsed_fields_are_decoded_by_their_charsets(edge: Edge) 
 
 def _with_auth(body: dict[str, Any], password: str) -> dict[str, Any]:
     return {**body, "headers": {**body["headers"], **basic(password)}}
+
+
+# --- only the providers get in ------------------------------------------------------------
+
+BASIC_ROUTES = [("/inbound/postmark", POSTMARK_TOKEN), ("/inbound/sendgrid", SENDGRID_TOKEN)]
+BAD_AUTHORIZATIONS = {
+    "missing": {},
+    "wrong password": basic("guess"),
+    "other provider's token": basic(MAILGUN_KEY),
+    "not base64": {"Authorization": "Basic !!!"},
+    "no colon": {"Authorization": "Basic " + base64.b64encode(b"only-user").decode()},
+    "bearer": {"Authorization": f"Bearer {POSTMARK_TOKEN}"},
+}
+
+
+@pytest.mark.parametrize(("path", "_token"), BASIC_ROUTES)
+@pytest.mark.parametrize("case", BAD_AUTHORIZATIONS)
+async def test_basic_auth_routes_refuse_wrong_credentials(
+    edge: Edge, path: str, _token: str, case: str
+) -> None:
+    response = await edge.client.post(path, json={}, headers=BAD_AUTHORIZATIONS[case])
+    assert (response.status_code, response.text) == (401, "Unauthorized")
+    assert response.headers["www-authenticate"].startswith("Basic ")
+    assert edge.recorder.messages == []
+
+
+def _mailgun_forgeries() -> dict[str, dict[str, str | bytes]]:
+    good = mailgun_signed({**sample("mailgun_mime.json"), "body-mime": REPLY_EML})
+    wrong_key = hmac.new(b"not-the-key", (str(good["timestamp"]) + str(good["token"])).encode(), "sha256")
+    return {
+        "unsigned": {k: v for k, v in good.items() if k != "signature"},
+        "wrong key": {**good, "signature": wrong_key.hexdigest()},
+        "token swapped": {**good, "token": "a" * 50},
+        "timestamp moved": {**good, "timestamp": str(int(str(good["timestamp"])) + 1)},
+        "stale": mailgun_signed(good, at=time.time() - 301),
+        "from the future": mailgun_signed(good, at=time.time() + 301),
+    }
+
+
+@pytest.mark.parametrize("case", ["unsigned", "wrong key", "token swapped", "timestamp moved", "stale", "from the future"])
+async def test_mailgun_refuses_bad_signatures_and_stale_timestamps(edge: Edge, case: str) -> None:
+    response = await edge.client.post("/inbound/mailgun", **multipart(_mailgun_forgeries()[case]))
+    assert (response.status_code, response.text) == (403, "Forbidden")
+    assert edge.recorder.messages == []
+
+
+async def test_mailgun_refuses_a_replayed_token(edge: Edge) -> None:
+    fields = mailgun_signed({**sample("mailgun_mime.json"), "body-mime": REPLY_EML})
+    first = await edge.client.post("/inbound/mailgun", **multipart(fields))
+    replay = await edge.client.post("/inbound/mailgun", **multipart(fields))
+    assert (first.status_code, replay.status_code) == (200, 403)
+    assert len(edge.recorder.messages) == 1
+
+
+async def test_mailgun_retry_after_a_sink_failure_is_not_taken_for_a_replay(edge: Edge) -> None:
+    fields = mailgun_signed({**sample("mailgun_mime.json"), "body-mime": REPLY_EML})
+    edge.recorder.fail_with = ConnectionError("redis down")
+    failed = await edge.client.post("/inbound/mailgun", **multipart(fields))
+    edge.recorder.fail_with = None
+    retried = await edge.client.post("/inbound/mailgun", **multipart(fields))
+    assert (failed.status_code, retried.status_code) == (503, 200)
+    assert len(edge.recorder.messages) == 1
+
+
+@pytest.mark.parametrize("path", ["/inbound/postmark", "/inbound/mailgun", "/inbound/sendgrid"])
+async def test_a_provider_without_a_secret_is_not_there(start: Start, path: str) -> None:
+    edge = await start(WebhookSecrets(postmark_token="", mailgun_signing_key=None))
+    response = await edge.client.post(path, json={}, headers=basic(""))
+    assert (response.status_code, response.text) == (404, "Not Found")
+    assert edge.recorder.messages == []
+
+
+# --- hostile and broken input -------------------------------------------------------------
+
+
+async def test_a_declared_oversized_body_gets_413_before_it_is_read(edge: Edge) -> None:
+    sent = 0
+
+    async def huge() -> AsyncIterator[bytes]:
+        nonlocal sent
+        for _ in range(CHUNKS_OFFERED):
+            sent += 1
+            yield b"x" * CHUNK
+
+    headers = {**basic(POSTMARK_TOKEN), "Content-Length": str(CHUNK * CHUNKS_OFFERED)}
+    response = await edge.client.post("/inbound/postmark", content=huge(), headers=headers)
+    assert (response.status_code, response.text) == (413, "Content Too Large")
+    assert sent < CHUNKS_OFFERED
+    assert edge.recorder.messages == []
+
+
+async def test_a_chunked_upload_is_cut_off_once_past_the_limit(edge: Edge) -> None:
+    sent = 0
+
+    async def huge() -> AsyncIterator[bytes]:
+        nonlocal sent
+        for _ in range(CHUNKS_OFFERED):
+            sent += 1
+            yield b"x" * CHUNK
+
+    response = await edge.client.post("/inbound/postmark", content=huge(), headers=basic(POSTMARK_TOKEN))
+    assert response.request.headers.get("transfer-encoding") == "chunked"
+    assert (response.status_code, response.text) == (413, "Content Too Large")
+    assert sent < CHUNKS_OFFERED
+    assert edge.recorder.messages == []
+
+
+MALFORMED = {
+    "not json": (b"{not json", "bad request: invalid payload JSON"),
+    "json list": (b"[1, 2]", "bad request: payload is not an object"),
+    "hostile nesting": (b"[" * 100_000 + b"]" * 100_000, None),
+    "wrong type": (b'{"From": "a@b.example", "ToFull": "x"}', "bad request: ToFull is not a list of objects"),
+    "not postmark": (b'{"hello": "world"}', "bad request: not a Postmark inbound payload"),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED)
+async def test_malformed_postmark_json_gets_400_with_a_short_reason(edge: Edge, case: str) -> None:
+    body, reason = MALFORMED[case]
+    response = await edge.client.post("/inbound/postmark", content=body, headers=basic(POSTMARK_TOKEN))
+    assert response.status_code == 400
+    assert response.text == (reason or "bad request: invalid payload JSON") or response.status_code == 413
+    assert edge.recorder.messages == []
