@@ -12,7 +12,6 @@ from collections.abc import Callable
 from enum import StrEnum
 
 import structlog
-from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,8 +23,6 @@ MAILGUN_MAX_TOKEN_CHARS = 256  # Mailgun's are 50; bounds what the replay memory
 MAILGUN_REMEMBERED_TOKENS = 10_000
 INTERNAL_ERROR_STATUS = 500
 INTERNAL_ERROR_TEXT = "internal error"
-TOO_LARGE_STATUS = 413
-TOO_LARGE_TEXT = "Content Too Large"
 
 
 def basic_auth_matches(authorization: str | None, password: str) -> bool:
@@ -128,57 +125,3 @@ class InternalErrorGuard:
                 response = PlainTextResponse(INTERNAL_ERROR_TEXT, INTERNAL_ERROR_STATUS)
                 await response(scope, receive, send)
 
-
-class _BodyTooLarge(Exception):  # noqa: N818 - control flow inside BodyLimit, never escapes it
-    pass
-
-
-class BodyLimit:
-    """ASGI middleware: a request body over `max_bytes` gets 413 without being read to the end.
-
-    A declared Content-Length over the limit is refused before the app runs; a chunked body is
-    counted as it arrives. The answer carries `Connection: close`, so uvicorn drops the
-    connection rather than draining the rest of the upload.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
-            return
-        received = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise _BodyTooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
-            if started:  # too late to answer; the server closes the connection
-                raise
-            await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        log.warning("http_body_too_large", limit=self.max_bytes)
-        headers = {"Connection": "close"}
-        await PlainTextResponse(TOO_LARGE_TEXT, TOO_LARGE_STATUS, headers=headers)(
-            scope, receive, send
-        )

@@ -24,7 +24,7 @@ from daemon.inbound import InboundMessage, MessageSink
 from daemon.mimebuild import MalformedPayloadError
 from daemon.providers import parse_form, parse_mailgun, parse_postmark, parse_sendgrid
 from daemon.settings import Settings
-from daemon.webguard import BodyLimit, InternalErrorGuard, MailgunVerifier, basic_auth_matches
+from daemon.webguard import InternalErrorGuard, MailgunVerifier, basic_auth_matches
 
 log = structlog.get_logger(__name__)
 
@@ -205,6 +205,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     """Framework errors (404, 405, 413…): Starlette's own phrase, never request content."""
     if not isinstance(exc, HTTPException):  # registered for HTTPException only
         raise exc
+    if exc.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
+        log.warning("http_body_too_large", route=getattr(request.scope.get("route"), "name", None))
     return plain(exc.status_code, exc.detail, headers=dict(exc.headers or {}))
 
 
@@ -215,11 +217,18 @@ def build_http_app(
     secrets: WebhookSecrets,
     max_body_bytes: int,
 ) -> Starlette:
-    """The ASGI app; bodies over `max_body_bytes` get 413 (by Content-Length, or while counting)."""
+    """The ASGI app; a body over `max_body_bytes` gets 413 without being read to the end.
+
+    Starlette's limiter refuses a declared Content-Length before the first read (so no
+    `100 Continue` is sent) and counts a chunked body as it arrives. uvicorn then discards
+    whatever else the client sends on that connection, so the client still sees the 413.
+    """
     endpoints = Endpoints(sink, unsubscribe, secrets)
 
     def post(path: str, endpoint: Callable[[Request], Awaitable[Response]]) -> Route:
-        return Route(path, endpoint, methods=["POST"])
+        # Per route, not per app: there Starlette puts the limiter outside user middleware,
+        # where its control-flow exception would reach InternalErrorGuard as an "error".
+        return Route(path, endpoint, methods=["POST"], max_body_size=max_body_bytes)
 
     routes = [
         post("/inbound/postmark", endpoints.postmark),
@@ -231,12 +240,7 @@ def build_http_app(
     ]
     return Starlette(
         routes=routes,
-        # Not Starlette's max_body_size: its 413 lacks `Connection: close`, so uvicorn would
-        # drain the whole upload; and it sits outside user middleware, so outside the guard.
-        middleware=[
-            Middleware(InternalErrorGuard),
-            Middleware(BodyLimit, max_bytes=max_body_bytes),
-        ],
+        middleware=[Middleware(InternalErrorGuard)],
         exception_handlers={HTTPException: _http_error},
     )
 

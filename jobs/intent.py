@@ -61,6 +61,7 @@ _NEGATION = frozenset((
     "não", "nao", "nunca", "ainda", "quase",
     # future, not past: "I'll have it done by…", "will be finished", "voy a tenerlo hecho"
     "will", "would", "should", "going", "gonna", "hope", "voy", "vou", "werde", "wird",
+    "sera", "serai", "será", "estará", "tendré", "ficará",
 ))
 _BLOCKED = _words(
     r"stuck", r"blocked", r"can'?t\s+(?:do|get|find|seem|manage|figure)", r"cannot\s+(?:do|get)",

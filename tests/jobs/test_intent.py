@@ -120,7 +120,7 @@ def test_unknown_reply_day_leaves_relative_dates_alone() -> None:
 
 
 def test_next_weekday_rule() -> None:
-    """"next Friday" is Friday of the coming calendar week; bare "Friday" is the first after today."""
+    """Next Friday is Friday of the coming calendar week; a bare Friday is the first after today."""
     assert next_weekday(WEDNESDAY, 4, following_week=True) == date(2026, 12, 4)
     assert next_weekday(WEDNESDAY, 4, following_week=False) == date(2026, 11, 27)
     assert next_weekday(date(2026, 11, 27), 4, following_week=False) == date(2026, 12, 4)
