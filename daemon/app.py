@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,15 +13,20 @@ from typing import Any
 
 import structlog
 from arq.connections import ArqRedis
+from pydantic import SecretStr
 
 from daemon import keys
 from daemon.clock import SystemClock
 from daemon.coachconfig import CoachConfig, load_coach_config
 from daemon.embedded_redis import EmbeddedRedis
 from daemon.errors import SettingsError
+from daemon.imappoller import ImapConfig, ImapPoller, imap_config
 from daemon.ingest import PublishReport, publish
+from daemon.intake import ReplyIntake
 from daemon.mailer import SmtpConfig, SmtpMailer
+from daemon.receiver import receiving
 from daemon.settings import Settings
+from daemon.webhooks import WebhookSecrets, build_http_app, serve_http
 from daemon.worker import Identity, WorkerOptions, build_services, connect, run_worker
 
 log = structlog.get_logger(__name__)
@@ -66,6 +72,7 @@ def identity_from(settings: Settings, config: CoachConfig) -> Identity:
         from_address=settings.from_address or config.firm.from_address,
         reply_domain=settings.reply_domain or config.firm.reply_domain,
         signing_key=key.get_secret_value().encode(),
+        public_url=settings.public_url,
     )
 
 
@@ -83,9 +90,10 @@ def smtp_config_from(settings: Settings) -> SmtpConfig:
 
 
 async def run_daemon(settings: Settings) -> None:
-    """`coachd run`: consume events and send steps until SIGTERM/SIGINT."""
+    """`coachd run`: consume events, send steps and read replies until SIGTERM/SIGINT."""
     config = load_coach_config(settings.config_path)
     identity = identity_from(settings, config)
+    imap = imap_config(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with redis_url(settings, start_embedded=True) as url:
         redis = await connect(url)
@@ -96,9 +104,60 @@ async def run_daemon(settings: Settings) -> None:
             options = WorkerOptions(
                 max_jobs=settings.worker_max_jobs, poll_delay_s=settings.worker_poll_s
             )
-            await run_worker(redis, services, options)
+            intake = ReplyIntake(redis, identity.signing_key, identity.reply_domain)
+            async with inbound_routes(settings, intake, imap, redis):
+                await run_worker(redis, services, options)
         finally:
             await redis.aclose()
+
+
+@asynccontextmanager
+async def inbound_routes(
+    settings: Settings, intake: ReplyIntake, imap: ImapConfig | None, redis: ArqRedis
+) -> AsyncIterator[None]:
+    """Run the configured reply routes (SMTP/LMTP receiver, webhooks, IMAP) beside the worker."""
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+    async with AsyncExitStack() as stack:
+        if settings.receiver_port is not None:
+            await stack.enter_async_context(
+                receiving(
+                    intake,
+                    intake.reply_domain,
+                    settings.receiver_host,
+                    settings.receiver_port,
+                    lmtp=settings.receiver_lmtp,
+                    max_message_bytes=settings.max_message_bytes,
+                )
+            )
+        if settings.http_port is not None:
+            app = build_http_app(
+                sink=intake,
+                unsubscribe=intake.unsubscribe,
+                secrets=webhook_secrets(settings),
+                max_body_bytes=settings.max_message_bytes,
+            )
+            tasks.append(
+                asyncio.create_task(serve_http(app, settings.http_host, settings.http_port, stop))
+            )
+        if imap is not None:
+            tasks.append(asyncio.create_task(ImapPoller(imap, redis, intake).run(stop)))
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def webhook_secrets(settings: Settings) -> WebhookSecrets:
+    def secret(value: SecretStr | None) -> str | None:
+        return value.get_secret_value() if value else None
+
+    return WebhookSecrets(
+        postmark_token=secret(settings.postmark_token),
+        mailgun_signing_key=secret(settings.mailgun_signing_key),
+        sendgrid_token=secret(settings.sendgrid_token),
+    )
 
 
 async def emit(settings: Settings, source: str) -> PublishReport:

@@ -59,6 +59,10 @@ class ReplyIntake:
         self._domain = reply_domain.lower()
         self._clock = clock or SystemClock()
 
+    @property
+    def reply_domain(self) -> str:
+        return self._domain
+
     async def __call__(self, message: InboundMessage) -> None:
         now = self._clock.now()
         first = read_reply(message.raw, recipients=message.recipients, received_at=now)

@@ -96,6 +96,11 @@ def configure_logging(fmt: LogFormat = "auto", level: str = "INFO") -> None:
     _install_root_handler(formatter, numeric_level)
 
 
+# aioimaplib logs whole messages at DEBUG and stray server lines at INFO; aiosmtpd ("mail.log")
+# logs every connection at INFO. Their warnings still come through.
+CHATTY_LIBRARIES = ("aioimaplib", "mail.log")
+
+
 def _install_root_handler(formatter: logging.Formatter, level: int) -> None:
     """Put our stderr handler on the root logger, replacing one a previous call installed."""
     handler = logging.StreamHandler(sys.stderr)
@@ -107,3 +112,5 @@ def _install_root_handler(formatter: logging.Formatter, level: int) -> None:
         previous.close()
     root.addHandler(handler)
     root.setLevel(level)
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))

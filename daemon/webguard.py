@@ -124,4 +124,3 @@ class InternalErrorGuard:
             if not started:
                 response = PlainTextResponse(INTERNAL_ERROR_TEXT, INTERNAL_ERROR_STATUS)
                 await response(scope, receive, send)
-

@@ -64,6 +64,7 @@ class Identity:
     from_address: str
     reply_domain: str
     signing_key: bytes
+    public_url: str | None = None  # https://… where one-click unsubscribe is served
 
 
 async def connect(url: str) -> ArqRedis:
@@ -91,6 +92,7 @@ def build_services(
         signing_key=identity.signing_key,
         from_address=identity.from_address,
         reply_domain=identity.reply_domain,
+        public_url=identity.public_url,
     )
 
 

@@ -5,15 +5,21 @@ from __future__ import annotations
 import json
 import os
 import signal
+import smtplib
 import subprocess
 import sys
 import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import redis as redis_sync
 
+from daemon import keys
+from daemon.embedded_redis import pick_free_port
 from tests.daemon.conftest import FIRM_TOML
 
 if TYPE_CHECKING:
@@ -51,9 +57,21 @@ def wait_for(condition: object, timeout: float = WAIT_S) -> bool:
     return False
 
 
-def test_run_sends_a_due_prompt_and_stops_cleanly_on_sigterm(
+def reply_done(prompt: EmailMessage) -> EmailMessage:
+    answer = EmailMessage()
+    answer["From"] = "Ana <ana@example.org>"
+    answer["To"] = prompt["Reply-To"]
+    answer["Subject"] = f"Re: {prompt['Subject']}"
+    answer["Message-ID"] = "<answer-1@example.org>"
+    answer["In-Reply-To"] = prompt["Message-ID"]
+    answer.set_content("Done, finally!\n\nSent from my iPhone\n")
+    return answer
+
+
+def test_run_sends_a_prompt_reads_the_reply_and_stops_cleanly_on_sigterm(
     redis_url: str, smtp_server: SmtpTestServer, tmp_path: Path
 ) -> None:
+    receiver_port, http_port = pick_free_port(), pick_free_port()
     config = tmp_path / "coachd.toml"
     config.write_text(CONFIG)
     env = {
@@ -66,6 +84,8 @@ def test_run_sends_a_due_prompt_and_stops_cleanly_on_sigterm(
         "COACHD_SMTP_TLS": "none",
         "COACHD_SIGNING_KEY": "k" * 40,
         "COACHD_LOG_FORMAT": "json",
+        "COACHD_RECEIVER_PORT": str(receiver_port),
+        "COACHD_HTTP_PORT": str(http_port),
     }
     now = datetime.now(UTC)
     event = {
@@ -99,6 +119,13 @@ def test_run_sends_a_due_prompt_and_stops_cleanly_on_sigterm(
         )
         assert emitted.returncode == 0, emitted.stderr
         assert wait_for(lambda: len(smtp_server.messages) == 1), "the overdue prompt never came"
+        with smtplib.SMTP("127.0.0.1", receiver_port) as smtp:
+            smtp.send_message(reply_done(smtp_server.messages[0].message))
+        with redis_sync.Redis.from_url(redis_url) as state:
+            assert wait_for(lambda: state.hget(keys.commitment("c1"), "status") == b"completed")
+        url = f"http://127.0.0.1:{http_port}/healthz"
+        with urllib.request.urlopen(url, timeout=5) as health:  # noqa: S310 — our own loopback URL
+            assert health.status == 200
         daemon.send_signal(signal.SIGTERM)
         _, logs = daemon.communicate(timeout=WAIT_S)
     finally:

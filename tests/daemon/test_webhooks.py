@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 from hypothesis import given
 from hypothesis import strategies as st
 from starlette.requests import Request
@@ -113,6 +114,11 @@ class Recorder:
         self.unsubscribed.append(token)
         return token.startswith("known-")
 
+    def reset(self) -> None:
+        self.messages.clear()
+        self.unsubscribed.clear()
+        self.fail_with = None
+
 
 @dataclass
 class Edge:
@@ -123,10 +129,14 @@ class Edge:
 
 Start = Callable[..., Awaitable[Edge]]
 
+# One event loop for the module, so most tests share one server (starting and stopping uvicorn
+# per test costs ~0.2 s); tests needing other settings start their own with `start`.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-@pytest.fixture
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def start() -> AsyncIterator[Start]:
-    """Starts the app with serve_http on a free loopback port; stops them all afterwards."""
+    """Starts apps with serve_http on free loopback ports; stops them all after the module."""
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
     clients: list[httpx.AsyncClient] = []
@@ -157,9 +167,16 @@ async def start() -> AsyncIterator[Start]:
     await asyncio.wait_for(asyncio.gather(*tasks), START_TIMEOUT_S)
 
 
-@pytest.fixture
-async def edge(start: Start) -> Edge:
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def shared_edge(start: Start) -> Edge:
     return await start()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def edge(shared_edge: Edge) -> Edge:
+    """The shared server, with an empty, healthy recorder."""
+    shared_edge.recorder.reset()
+    return shared_edge
 
 
 # --- providers deliver what they received -------------------------------------------------
@@ -294,7 +311,9 @@ async def test_basic_auth_routes_refuse_wrong_credentials(
 
 def _mailgun_forgeries() -> dict[str, dict[str, str | bytes]]:
     good = mailgun_signed({**sample("mailgun_mime.json"), "body-mime": REPLY_EML})
-    wrong_key = hmac.new(b"not-the-key", (str(good["timestamp"]) + str(good["token"])).encode(), "sha256")
+    wrong_key = hmac.new(
+        b"not-the-key", (str(good["timestamp"]) + str(good["token"])).encode(), "sha256"
+    )
     return {
         "unsigned": {k: v for k, v in good.items() if k != "signature"},
         "wrong key": {**good, "signature": wrong_key.hexdigest()},
@@ -305,7 +324,10 @@ def _mailgun_forgeries() -> dict[str, dict[str, str | bytes]]:
     }
 
 
-@pytest.mark.parametrize("case", ["unsigned", "wrong key", "token swapped", "timestamp moved", "stale", "from the future"])
+@pytest.mark.parametrize(
+    "case",
+    ["unsigned", "wrong key", "token swapped", "timestamp moved", "stale", "from the future"],
+)
 async def test_mailgun_refuses_bad_signatures_and_stale_timestamps(edge: Edge, case: str) -> None:
     response = await edge.client.post("/inbound/mailgun", **multipart(_mailgun_forgeries()[case]))
     assert (response.status_code, response.text) == (403, "Forbidden")
@@ -396,7 +418,10 @@ MALFORMED = {
     "not json": (b"{not json", "bad request: invalid payload JSON"),
     "json list": (b"[1, 2]", "bad request: payload is not an object"),
     "hostile nesting": (b"[" * 30_000 + b"]" * 30_000, "bad request: invalid payload JSON"),
-    "wrong type": (b'{"From": "a@b.example", "ToFull": "x"}', "bad request: ToFull is not a list of objects"),
+    "wrong type": (
+        b'{"From": "a@b.example", "ToFull": "x"}',
+        "bad request: ToFull is not a list of objects",
+    ),
     "not postmark": (b'{"hello": "world"}', "bad request: not a Postmark inbound payload"),
 }
 
@@ -404,6 +429,169 @@ MALFORMED = {
 @pytest.mark.parametrize("case", MALFORMED)
 async def test_malformed_postmark_json_gets_400_with_a_short_reason(edge: Edge, case: str) -> None:
     body, reason = MALFORMED[case]
-    response = await edge.client.post("/inbound/postmark", content=body, headers=basic(POSTMARK_TOKEN))
+    response = await edge.client.post(
+        "/inbound/postmark", content=body, headers=basic(POSTMARK_TOKEN)
+    )
     assert (response.status_code, response.text) == (400, reason)
     assert edge.recorder.messages == []
+
+
+async def test_a_non_form_mailgun_post_gets_400(edge: Edge) -> None:
+    response = await edge.client.post("/inbound/mailgun", json={"token": "x"})
+    assert (response.status_code, response.text) == (400, "bad request: expected a form body")
+
+
+async def test_a_sendgrid_post_with_a_broken_envelope_gets_400(edge: Edge) -> None:
+    fields = {**sample("sendgrid_raw.json"), "email": REPLY_EML, "envelope": '{"to": "nope"}'}
+    response = await edge.client.post(
+        "/inbound/sendgrid", **_with_auth(multipart(fields), SENDGRID_TOKEN)
+    )
+    assert (response.status_code, response.text) == (
+        400,
+        "bad request: envelope.to is not a list of addresses",
+    )
+    assert edge.recorder.messages == []
+
+
+async def test_a_sink_failure_gets_503_and_no_detail(edge: Edge) -> None:
+    edge.recorder.fail_with = ConnectionError("redis at 10.0.0.7:6379 refused ana.ruiz@gmail.com")
+    response = await edge.client.post(
+        "/inbound/postmark", json=sample("postmark_raw.json"), headers=basic(POSTMARK_TOKEN)
+    )
+    assert (response.status_code, response.text) == (503, "Service Unavailable")
+    assert response.headers["retry-after"] == "60"
+    assert response.headers["content-type"].startswith("text/plain")
+
+
+async def test_an_unexpected_error_is_a_bare_500(start: Start) -> None:
+    async def broken(request: Request) -> Response:
+        raise RuntimeError("secret detail ana.ruiz@gmail.com")
+
+    edge = await start(extra_routes=[Route("/broken", broken)])
+    with capture_logs() as logs:
+        response = await edge.client.get("/broken")
+    assert (response.status_code, response.text) == (500, "internal error")
+    assert [(e["event"], e["error"]) for e in logs] == [("http_internal_error", "RuntimeError")]
+
+
+async def test_healthz_answers_ok(edge: Edge) -> None:
+    response = await edge.client.get("/healthz")
+    assert (response.status_code, response.text) == (200, "ok")
+
+
+async def test_unknown_paths_and_methods_get_bare_statuses(edge: Edge) -> None:
+    missing, wrong_method = (
+        await edge.client.get("/admin"),
+        await edge.client.get("/inbound/postmark"),
+    )
+    assert (missing.status_code, missing.text) == (404, "Not Found")
+    assert (wrong_method.status_code, wrong_method.text) == (405, "Method Not Allowed")
+    assert wrong_method.headers["allow"] == "POST"
+
+
+# --- RFC 8058 one-click unsubscribe -------------------------------------------------------
+
+ONE_CLICK = {"List-Unsubscribe": "One-Click"}
+
+
+async def test_one_click_post_unsubscribes(edge: Edge) -> None:
+    response = await edge.client.post("/unsubscribe/known-tok3n", data=ONE_CLICK)
+    assert (response.status_code, response.text) == (200, "unsubscribed")
+    assert edge.recorder.unsubscribed == ["known-tok3n"]
+
+
+async def test_one_click_also_comes_as_multipart(edge: Edge) -> None:
+    response = await edge.client.post("/unsubscribe/known-tok3n", **multipart(ONE_CLICK))
+    assert response.status_code == 200
+    assert edge.recorder.unsubscribed == ["known-tok3n"]
+
+
+async def test_get_shows_a_button_and_changes_nothing(edge: Edge) -> None:
+    response = await edge.client.get("/unsubscribe/known-tok3n")
+    assert response.status_code == 200
+    assert '<form method="post">' in response.text
+    assert 'name="List-Unsubscribe" value="One-Click"' in response.text
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert edge.recorder.unsubscribed == []
+
+
+async def test_a_forged_token_gets_a_bare_404(edge: Edge) -> None:
+    response = await edge.client.post("/unsubscribe/forged-tok3n", data=ONE_CLICK)
+    assert (response.status_code, response.text) == (404, "Not Found")
+    assert edge.recorder.unsubscribed == ["forged-tok3n"]
+
+
+async def test_a_post_without_the_one_click_body_does_nothing(edge: Edge) -> None:
+    response = await edge.client.post("/unsubscribe/known-tok3n", data={"List-Unsubscribe": "Yes"})
+    assert (response.status_code, response.text) == (
+        400,
+        "bad request: not a one-click unsubscribe",
+    )
+    assert edge.recorder.unsubscribed == []
+
+
+# --- secrets and addresses stay out of logs and reprs -------------------------------------
+
+
+async def test_logs_carry_ids_not_addresses_bodies_or_secrets(edge: Edge) -> None:
+    with capture_logs() as logs:
+        await edge.client.post(
+            "/inbound/postmark", json=sample("postmark_parsed.json"), headers=basic(POSTMARK_TOKEN)
+        )
+        await edge.client.post("/inbound/sendgrid", json={}, headers=basic("wrong"))
+        edge.recorder.fail_with = ConnectionError("ana.ruiz@gmail.com")
+        await edge.client.post(
+            "/inbound/postmark", json=sample("postmark_raw.json"), headers=basic(POSTMARK_TOKEN)
+        )
+    events = [e["event"] for e in logs]
+    assert events == ["inbound_accepted", "webhook_rejected", "inbound_not_accepted"]
+    logged = json.dumps(logs, default=str)
+    for leak in ("@", POSTMARK_TOKEN, SENDGRID_TOKEN, "Hecho", "grant proposal"):
+        assert leak not in logged
+
+
+async def test_webhook_secrets_repr_shows_only_which_are_set() -> None:
+    assert repr(SECRETS) == (
+        "WebhookSecrets(postmark_token=set, mailgun_signing_key=set, sendgrid_token=set)"
+    )
+    assert repr(WebhookSecrets()) == (
+        "WebhookSecrets(postmark_token=unset, mailgun_signing_key=unset, sendgrid_token=unset)"
+    )
+
+
+# --- serve_http ---------------------------------------------------------------------------
+
+
+async def test_serve_http_leaves_signal_handling_to_the_daemon(start: Start) -> None:
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    edge = await start()
+    assert (await edge.client.get("/healthz")).status_code == 200
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+
+
+async def test_serve_http_stops_when_told(start: Start) -> None:
+    app = build_http_app(
+        sink=Recorder().sink,
+        unsubscribe=Recorder().unsubscribe,
+        secrets=SECRETS,
+        max_body_bytes=MAX_BODY,
+    )
+    stop = asyncio.Event()
+    port: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(serve_http(app, LOOPBACK, 0, stop, on_listening=port.set_result))
+    bound = await asyncio.wait_for(port, START_TIMEOUT_S)
+    stop.set()
+    await asyncio.wait_for(task, START_TIMEOUT_S)
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection(LOOPBACK, bound)
+
+
+async def test_serve_http_on_a_taken_port_raises_instead_of_exiting(edge: Edge) -> None:
+    app = build_http_app(
+        sink=Recorder().sink,
+        unsubscribe=Recorder().unsubscribe,
+        secrets=SECRETS,
+        max_body_bytes=MAX_BODY,
+    )
+    with pytest.raises(OSError):
+        await serve_http(app, LOOPBACK, edge.port, asyncio.Event())
