@@ -124,7 +124,7 @@ def test_run_sends_a_prompt_reads_the_reply_and_stops_cleanly_on_sigterm(
         with redis_sync.Redis.from_url(redis_url) as state:
             assert wait_for(lambda: state.hget(keys.commitment("c1"), "status") == b"completed")
         url = f"http://127.0.0.1:{http_port}/healthz"
-        with urllib.request.urlopen(url, timeout=5) as health:  # noqa: S310 — our own loopback URL
+        with urllib.request.urlopen(url, timeout=5) as health:
             assert health.status == 200
         daemon.send_signal(signal.SIGTERM)
         _, logs = daemon.communicate(timeout=WAIT_S)
