@@ -34,6 +34,7 @@ log = structlog.get_logger(__name__)
 # `coachd run` leaves its embedded Redis URL here so `emit` and `status` can find it.
 URL_FILE = "redis.url"
 MIN_SIGNING_KEY_CHARS = 32
+WEBHOOK_BODY_FACTOR = 3
 
 
 @asynccontextmanager
@@ -131,15 +132,7 @@ async def inbound_routes(
                 )
             )
         if settings.http_port is not None:
-            app = build_http_app(
-                sink=intake,
-                unsubscribe=intake.unsubscribe,
-                secrets=webhook_secrets(settings),
-                max_body_bytes=settings.max_message_bytes,
-            )
-            tasks.append(
-                asyncio.create_task(serve_http(app, settings.http_host, settings.http_port, stop))
-            )
+            tasks.append(await _start_http(settings, intake, stop))
         if imap is not None:
             tasks.append(asyncio.create_task(ImapPoller(imap, redis, intake).run(stop)))
         try:
@@ -147,6 +140,35 @@ async def inbound_routes(
         finally:
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _start_http(
+    settings: Settings, intake: ReplyIntake, stop: asyncio.Event
+) -> asyncio.Task[None]:
+    """Serve the webhooks; a port that cannot be bound stops start-up, not later, silently."""
+    app = build_http_app(
+        sink=intake,
+        unsubscribe=intake.unsubscribe,
+        secrets=webhook_secrets(settings),
+        # A provider's JSON carries the raw message, its parsed text and HTML, and base64.
+        max_body_bytes=settings.max_message_bytes * WEBHOOK_BODY_FACTOR,
+    )
+    listening: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(
+        serve_http(
+            app,
+            settings.http_host,
+            settings.http_port or 0,
+            stop,
+            on_listening=listening.set_result,
+        )
+    )
+    either: set[asyncio.Future[Any]] = {task, listening}
+    await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        task.result()  # raises the bind error
+    log.info("http_listening", port=listening.result())
+    return task
 
 
 def webhook_secrets(settings: Settings) -> WebhookSecrets:

@@ -266,19 +266,21 @@ def inspect_reply(raw: bytes, settings: Settings) -> dict[str, Any]:
     """What `read_reply` concludes, plus whether the reply token checks out (offline)."""
     reading = read_reply(raw)
     report = reading.as_json()
-    key = settings.signing_key
-    if not reading.tokens:
-        report["token_check"] = "none found (matching would fall back to In-Reply-To/References)"
-    elif key is None:
-        report["token_check"] = "not checked: COACHD_SIGNING_KEY is not set"
-    else:
-        try:
-            today = datetime.now(UTC).date()
-            claims = verify_reply_token(key.get_secret_value().encode(), reading.tokens[0], today)
-            report["token_check"] = f"valid: thread {claims.thread}, email #{claims.seq}"
-        except InvalidReplyToken as exc:
-            report["token_check"] = f"invalid: {exc.reason}"
+    report["token_check"] = _check_tokens(reading.tokens, settings)
     return report
+
+
+def _check_tokens(tokens: tuple[str, ...], settings: Settings) -> str:
+    if not tokens:
+        return "none found (matching would fall back to In-Reply-To/References)"
+    if settings.signing_key is None:
+        return "not checked: COACHD_SIGNING_KEY is not set"
+    key = settings.signing_key.get_secret_value().encode()
+    try:
+        claims = verify_reply_token(key, tokens[0], datetime.now(UTC).date())
+    except InvalidReplyToken as exc:
+        return f"invalid: {exc.reason}"
+    return f"valid: thread {claims.thread}, email #{claims.seq}"
 
 
 def _schema(args: argparse.Namespace) -> int:

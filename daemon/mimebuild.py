@@ -35,12 +35,17 @@ class MalformedPayloadError(CoachdError):
         self.reason = reason
 
 
+def _encodable(text: str) -> str:
+    """Replace lone surrogates (which JSON's \\u escapes can carry) so the text encodes as UTF-8."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def clean_header_value(value: str) -> str:
     """Unfold a header value and replace any remaining line break or NUL with a space.
 
     Values come from the sender's mail via the provider; a bare CR/LF must not start a new header.
     """
-    return _LINE_BREAKS.sub(" ", _FOLD.sub("", value)).strip()
+    return _LINE_BREAKS.sub(" ", _FOLD.sub("", _encodable(value))).strip()
 
 
 def _normalised_date(value: str) -> str | None:
@@ -76,6 +81,8 @@ def build_message(headers: Iterable[Header], text: str | None, html: str | None)
     message = EmailMessage(policy=email.policy.SMTP)
     for name, value in headers:
         _add_header(message, name.strip(), value)
+    text = None if text is None else _encodable(text)
+    html = None if html is None else _encodable(html)
     try:
         if text is not None and html is not None:
             message.set_content(text)

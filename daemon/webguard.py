@@ -85,8 +85,7 @@ class MailgunVerifier:
         return None
 
     def release(self, token: str) -> None:
-        """Forget a claimed token whose message was not accepted, so the provider's retry is not
-        mistaken for a replay."""
+        """Forget a claimed token whose message was not accepted: the retry is not a replay."""
         self._seen.pop(token, None)
 
     def _forget_before(self, cutoff: float) -> None:

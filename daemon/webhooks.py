@@ -1,18 +1,13 @@
-"""The HTTP edge: provider inbound webhooks, RFC 8058 one-click unsubscribe, and its server."""
+"""The HTTP app: provider inbound webhooks, RFC 8058 one-click unsubscribe, and a health check."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
-import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
 from http import HTTPStatus
 
 import structlog
-import uvicorn
-from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -20,24 +15,27 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from daemon.httpserver import serve_http
 from daemon.inbound import InboundMessage, MessageSink
 from daemon.mimebuild import MalformedPayloadError
 from daemon.providers import parse_form, parse_mailgun, parse_postmark, parse_sendgrid
-from daemon.settings import Settings
 from daemon.webguard import InternalErrorGuard, MailgunVerifier, basic_auth_matches
+
+# serve_http lives with the server plumbing; it is re-exported as part of this module's API.
+__all__ = ["Unsubscriber", "WebhookSecrets", "build_http_app", "serve_http"]
 
 log = structlog.get_logger(__name__)
 
 Unsubscriber = Callable[[str], Awaitable[bool]]
+PayloadReader = Callable[[str, bytes], InboundMessage]  # (content type, body) -> message
 
 WWW_AUTHENTICATE = {"WWW-Authenticate": 'Basic realm="coachd", charset="UTF-8"'}
 RETRY_AFTER_S = 60
+RETRY_LATER = {"Retry-After": str(RETRY_AFTER_S)}
+MAILGUN_PROOF = ("timestamp", "token", "signature")
 MAX_UNSUBSCRIBE_TOKEN_CHARS = 512
 ONE_CLICK_FIELD, ONE_CLICK_VALUE = "List-Unsubscribe", b"One-Click"
 DIGEST_HEX_CHARS = 16
-GRACEFUL_SHUTDOWN_S = 10
-# Each request may buffer up to max_body_bytes; this caps the sum (excess gets a 503).
-MAX_CONCURRENT_CONNECTIONS = 32
 # The page's only action is a POST to its own URL; no scripts, no referrer leaking the token.
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
@@ -67,17 +65,6 @@ class WebhookSecrets:
         )
         return f"WebhookSecrets({shown})"
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> WebhookSecrets:
-        def reveal(secret: SecretStr | None) -> str | None:
-            return secret.get_secret_value() if secret is not None else None
-
-        return cls(
-            postmark_token=reveal(settings.postmark_token),
-            mailgun_signing_key=reveal(settings.mailgun_signing_key),
-            sendgrid_token=reveal(settings.sendgrid_token),
-        )
-
 
 def plain(
     status: int, reason: str | None = None, headers: dict[str, str] | None = None
@@ -85,6 +72,14 @@ def plain(
     """A short plain-text answer: the status phrase, or a reason that never echoes input."""
     text = reason or HTTPStatus(status).phrase
     return PlainTextResponse(text, status_code=status, headers=headers)
+
+
+def _read_postmark(_content_type: str, body: bytes) -> InboundMessage:
+    return parse_postmark(body)
+
+
+def _read_sendgrid(content_type: str, body: bytes) -> InboundMessage:
+    return parse_sendgrid(parse_form(content_type, body))
 
 
 def _digest(raw: bytes) -> str:
@@ -105,23 +100,24 @@ class Endpoints:
         self._mailgun = MailgunVerifier(key) if key else None
 
     async def postmark(self, request: Request) -> Response:
-        return await self._basic_auth_route(request, self._secrets.postmark_token, "postmark")
+        token = self._secrets.postmark_token
+        return await self._basic_auth_route(request, token, "postmark", _read_postmark)
 
     async def sendgrid(self, request: Request) -> Response:
-        return await self._basic_auth_route(request, self._secrets.sendgrid_token, "sendgrid")
+        token = self._secrets.sendgrid_token
+        return await self._basic_auth_route(request, token, "sendgrid", _read_sendgrid)
 
-    async def _basic_auth_route(self, request: Request, token: str | None, source: str) -> Response:
+    async def _basic_auth_route(
+        self, request: Request, token: str | None, source: str, read: PayloadReader
+    ) -> Response:
+        """Postmark and SendGrid do not sign: their webhook URL carries Basic credentials."""
         if not token:
             return plain(HTTPStatus.NOT_FOUND)
         if not basic_auth_matches(request.headers.get("authorization"), token):
             log.warning("webhook_rejected", source=source, reason="basic_auth")
             return plain(HTTPStatus.UNAUTHORIZED, headers=WWW_AUTHENTICATE)
-        body = await request.body()
         try:
-            if source == "postmark":
-                message = parse_postmark(body)
-            else:
-                message = parse_sendgrid(parse_form(request.headers.get("content-type", ""), body))
+            message = read(request.headers.get("content-type", ""), await request.body())
         except MalformedPayloadError as exc:
             return self._malformed(source, exc)
         return await self._deliver(message)
@@ -134,7 +130,7 @@ class Endpoints:
             fields = parse_form(request.headers.get("content-type", ""), body)
         except MalformedPayloadError as exc:
             return self._malformed("mailgun", exc)
-        proof = [fields.get(name, b"").decode("utf-8", "replace") for name in _MAILGUN_PROOF]
+        proof = [fields.get(name, b"").decode("utf-8", "replace") for name in MAILGUN_PROOF]
         rejection = self._mailgun.admit(*proof)
         if rejection is not None:
             log.warning("webhook_rejected", source="mailgun", reason=rejection.value)
@@ -162,9 +158,7 @@ class Endpoints:
                 raw_sha=digest,
                 error=type(exc).__name__,
             )
-            return plain(
-                HTTPStatus.SERVICE_UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_S)}
-            )
+            return plain(HTTPStatus.SERVICE_UNAVAILABLE, headers=RETRY_LATER)
         log.info("inbound_accepted", source=message.source, raw_sha=digest, size=len(message.raw))
         return plain(HTTPStatus.OK)
 
@@ -186,9 +180,7 @@ class Endpoints:
             done = await self._unsubscribe(token)
         except Exception as exc:  # the route's boundary: the mail client may try again
             log.warning("unsubscribe_failed", error=type(exc).__name__)
-            return plain(
-                HTTPStatus.SERVICE_UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_S)}
-            )
+            return plain(HTTPStatus.SERVICE_UNAVAILABLE, headers=RETRY_LATER)
         log.info("unsubscribe_requested", known=done)
         if not done:
             return plain(HTTPStatus.NOT_FOUND)
@@ -196,9 +188,6 @@ class Endpoints:
 
     async def healthz(self, request: Request) -> Response:
         return plain(HTTPStatus.OK, "ok")
-
-
-_MAILGUN_PROOF = ("timestamp", "token", "signature")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -243,59 +232,3 @@ def build_http_app(
         middleware=[Middleware(InternalErrorGuard)],
         exception_handlers={HTTPException: _http_error},
     )
-
-
-class _Server(uvicorn.Server):
-    """uvicorn without its SIGINT/SIGTERM handlers: the daemon owns signals and sets `stop`."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family)
-
-
-async def serve_http(
-    app: Starlette,
-    host: str,
-    port: int,
-    stop: asyncio.Event,
-    *,
-    on_listening: Callable[[int], None] | None = None,
-) -> None:
-    """Serve `app` until `stop` is set; port 0 picks a free one, reported to `on_listening`.
-
-    Binding here (not in uvicorn) makes a taken port an OSError rather than uvicorn's
-    sys.exit. uvicorn's records go to stdlib logging (log_config=None); its access log is off
-    because unsubscribe URLs carry tokens.
-    """
-    config = uvicorn.Config(
-        app,
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-        ws="none",
-        server_header=False,
-        limit_concurrency=MAX_CONCURRENT_CONNECTIONS,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-    )
-    server = _Server(config)
-    sock = _listen(host, port)
-    bound_port: int = sock.getsockname()[1]
-    log.info("http_listening", host=host, port=bound_port)
-    if on_listening is not None:
-        on_listening(bound_port)
-
-    async def exit_on_stop() -> None:
-        await stop.wait()
-        server.should_exit = True
-
-    watcher = asyncio.create_task(exit_on_stop())
-    try:
-        await server.serve(sockets=[sock])
-    finally:
-        watcher.cancel()
-        sock.close()
