@@ -154,3 +154,41 @@ def test_emit_publishes_valid_lines_reports_bad_ones_and_status_counts_them(
     assert current["steps_scheduled"] == 0
     assert current["inbox_pending"] == 0  # nothing consumed it yet
     assert current["worker"] == "none seen in the last 30 s"
+
+
+CORPUS = Path(__file__).parents[1] / "jobs" / "corpus"
+
+
+def test_inspect_reply_explains_a_french_reschedule_without_redis_or_config(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert (
+        main(["inspect-reply", str(CORPUS / "reply" / "apple_mail_reschedule_fr.eml"), "--json"])
+        == EXIT_OK
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert (report["kind"], report["intent"], report["new_due"]) == (
+        "reply",
+        "reschedule",
+        "2026-12-03",
+    )
+    assert "d'ici le 3 décembre" in report["text"]
+    assert "a écrit" not in report["text"]
+    assert report["reasons"]
+    assert report["token_check"].startswith(("none found", "not checked"))
+
+
+def test_inspect_reply_checks_the_token_when_it_has_the_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COACHD_SIGNING_KEY", "k" * 40)
+    message = tmp_path / "forged.eml"
+    message.write_bytes(
+        b"From: a@example.org\r\nTo: reply+"
+        + b"a" * 39
+        + b"@reply.example\r\nSubject: Re: x\r\n\r\ndone\r\n"
+    )
+    assert main(["inspect-reply", str(message)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "token_check invalid: signature" in out
+    assert "intent      done" in out
