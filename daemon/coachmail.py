@@ -18,6 +18,7 @@ from daemon.coachmodels import Coach
 from daemon.delivery import MAX_SEND_TRIES, Services, format_due_date, retry_delay_s
 from daemon.errors import PermanentSendError, TransientSendError, UnknownOutcomeError
 from daemon.ledger import Outcome
+from daemon.redisio import decode_hash, read_hash
 from daemon.stepqueue import SEND_DIGEST, StepQueue
 from jobs.composer import Envelope
 from jobs.state import Commitment, Status
@@ -31,7 +32,7 @@ async def send_coach_notice(ctx: dict[str, Any], notice_id: str) -> str:
     """Tell the coach at once that a client is blocked, asked to stop, or cannot be reached."""
     services: Services = ctx["services"]
     redis = services.store.redis
-    notice = await _hash(redis, keys.notice(notice_id))
+    notice = await read_hash(redis, keys.notice(notice_id))
     loaded = await services.store.load(notice.get("commitment_id", "")) if notice else None
     if loaded is None:
         log.info("notice_skipped", notice_id=notice_id, reason="gone")
@@ -211,20 +212,12 @@ async def _coach_commitments(services: Services, coach_id: str) -> list[tuple[Co
     async with redis.pipeline(transaction=False) as pipe:
         for commitment_id in sorted(ids):
             pipe.hgetall(keys.commitment(commitment_id.decode()))
-        commitments = [Commitment.from_record(_decoded(r)) for r in await pipe.execute() if r]
+        commitments = [Commitment.from_record(decode_hash(r)) for r in await pipe.execute() if r]
         for commitment in commitments:
             pipe.hget(keys.client(commitment.client_id), "name")
         names = await pipe.execute()
     return [(c, (n or b"").decode()) for c, n in zip(commitments, names, strict=True)]
 
 
-async def _hash(redis: Redis, key: str) -> dict[str, str]:
-    return _decoded(await cast(Awaitable[dict[bytes, bytes]], redis.hgetall(key)))
-
-
 async def _list(redis: Redis, key: str) -> list[bytes]:
     return await cast(Awaitable[list[bytes]], redis.lrange(key, 0, -1))
-
-
-def _decoded(raw: dict[bytes, bytes]) -> dict[str, str]:
-    return {k.decode(): v.decode() for k, v in raw.items()}

@@ -14,6 +14,7 @@ from daemon import keys
 from daemon.clock import SystemClock
 from daemon.inbound import InboundMessage
 from daemon.ingest import dead_letter, publish_event
+from daemon.redisio import read_hash
 from daemon.stepqueue import Clock
 from jobs.events import MAX_REPLY_CHARS, SCHEMA_VERSION, ClientUpdated, ReplyReceived
 from jobs.replyreading import ReadReply, read_reply
@@ -135,11 +136,11 @@ class ReplyIntake:
         commitment_id = await self._redis.get(keys.thread(thread))
         if commitment_id is None:
             return None  # erased, or never ours
-        commitment = await _hash(self._redis, keys.commitment(commitment_id.decode()))
+        commitment = await read_hash(self._redis, keys.commitment(commitment_id.decode()))
         if not commitment:
             return None
         loaded = Commitment.from_record(commitment)
-        client = await _hash(self._redis, keys.client(loaded.client_id))
+        client = await read_hash(self._redis, keys.client(loaded.client_id))
         return Match(loaded, Client.from_record(client), via) if client else None
 
     def _event(
@@ -172,8 +173,3 @@ class ReplyIntake:
 
 
 _FAR_PAST = datetime(2020, 1, 1).date()
-
-
-async def _hash(redis: Redis, key: str) -> dict[str, str]:
-    raw = await redis.hgetall(key)  # type: ignore[misc]
-    return {k.decode(): v.decode() for k, v in raw.items()}

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -11,15 +10,15 @@ from typing import TypeVar, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.exceptions import WatchError
 
 from daemon import keys
 from daemon.coachconfig import CoachConfig, ConfigLookupError
-from daemon.stepqueue import SEND_NOTICE, StepQueue
+from daemon.coachfeed import add_to_digest, add_to_history, notify_coach
+from daemon.redisio import nonempty, read_hash, transact
+from daemon.stepqueue import StepQueue
 from jobs.cadence import CadenceProfile
 from jobs.commitment import (
     Transition,
-    apply_reply,
     change_commitment,
     create_commitment,
     record_sent,
@@ -35,13 +34,12 @@ from jobs.events import (
     EventRejected,
     ReplyReceived,
 )
+from jobs.replyeffect import apply_reply
 from jobs.replytoken import thread_key
 from jobs.state import Client, Commitment, Status
 from jobs.step import PlannedStep
 
 T = TypeVar("T")
-# Replies are kept whole in the event; history and digest keep an excerpt.
-HISTORY_TEXT_CHARS = 500
 
 
 class Applied(StrEnum):
@@ -64,15 +62,6 @@ class StepResult:
 
     error: str = ""
     question_id: str = ""
-
-
-def _decode(raw: dict[bytes, bytes]) -> dict[str, str]:
-    return {k.decode(): v.decode() for k, v in raw.items()}
-
-
-async def _hgetall(conn: Redis | Pipeline, key: str) -> dict[bytes, bytes]:
-    # redis-py types its commands as "awaitable or not"; on an asyncio client they are awaitable.
-    return await cast(Awaitable[dict[bytes, bytes]], conn.hgetall(key))
 
 
 class Store:
@@ -98,10 +87,10 @@ class Store:
         return self._config.profile(commitment.profile)
 
     async def load(self, commitment_id: str) -> tuple[Commitment, Client] | None:
-        raw = await _hgetall(self._redis, keys.commitment(commitment_id))
+        raw = await read_hash(self._redis, keys.commitment(commitment_id))
         if not raw:
             return None
-        commitment = Commitment.from_record(_decode(raw))
+        commitment = Commitment.from_record(raw)
         client = await self._load_client(self._redis, commitment.client_id)
         return (commitment, client) if client else None
 
@@ -125,7 +114,7 @@ class Store:
             _ack(pipe, ack)
             return Applied.APPLIED
 
-        return await self._transact(attempt)
+        return await transact(self._redis, attempt)
 
     async def finish_step(
         self,
@@ -140,8 +129,8 @@ class Store:
         async def attempt(pipe: Pipeline) -> None:
             ckey = keys.commitment(commitment_id)
             await pipe.watch(ckey)
-            raw = await _hgetall(pipe, ckey)
-            current = Commitment.from_record(_decode(raw)) if raw else None
+            raw = await read_hash(pipe, ckey)
+            current = Commitment.from_record(raw) if raw else None
             client = await self._load_client(pipe, current.client_id) if current else None
             pipe.multi()
             if current is None or client is None or current.version != version:
@@ -155,7 +144,7 @@ class Store:
             )
             self._write(pipe, transition)
 
-        await self._transact(attempt)
+        await transact(self._redis, attempt)
 
     async def defer_step(
         self, commitment: Commitment, client: Client, step: PlannedStep | None
@@ -178,13 +167,13 @@ class Store:
             )
             self._write(pipe, Transition(moved, commitment.version, step))
 
-        await self._transact(attempt)
+        await transact(self._redis, attempt)
 
     async def _apply_commitment_event(self, pipe: Pipeline, event: Event) -> None:
         assert not isinstance(event, ClientUpdated)
         ckey = keys.commitment(event.commitment_id)
         await pipe.watch(ckey)
-        raw = await _hgetall(pipe, ckey)
+        raw = await read_hash(pipe, ckey)
         if isinstance(event, CommitmentCreated):
             if raw:
                 raise EventRejected(f"commitment {event.commitment_id} already exists")
@@ -192,7 +181,7 @@ class Store:
             return
         if not raw:
             raise EventRejected(f"unknown commitment {event.commitment_id}")
-        current = Commitment.from_record(_decode(raw))
+        current = Commitment.from_record(raw)
         client = await self._load_client(pipe, current.client_id, watch=True)
         if client is None:
             raise EventRejected(f"client {current.client_id} of {current.commitment_id} is gone")
@@ -202,7 +191,7 @@ class Store:
         pipe.multi()
         self._write(pipe, transition)
         if isinstance(event, CommitmentCompleted):
-            _add_to_digest(pipe, transition.commitment, client, "completed", event.occurred_at)
+            add_to_digest(pipe, transition.commitment, client, "completed", event.occurred_at)
 
     async def _create(self, pipe: Pipeline, event: CommitmentCreated) -> None:
         try:
@@ -215,7 +204,7 @@ class Store:
         thread = thread_key(self._signing_key, event.commitment_id)
         transition = create_commitment(event, client, profile_name, profile, thread)
         pipe.multi()
-        pipe.hset(keys.client(client.client_id), mapping=_nonempty(client.to_record()))
+        pipe.hset(keys.client(client.client_id), mapping=nonempty(client.to_record()))
         pipe.sadd(keys.client_commitments(client.client_id), event.commitment_id)
         pipe.sadd(keys.coach_commitments(event.coach_id), event.commitment_id)
         pipe.set(keys.thread(thread), event.commitment_id)
@@ -231,10 +220,10 @@ class Store:
     async def _apply_reply(self, pipe: Pipeline, event: ReplyReceived) -> None:
         ckey = keys.commitment(event.commitment_id)
         await pipe.watch(ckey)
-        raw = await _hgetall(pipe, ckey)
+        raw = await read_hash(pipe, ckey)
         if not raw:
             raise EventRejected(f"unknown commitment {event.commitment_id}")
-        current = Commitment.from_record(_decode(raw))
+        current = Commitment.from_record(raw)
         client = await self._load_client(pipe, current.client_id, watch=True)
         if client is None:
             raise EventRejected(f"client {current.client_id} of {current.commitment_id} is gone")
@@ -247,14 +236,14 @@ class Store:
         self._write(pipe, replan(outcome.commitment, outcome.client, profile, event.occurred_at))
         others = [c for c in others if c.commitment_id != current.commitment_id]
         self._write_client(pipe, outcome.client, others, event.occurred_at)
-        _add_to_history(pipe, event)
+        add_to_history(pipe, event)
         if event.kind == "reply":
             kind = "completed" if event.intent == "done" else "reply"
-            _add_to_digest(
+            add_to_digest(
                 pipe, outcome.commitment, outcome.client, kind, event.occurred_at, reply=event
             )
         if outcome.notice:
-            self._notify_coach(pipe, event, outcome.notice)
+            notify_coach(pipe, self._queue, event, outcome.notice)
 
     async def _client_commitments(self, pipe: Pipeline, client_id: str) -> list[Commitment]:
         """Watch and load every commitment of a client (a client-wide change replans them)."""
@@ -264,9 +253,9 @@ class Store:
         commitments = []
         for commitment_id in ids:
             await pipe.watch(keys.commitment(commitment_id))
-            raw = await _hgetall(pipe, keys.commitment(commitment_id))
+            raw = await read_hash(pipe, keys.commitment(commitment_id))
             if raw:
-                commitments.append(Commitment.from_record(_decode(raw)))
+                commitments.append(Commitment.from_record(raw))
         return commitments
 
     def _write_client(
@@ -274,33 +263,18 @@ class Store:
     ) -> None:
         ckey = keys.client(client.client_id)
         pipe.delete(ckey)
-        pipe.hset(ckey, mapping=_nonempty(client.to_record()))
+        pipe.hset(ckey, mapping=nonempty(client.to_record()))
         for commitment in commitments:
             if commitment.status in (Status.ACTIVE, Status.COMPLETED):
                 profile = self.profile_of(commitment)
                 self._write(pipe, replan(commitment, client, profile, now))
-
-    def _notify_coach(self, pipe: Pipeline, event: ReplyReceived, headline: str) -> None:
-        notice_id = event.event_id
-        pipe.hset(
-            keys.notice(notice_id),
-            mapping={
-                "commitment_id": event.commitment_id,
-                "headline": headline,
-                "text": event.text,
-            },
-        )
-        pipe.expire(keys.notice(notice_id), keys.NOTICE_TTL_S)
-        self._queue.add_job(
-            pipe, SEND_NOTICE, f"notice:{notice_id}", (notice_id,), event.occurred_at
-        )
 
     def _write(self, pipe: Pipeline, transition: Transition) -> None:
         commitment = transition.commitment
         ckey = keys.commitment(commitment.commitment_id)
         # Rewrite the whole (small) hash so fields that became empty do not linger.
         pipe.delete(ckey)
-        pipe.hset(ckey, mapping=_nonempty(commitment.to_record()))
+        pipe.hset(ckey, mapping=nonempty(commitment.to_record()))
         if transition.previous_version is not None:
             self._queue.remove(pipe, commitment.commitment_id, transition.previous_version)
         if transition.step is not None:
@@ -312,56 +286,8 @@ class Store:
         key = keys.client(client_id)
         if watch and isinstance(conn, Pipeline):
             await conn.watch(key)
-        raw = await _hgetall(conn, key)
-        return Client.from_record(_decode(raw)) if raw else None
-
-    async def _transact(self, attempt: Callable[[Pipeline], Awaitable[T]]) -> T:
-        """Run `attempt` under WATCH/MULTI, again from the start if a watched key changed."""
-        async with self._redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    result = await attempt(pipe)
-                    await pipe.execute()
-                    return result
-                except WatchError:
-                    continue
-                finally:
-                    await pipe.reset()
-
-
-def _add_to_history(pipe: Pipeline, event: ReplyReceived) -> None:
-    entry = {
-        "at": event.occurred_at.isoformat(),
-        "kind": event.kind,
-        "intent": event.intent,
-        "new_due": event.new_due.isoformat() if event.new_due else None,
-        "text": event.text[:HISTORY_TEXT_CHARS],
-        "source": event.source,
-    }
-    pipe.lpush(keys.history(event.commitment_id), json.dumps(entry))
-    pipe.ltrim(keys.history(event.commitment_id), 0, keys.HISTORY_MAX - 1)
-
-
-def _add_to_digest(
-    pipe: Pipeline,
-    commitment: Commitment,
-    client: Client,
-    kind: str,
-    at: datetime,
-    *,
-    reply: ReplyReceived | None = None,
-) -> None:
-    entry = {
-        "kind": kind,
-        "at": at.isoformat(),
-        "commitment_id": commitment.commitment_id,
-        "client_name": client.name,
-        "action": commitment.action,
-        "intent": reply.intent if reply else None,
-        "text": reply.text[:HISTORY_TEXT_CHARS] if reply else "",
-        "moved": commitment.renegotiations,
-    }
-    pipe.rpush(keys.digest_entries(commitment.coach_id), json.dumps(entry))
+        raw = await read_hash(conn, key)
+        return Client.from_record(raw) if raw else None
 
 
 def _ack(pipe: Pipeline, ack: StreamEntry | None) -> None:
@@ -376,7 +302,3 @@ def _merge_client_info(current: Client | None, info: ClientInfo, at: datetime) -
     if current.updated_at is not None and current.updated_at > at:
         return current
     return replace(current, name=info.name, email=info.email, timezone=info.timezone, updated_at=at)
-
-
-def _nonempty(record: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in record.items() if v != ""}

@@ -1,0 +1,68 @@
+"""What coaches hear about a commitment, written in the transaction that changes it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from redis.asyncio.client import Pipeline
+
+from daemon import keys
+from daemon.stepqueue import SEND_NOTICE, StepQueue
+from jobs.events import ReplyReceived
+from jobs.state import Client, Commitment
+
+# Replies are kept whole in the event; history and digest keep an excerpt.
+EXCERPT_CHARS = 500
+
+
+def add_to_history(pipe: Pipeline, event: ReplyReceived) -> None:
+    """The commitment's reply history: newest first, capped."""
+    entry = {
+        "at": event.occurred_at.isoformat(),
+        "kind": event.kind,
+        "intent": event.intent,
+        "new_due": event.new_due.isoformat() if event.new_due else None,
+        "text": event.text[:EXCERPT_CHARS],
+        "source": event.source,
+    }
+    pipe.lpush(keys.history(event.commitment_id), json.dumps(entry))
+    pipe.ltrim(keys.history(event.commitment_id), 0, keys.HISTORY_MAX - 1)
+
+
+def add_to_digest(
+    pipe: Pipeline,
+    commitment: Commitment,
+    client: Client,
+    kind: str,
+    at: datetime,
+    *,
+    reply: ReplyReceived | None = None,
+) -> None:
+    """An entry for the coach's next digest (`kind`: "reply" or "completed")."""
+    entry = {
+        "kind": kind,
+        "at": at.isoformat(),
+        "commitment_id": commitment.commitment_id,
+        "client_name": client.name,
+        "action": commitment.action,
+        "intent": reply.intent if reply else None,
+        "text": reply.text[:EXCERPT_CHARS] if reply else "",
+        "moved": commitment.renegotiations,
+    }
+    pipe.rpush(keys.digest_entries(commitment.coach_id), json.dumps(entry))
+
+
+def notify_coach(pipe: Pipeline, queue: StepQueue, event: ReplyReceived, headline: str) -> None:
+    """An immediate coach notice: its text in a short-lived hash, its job due now."""
+    notice_id = event.event_id
+    pipe.hset(
+        keys.notice(notice_id),
+        mapping={
+            "commitment_id": event.commitment_id,
+            "headline": headline,
+            "text": event.text,
+        },
+    )
+    pipe.expire(keys.notice(notice_id), keys.NOTICE_TTL_S)
+    queue.add_job(pipe, SEND_NOTICE, f"notice:{notice_id}", (notice_id,), event.occurred_at)

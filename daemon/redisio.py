@@ -1,0 +1,41 @@
+"""Small Redis helpers every store-like module shares: typed reads and optimistic transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar, cast
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.exceptions import WatchError
+
+T = TypeVar("T")
+
+
+def decode_hash(raw: dict[bytes, bytes]) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in raw.items()}
+
+
+async def read_hash(conn: Redis | Pipeline, key: str) -> dict[str, str]:
+    """HGETALL, decoded; {} when the key does not exist."""
+    # redis-py types its commands as "awaitable or not"; on an asyncio client they are awaitable.
+    return decode_hash(await cast(Awaitable[dict[bytes, bytes]], conn.hgetall(key)))
+
+
+def nonempty(record: dict[str, str]) -> dict[str, str]:
+    """Empty fields are not stored: they cost memory and read back as their defaults."""
+    return {k: v for k, v in record.items() if v != ""}
+
+
+async def transact(redis: Redis, attempt: Callable[[Pipeline], Awaitable[T]]) -> T:
+    """Run `attempt` under WATCH/MULTI, again from the start if a watched key changed."""
+    async with redis.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                result = await attempt(pipe)
+                await pipe.execute()
+                return result
+            except WatchError:
+                continue
+            finally:
+                await pipe.reset()  # type: ignore[no-untyped-call]

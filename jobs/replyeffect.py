@@ -1,0 +1,85 @@
+"""How a reply, auto-reply or bounce changes a commitment and its client (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from jobs.cadence import CadenceProfile
+from jobs.events import ReplyReceived
+from jobs.planner import plan_commitment
+from jobs.state import Client, Commitment, Status
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyOutcome:
+    """What a reply changes: the commitment, the client, and what the coach must hear now."""
+
+    commitment: Commitment
+    client: Client
+    notice: str | None  # a headline for an immediate coach notice, e.g. "is blocked"
+
+
+# Replies the coach hears about at once; the rest wait for the daily digest.
+NOTICE_BLOCKED = "says something is in the way"
+NOTICE_STOP = "asked to stop the emails"
+NOTICE_BOUNCE = "cannot be reached: emails to them bounce"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def apply_reply(
+    event: ReplyReceived, commitment: Commitment, client: Client, profile: CadenceProfile
+) -> ReplyOutcome:
+    """A reply, auto-reply or bounce, read and matched: how state changes because of it."""
+    if event.kind == "bounce":
+        if not event.bounce_permanent:
+            return ReplyOutcome(commitment, client, None)
+        return ReplyOutcome(commitment, replace(client, email_failing=True), NOTICE_BOUNCE)
+    if event.pause_until is not None:
+        client = replace(client, paused_until=event.pause_until)
+    if event.kind == "auto_reply":  # never an answer, never answered
+        return ReplyOutcome(commitment, client, None)
+    answered = replace(
+        commitment,
+        replies=commitment.replies + 1,
+        unanswered=0,
+        last_sent=_caught_up(commitment, client, profile, event.occurred_at),
+        status=Status.ACTIVE if commitment.status is Status.QUIET else commitment.status,
+    )
+    if answered.status is not Status.ACTIVE:
+        return ReplyOutcome(answered, client, None)  # a note on a closed step: kept, no change
+    return _act_on_intent(event, answered, client)
+
+
+def _act_on_intent(event: ReplyReceived, commitment: Commitment, client: Client) -> ReplyOutcome:
+    if event.intent == "done":
+        done = replace(
+            commitment, status=Status.COMPLETED, completed_at=event.occurred_at, blocked=False
+        )
+        return ReplyOutcome(done, client, None)
+    if event.intent == "reschedule" and event.new_due is not None:
+        moved = replace(
+            commitment,
+            due_date=event.new_due,
+            plan_gen=commitment.plan_gen + 1,
+            last_sent="",
+            renegotiations=commitment.renegotiations + 1,
+            pending_ack=True,
+            blocked=False,
+        )
+        return ReplyOutcome(moved, client, None)
+    if event.intent == "blocked":
+        return ReplyOutcome(replace(commitment, blocked=True), client, NOTICE_BLOCKED)
+    if event.intent == "stop":
+        return ReplyOutcome(commitment, replace(client, opted_out=True), NOTICE_STOP)
+    return ReplyOutcome(replace(commitment, blocked=False), client, None)
+
+
+def _caught_up(
+    commitment: Commitment, client: Client, profile: CadenceProfile, now: datetime
+) -> str:
+    """The latest step already due: after a reply, prompts resume with the next one, not a
+    catch-up of what the client has just answered."""
+    timeline = plan_commitment(profile, commitment.due_date, client.zone, _EPOCH)
+    passed = [step.name for step in timeline if step.fire_at <= now]
+    return passed[-1] if passed else commitment.last_sent
