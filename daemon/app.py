@@ -100,7 +100,12 @@ async def run_daemon(settings: Settings) -> None:
         redis = await connect(url)
         try:
             services = build_services(
-                redis, config, SmtpMailer(smtp_config_from(settings)), SystemClock(), identity
+                redis,
+                config,
+                SmtpMailer(smtp_config_from(settings)),
+                SystemClock(),
+                identity,
+                job_timeout_s=settings.job_timeout_s,
             )
             options = WorkerOptions(
                 max_jobs=settings.worker_max_jobs, poll_delay_s=settings.worker_poll_s

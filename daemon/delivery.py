@@ -16,7 +16,7 @@ from jinja2 import TemplateError
 from daemon import keys
 from daemon.coachconfig import CoachConfig
 from daemon.errors import PermanentSendError, TransientSendError, UnknownOutcomeError
-from daemon.ledger import CLAIM_LEASE_MS, LedgerEntry, Outcome, SendLedger
+from daemon.ledger import LedgerEntry, Outcome, SendLedger
 from daemon.mailer import Mailer
 from daemon.stepqueue import Clock
 from daemon.store import StepResult, Store
@@ -57,6 +57,7 @@ class Services:
     signing_key: bytes
     from_address: str
     reply_domain: str
+    job_timeout_s: int
     public_url: str | None = None  # where one-click unsubscribe is served, if HTTP is on
     _composers: dict[Path | None, Composer] = field(default_factory=dict)
 
@@ -154,7 +155,6 @@ async def _fire(
 
 
 async def _deliver(firing: Firing, job_try: int) -> str:
-    services, key = firing.services, firing.ledger_key
     questions = _questions(firing)
     try:
         message, recipient = _compose(firing, questions)
@@ -163,25 +163,16 @@ async def _deliver(firing: Firing, job_try: int) -> str:
         log.error("email_not_composed", error=type(exc).__name__)
         await firing.finish(StepResult(f"could not compose: {type(exc).__name__}: {exc}"))
         return "not_composed"
+    ledger, key = firing.services.ledger, firing.ledger_key
     attempt, claimed_at_ms = uuid4().hex, _wall_ms()
-    previous = await services.ledger.claim(key, attempt, claimed_at_ms)
-    if previous is not None:
+    previous = await ledger.claim(key, attempt, claimed_at_ms)
+    if previous is not None and not await _may_take_over(firing, previous, attempt, claimed_at_ms):
         return await _after_earlier_attempt(firing, previous)
-    outcome, error = Outcome.SENT, ""
-    try:
-        await services.mailer.send(message, bounce_address(firing), [recipient])
-    except TransientSendError as exc:
-        if job_try < MAX_SEND_TRIES:
-            await services.ledger.release(key, attempt, claimed_at_ms)
-            log.warning("email_send_retry", code=exc.code, job_try=job_try)
-            raise Retry(defer=retry_delay_s(job_try)) from exc
-        outcome, error = Outcome.FAILED, f"gave up after {job_try} tries: {exc}"
-    except PermanentSendError as exc:
-        outcome, error = Outcome.FAILED, f"refused: {exc}"
-    except UnknownOutcomeError as exc:
-        outcome, error = Outcome.UNKNOWN, f"outcome unknown, not resent: {exc}"
+    outcome, error = await _send(
+        firing, message, recipient, attempt, claimed_at_ms, job_try=job_try
+    )
     # The ledger first: if we die before the state moves on, a re-run finds the outcome.
-    await services.ledger.finish(key, attempt, claimed_at_ms, outcome)
+    await ledger.finish(key, attempt, claimed_at_ms, outcome)
     await firing.finish(StepResult(error, questions[0].id if questions else ""))
     log.info(
         "email_sent" if outcome is Outcome.SENT else "email_not_sent",
@@ -191,19 +182,61 @@ async def _deliver(firing: Firing, job_try: int) -> str:
     return outcome.value
 
 
-async def _after_earlier_attempt(firing: Firing, previous: LedgerEntry) -> str:
-    """An earlier run of this step claimed the ledger: finish its work, never send again."""
-    now_ms = _wall_ms()
-    if previous.outcome is Outcome.CLAIMED and not previous.lease_expired(now_ms):
-        remaining_s = (previous.claimed_at_ms + CLAIM_LEASE_MS - now_ms) / MS_PER_S
-        raise Retry(defer=max(remaining_s, 1.0))
-    outcome, error = previous.outcome, ""
-    if outcome is Outcome.CLAIMED:
-        # Its worker died between claiming and recording: the email may have gone out.
-        outcome, error = Outcome.UNKNOWN, "worker stopped mid-send; not resent"
-        await firing.services.ledger.finish(
-            firing.ledger_key, previous.attempt, previous.claimed_at_ms, outcome
+async def _send(
+    firing: Firing,
+    message: bytes,
+    recipient: str,
+    attempt: str,
+    claimed_at_ms: int,
+    *,
+    job_try: int,
+) -> tuple[Outcome, str]:
+    """Send under our claim; transient failures give the claim back and retry later."""
+    ledger, key = firing.services.ledger, firing.ledger_key
+
+    async def commit() -> None:
+        await ledger.commit(key, attempt, claimed_at_ms)
+
+    try:
+        await firing.services.mailer.send(
+            message, bounce_address(firing), [recipient], on_commit=commit
         )
+    except TransientSendError as exc:
+        if job_try >= MAX_SEND_TRIES:
+            return Outcome.FAILED, f"gave up after {job_try} tries: {exc}"
+        await ledger.release(key, attempt, claimed_at_ms)
+        log.warning("email_send_retry", code=exc.code, job_try=job_try)
+        raise Retry(defer=retry_delay_s(job_try)) from exc
+    except PermanentSendError as exc:
+        return Outcome.FAILED, f"refused: {exc}"
+    except UnknownOutcomeError as exc:
+        return Outcome.UNKNOWN, f"outcome unknown, not resent: {exc}"
+    return Outcome.SENT, ""
+
+
+async def _may_take_over(firing: Firing, previous: LedgerEntry, attempt: str, now_ms: int) -> bool:
+    """A claim whose lease ran out belongs to a worker that died before the point of no
+    return: nothing was delivered, so this run may send."""
+    ledger = firing.services.ledger
+    if not ledger.expired(previous, now_ms):
+        return False
+    taken = await ledger.take_over(firing.ledger_key, previous, attempt, now_ms)
+    if taken:
+        log.info("send_taken_over", abandoned_ms=now_ms - previous.claimed_at_ms)
+    return taken
+
+
+async def _after_earlier_attempt(firing: Firing, previous: LedgerEntry) -> str:
+    """An earlier run of this step holds or settled it: wait for it, or finish its work."""
+    ledger = firing.services.ledger
+    if previous.outcome is Outcome.CLAIMED:  # still within its lease: in flight elsewhere
+        remaining_ms = previous.claimed_at_ms + ledger.lease_ms - _wall_ms()
+        raise Retry(defer=max(remaining_ms / MS_PER_S, 1.0))
+    outcome, error = previous.outcome, ""
+    if outcome is Outcome.COMMITTING:
+        # Its worker died after the point of no return: the server has the message.
+        outcome = Outcome.SENT
+        await ledger.finish(firing.ledger_key, previous.attempt, previous.claimed_at_ms, outcome)
     elif outcome is not Outcome.SENT:
         error = f"earlier attempt ended {outcome.value}"
     await firing.finish(StepResult(error))

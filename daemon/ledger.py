@@ -1,4 +1,17 @@
-"""The send ledger: at most one email per step, even when a job runs twice or a worker dies."""
+"""The send ledger: at most one email per step, even when a job runs twice or a worker dies.
+
+A step's ledger key moves through these values, each change a compare-and-set so a stale
+worker can never overwrite a newer one:
+
+    claimed|attempt|ms  -> committing|attempt|ms  -> sent | failed | unknown
+          |                      |
+          +-- released ----------+   (the server refused, or hung up: nothing delivered)
+
+`committing` is written right before the final "." of SMTP DATA (see daemon.smtpdata).
+A worker that dies while `claimed` sent nothing the server kept: once the claim's lease
+has run out, another run takes it over and sends. A worker that dies while `committing`
+may have delivered: that step counts as sent and is never sent again.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +22,23 @@ from redis.asyncio import Redis
 
 from daemon import keys
 
-# How long a claim protects an in-flight send; longer than the worst SMTP transaction.
-CLAIM_LEASE_MS = 120_000
+# How long a claim protects an in-flight send; longer than a job may run (its timeout).
+DEFAULT_LEASE_MS = 75_000
 
-_RELEASE_IF_OURS = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
+# Replace ARGV[1] (the expected value) with ARGV[2]; an empty ARGV[2] deletes the key.
+_SWAP = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('DEL', KEYS[1]) return 1 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1
 """
-# Only the attempt holding the claim may record the outcome: a stale worker cannot overwrite it.
-_FINISH_IF_OURS = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-  return 1
-end
-return 0
+# Release or finish from either of our own in-flight values.
+_SWAP_OURS = """
+local current = redis.call('GET', KEYS[1])
+if current ~= ARGV[1] and current ~= ARGV[2] then return 0 end
+if ARGV[3] == '' then redis.call('DEL', KEYS[1]) return 1 end
+redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4])
+return 1
 """
 
 
@@ -31,8 +47,16 @@ class Outcome(StrEnum):
 
     SENT = "sent"
     FAILED = "failed"  # refused for good by the server; never retried
-    UNKNOWN = "unknown"  # may or may not have been delivered; never resent (policy)
-    CLAIMED = "claimed"  # a send is in flight (or its worker died mid-send)
+    UNKNOWN = "unknown"  # no reply after the message: may be delivered; never resent
+    CLAIMED = "claimed"  # a send is in flight, before its point of no return
+    COMMITTING = "committing"  # the final dot is (being) written: counts as delivered
+
+
+IN_FLIGHT = (Outcome.CLAIMED, Outcome.COMMITTING)
+
+
+class LedgerLost(Exception):
+    """Raised when our claim was taken over (our lease ran out): we must not send."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,51 +65,71 @@ class LedgerEntry:
     attempt: str = ""
     claimed_at_ms: int = 0
 
-    def lease_expired(self, now_ms: int) -> bool:
-        return self.outcome is Outcome.CLAIMED and now_ms - self.claimed_at_ms > CLAIM_LEASE_MS
-
-
-def claim_value(attempt: str, now_ms: int) -> str:
-    return f"{Outcome.CLAIMED}|{attempt}|{now_ms}"
+    @property
+    def value(self) -> str:
+        if self.outcome in IN_FLIGHT:
+            return f"{self.outcome}|{self.attempt}|{self.claimed_at_ms}"
+        return self.outcome.value
 
 
 def parse_entry(raw: bytes | str) -> LedgerEntry:
     text = raw.decode() if isinstance(raw, bytes) else raw
     outcome, _, rest = text.partition("|")
-    if outcome != Outcome.CLAIMED:
+    if outcome not in IN_FLIGHT:
         return LedgerEntry(Outcome(outcome))
     attempt, _, claimed_at = rest.rpartition("|")
-    return LedgerEntry(Outcome.CLAIMED, attempt, int(claimed_at))
+    return LedgerEntry(Outcome(outcome), attempt, int(claimed_at))
 
 
 class SendLedger:
-    """Claims a step before sending; the outcome is written with the state change (see Store)."""
+    """Claims, commits and records each step's email (see the module docstring)."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, lease_ms: int = DEFAULT_LEASE_MS) -> None:
         self._redis = redis
-        self._release = redis.register_script(_RELEASE_IF_OURS)
-        self._finish = redis.register_script(_FINISH_IF_OURS)
+        self.lease_ms = lease_ms
+        self._swap = redis.register_script(_SWAP)
+        self._swap_ours = redis.register_script(_SWAP_OURS)
+
+    def expired(self, entry: LedgerEntry, now_ms: int) -> bool:
+        return entry.outcome is Outcome.CLAIMED and now_ms - entry.claimed_at_ms > self.lease_ms
 
     async def claim(self, key: str, attempt: str, now_ms: int) -> LedgerEntry | None:
-        """Claim `key` for this attempt; None means ours, else what was there before."""
-        value = claim_value(attempt, now_ms)
-        if await self._redis.set(key, value, nx=True, ex=keys.LEDGER_TTL_S):
+        """Claim `key` for this attempt; None means ours, else what is there."""
+        ours = LedgerEntry(Outcome.CLAIMED, attempt, now_ms)
+        if await self._redis.set(key, ours.value, nx=True, ex=keys.LEDGER_TTL_S):
             return None
         existing = await self._redis.get(key)
         if existing is None:  # released between our SET and GET: try once more
-            return (
-                None
-                if await self._redis.set(key, value, nx=True, ex=keys.LEDGER_TTL_S)
-                else (LedgerEntry(Outcome.CLAIMED, "", now_ms))
-            )
-        return parse_entry(existing)
+            if await self._redis.set(key, ours.value, nx=True, ex=keys.LEDGER_TTL_S):
+                return None
+            existing = await self._redis.get(key)
+        return parse_entry(existing) if existing is not None else ours
+
+    async def take_over(self, key: str, abandoned: LedgerEntry, attempt: str, now_ms: int) -> bool:
+        """Claim a step whose previous claim's lease ran out (its worker died before DATA)."""
+        ours = LedgerEntry(Outcome.CLAIMED, attempt, now_ms)
+        return await self._cas(key, abandoned.value, ours.value)
+
+    async def commit(self, key: str, attempt: str, claimed_at_ms: int) -> None:
+        """Mark the point of no return; raises LedgerLost if the claim is no longer ours."""
+        claimed = LedgerEntry(Outcome.CLAIMED, attempt, claimed_at_ms)
+        committing = LedgerEntry(Outcome.COMMITTING, attempt, claimed_at_ms)
+        if not await self._cas(key, claimed.value, committing.value):
+            raise LedgerLost(key)
 
     async def finish(self, key: str, attempt: str, claimed_at_ms: int, outcome: Outcome) -> bool:
-        """Record the outcome right after the SMTP answer, before anything else can fail."""
-        value = claim_value(attempt, claimed_at_ms)
-        done = await self._finish(keys=[key], args=[value, outcome.value, keys.LEDGER_TTL_S])
-        return bool(done)
+        """Record the outcome, only if this attempt still holds the step."""
+        return await self._from_ours(key, attempt, claimed_at_ms, outcome.value)
 
     async def release(self, key: str, attempt: str, claimed_at_ms: int) -> None:
-        """Give the claim back after a failure that certainly did not deliver (4xx, refused)."""
-        await self._release(keys=[key], args=[claim_value(attempt, claimed_at_ms)])
+        """Give the step back after a failure that certainly did not deliver."""
+        await self._from_ours(key, attempt, claimed_at_ms, "")
+
+    async def _from_ours(self, key: str, attempt: str, claimed_at_ms: int, new: str) -> bool:
+        claimed = LedgerEntry(Outcome.CLAIMED, attempt, claimed_at_ms).value
+        committing = LedgerEntry(Outcome.COMMITTING, attempt, claimed_at_ms).value
+        args: list[str | int] = [claimed, committing, new, keys.LEDGER_TTL_S]
+        return bool(await self._swap_ours(keys=[key], args=args))
+
+    async def _cas(self, key: str, expected: str, new: str) -> bool:
+        return bool(await self._swap(keys=[key], args=[expected, new, keys.LEDGER_TTL_S]))

@@ -17,6 +17,7 @@ from daemon.errors import (
     UnknownOutcomeError,
 )
 from daemon.logs import EMAIL_ADDRESS
+from daemon.smtpdata import CommittedFailure, OnCommit, send_data
 
 TlsMode = Literal["starttls", "tls", "none"]
 
@@ -47,8 +48,18 @@ class SmtpConfig:
 class Mailer(Protocol):
     """Anything that can hand a message to the mail system."""
 
-    async def send(self, message: bytes, sender: str, recipients: Sequence[str]) -> None:
-        """Deliver `message` or raise a `SendError` subclass saying whether to retry."""
+    async def send(
+        self,
+        message: bytes,
+        sender: str,
+        recipients: Sequence[str],
+        *,
+        on_commit: OnCommit | None = None,
+    ) -> None:
+        """Deliver `message` or raise a `SendError` subclass saying whether to retry.
+
+        `on_commit` runs right before the point of no return (see daemon.smtpdata).
+        """
 
     async def close(self) -> None:
         """Release connections."""
@@ -60,10 +71,19 @@ class NullMailer:
     def __init__(self) -> None:
         self.sent = 0
 
-    async def send(self, message: bytes, sender: str, recipients: Sequence[str]) -> None:
+    async def send(
+        self,
+        message: bytes,
+        sender: str,
+        recipients: Sequence[str],
+        *,
+        on_commit: OnCommit | None = None,
+    ) -> None:
         """Count the message and drop it."""
         if not recipients:
             raise ValueError("A message needs at least one recipient.")
+        if on_commit is not None:
+            await on_commit()
         self.sent += 1
 
     async def close(self) -> None:
@@ -87,14 +107,11 @@ class SmtpMailer:
       timeouts raise `TransientSendError`; 5xx, or every recipient refused with 5xx,
       raise `PermanentSendError`. Nothing was delivered.
     * DATA replied 4xx/5xx: a known outcome, transient or permanent as above.
-    * disconnected during DATA: `TransientSendError`. The server never replied 250, and
-      an SMTP server takes responsibility for a message only by replying 250 after the
-      final ".", so a compliant server does not deliver it; we accept the small risk of
-      a duplicate from a server that delivers and then crashes before replying.
-    * timed out during DATA: `UnknownOutcomeError`. The server may have accepted the
-      message while we stopped waiting (RFC 1047); the caller's ledger decides.
-      aiosmtplib does not tell a timeout waiting for "354" from one after the body, so
-      both are reported as unknown: the conservative side.
+    * disconnected or timed out during DATA, before the final ".": `TransientSendError`.
+      A server takes a message only once it has the final dot, so nothing was delivered.
+    * no reply after the final ".": `UnknownOutcomeError`. The server may have accepted
+      the message (RFC 1047); the caller's ledger decides (coachd does not resend).
+      `on_commit` runs right before that dot (see daemon.smtpdata).
 
     Partial recipient refusals deliver to the accepted recipients; send one recipient
     per message when the outcome must be exact. Reasons never contain addresses.
@@ -111,14 +128,21 @@ class SmtpMailer:
         for _ in range(config.pool_size):
             self._idle.put_nowait(_Slot())
 
-    async def send(self, message: bytes, sender: str, recipients: Sequence[str]) -> None:
+    async def send(
+        self,
+        message: bytes,
+        sender: str,
+        recipients: Sequence[str],
+        *,
+        on_commit: OnCommit | None = None,
+    ) -> None:
         """Deliver `message` from `sender` to `recipients`, or raise a classified `SendError`."""
         if not recipients:
             raise ValueError("A message needs at least one recipient.")
         slot = await self._idle.get()
         try:
             client = await self._ready_client(slot)
-            await _transact(client, message, sender, recipients)
+            await _transact(client, message, sender, recipients, on_commit)
             slot.sent += 1
         except SendError as error:
             await _after_failure(slot, error)
@@ -176,7 +200,11 @@ class SmtpMailer:
 
 
 async def _transact(
-    client: aiosmtplib.SMTP, message: bytes, sender: str, recipients: Sequence[str]
+    client: aiosmtplib.SMTP,
+    message: bytes,
+    sender: str,
+    recipients: Sequence[str],
+    on_commit: OnCommit | None,
 ) -> None:
     """Run MAIL, RCPT and DATA, turning every aiosmtplib failure into a `SendError`."""
     try:
@@ -189,13 +217,15 @@ async def _transact(
     except (aiosmtplib.SMTPException, OSError) as exc:
         raise TransientSendError(_reason("connection failed before data", exc)) from exc
     try:
-        await client.data(message)
+        await send_data(client, message, on_commit, client.timeout or DEFAULT_TIMEOUT_SECONDS)
     except aiosmtplib.SMTPResponseException as exc:
         raise _classify("data refused", exc) from exc
-    except aiosmtplib.SMTPTimeoutError as exc:
-        raise UnknownOutcomeError(_reason("timed out during data", exc)) from exc
+    except CommittedFailure as exc:
+        # The final dot went out and no reply came: the server may have the message.
+        raise UnknownOutcomeError(_reason("no reply after the message", exc.cause)) from exc
     except (aiosmtplib.SMTPException, OSError) as exc:
-        raise TransientSendError(_reason("disconnected during data", exc)) from exc
+        client.close()
+        raise TransientSendError(_reason("disconnected before the end of data", exc)) from exc
 
 
 async def _rcpt_all(client: aiosmtplib.SMTP, recipients: Sequence[str]) -> None:

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     mailgun_signing_key: SecretStr | None = None
     sendgrid_token: SecretStr | None = None
     max_message_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    job_timeout_s: int = Field(
+        default=60,
+        ge=5,
+        le=600,
+        description="A job's time limit; after a crash its step is retried this much later.",
+    )
     worker_max_jobs: int = Field(default=50, ge=1, le=1000)
     worker_poll_s: float = Field(default=0.2, gt=0, le=5)
 

@@ -21,7 +21,7 @@ from daemon.coachconfig import CoachConfig
 from daemon.coachmail import schedule_all_digests, send_coach_notice, send_digest
 from daemon.delivery import ARQ_MAX_TRIES, Services, fire_step
 from daemon.ingest import InboxConsumer, ensure_group
-from daemon.ledger import CLAIM_LEASE_MS, SendLedger
+from daemon.ledger import SendLedger
 from daemon.mailer import Mailer
 from daemon.stepqueue import (
     FIRE_STEP,
@@ -46,7 +46,9 @@ JOBS: dict[str, Callable[..., Awaitable[str]]] = {
 JOB_TIMEOUT_S = 60
 # On SIGTERM, in-flight sends get this long to finish before they are handed back.
 SHUTDOWN_GRACE_S = 20
-assert CLAIM_LEASE_MS > JOB_TIMEOUT_S * 1000, "a live send must never look abandoned"
+# A send claim outlives the job that holds it: a live send never looks abandoned.
+LEASE_MARGIN_S = 15
+MS_PER_S = 1000
 
 
 @dataclass(frozen=True)
@@ -79,13 +81,20 @@ async def connect(url: str) -> ArqRedis:
 
 
 def build_services(
-    redis: ArqRedis, config: CoachConfig, mailer: Mailer, clock: Clock, identity: Identity
+    redis: ArqRedis,
+    config: CoachConfig,
+    mailer: Mailer,
+    clock: Clock,
+    identity: Identity,
+    *,
+    job_timeout_s: int = JOB_TIMEOUT_S,
 ) -> Services:
     queue = StepQueue(clock, timestamp_ms)
     store = Store(redis, config, queue, identity.signing_key)
     return Services(
         store=store,
-        ledger=SendLedger(redis),
+        ledger=SendLedger(redis, lease_ms=(job_timeout_s + LEASE_MARGIN_S) * MS_PER_S),
+        job_timeout_s=job_timeout_s,
         mailer=mailer,
         config=config,
         clock=clock,
@@ -103,7 +112,7 @@ def build_worker(redis: ArqRedis, services: Services, options: WorkerOptions) ->
                 cast(WorkerCoroutine, job),
                 name=name,
                 max_tries=ARQ_MAX_TRIES,
-                timeout=JOB_TIMEOUT_S,
+                timeout=services.job_timeout_s,
                 keep_result=0,
             )
             for name, job in JOBS.items()
@@ -114,7 +123,7 @@ def build_worker(redis: ArqRedis, services: Services, options: WorkerOptions) ->
         handle_signals=options.handle_signals,
         job_completion_wait=SHUTDOWN_GRACE_S,
         max_jobs=options.max_jobs,
-        job_timeout=JOB_TIMEOUT_S,
+        job_timeout=services.job_timeout_s,
         keep_result=0,
         poll_delay=options.poll_delay_s,
         queue_read_limit=max(options.max_jobs * 4, 100),

@@ -101,7 +101,19 @@ class RecordingHandler:
         self._fail_next: list[int] = []
         self._refused: dict[str, int] = {}
         self._disconnect_next = 0
+        self._drop_mid_body = 0
         self._delay = 0.0
+
+    def drop_mid_body_next(self, n: int = 1) -> None:
+        """Close the next `n` connections in the middle of a message body (before the dot)."""
+        with self._lock:
+            self._drop_mid_body += n
+
+    def take_mid_body_drop(self) -> bool:
+        with self._lock:
+            drop = self._drop_mid_body > 0
+            self._drop_mid_body -= int(drop)
+            return drop
 
     def fail_next(self, n: int = 1, code: int = 451) -> None:
         """Reply `code` instead of 250 to the next `n` DATA transactions."""
@@ -206,6 +218,9 @@ class SmtpTestServer:
     def disconnect_next_data(self, n: int = 1) -> None:
         self.handler.disconnect_next_data(n)
 
+    def drop_mid_body_next(self, n: int = 1) -> None:
+        self.handler.drop_mid_body_next(n)
+
     def delay_data(self, seconds: float) -> None:
         self.handler.delay_data(seconds)
 
@@ -217,11 +232,30 @@ class SmtpTestServer:
         return replace(base, **overrides)
 
 
+class _FaultySMTP(SMTP):
+    """aiosmtpd's SMTP session, able to drop the connection halfway through a message body."""
+
+    async def smtp_DATA(self, arg: str) -> None:
+        handler = self.event_handler
+        if isinstance(handler, RecordingHandler) and handler.take_mid_body_drop():
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            await self._reader.readline()  # the first line of the body, then hang up
+            assert self.transport is not None
+            self.transport.close()
+            return
+        await super().smtp_DATA(arg)
+
+
+class _FaultyServer(LocalSmtpServer):
+    def factory(self) -> SMTP:
+        return _FaultySMTP(self.handler, **self.SMTP_kwargs)
+
+
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpTestServer]:
     """An aiosmtpd server on a free loopback port, in its own thread, stopped after the test."""
     handler = RecordingHandler()
-    controller = LocalSmtpServer(handler)
+    controller = _FaultyServer(handler)
     controller.start()
     try:
         yield SmtpTestServer(host=LOOPBACK, port=controller.port, handler=handler)

@@ -8,6 +8,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
+from arq import Retry
 
 from daemon import keys
 from daemon.delivery import fire_step
@@ -300,24 +301,58 @@ async def test_job_payloads_are_json_and_ids_are_per_version(loop: Loop) -> None
     assert payload["a"] == ["c1", version, "reminder-2d"]
 
 
-async def test_a_send_abandoned_mid_flight_is_never_resent(loop: Loop) -> None:
+async def test_a_send_abandoned_before_its_point_of_no_return_is_sent_once_later(
+    loop: Loop,
+) -> None:
     await loop.emit(created())
     await loop.consume()
     state = await loop.commitment()
-    # A worker claimed the reminder, and was killed before it could record the outcome.
+    # A worker claimed the reminder and was killed before the final "." of DATA.
     await loop.services.ledger.claim(
         keys.ledger("c1", 1, "reminder-2d"), "dead-worker", int(REMINDER_AT.timestamp() * 1000)
     )
     ctx = {"services": loop.services, "job_id": "x", "job_try": 1}
     loop.traveller.move_to(REMINDER_AT + timedelta(minutes=5))  # the claim's lease has expired
 
+    assert await fire_step(ctx, "c1", int(state["version"]), "reminder-2d") == "sent"
+    assert len(loop.messages) == 1
+    assert await loop.redis.get(keys.ledger("c1", 1, "reminder-2d")) == b"sent"
+
+
+async def test_a_send_abandoned_after_its_point_of_no_return_is_never_resent(
+    loop: Loop,
+) -> None:
+    await loop.emit(created())
+    await loop.consume()
+    state = await loop.commitment()
+    key, claimed_at = keys.ledger("c1", 1, "reminder-2d"), int(REMINDER_AT.timestamp() * 1000)
+    # A worker wrote the final "." (the server has the message) and was killed.
+    await loop.services.ledger.claim(key, "dead-worker", claimed_at)
+    await loop.services.ledger.commit(key, "dead-worker", claimed_at)
+    ctx = {"services": loop.services, "job_id": "x", "job_try": 1}
+    loop.traveller.move_to(REMINDER_AT + timedelta(minutes=5))
+
     result = await fire_step(ctx, "c1", int(state["version"]), "reminder-2d")
 
-    assert result == "recovered_unknown"
+    assert result == "recovered_sent"
     assert loop.messages == []
     after = await loop.commitment()
-    assert after["last_error"] == "reminder-2d: worker stopped mid-send; not resent"
-    assert after["next_step"] == "overdue-1d"
+    assert (after["last_sent"], after["next_step"]) == ("reminder-2d", "overdue-1d")
+
+
+async def test_a_claim_still_within_its_lease_makes_the_job_wait_not_send(loop: Loop) -> None:
+    await loop.emit(created())
+    await loop.consume()
+    state = await loop.commitment()
+    loop.traveller.move_to(REMINDER_AT)
+    await loop.services.ledger.claim(
+        keys.ledger("c1", 1, "reminder-2d"), "live-worker", int(REMINDER_AT.timestamp() * 1000)
+    )
+    ctx = {"services": loop.services, "job_id": "x", "job_try": 1}
+
+    with pytest.raises(Retry):
+        await fire_step(ctx, "c1", int(state["version"]), "reminder-2d")
+    assert loop.messages == []
 
 
 async def test_cancellation_stops_everything_for_that_commitment_only(loop: Loop) -> None:

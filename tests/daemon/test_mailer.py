@@ -150,11 +150,11 @@ async def test_a_partial_refusal_delivers_to_the_accepted_recipients(
     assert recorded.rcpt_tos == ["coach@firm.example"]
 
 
-async def test_a_disconnect_mid_data_is_transient_and_the_next_send_reconnects_once(
+async def test_a_drop_mid_body_is_transient_and_the_next_send_reconnects_once(
     smtp_server: SmtpTestServer, mailer: SmtpMailer
 ) -> None:
     await mailer.send(compose("first"), SENDER, [CLIENT])
-    smtp_server.disconnect_next_data(1)
+    smtp_server.drop_mid_body_next(1)
 
     with pytest.raises(TransientSendError) as caught:
         await mailer.send(compose("second"), SENDER, [CLIENT])
@@ -163,6 +163,36 @@ async def test_a_disconnect_mid_data_is_transient_and_the_next_send_reconnects_o
     await mailer.send(compose("second"), SENDER, [CLIENT])
     assert subjects(smtp_server) == ["first", "second"]
     assert smtp_server.connections == 2
+
+
+async def test_a_server_hanging_up_instead_of_replying_is_transient_and_resent_once(
+    smtp_server: SmtpTestServer, mailer: SmtpMailer
+) -> None:
+    commits: list[str] = []
+
+    async def on_commit() -> None:
+        commits.append("committing")
+
+    smtp_server.disconnect_next_data(1)  # the server had the whole message, did not take it
+    with pytest.raises(TransientSendError):
+        await mailer.send(compose("second"), SENDER, [CLIENT], on_commit=on_commit)
+    assert commits == ["committing"]
+    await mailer.send(compose("second"), SENDER, [CLIENT])
+    assert subjects(smtp_server) == ["second"]
+
+
+async def test_nothing_is_committed_when_the_server_refuses_before_the_data(
+    smtp_server: SmtpTestServer, mailer: SmtpMailer
+) -> None:
+    commits: list[str] = []
+
+    async def on_commit() -> None:
+        commits.append("committing")
+
+    smtp_server.refuse_recipient(CLIENT, code=550)
+    with pytest.raises(PermanentSendError):
+        await mailer.send(compose("refused"), SENDER, [CLIENT], on_commit=on_commit)
+    assert commits == []
 
 
 async def test_a_timeout_during_data_is_an_unknown_outcome(

@@ -1,0 +1,73 @@
+"""SMTP DATA with a commit point: the moment before the final "." decides whether a mail exists.
+
+An SMTP server takes responsibility for a message only when it receives the final
+"<CRLF>.<CRLF>"; if the connection drops before that, the message is discarded. So the
+sender has exactly one instant that separates "certainly not delivered" from "probably
+delivered": writing the final dot. `send_data` runs a callback (the send ledger's
+"committing" mark) right before that write, so a worker killed at any moment leaves
+either a claim that is safe to send again, or a commit mark that must not be.
+
+aiosmtplib's own `data()` writes body and dot in one go, so this module drives its
+protocol object directly (pinned to aiosmtplib 5.x in pyproject.toml).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import aiosmtplib
+from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
+
+START_INPUT = 354
+COMPLETED = 250
+FINAL_DOT = b".\r\n"
+CRLF = b"\r\n"
+
+OnCommit = Callable[[], Awaitable[None]]
+
+
+class CommittedFailure(Exception):
+    """Raised when no reply came in time after the final dot: the outcome is unknown.
+
+    A connection closed by the server without a reply is not this: a server takes a
+    message only by replying 250 to the dot (RFC 5321 4.1.1.4), so it is not delivered.
+    """
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+async def send_data(
+    client: aiosmtplib.SMTP, message: bytes, on_commit: OnCommit | None, timeout: float
+) -> None:
+    """DATA, the dot-stuffed body, `on_commit()`, then the final dot and its reply.
+
+    Raises aiosmtplib's errors when the message was certainly not taken (a failure before
+    the final dot, or the server hanging up instead of replying), `SMTPDataError` for a
+    refusal (a known outcome), and `CommittedFailure` when no reply came in time.
+    """
+    protocol = client.protocol
+    if protocol is None or protocol._command_lock is None:
+        raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+    body = PERIOD_REGEX.sub(b"..", normalize_message_line_endings(message))
+    if not body.endswith(CRLF):
+        body += CRLF
+    async with protocol._command_lock:
+        protocol._response_pending = True
+        protocol.write(b"DATA\r\n")
+        start = await protocol.read_response(timeout=timeout)
+        if start.code != START_INPUT:
+            raise aiosmtplib.SMTPDataError(start.code, start.message)
+        protocol.write(body)
+        if on_commit is not None:
+            await on_commit()
+        protocol._response_pending = True
+        protocol.write(FINAL_DOT)  # raises if the connection is already gone: not delivered
+        try:
+            response = await protocol.read_response(timeout=timeout)
+        except aiosmtplib.SMTPTimeoutError as exc:
+            client.close()
+            raise CommittedFailure(exc) from exc
+    if response.code != COMPLETED:
+        raise aiosmtplib.SMTPDataError(response.code, response.message)
