@@ -12,11 +12,12 @@ from uuid import uuid4
 import structlog
 from arq import Retry
 from jinja2 import TemplateError
+from redis.exceptions import RedisError
 
 from daemon import keys
 from daemon.coachconfig import CoachConfig
 from daemon.errors import PermanentSendError, TransientSendError, UnknownOutcomeError
-from daemon.ledger import LedgerEntry, Outcome, SendLedger
+from daemon.ledger import LedgerEntry, LedgerLost, Outcome, SendLedger
 from daemon.mailer import Mailer
 from daemon.stepqueue import Clock
 from daemon.store import StepResult, Store
@@ -37,6 +38,7 @@ RETRY_BASE_S = 10
 RETRY_MAX_S = 15 * 60
 # arq counts every start (crash restarts too) against max_tries; leave room for ours.
 ARQ_MAX_TRIES = MAX_SEND_TRIES + 3
+REDIS_RETRY_S = 5
 # A step this late fired after downtime: what to send is decided again (see _fire).
 LATE_AFTER = timedelta(hours=1)
 # A job that fires a little before its window opens (clock skew) still sends.
@@ -82,6 +84,10 @@ async def fire_step(ctx: dict[str, Any], commitment_id: str, version: int, step_
     )
     try:
         return await _fire(services, commitment_id, version, step_name, int(ctx.get("job_try", 1)))
+    except RedisError as exc:
+        # Redis went away mid-step: try again once it is back; the ledger keeps it single.
+        log.warning("step_redis_unavailable", error=type(exc).__name__)
+        raise Retry(defer=REDIS_RETRY_S) from exc
     finally:
         structlog.contextvars.unbind_contextvars("job_id", "commitment_id", "step")
 
@@ -194,12 +200,12 @@ async def _send(
     """Send under our claim; transient failures give the claim back and retry later."""
     ledger, key = firing.services.ledger, firing.ledger_key
 
-    async def commit() -> None:
-        await ledger.commit(key, attempt, claimed_at_ms)
-
     try:
         await firing.services.mailer.send(
-            message, bounce_address(firing), [recipient], on_commit=commit
+            message,
+            bounce_address(firing),
+            [recipient],
+            commit=ledger.commit_point(key, attempt, claimed_at_ms),
         )
     except TransientSendError as exc:
         if job_try >= MAX_SEND_TRIES:
@@ -211,6 +217,10 @@ async def _send(
         return Outcome.FAILED, f"refused: {exc}"
     except UnknownOutcomeError as exc:
         return Outcome.UNKNOWN, f"outcome unknown, not resent: {exc}"
+    except LedgerLost:
+        # Our claim outlived its lease and another run took the step over: it owns it now.
+        log.error("send_claim_lost")
+        raise
     return Outcome.SENT, ""
 
 

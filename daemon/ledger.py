@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -112,10 +113,16 @@ class SendLedger:
 
     async def commit(self, key: str, attempt: str, claimed_at_ms: int) -> None:
         """Mark the point of no return; raises LedgerLost if the claim is no longer ours."""
+        point = self.commit_point(key, attempt, claimed_at_ms)
+        await point.prepare()
+        point.write()
+        await point.confirm()
+
+    def commit_point(self, key: str, attempt: str, claimed_at_ms: int) -> LedgerCommit:
+        """The "committing" mark, to be written together with SMTP's final dot."""
         claimed = LedgerEntry(Outcome.CLAIMED, attempt, claimed_at_ms)
         committing = LedgerEntry(Outcome.COMMITTING, attempt, claimed_at_ms)
-        if not await self._cas(key, claimed.value, committing.value):
-            raise LedgerLost(key)
+        return LedgerCommit(self._redis, key, (claimed.value, committing.value))
 
     async def finish(self, key: str, attempt: str, claimed_at_ms: int, outcome: Outcome) -> bool:
         """Record the outcome, only if this attempt still holds the step."""
@@ -133,3 +140,41 @@ class SendLedger:
 
     async def _cas(self, key: str, expected: str, new: str) -> bool:
         return bool(await self._swap(keys=[key], args=[expected, new, keys.LEDGER_TTL_S]))
+
+
+class LedgerCommit:
+    """The claimed -> committing swap as a raw EVAL on its own pooled connection.
+
+    `write` only puts the command in the socket (synchronously), so the SMTP dot can
+    follow with no await in between; `confirm` reads Redis's answer. This drives
+    redis-py 5.x's connection object directly (pinned in pyproject.toml).
+    """
+
+    def __init__(self, redis: Redis, key: str, values: tuple[str, str]) -> None:
+        self._pool = redis.connection_pool
+        self._key = key
+        self._values = values
+        self._connection: Any = None
+
+    async def prepare(self) -> None:
+        self._connection = await self._pool.get_connection()
+
+    def write(self) -> None:
+        expected, new = self._values
+        packed = self._connection.pack_command(
+            "EVAL", _SWAP, 1, self._key, expected, new, keys.LEDGER_TTL_S
+        )
+        self._connection._writer.writelines(packed)
+
+    async def confirm(self) -> None:
+        connection, self._connection = self._connection, None
+        try:
+            await connection._writer.drain()
+            swapped = await connection.read_response()
+        except BaseException:
+            await connection.disconnect(nowait=True)
+            raise
+        finally:
+            await self._pool.release(connection)
+        if not swapped:
+            raise LedgerLost(self._key)

@@ -17,7 +17,7 @@ from daemon.errors import (
     UnknownOutcomeError,
 )
 from daemon.logs import EMAIL_ADDRESS
-from daemon.smtpdata import CommittedFailure, OnCommit, send_data
+from daemon.smtpdata import CommitPoint, CommittedFailure, send_data
 
 TlsMode = Literal["starttls", "tls", "none"]
 
@@ -54,11 +54,11 @@ class Mailer(Protocol):
         sender: str,
         recipients: Sequence[str],
         *,
-        on_commit: OnCommit | None = None,
+        commit: CommitPoint | None = None,
     ) -> None:
         """Deliver `message` or raise a `SendError` subclass saying whether to retry.
 
-        `on_commit` runs right before the point of no return (see daemon.smtpdata).
+        `commit` is written together with the final dot of DATA (see daemon.smtpdata).
         """
 
     async def close(self) -> None:
@@ -77,13 +77,15 @@ class NullMailer:
         sender: str,
         recipients: Sequence[str],
         *,
-        on_commit: OnCommit | None = None,
+        commit: CommitPoint | None = None,
     ) -> None:
         """Count the message and drop it."""
         if not recipients:
             raise ValueError("A message needs at least one recipient.")
-        if on_commit is not None:
-            await on_commit()
+        if commit is not None:
+            await commit.prepare()
+            commit.write()
+            await commit.confirm()
         self.sent += 1
 
     async def close(self) -> None:
@@ -111,7 +113,7 @@ class SmtpMailer:
       A server takes a message only once it has the final dot, so nothing was delivered.
     * no reply after the final ".": `UnknownOutcomeError`. The server may have accepted
       the message (RFC 1047); the caller's ledger decides (coachd does not resend).
-      `on_commit` runs right before that dot (see daemon.smtpdata).
+      `commit` goes out together with that dot (see daemon.smtpdata).
 
     Partial recipient refusals deliver to the accepted recipients; send one recipient
     per message when the outcome must be exact. Reasons never contain addresses.
@@ -134,7 +136,7 @@ class SmtpMailer:
         sender: str,
         recipients: Sequence[str],
         *,
-        on_commit: OnCommit | None = None,
+        commit: CommitPoint | None = None,
     ) -> None:
         """Deliver `message` from `sender` to `recipients`, or raise a classified `SendError`."""
         if not recipients:
@@ -142,7 +144,7 @@ class SmtpMailer:
         slot = await self._idle.get()
         try:
             client = await self._ready_client(slot)
-            await _transact(client, message, sender, recipients, on_commit)
+            await _transact(client, message, sender, recipients, commit)
             slot.sent += 1
         except SendError as error:
             await _after_failure(slot, error)
@@ -204,7 +206,7 @@ async def _transact(
     message: bytes,
     sender: str,
     recipients: Sequence[str],
-    on_commit: OnCommit | None,
+    commit: CommitPoint | None,
 ) -> None:
     """Run MAIL, RCPT and DATA, turning every aiosmtplib failure into a `SendError`."""
     try:
@@ -217,7 +219,7 @@ async def _transact(
     except (aiosmtplib.SMTPException, OSError) as exc:
         raise TransientSendError(_reason("connection failed before data", exc)) from exc
     try:
-        await send_data(client, message, on_commit, client.timeout or DEFAULT_TIMEOUT_SECONDS)
+        await send_data(client, message, commit, client.timeout or DEFAULT_TIMEOUT_SECONDS)
     except aiosmtplib.SMTPResponseException as exc:
         raise _classify("data refused", exc) from exc
     except CommittedFailure as exc:

@@ -3,9 +3,10 @@
 An SMTP server takes responsibility for a message only when it receives the final
 "<CRLF>.<CRLF>"; if the connection drops before that, the message is discarded. So the
 sender has exactly one instant that separates "certainly not delivered" from "probably
-delivered": writing the final dot. `send_data` runs a callback (the send ledger's
-"committing" mark) right before that write, so a worker killed at any moment leaves
-either a claim that is safe to send again, or a commit mark that must not be.
+delivered": writing the final dot. `send_data` writes the send ledger's "committing"
+mark to Redis and the final dot to the SMTP server in one synchronous step (no await
+between the two socket writes), so a worker killed at any moment leaves either a claim
+that is safe to send again, or a commit mark whose dot also went out.
 
 aiosmtplib's own `data()` writes body and dot in one go, so this module drives its
 protocol object directly (pinned to aiosmtplib 5.x in pyproject.toml).
@@ -13,7 +14,7 @@ protocol object directly (pinned to aiosmtplib 5.x in pyproject.toml).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import aiosmtplib
 from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
@@ -23,7 +24,18 @@ COMPLETED = 250
 FINAL_DOT = b".\r\n"
 CRLF = b"\r\n"
 
-OnCommit = Callable[[], Awaitable[None]]
+
+class CommitPoint(Protocol):
+    """The mark that must reach its store together with the final dot."""
+
+    async def prepare(self) -> None:
+        """Everything that may wait (e.g. getting a connection), before the writes."""
+
+    def write(self) -> None:
+        """Put the mark on the wire; synchronous, so nothing runs between it and the dot."""
+
+    async def confirm(self) -> None:
+        """Wait for the store's answer to the mark."""
 
 
 class CommittedFailure(Exception):
@@ -39,9 +51,9 @@ class CommittedFailure(Exception):
 
 
 async def send_data(
-    client: aiosmtplib.SMTP, message: bytes, on_commit: OnCommit | None, timeout: float
+    client: aiosmtplib.SMTP, message: bytes, commit: CommitPoint | None, timeout: float
 ) -> None:
-    """DATA, the dot-stuffed body, `on_commit()`, then the final dot and its reply.
+    """DATA, the dot-stuffed body, the commit mark with the final dot, then the reply.
 
     Raises aiosmtplib's errors when the message was certainly not taken (a failure before
     the final dot, or the server hanging up instead of replying), `SMTPDataError` for a
@@ -60,10 +72,13 @@ async def send_data(
         if start.code != START_INPUT:
             raise aiosmtplib.SMTPDataError(start.code, start.message)
         protocol.write(body)
-        if on_commit is not None:
-            await on_commit()
+        if commit is not None:
+            await commit.prepare()
+            commit.write()
         protocol._response_pending = True
         protocol.write(FINAL_DOT)  # raises if the connection is already gone: not delivered
+        if commit is not None:
+            await commit.confirm()
         try:
             response = await protocol.read_response(timeout=timeout)
         except aiosmtplib.SMTPTimeoutError as exc:

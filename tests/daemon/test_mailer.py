@@ -165,18 +165,30 @@ async def test_a_drop_mid_body_is_transient_and_the_next_send_reconnects_once(
     assert smtp_server.connections == 2
 
 
+class RecordingCommit:
+    """A commit point that records the order it is driven in."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def prepare(self) -> None:
+        self.calls.append("prepare")
+
+    def write(self) -> None:
+        self.calls.append("write")
+
+    async def confirm(self) -> None:
+        self.calls.append("confirm")
+
+
 async def test_a_server_hanging_up_instead_of_replying_is_transient_and_resent_once(
     smtp_server: SmtpTestServer, mailer: SmtpMailer
 ) -> None:
-    commits: list[str] = []
-
-    async def on_commit() -> None:
-        commits.append("committing")
-
+    commit = RecordingCommit()
     smtp_server.disconnect_next_data(1)  # the server had the whole message, did not take it
     with pytest.raises(TransientSendError):
-        await mailer.send(compose("second"), SENDER, [CLIENT], on_commit=on_commit)
-    assert commits == ["committing"]
+        await mailer.send(compose("second"), SENDER, [CLIENT], commit=commit)
+    assert commit.calls == ["prepare", "write", "confirm"]
     await mailer.send(compose("second"), SENDER, [CLIENT])
     assert subjects(smtp_server) == ["second"]
 
@@ -184,15 +196,11 @@ async def test_a_server_hanging_up_instead_of_replying_is_transient_and_resent_o
 async def test_nothing_is_committed_when_the_server_refuses_before_the_data(
     smtp_server: SmtpTestServer, mailer: SmtpMailer
 ) -> None:
-    commits: list[str] = []
-
-    async def on_commit() -> None:
-        commits.append("committing")
-
+    commit = RecordingCommit()
     smtp_server.refuse_recipient(CLIENT, code=550)
     with pytest.raises(PermanentSendError):
-        await mailer.send(compose("refused"), SENDER, [CLIENT], on_commit=on_commit)
-    assert commits == []
+        await mailer.send(compose("refused"), SENDER, [CLIENT], commit=commit)
+    assert commit.calls == []
 
 
 async def test_a_timeout_during_data_is_an_unknown_outcome(

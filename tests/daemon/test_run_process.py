@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import smtplib
 import subprocess
-import sys
-import time
 import urllib.request
-from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,41 +16,20 @@ import redis as redis_sync
 
 from daemon import keys
 from daemon.embedded_redis import pick_free_port
-from tests.daemon.conftest import FIRM_TOML
+from tests.daemon.procs import (
+    COACHD,
+    WAIT_S,
+    daemon_env,
+    emit,
+    now_utc,
+    overdue_commitment,
+    wait_for,
+)
 
 if TYPE_CHECKING:
     from conftest import SmtpTestServer
 
 pytestmark = pytest.mark.integration
-
-WAIT_S = 20.0
-# The loop tests' firm, plus a profile whose window is open whatever the hour in UTC.
-CONFIG = (
-    FIRM_TOML
-    + """
-[profiles.anytime]
-reminders_before_due_days = [1]
-overdue_prompt_days = [1]
-send_window = { start = "06:00", end = "18:00" }
-weekdays_only = false
-"""
-)
-
-
-def midday_zone(now: datetime) -> str:
-    """A fixed-offset zone where it is around noon now, so the send window is open."""
-    offset = 12 - now.hour  # Etc/GMT-N is UTC+N (POSIX signs are inverted)
-    offset = max(min(offset, 14), -12)
-    return f"Etc/GMT{-offset:+d}" if offset else "Etc/UTC"
-
-
-def wait_for(condition: object, timeout: float = WAIT_S) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def reply_done(prompt: EmailMessage) -> EmailMessage:
@@ -72,52 +47,19 @@ def test_run_sends_a_prompt_reads_the_reply_and_stops_cleanly_on_sigterm(
     redis_url: str, smtp_server: SmtpTestServer, tmp_path: Path
 ) -> None:
     receiver_port, http_port = pick_free_port(), pick_free_port()
-    config = tmp_path / "coachd.toml"
-    config.write_text(CONFIG)
-    env = {
-        **os.environ,
-        "COACHD_REDIS_URL": redis_url,
-        "COACHD_CONFIG_PATH": str(config),
-        "COACHD_DATA_DIR": str(tmp_path / "data"),
-        "COACHD_SMTP_HOST": smtp_server.host,
-        "COACHD_SMTP_PORT": str(smtp_server.port),
-        "COACHD_SMTP_TLS": "none",
-        "COACHD_SIGNING_KEY": "k" * 40,
-        "COACHD_LOG_FORMAT": "json",
-        "COACHD_RECEIVER_PORT": str(receiver_port),
-        "COACHD_HTTP_PORT": str(http_port),
-    }
-    now = datetime.now(UTC)
-    event = {
-        "version": 1,
-        "event_id": "e1",
-        "occurred_at": now.isoformat(),
-        "type": "commitment.created",
-        "commitment_id": "c1",
-        "coach_id": "maria",
-        "client": {
-            "client_id": "ana",
-            "name": "Ana",
-            "email": "ana@example.org",
-            "timezone": midday_zone(now),
-        },
-        "action": "write the first page",
-        "profile": "anytime",
-        "due_date": (now - timedelta(days=3)).date().isoformat(),
-    }
-    coachd = [sys.executable, "-m", "daemon.cli"]
+    env = daemon_env(
+        tmp_path,
+        redis_url,
+        smtp_server.host,
+        smtp_server.port,
+        receiver_port=str(receiver_port),
+        http_port=str(http_port),
+    )
+    event = overdue_commitment(1, now_utc())
+    coachd = COACHD
     daemon = subprocess.Popen([*coachd, "run"], env=env, stderr=subprocess.PIPE, text=True)
     try:
-        emitted = subprocess.run(
-            [*coachd, "emit", "-"],
-            env=env,
-            input=json.dumps(event),
-            capture_output=True,
-            text=True,
-            timeout=WAIT_S,
-            check=False,
-        )
-        assert emitted.returncode == 0, emitted.stderr
+        emit(env, [event])
         assert wait_for(lambda: len(smtp_server.messages) == 1), "the overdue prompt never came"
         with smtplib.SMTP("127.0.0.1", receiver_port) as smtp:
             smtp.send_message(reply_done(smtp_server.messages[0].message))
@@ -134,9 +76,9 @@ def test_run_sends_a_prompt_reads_the_reply_and_stops_cleanly_on_sigterm(
             daemon.wait()
 
     assert daemon.returncode == 0
-    assert smtp_server.messages[0].rcpt_tos == ["ana@example.org"]
+    assert smtp_server.messages[0].rcpt_tos == ["client1@example.org"]
     lines = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
     sent = [line for line in lines if line["event"] == "email_sent"]
     assert [(s["commitment_id"], s["step"]) for s in sent] == [("c1", "overdue-1d")]
-    assert "ana@example.org" not in logs  # ids in logs, never addresses
+    assert "client1@example.org" not in logs  # ids in logs, never addresses
     assert any(line["event"] == "worker_stopped" for line in lines)
