@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -19,6 +20,7 @@ from daemon.coachconfig import CoachConfig
 from daemon.errors import PermanentSendError, TransientSendError, UnknownOutcomeError
 from daemon.ledger import LedgerEntry, LedgerLost, Outcome, SendLedger
 from daemon.mailer import Mailer
+from daemon.smtpdata import CommitUnconfirmed
 from daemon.stepqueue import Clock
 from daemon.store import StepResult, Store
 from jobs.cadence import CadenceProfile
@@ -39,6 +41,9 @@ RETRY_MAX_S = 15 * 60
 # arq counts every start (crash restarts too) against max_tries; leave room for ours.
 ARQ_MAX_TRIES = MAX_SEND_TRIES + 3
 REDIS_RETRY_S = 5
+# How much of its time a job spends recording a sent email while Redis is away.
+DURABLE_SHARE = 0.8
+DURABLE_RETRY_S = 0.1
 # A step this late fired after downtime: what to send is decided again (see _fire).
 LATE_AFTER = timedelta(hours=1)
 # A job that fires a little before its window opens (clock skew) still sends.
@@ -221,7 +226,27 @@ async def _send(
         # Our claim outlived its lease and another run took the step over: it owns it now.
         log.error("send_claim_lost")
         raise
+    except CommitUnconfirmed as exc:
+        # The message went out while Redis did not answer: record it once Redis is back.
+        log.warning("send_commit_unconfirmed", error=type(exc.cause).__name__)
+        await _record_sent_durably(firing, attempt, claimed_at_ms)
     return Outcome.SENT, ""
+
+
+async def _record_sent_durably(firing: Firing, attempt: str, claimed_at_ms: int) -> None:
+    """Keep trying to write "sent" (within the job's time): a lost mark means a resend."""
+    ledger, key = firing.services.ledger, firing.ledger_key
+    deadline = time.monotonic() + firing.services.job_timeout_s * DURABLE_SHARE
+    delay = DURABLE_RETRY_S
+    while True:
+        try:
+            await ledger.finish(key, attempt, claimed_at_ms, Outcome.SENT)
+            return
+        except RedisError:
+            if time.monotonic() + delay > deadline:
+                raise
+            await asyncio.sleep(delay)
+            delay *= 2
 
 
 async def _may_take_over(firing: Firing, previous: LedgerEntry, attempt: str, now_ms: int) -> bool:

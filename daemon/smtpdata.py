@@ -38,6 +38,18 @@ class CommitPoint(Protocol):
         """Wait for the store's answer to the mark."""
 
 
+class CommitUnconfirmed(Exception):
+    """Raised when the final dot went out but the commit mark's store did not answer.
+
+    The server has (most likely) taken the message: the caller must record it as sent,
+    not send it again.
+    """
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"{type(cause).__name__} while confirming the commit mark")
+        self.cause = cause
+
+
 class CommittedFailure(Exception):
     """Raised when no reply came in time after the final dot: the outcome is unknown.
 
@@ -78,7 +90,11 @@ async def send_data(
         protocol._response_pending = True
         protocol.write(FINAL_DOT)  # raises if the connection is already gone: not delivered
         if commit is not None:
-            await commit.confirm()
+            try:
+                await commit.confirm()
+            except Exception as exc:  # the dot is out: whatever failed, do not send again
+                client.close()
+                raise CommitUnconfirmed(exc) from exc
         try:
             response = await protocol.read_response(timeout=timeout)
         except aiosmtplib.SMTPTimeoutError as exc:

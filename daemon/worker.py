@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -15,6 +16,7 @@ from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.typing import WorkerCoroutine
 from arq.utils import timestamp_ms
 from arq.worker import Worker, func
+from redis.exceptions import RedisError
 
 from daemon import keys
 from daemon.coachconfig import CoachConfig
@@ -46,8 +48,12 @@ JOBS: dict[str, Callable[..., Awaitable[str]]] = {
 JOB_TIMEOUT_S = 60
 # On SIGTERM, in-flight sends get this long to finish before they are handed back.
 SHUTDOWN_GRACE_S = 20
+# While Redis is away the worker retries with this backoff (and logs each try).
+OUTAGE_RETRY_MIN_S = 0.5
+OUTAGE_RETRY_MAX_S = 10.0
 # A send claim outlives the job that holds it: a live send never looks abandoned.
-LEASE_MARGIN_S = 15
+LEASE_MARGIN_MIN_S = 5
+LEASE_MARGIN_SHARE = 4  # a quarter of the job timeout, at least LEASE_MARGIN_MIN_S
 MS_PER_S = 1000
 
 
@@ -80,6 +86,11 @@ async def connect(url: str) -> ArqRedis:
     return pool
 
 
+def lease_ms(job_timeout_s: int) -> int:
+    margin_s = max(LEASE_MARGIN_MIN_S, job_timeout_s // LEASE_MARGIN_SHARE)
+    return (job_timeout_s + margin_s) * MS_PER_S
+
+
 def build_services(
     redis: ArqRedis,
     config: CoachConfig,
@@ -93,7 +104,7 @@ def build_services(
     store = Store(redis, config, queue, identity.signing_key)
     return Services(
         store=store,
-        ledger=SendLedger(redis, lease_ms=(job_timeout_s + LEASE_MARGIN_S) * MS_PER_S),
+        ledger=SendLedger(redis, lease_ms=lease_ms(job_timeout_s)),
         job_timeout_s=job_timeout_s,
         mailer=mailer,
         config=config,
@@ -154,6 +165,23 @@ async def inbox_consumer(redis: ArqRedis, store: Store) -> AsyncIterator[asyncio
         await asyncio.wait_for(task, timeout=SHUTDOWN_GRACE_S)
 
 
+async def _run_through_outages(worker: Worker) -> None:
+    """arq's poll loop ends at the first Redis error; start it again until we are stopped."""
+    stopping = asyncio.Event()
+    worker.on_stop = lambda _signal: stopping.set()
+    delay = OUTAGE_RETRY_MIN_S
+    while not stopping.is_set():
+        try:
+            await worker.async_run()
+            return
+        except (RedisError, OSError) as exc:
+            log.warning("redis_unavailable", error=type(exc).__name__, retry_in_s=delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), delay)
+        delay = min(delay * 2, OUTAGE_RETRY_MAX_S)
+    log.info("worker_stopping")
+
+
 async def run_worker(redis: ArqRedis, services: Services, options: WorkerOptions) -> None:
     """Consume events and fire steps until a signal (or, in burst mode, until idle)."""
     worker = build_worker(redis, services, options)
@@ -161,7 +189,7 @@ async def run_worker(redis: ArqRedis, services: Services, options: WorkerOptions
     async with inbox_consumer(redis, services.store):
         log.info("worker_started", max_jobs=options.max_jobs)
         try:
-            await worker.async_run()
+            await _run_through_outages(worker)
         except asyncio.CancelledError:
             log.info("worker_stopping")
     await services.mailer.close()
