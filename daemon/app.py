@@ -15,13 +15,13 @@ import structlog
 from arq.connections import ArqRedis
 from pydantic import SecretStr
 
-from daemon import keys
+from daemon import keys, privacy
 from daemon.clock import SystemClock
 from daemon.coachconfig import CoachConfig, load_coach_config
 from daemon.embedded_redis import EmbeddedRedis
 from daemon.errors import SettingsError
 from daemon.imappoller import ImapConfig, ImapPoller, imap_config
-from daemon.ingest import PublishReport, publish
+from daemon.ingest import PublishReport, publish, publish_event
 from daemon.intake import ReplyIntake
 from daemon.mailer import SmtpConfig, SmtpMailer
 from daemon.receiver import receiving
@@ -61,7 +61,7 @@ async def redis_url(settings: Settings, *, start_embedded: bool) -> AsyncIterato
             url_file.unlink(missing_ok=True)
 
 
-def identity_from(settings: Settings, config: CoachConfig) -> Identity:
+def signing_key_from(settings: Settings) -> bytes:
     key = settings.signing_key
     if key is None or len(key.get_secret_value()) < MIN_SIGNING_KEY_CHARS:
         raise SettingsError(
@@ -69,10 +69,14 @@ def identity_from(settings: Settings, config: CoachConfig) -> Identity:
             f"{MIN_SIGNING_KEY_CHARS} characters (e.g. `python -c 'import secrets; "
             "print(secrets.token_urlsafe(32))'`)"
         )
+    return key.get_secret_value().encode()
+
+
+def identity_from(settings: Settings, config: CoachConfig) -> Identity:
     return Identity(
         from_address=settings.from_address or config.firm.from_address,
         reply_domain=settings.reply_domain or config.firm.reply_domain,
-        signing_key=key.get_secret_value().encode(),
+        signing_key=signing_key_from(settings),
         public_url=settings.public_url,
     )
 
@@ -108,7 +112,9 @@ async def run_daemon(settings: Settings) -> None:
                 job_timeout_s=settings.job_timeout_s,
             )
             options = WorkerOptions(
-                max_jobs=settings.worker_max_jobs, poll_delay_s=settings.worker_poll_s
+                max_jobs=settings.worker_max_jobs,
+                poll_delay_s=settings.worker_poll_s,
+                inbox_reclaim_ms=int(settings.inbox_reclaim_s * 1000),
             )
             intake = ReplyIntake(redis, identity.signing_key, identity.reply_domain)
             async with inbound_routes(settings, intake, imap, redis):
@@ -242,3 +248,36 @@ async def status(settings: Settings) -> Status:
             return await read_status(redis)
         finally:
             await redis.aclose()
+
+
+@asynccontextmanager
+async def _connected(settings: Settings) -> AsyncIterator[ArqRedis]:
+    """The Redis `coachd run` uses (COACHD_REDIS_URL or its embedded one), for one command."""
+    async with redis_url(settings, start_embedded=False) as url:
+        redis = await connect(url)
+        try:
+            yield redis
+        finally:
+            await redis.aclose()
+
+
+async def export_client(settings: Settings, client_id: str) -> dict[str, Any]:
+    """`coachd export-client`: everything stored about the client."""
+    async with _connected(settings) as redis:
+        return await privacy.export_client(redis, client_id)
+
+
+async def erase_client(settings: Settings, client_id: str, *, now: bool) -> str:
+    """`coachd erase-client`: publish the erase event for the daemon to apply in order with
+    every other event; with `now`, apply it here (when no daemon runs). Returns what it did."""
+    key = signing_key_from(settings) if now else None  # the markers are keyed with it
+    async with _connected(settings) as redis:
+        if key is None:
+            event = privacy.erase_event(client_id)
+            await publish_event(redis, event)
+            return f"erase event {event.event_id} published; the daemon applies it"
+        found = await privacy.erase_now(redis, client_id, key)
+    return (
+        f"erased: the client, {len(found.commitments)} commitment(s) and "
+        f"{len(found.entries)} inbox/dead-letter entries"
+    )

@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from daemon import app
+from daemon import app, benchcli
 from daemon.coachconfig import CoachConfigError, format_problems, load_coach_config
 from daemon.demo import run_demo
 from daemon.errors import CoachdError
 from daemon.logs import configure_logging
 from daemon.settings import Settings
-from jobs.events import event_json_schema
+from jobs.events import Identifier, event_json_schema
 from jobs.planner import plan_commitment
 from jobs.replyreading import read_reply
 from jobs.replytoken import InvalidReplyToken, verify_reply_token
@@ -31,6 +31,7 @@ EXIT_INVALID = 1  # the input (config file, events) has errors; they were printe
 EXIT_CONFIG = 3  # settings or coach config stop the daemon from starting
 
 Handler = Callable[[argparse.Namespace], int]
+IDENTIFIER: TypeAdapter[str] = TypeAdapter(Identifier)
 
 
 def _add(
@@ -126,6 +127,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inspect.add_argument("file", type=Path, help="the raw message (.eml)")
     inspect.add_argument("--json", action="store_true", help="print JSON")
+    export = _add(
+        sub,
+        "export-client",
+        "Print, as JSON, everything coachd stores about a client (needs Redis).",
+        "coachd export-client ana > ana.json",
+        _export_client,
+    )
+    export.add_argument("client_id", type=_client_id, help="the client's id")
+    export.add_argument("--json", action="store_true", help="accepted; the output is JSON")
+    erase = _add(
+        sub,
+        "erase-client",
+        "Erase everything coachd stores about a client: publishes a client.erased event "
+        "that the daemon applies in order with the others.",
+        "coachd erase-client ana   (no daemon running: coachd erase-client ana --now)",
+        _erase_client,
+    )
+    erase.add_argument("client_id", type=_client_id, help="the client's id")
+    erase.add_argument("--now", action="store_true", help="apply it here, not via the daemon")
+    bench = _add(sub, "bench", benchcli.SUMMARY, benchcli.EXAMPLE, _bench)
+    benchcli.add_arguments(bench)
     _add(
         sub,
         "schema",
@@ -281,6 +303,30 @@ def _check_tokens(tokens: tuple[str, ...], settings: Settings) -> str:
     except InvalidReplyToken as exc:
         return f"invalid: {exc.reason}"
     return f"valid: thread {claims.thread}, email #{claims.seq}"
+
+
+def _client_id(value: str) -> str:
+    try:
+        return IDENTIFIER.validate_python(value)
+    except ValidationError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a client id") from None
+
+
+def _export_client(args: argparse.Namespace) -> int:
+    exported = asyncio.run(app.export_client(args.settings, args.client_id))
+    print(json.dumps(exported, indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+def _erase_client(args: argparse.Namespace) -> int:
+    print(asyncio.run(app.erase_client(args.settings, args.client_id, now=args.now)))
+    return EXIT_OK
+
+
+def _bench(args: argparse.Namespace) -> int:
+    # The progress bar owns stderr while the benchmark runs: only problems may interrupt it.
+    configure_logging(args.settings.log_format, "WARNING")
+    return benchcli.run(args)
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ from datetime import datetime
 from redis.asyncio.client import Pipeline
 
 from daemon import keys
-from daemon.stepqueue import SEND_NOTICE, StepQueue
+from daemon.stepqueue import SEND_NOTICE, StepQueue, notice_job_id
 from jobs.events import ReplyReceived
 from jobs.state import Client, Commitment
 
@@ -65,4 +65,4 @@ def notify_coach(pipe: Pipeline, queue: StepQueue, event: ReplyReceived, headlin
         },
     )
     pipe.expire(keys.notice(notice_id), keys.NOTICE_TTL_S)
-    queue.add_job(pipe, SEND_NOTICE, f"notice:{notice_id}", (notice_id,), event.occurred_at)
+    queue.add_job(pipe, SEND_NOTICE, notice_job_id(notice_id), (notice_id,), event.occurred_at)

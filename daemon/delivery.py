@@ -61,7 +61,7 @@ class Services:
     mailer: Mailer
     config: CoachConfig
     clock: Clock
-    signing_key: bytes
+    signing_key: bytes = field(repr=False)  # a secret: never in a repr or a log
     from_address: str
     reply_domain: str
     job_timeout_s: int

@@ -14,16 +14,17 @@ from redis.typing import EncodableT, FieldT
 
 from daemon import keys
 from daemon.store import Applied, Store, StreamEntry
-from jobs.events import Event, EventRejected, parse_event
+from jobs.events import MAX_EVENT_BYTES, Event, EventRejected, parse_event
 
 log = structlog.get_logger(__name__)
 
-MAX_EVENT_BYTES = 256 * 1024
 READ_BATCH = 200
 READ_BLOCK_MS = 1000
 # An entry a consumer read but did not acknowledge for this long belongs to a dead consumer.
 RECLAIM_IDLE_MS = 60_000
-RECLAIM_EVERY_S = 15.0
+# Look for such entries a few times per idle period, and at most once a second.
+RECLAIM_CHECKS_PER_IDLE = 4
+RECLAIM_MIN_EVERY_S = 1.0
 ERROR_BACKOFF_S = 1.0
 
 
@@ -138,12 +139,14 @@ class InboxConsumer:
         )
         entries = [entry for _, batch in response or [] for entry in batch]
         for entry_id, fields in entries:
-            await self._handle(entry_id.decode(), fields.get(b"event", b""))
+            # An entry erased while pending (see daemon.privacy) comes back without fields.
+            await self._handle(entry_id.decode(), (fields or {}).get(b"event", b""))
         return len(entries)
 
     async def _reclaim_if_due(self) -> None:
         now = asyncio.get_running_loop().time()
-        if self._last_reclaim is not None and now - self._last_reclaim < RECLAIM_EVERY_S:
+        every_s = max(self._reclaim_idle_ms / 1000 / RECLAIM_CHECKS_PER_IDLE, RECLAIM_MIN_EVERY_S)
+        if self._last_reclaim is not None and now - self._last_reclaim < every_s:
             return
         self._last_reclaim = now
         await self.reclaim()
@@ -170,7 +173,7 @@ class InboxConsumer:
             event = parse_event(raw)
             result = await self._store.apply_event(event, ack)
         except EventRejected as exc:
-            await self._reject(entry_id, raw, exc.reason)
+            await self._reject(entry_id, raw, exc.reason, keep_event=exc.keep_event)
             return
         except RedisError:
             raise  # not acknowledged: applied after the outage (or reclaimed by another)
@@ -187,14 +190,19 @@ class InboxConsumer:
             event_type=event.type,
         )
 
-    async def _reject(self, entry_id: str, raw: bytes, reason: str) -> None:
+    async def _reject(
+        self, entry_id: str, raw: bytes, reason: str, *, keep_event: bool = True
+    ) -> None:
+        """Dead-letter and acknowledge; an event about erased data is dropped, not kept."""
         log.warning("event_dead_lettered", entry_id=entry_id, reason=reason)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.xadd(
                 keys.DEAD_LETTER_STREAM,
-                _dead_letter_fields(raw, reason, f"inbox {entry_id}"),
+                _dead_letter_fields(raw if keep_event else b"", reason, f"inbox {entry_id}"),
                 maxlen=keys.DEAD_LETTER_MAX_LEN,
                 approximate=True,
             )
             pipe.xack(keys.INBOX_STREAM, keys.INBOX_GROUP, entry_id)
+            if not keep_event:
+                pipe.xdel(keys.INBOX_STREAM, entry_id)
             await pipe.execute()

@@ -83,3 +83,19 @@ def imap_mailbox(account: str, mailbox: str) -> str:
 
 def ledger(commitment_id: str, plan_gen: int, step: str) -> str:
     return f"{PREFIX}sent:{commitment_id}:{plan_gen}:{step}"
+
+
+def ledger_pattern(commitment_id: str) -> str:
+    """SCAN pattern for a commitment's ledger keys (erasure only: never on the hot path)."""
+    return f"{PREFIX}sent:{commitment_id}:*"
+
+
+NOTICE_PATTERN = PREFIX + "notice:*"
+# Late events about an erased client or commitment are refused this long; then the id is free.
+ERASED_TTL_S = EVENT_SEEN_TTL_S
+
+
+def erased(marker: str) -> str:
+    """Set while an erased client or commitment refuses late events; `marker` is a keyed
+    hash of its id, so the key itself says nothing about who was erased."""
+    return f"{PREFIX}erased:{marker}"

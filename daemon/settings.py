@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         le=600,
         description="A job's time limit; after a crash its step is retried this much later.",
     )
+    inbox_reclaim_s: float = Field(
+        default=60.0,
+        ge=1.0,
+        description="Entries a crashed worker read but did not apply are taken over after this.",
+    )
     worker_max_jobs: int = Field(default=50, ge=1, le=1000)
     worker_poll_s: float = Field(default=0.2, gt=0, le=5)
 

@@ -46,6 +46,10 @@ def step_job_id(commitment_id: str, version: int) -> str:
     return f"{commitment_id}:{version}"
 
 
+def notice_job_id(notice_id: str) -> str:
+    return f"notice:{notice_id}"
+
+
 class StepQueue:
     """Adds and removes deferred `fire_step` jobs inside the caller's Redis transaction.
 
@@ -78,6 +82,10 @@ class StepQueue:
 
     def remove(self, pipe: Pipeline, commitment_id: str, version: int) -> None:
         """Drop a superseded job; if a worker already holds it, its version check skips it."""
-        job_id = step_job_id(commitment_id, version)
-        pipe.zrem(keys.STEP_QUEUE, job_id)
-        pipe.delete(job_key_prefix + job_id, retry_key_prefix + job_id)
+        drop_job(pipe, step_job_id(commitment_id, version))
+
+
+def drop_job(pipe: Pipeline, job_id: str) -> None:
+    """Unschedule any job (queue member, payload and retry count) inside the caller's MULTI."""
+    pipe.zrem(keys.STEP_QUEUE, job_id)
+    pipe.delete(job_key_prefix + job_id, retry_key_prefix + job_id)

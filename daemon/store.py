@@ -14,6 +14,7 @@ from redis.asyncio.client import Pipeline
 from daemon import keys
 from daemon.coachconfig import CoachConfig, ConfigLookupError
 from daemon.coachfeed import add_to_digest, add_to_history, notify_coach
+from daemon.privacy import erase_client, refuse_if_erased
 from daemon.redisio import nonempty, read_hash, transact
 from daemon.stepqueue import StepQueue
 from jobs.cadence import CadenceProfile
@@ -26,6 +27,7 @@ from jobs.commitment import (
     update_client,
 )
 from jobs.events import (
+    ClientErased,
     ClientInfo,
     ClientUpdated,
     CommitmentCompleted,
@@ -104,7 +106,10 @@ class Store:
                 pipe.multi()
                 _ack(pipe, ack)
                 return Applied.DUPLICATE
-            if isinstance(event, ClientUpdated):
+            await refuse_if_erased(pipe, event, self._signing_key)
+            if isinstance(event, ClientErased):
+                await erase_client(pipe, event.client_id, self._signing_key)
+            elif isinstance(event, ClientUpdated):
                 await self._apply_client_event(pipe, event)
             elif isinstance(event, ReplyReceived):
                 await self._apply_reply(pipe, event)
@@ -170,7 +175,7 @@ class Store:
         await transact(self._redis, attempt)
 
     async def _apply_commitment_event(self, pipe: Pipeline, event: Event) -> None:
-        assert not isinstance(event, ClientUpdated)
+        assert not isinstance(event, ClientUpdated | ClientErased)
         ckey = keys.commitment(event.commitment_id)
         await pipe.watch(ckey)
         raw = await read_hash(pipe, ckey)

@@ -8,7 +8,7 @@ import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import structlog
@@ -22,7 +22,7 @@ from daemon import keys
 from daemon.coachconfig import CoachConfig
 from daemon.coachmail import schedule_all_digests, send_coach_notice, send_digest
 from daemon.delivery import ARQ_MAX_TRIES, Services, fire_step
-from daemon.ingest import InboxConsumer, ensure_group
+from daemon.ingest import RECLAIM_IDLE_MS, InboxConsumer, ensure_group
 from daemon.ledger import SendLedger
 from daemon.mailer import Mailer
 from daemon.stepqueue import (
@@ -61,6 +61,8 @@ MS_PER_S = 1000
 class WorkerOptions:
     max_jobs: int = 50
     poll_delay_s: float = 0.2
+    # An inbox entry a consumer read but did not acknowledge this long ago is taken over.
+    inbox_reclaim_ms: int = RECLAIM_IDLE_MS
     handle_signals: bool = True
     burst: bool = False
 
@@ -71,7 +73,7 @@ class Identity:
 
     from_address: str
     reply_domain: str
-    signing_key: bytes
+    signing_key: bytes = field(repr=False)  # a secret: never in a repr or a log
     public_url: str | None = None  # https://… where one-click unsubscribe is served
 
 
@@ -153,11 +155,14 @@ def consumer_name() -> str:
 
 
 @asynccontextmanager
-async def inbox_consumer(redis: ArqRedis, store: Store) -> AsyncIterator[asyncio.Event]:
+async def inbox_consumer(
+    redis: ArqRedis, store: Store, *, reclaim_idle_ms: int = RECLAIM_IDLE_MS
+) -> AsyncIterator[asyncio.Event]:
     """Run the inbox consumer in the background for the duration of the block."""
     await ensure_group(redis)
     stop = asyncio.Event()
-    task = asyncio.create_task(InboxConsumer(redis, store, consumer_name()).run(stop))
+    consumer = InboxConsumer(redis, store, consumer_name(), reclaim_idle_ms=reclaim_idle_ms)
+    task = asyncio.create_task(consumer.run(stop))
     try:
         yield stop
     finally:
@@ -186,7 +191,7 @@ async def run_worker(redis: ArqRedis, services: Services, options: WorkerOptions
     """Consume events and fire steps until a signal (or, in burst mode, until idle)."""
     worker = build_worker(redis, services, options)
     await schedule_all_digests(services)
-    async with inbox_consumer(redis, services.store):
+    async with inbox_consumer(redis, services.store, reclaim_idle_ms=options.inbox_reclaim_ms):
         log.info("worker_started", max_jobs=options.max_jobs)
         try:
             await _run_through_outages(worker)

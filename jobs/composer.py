@@ -6,7 +6,6 @@ import binascii
 import functools
 import importlib.resources
 import re
-import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,9 +37,6 @@ ELLIPSIS = "…"
 _ENCODED_WORD_START, _ENCODED_WORD_DEFUSED = "=?", "= ?"
 AUTO_SUBMITTED = "auto-generated"  # RFC 3834: auto-responders must not answer us
 AUTO_RESPONSE_SUPPRESS = "All"  # Exchange's equivalent: no out-of-office replies
-# Control, format (bidi overrides, zero-width), line and paragraph separators: anything
-# that could break a header line or disguise text becomes a plain space.
-_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 # Plain RFC 5322 dot-atom addresses only: no quoting, comments, routes, groups or spaces.
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _ADDR_SPEC = re.compile(
@@ -125,8 +121,11 @@ class Envelope:
 def one_line(text: str, max_chars: int) -> str:
     """`text` as one header-safe line: unsafe characters become spaces, runs collapse, capped."""
     line = " ".join(text.split())  # every line break, Unicode ones included, is whitespace
-    if not line.isprintable():  # rare: printable text holds no Cc/Cf/Zl/Zp characters
-        kept = (" " if unicodedata.category(c) in _UNSAFE_CATEGORIES else c for c in line)
+    if not line.isprintable():
+        # Control, format (bidi overrides, zero-width), separator, private-use and unassigned
+        # characters: anything that could break a header line, disguise text, or make the
+        # header guard below refuse the whole message, becomes a plain space.
+        kept = (c if c.isprintable() else " " for c in line)
         line = " ".join("".join(kept).split())
     # Literal "=?" could pose as an RFC 2047 encoded word, which readers decode (into
     # line breaks, even); a space defuses it. Real encoded words come from the policy.

@@ -8,13 +8,13 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
     TypeAdapter,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
@@ -22,6 +22,14 @@ SCHEMA_VERSION = 1
 MAX_ACTION_CHARS = 500
 MAX_NAME_CHARS = 200
 MAX_EMAIL_CHARS = 254
+# The whole event, as bytes: an event is a few hundred bytes, so this only stops abuse.
+MAX_EVENT_BYTES = 256 * 1024
+MAX_ZONE_CHARS = 64  # the longest IANA name is about 30 characters
+# A rejection reason is one line of bounded length, whatever the input: it goes to logs and
+# the dead letter, and hostile input must not be able to flood either or forge lines in them.
+MAX_REASON_CHARS = 600
+MAX_ECHO_CHARS = 40
+ELLIPSIS = "…"
 
 # Ids travel in Redis keys, job ids and logs: keep them short and free of separators.
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
@@ -42,9 +50,13 @@ NameText = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)]
 def _check_zone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"{value!r} is not a known IANA time zone") from exc
+    # OSError: a name that is a tzdata directory ("America") or too long for a file name.
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValueError(f"{echo(value)} is not a known IANA time zone") from exc
     return value
+
+
+ZoneName = Annotated[str, Field(max_length=MAX_ZONE_CHARS), AfterValidator(_check_zone)]
 
 
 class _Event(BaseModel):
@@ -63,9 +75,7 @@ class ClientInfo(BaseModel):
     client_id: Identifier
     name: NameText
     email: EmailAddress
-    timezone: str = Field(description="IANA zone, e.g. Europe/Madrid.")
-
-    _zone = field_validator("timezone")(_check_zone)
+    timezone: ZoneName = Field(description="IANA zone, e.g. Europe/Madrid.")
 
 
 class CommitmentCreated(_Event):
@@ -112,13 +122,8 @@ class ClientUpdated(_Event):
     client_id: Identifier
     name: NameText | None = None
     email: EmailAddress | None = None
-    timezone: str | None = None
+    timezone: ZoneName | None = None
     opted_out: bool | None = None
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str | None) -> str | None:
-        return None if value is None else _check_zone(value)
 
 
 ReplyKind = Literal["reply", "auto_reply", "bounce"]
@@ -148,12 +153,20 @@ class ReplyReceived(_Event):
         return self
 
 
+class ClientErased(_Event):
+    """The client asked to be forgotten: everything coachd keeps about them is removed."""
+
+    type: Literal["client.erased"]
+    client_id: Identifier
+
+
 Event = Annotated[
     CommitmentCreated
     | CommitmentUpdated
     | CommitmentCompleted
     | CommitmentCancelled
     | ClientUpdated
+    | ClientErased
     | ReplyReceived,
     Field(discriminator="type"),
 ]
@@ -169,23 +182,35 @@ _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 
 class EventRejected(ValueError):
-    """Raised when a raw event cannot be parsed or validated; `reason` says exactly why."""
+    """Raised when a raw event cannot be parsed or validated; `reason` says exactly why.
 
-    def __init__(self, reason: str) -> None:
+    `keep_event` False: the event is about an erased client, so its dead letter keeps only
+    the reason and the inbox entry is deleted (keeping it would undo the erasure).
+    """
+
+    def __init__(self, reason: str, *, keep_event: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.keep_event = keep_event
 
 
 def parse_event(raw: str | bytes) -> Event:
     """Parse one JSON event, raising EventRejected with a precise, single-line reason."""
+    size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
+    if size > MAX_EVENT_BYTES:
+        raise EventRejected(f"event is {size} bytes; the limit is {MAX_EVENT_BYTES}")
     try:
         data: Any = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise EventRejected(f"not valid JSON: {exc}") from None
+    # ValueError covers JSONDecodeError, UnicodeDecodeError and integers past Python's digit
+    # limit; RecursionError, arrays or objects nested thousands deep.
+    except (ValueError, RecursionError) as exc:
+        raise EventRejected(one_line(f"not valid JSON: {exc}")) from None
     if not isinstance(data, dict):
         raise EventRejected("an event must be a JSON object")
-    if data.get("version") not in (None, SCHEMA_VERSION):
-        raise EventRejected(f"unsupported version {data.get('version')!r}; expected 1")
+    version = data.get("version")
+    # `type(...) is int`: JSON true and 1.0 equal 1 in Python but are not the version number.
+    if version is not None and (type(version) is not int or version != SCHEMA_VERSION):
+        raise EventRejected(f"unsupported version {echo(version)}; expected {SCHEMA_VERSION}")
     try:
         return _EVENT_ADAPTER.validate_python(data)
     except ValidationError as exc:
@@ -196,9 +221,31 @@ def describe_validation_error(exc: ValidationError) -> str:
     """One line naming each bad field and why, without echoing (possibly huge) input values."""
     parts = []
     for error in exc.errors(include_url=False, include_input=False):
-        where = ".".join(str(p) for p in error["loc"]) or "event"
-        parts.append(f"{where}: {error['msg']}")
-    return "; ".join(parts)
+        where = ".".join(echo(p, quote=False) for p in error["loc"]) or "event"
+        if error["type"] == "union_tag_invalid":  # the message would repeat the tag in full
+            ctx = error.get("ctx", {})
+            tag, expected = echo(ctx.get("tag")), ctx.get("expected_tags")
+            parts.append(f"{where}: unknown event type {tag}; expected one of {expected}")
+        else:
+            parts.append(f"{where}: {error['msg']}")
+    return one_line("; ".join(parts))
+
+
+def echo(value: object, *, quote: bool = True) -> str:
+    """A short, printable stand-in for an input value inside a reason."""
+    if isinstance(value, dict | list):
+        return "an object" if isinstance(value, dict) else "an array"
+    text = repr(value) if quote else str(value)
+    return one_line(text, MAX_ECHO_CHARS)
+
+
+def one_line(text: str, max_chars: int = MAX_REASON_CHARS) -> str:
+    """`text` with every non-printable character escaped, capped at `max_chars`."""
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    if len(text) <= max_chars:
+        return text
+    return text[: max_chars - len(ELLIPSIS)] + ELLIPSIS
 
 
 def event_json_schema() -> dict[str, Any]:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.header import Header, decode_header
 from email.message import Message
+from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 # Hostile input is capped, not refused: the receivers enforce the size limit itself.
@@ -26,7 +27,13 @@ _MESSAGE_ID = re.compile(r"<[^<>\s]{1,500}>")
 
 def parse_message(raw: bytes) -> Message:
     """Parse bytes leniently (compat32 never raises on access to a malformed header)."""
-    return email.message_from_bytes(raw[:MAX_PARSE_BYTES], policy=email.policy.compat32)
+    raw = raw[:MAX_PARSE_BYTES]
+    try:
+        return email.message_from_bytes(raw, policy=email.policy.compat32)
+    except RecursionError:
+        # MIME nested hundreds deep exhausts the stdlib parser's recursion. The headers
+        # still say who wrote, to which reply address and in which thread; the body is lost.
+        return BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
 
 
 def header_text(message: Message, name: str) -> str:

@@ -44,6 +44,9 @@ _PHONE_SIGNATURE = re.compile(
     re.IGNORECASE,
 )
 _SIGNATURE_DELIMITER = re.compile(r"^--\s*$")
+# NUL and other control characters (but tab and line breaks), and the bidi embeddings and
+# overrides that reorder what a reader sees: never words, and kept out of the coach's email.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _DISCLAIMER = re.compile(
     r"^\s*(?:\**\s*(?:CONFIDENTIALITY\s+NOTICE|DISCLAIMER|AVISO\s+LEGAL|HAFTUNGSAUSSCHLUSS)|"
     r"(?:This|The\s+information\s+in\s+this)\s+(?:e-?mail|message|communication)\b.{0,80}\b"
@@ -76,7 +79,8 @@ def body_text(message: Message) -> tuple[str, str]:
 
 def new_words(text: str) -> str:
     """Only what the client wrote this time: history, signature, phone line, disclaimer removed."""
-    lines = text[:MAX_TEXT_CHARS].replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    text = _INVISIBLE.sub("", text[:MAX_TEXT_CHARS])
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     lines = _cut_lines(lines, _history_start(lines))
     text = _parser_reply("\n".join(lines))
     lines = [line for line in text.split("\n") if not line.lstrip().startswith(">")]

@@ -21,7 +21,18 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "command", ["run", "demo", "check-config", "plan", "emit", "status", "schema"]
+    "command",
+    [
+        "run",
+        "demo",
+        "check-config",
+        "plan",
+        "emit",
+        "status",
+        "export-client",
+        "erase-client",
+        "schema",
+    ],
 )
 def test_every_command_explains_itself_with_an_example(
     command: str, capsys: pytest.CaptureFixture[str]
@@ -107,6 +118,7 @@ def test_schema_covers_every_event_type(capsys: pytest.CaptureFixture[str]) -> N
         "commitment.completed",
         "commitment.cancelled",
         "client.updated",
+        "client.erased",
         "reply.received",
     }
 

@@ -47,6 +47,7 @@ def test_a_worker_killed_mid_burst_loses_nothing_and_doubles_nothing(
         smtp_server.port,
         job_timeout_s=str(JOB_TIMEOUT_S),
         worker_max_jobs="50",
+        inbox_reclaim_s="5",
     )
     now = now_utc()
     emit(env, [overdue_commitment(n, now) for n in range(BURST)])

@@ -1,0 +1,223 @@
+"""`coachd bench`: coachd's ingest, delivery, timeliness, memory and scaling beside raw baselines.
+
+Everything runs on loopback in one process tree: an embedded Redis, an SMTP sink in its own
+process (daemon.benchsink), coachd's real store, inbox consumer and arq worker in this process,
+and (for scaling) worker processes of its own. Every figure is the median of `runs` runs.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from daemon.benchbase import arq_noop_rate, enqueue_seconds, raw_pool, smtp_raw_rate, xadd_seconds
+from daemon.benchplan import (
+    DELIVERY,
+    INGEST,
+    SCALING,
+    TIMELINESS,
+    BenchOptions,
+    Context,
+)
+from daemon.benchreport import (
+    Progress,
+    Report,
+    Section,
+    Target,
+    limit_target,
+    machine_facts,
+    percentile,
+    ratio_target,
+)
+from daemon.benchrun import deliver, ingest
+from daemon.benchscale import (
+    measure_levels,
+    measure_processes,
+    scaling_targets,
+)
+from daemon.benchsetup import BenchEnv, coachd_services, pending_events, write_config
+from daemon.benchsink import SinkProcess
+from daemon.embedded_redis import EmbeddedRedis
+from daemon.mailer import NullMailer, SmtpMailer
+from daemon.worker import connect
+
+INGEST_TITLE = "ingest (one process)"
+DELIVERY_TITLE = "delivery (due → accepted)"
+TIMELINESS_TITLE = "timeliness (lateness: accepted minus due)"
+ARQ_DEFAULT = (0.5, 10)  # arq's own defaults: poll delay (s), max_jobs
+P50, P99 = 0.5, 0.99
+QUIET_START_S = 0.2
+DELIVERY_SHARE = 0.8
+BURST_SHARE = 0.9
+INGEST_TARGET = 5_000
+QUIET_P99_MS = 1_000
+
+
+async def run_bench(options: BenchOptions, stream: TextIO | None = None) -> Report:
+    """Start the servers, run every requested section, and return the report."""
+    started = time.monotonic()
+    progress = Progress(options.task_count(), stream)
+    with tempfile.TemporaryDirectory(prefix="coachd-bench-") as tmp, SinkProcess() as sink:
+        folder = Path(tmp)
+        async with EmbeddedRedis(folder / "redis") as server:
+            env = BenchEnv(
+                server.url,
+                write_config(folder),
+                sink.port,
+                options.smtp_pool,
+                options.max_jobs,
+                options.poll_s,
+                options.null_transport,
+            )
+            redis = await connect(env.url)
+            try:
+                version = str((await redis.info("server"))["redis_version"])
+                report = Report(machine_facts(version), asdict(options))
+                await _measure(Context(options, env, redis, sink, progress, report))
+            finally:
+                await redis.aclose()
+    progress.finish()
+    report.seconds = time.monotonic() - started
+    report.machine["load_average_1m"].append(round(os.getloadavg()[0], 2))
+    report.targets = check_targets(report)
+    return report
+
+
+async def _measure(ctx: Context) -> None:
+    # Runs interleave (run 1 of every section, then run 2, ...) so drift hits all alike.
+    options = ctx.options
+    for run in range(options.runs):
+        if options.runs_section(INGEST):
+            await measure_ingest(ctx, run)
+        if options.runs_section(DELIVERY):
+            await measure_delivery(ctx, run)
+        if options.runs_section(TIMELINESS):
+            await measure_timeliness(ctx, run)
+    if options.fills_levels:
+        await measure_levels(ctx)
+    if options.runs_section(SCALING):
+        await measure_processes(ctx)
+
+
+async def measure_ingest(ctx: Context, run: int) -> None:
+    count = ctx.options.events
+    ctx.progress.step(f"ingest run {run + 1}: {count:,} events, XADDs, enqueues")
+    await ctx.redis.flushall()
+    events = pending_events(f"i{run}-", 0, count, datetime.now(UTC))
+    async with coachd_services(ctx.env, NullMailer()) as services:
+        publish_s, total_s = await ingest(services.store, events, "bench")
+    xadd_s = await xadd_seconds(ctx.redis, events)
+    pool = await raw_pool(ctx.env.url)
+    try:
+        enqueue_s = await enqueue_seconds(pool, count)
+    finally:
+        await pool.aclose()
+    section = ctx.report.section(INGEST_TITLE)
+    section.record(
+        "coachd: publish + apply (validated, stored, scheduled)", "events/s", count / total_s
+    )
+    section.record("coachd: publish only (validate + XADD)", "events/s", count / publish_s)
+    section.record("raw XADD", "ops/s", count / xadd_s)
+    section.record("raw arq enqueue_job (deferred)", "jobs/s", count / enqueue_s)
+
+
+async def measure_delivery(ctx: Context, run: int) -> None:
+    options, env, progress = ctx.options, ctx.env, ctx.progress
+    count, pool = options.emails, options.smtp_pool
+    section = ctx.report.section(DELIVERY_TITLE)
+    progress.step(f"delivery run {run + 1}: {count:,} steps, null transport")
+    await ctx.redis.flushall()
+    null = await deliver(env, NullMailer(), f"n{run}-", count, lambda _: 0.0)
+    progress.step(f"delivery run {run + 1}: {count:,} steps into the SMTP sink")
+    await ctx.redis.flushall()
+    before = ctx.sink.stats().count
+    smtp = await deliver(env, SmtpMailer(env.smtp_config()), f"s{run}-", count, lambda _: 0.0)
+    if ctx.sink.stats().count - before != len(smtp.mailer.accepted):
+        raise RuntimeError("the SMTP sink did not receive every message")
+    section.record(f"coachd → SMTP sink ({pool} connections)", "emails/s", smtp.rate)
+    section.record("coachd → null transport", "emails/s", null.rate)
+    for (poll_s, max_jobs), name in (
+        (ARQ_DEFAULT, "defaults"),
+        ((env.poll_s, env.max_jobs), "tuned"),
+    ):
+        progress.step(f"delivery run {run + 1}: raw arq no-op jobs, {name}")
+        await ctx.redis.flushall()
+        rate = await arq_noop_rate(env.url, count, poll_s, max_jobs)
+        section.record(f"raw arq no-op, {name} (poll {poll_s} s, {max_jobs} jobs)", "jobs/s", rate)
+    progress.step(f"delivery run {run + 1}: raw aiosmtplib, {pool} connections")
+    message = null.mailer.sample
+    rate = await smtp_raw_rate(env.sink_port, pool, count, message)
+    section.record(f"raw aiosmtplib, {pool} reused connections", "emails/s", rate)
+    section.record("composed message size", "bytes", len(message))
+
+
+async def measure_timeliness(ctx: Context, run: int) -> None:
+    options, env = ctx.options, ctx.env
+    section = ctx.report.section(TIMELINESS_TITLE)
+    quiet, spread, burst = options.quiet, options.quiet_spread_s, options.burst
+    ctx.progress.step(f"timeliness run {run + 1}: {quiet} steps over {spread:g} s")
+    await ctx.redis.flushall()
+    calm = await deliver(
+        env,
+        env.mailer(),
+        f"q{run}-",
+        quiet,
+        lambda i: QUIET_START_S + i * spread / quiet,
+    )
+    _record_lateness(section, f"quiet ({quiet} over {spread:g} s)", calm.lateness_ms())
+    ctx.progress.step(f"timeliness run {run + 1}: burst of {burst:,} steps due at once")
+    await ctx.redis.flushall()
+    rush = await deliver(env, env.mailer(), f"b{run}-", burst, lambda _: QUIET_START_S)
+    _record_lateness(section, f"burst ({burst:,} due at once)", rush.lateness_ms())
+    section.record(f"burst ({burst:,} due at once) drain rate", "emails/s", rush.rate)
+
+
+def _record_lateness(section: Section, label: str, lateness: list[float]) -> None:
+    section.record(f"{label} p50", "ms", percentile(lateness, P50))
+    section.record(f"{label} p99", "ms", percentile(lateness, P99))
+    section.record(f"{label} max", "ms", max(lateness))
+
+
+def check_targets(report: Report) -> list[Target]:
+    """The issue's targets that this report's figures can decide."""
+
+    def median(title: str, *words: str) -> float | None:
+        return report.median_of(title, *words)
+
+    smtp = median(DELIVERY_TITLE, "coachd", "SMTP")
+    targets = [
+        ratio_target(
+            "delivery ≥ 80% of raw aiosmtplib",
+            smtp,
+            median(DELIVERY_TITLE, "raw aiosmtplib"),
+            DELIVERY_SHARE,
+        ),
+        ratio_target(
+            "null transport ≥ raw arq tuned",
+            median(DELIVERY_TITLE, "coachd", "null"),
+            median(DELIVERY_TITLE, "raw arq", "tuned"),
+            1.0,
+        ),
+        limit_target(
+            "ingest ≥ 5,000 events/s",
+            median(INGEST_TITLE, "publish + apply"),
+            INGEST_TARGET,
+            "events/s",
+            at_least=True,
+        ),
+        limit_target(
+            "quiet p99 lateness ≤ 1 s", median(TIMELINESS_TITLE, "quiet", "p99"), QUIET_P99_MS, "ms"
+        ),
+        ratio_target(
+            "burst drains at the delivery rate",
+            median(TIMELINESS_TITLE, "burst", "drain rate"),
+            smtp,
+            BURST_SHARE,
+        ),
+    ]
+    return [t for t in [*targets, *scaling_targets(report)] if t is not None]

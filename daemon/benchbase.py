@@ -1,0 +1,92 @@
+"""The benchmark's baselines: the same work done by raw Redis, raw arq and raw aiosmtplib."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any, cast
+
+import aiosmtplib
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.typing import WorkerCoroutine
+from arq.worker import Worker, func
+
+from daemon.benchsetup import CLIENT_DOMAIN, release, running, wait_done
+
+XADD_STREAM = "bench:xadd"
+ARQ_QUEUE = "bench:arq"
+NOOP = "noop"
+DEFER = timedelta(hours=1)
+DONE_TIMEOUT_S = 600.0
+
+
+async def noop(ctx: dict[str, Any]) -> None:
+    """The job the arq baseline runs: nothing, so what is left is arq's own cost."""
+
+
+async def raw_pool(url: str) -> ArqRedis:
+    """arq's client with arq's defaults (pickle, its own default queue)."""
+    pool: ArqRedis = await create_pool(RedisSettings.from_dsn(url))
+    return pool
+
+
+async def xadd_seconds(redis: ArqRedis, payloads: Sequence[bytes]) -> float:
+    """How long plain XADDs of the same payloads take, one awaited at a time like `publish`."""
+    started = time.perf_counter()
+    for raw in payloads:
+        await redis.xadd(XADD_STREAM, {"event": raw})
+    return time.perf_counter() - started
+
+
+async def enqueue_seconds(pool: ArqRedis, count: int, queue: str = ARQ_QUEUE) -> float:
+    """How long `count` deferred arq `enqueue_job` calls take, one at a time."""
+    started = time.perf_counter()
+    for _ in range(count):
+        await pool.enqueue_job(NOOP, _queue_name=queue, _defer_by=DEFER)
+    return time.perf_counter() - started
+
+
+async def arq_noop_rate(url: str, count: int, poll_s: float, max_jobs: int) -> float:
+    """No-op jobs per second a raw arq worker runs, from due to done (deferred, then due)."""
+    pool = await raw_pool(url)
+    try:
+        await pool.delete(ARQ_QUEUE)
+        await enqueue_seconds(pool, count)
+        worker = Worker(
+            functions=[func(cast(WorkerCoroutine, noop), name=NOOP)],
+            redis_pool=pool,
+            queue_name=ARQ_QUEUE,
+            poll_delay=poll_s,
+            max_jobs=max_jobs,
+            handle_signals=False,
+        )
+        async with running(worker):
+            due_at = time.time()
+            await release(pool, ARQ_QUEUE, None, lambda _: due_at)
+            finished = await wait_done(worker, count, DONE_TIMEOUT_S)
+        return count / (finished - due_at)
+    finally:
+        await pool.aclose()
+
+
+async def smtp_raw_rate(port: int, pool_size: int, count: int, message: bytes) -> float:
+    """Pre-rendered messages per second over `pool_size` reused aiosmtplib connections."""
+    clients = [
+        aiosmtplib.SMTP(hostname="127.0.0.1", port=port, use_tls=False, start_tls=False)
+        for _ in range(pool_size)
+    ]
+    await asyncio.gather(*(client.connect() for client in clients))
+    shares = [len(range(k, count, pool_size)) for k in range(pool_size)]
+
+    async def send_share(client: aiosmtplib.SMTP, share: int) -> None:
+        for i in range(share):
+            await client.sendmail(f"bounces@{CLIENT_DOMAIN}", [f"raw{i}@{CLIENT_DOMAIN}"], message)
+
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(*(send_share(c, s) for c, s in zip(clients, shares, strict=True)))
+        return count / (time.perf_counter() - started)
+    finally:
+        await asyncio.gather(*(client.quit() for client in clients))

@@ -1,0 +1,100 @@
+"""Running coachd's own paths for the benchmark: the inbox end to end, and a worker firing steps."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from arq.connections import ArqRedis
+
+from daemon import keys
+from daemon.benchsetup import (
+    MS_PER_S,
+    BenchEnv,
+    TimedMailer,
+    coachd_services,
+    coachd_worker,
+    prepare_due,
+    recipient_of,
+    release,
+    running,
+    wait_done,
+)
+from daemon.ingest import InboxConsumer, ensure_group, publish
+from daemon.mailer import Mailer
+from daemon.store import Store
+
+DONE_TIMEOUT_S = 1800.0
+# Steps fired (and templates compiled, connections opened) before the measured batch.
+WARMUP_STEPS = 20
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """One batch of steps fired by coachd's worker: when each was due, when the batch ended."""
+
+    due: dict[str, float]  # job id -> due time (epoch s)
+    finished: float
+    mailer: TimedMailer
+
+    @property
+    def rate(self) -> float:
+        """Steps per second from the first one due to the last one done."""
+        return len(self.due) / (self.finished - min(self.due.values()))
+
+    def lateness_ms(self) -> list[float]:
+        """Accepted time minus due time of every step, in milliseconds."""
+        accepted = self.mailer.accepted
+        return [(accepted[recipient_of(job)] - at) * MS_PER_S for job, at in self.due.items()]
+
+
+async def deliver(
+    env: BenchEnv, mailer: Mailer, prefix: str, count: int, when: Callable[[int], float]
+) -> Delivered:
+    """Create `count` steps, start coachd's worker, make the i-th step due at `when(i)`
+    (seconds after the worker is warm) and wait until every one is done."""
+    timed = TimedMailer(mailer)
+    async with coachd_services(env, timed) as services:
+        warmup = await prepare_due(services.store, f"{prefix}warm-", WARMUP_STEPS)
+        marker = await prepare_due(services.store, prefix, count)
+        worker = coachd_worker(services, env)
+        redis = services.store.redis
+        assert isinstance(redis, ArqRedis)
+        async with running(worker):
+            await _release_all(redis, warmup, WARMUP_STEPS, lambda _: time.time())
+            await wait_done(worker, WARMUP_STEPS, timeout_s=DONE_TIMEOUT_S)
+            start = time.time()
+            due = await _release_all(redis, marker, count, lambda i: start + when(i))
+            finished = await wait_done(worker, WARMUP_STEPS + count, timeout_s=DONE_TIMEOUT_S)
+    if len(timed.accepted) != WARMUP_STEPS + count:
+        raise RuntimeError(f"{len(timed.accepted) - WARMUP_STEPS} of {count} steps were sent")
+    return Delivered(due, finished, timed)
+
+
+async def _release_all(
+    redis: ArqRedis, marker: int, count: int, when: Callable[[int], float]
+) -> dict[str, float]:
+    due = await release(redis, keys.STEP_QUEUE, marker, when)
+    if len(due) != count:
+        raise RuntimeError(f"{len(due)} of {count} steps were scheduled at the marker")
+    return due
+
+
+async def ingest(store: Store, events: Sequence[bytes], consumer_name: str) -> tuple[float, float]:
+    """Publish `events` the way `coachd emit` does and drain the inbox the way `coachd run`
+    does; returns (seconds publishing, seconds until every event was applied)."""
+    redis = store.redis
+    await ensure_group(redis)
+    consumer = InboxConsumer(redis, store, consumer_name)
+    dead_before = await redis.xlen(keys.DEAD_LETTER_STREAM)
+    started = time.perf_counter()
+    await publish(redis, events)
+    published = time.perf_counter()
+    while await consumer.consume_once(">", block_ms=None):
+        pass
+    finished = time.perf_counter()
+    dead = await redis.xlen(keys.DEAD_LETTER_STREAM) - dead_before
+    if dead:
+        raise RuntimeError(f"{dead} benchmark events were dead-lettered")
+    return published - started, finished - started

@@ -1,0 +1,167 @@
+"""A client's data on request: export all of it, or erase all of it and refuse late events."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+import structlog
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+
+from daemon import keys
+from daemon.footprint import CommitmentTrace, Footprint, Tracer
+from daemon.redisio import transact
+from daemon.stepqueue import drop_job, notice_job_id
+from jobs.events import (
+    SCHEMA_VERSION,
+    ClientErased,
+    ClientUpdated,
+    CommitmentCreated,
+    Event,
+    EventRejected,
+)
+
+log = structlog.get_logger(__name__)
+
+ERASED_REASON = "client erased"
+# Hex digits of the keyed hash in an erasure marker: 128 bits, no collisions in practice.
+MARKER_HEX = 32
+MS_PER_S = 1000
+_CLIENT = "client"
+_COMMITMENT = "commitment"
+
+
+def erased_marker(signing_key: bytes, kind: str, item_id: str) -> str:
+    """The marker key of an erased client or commitment: keyed, so it cannot be reversed
+    (or guessed from a list of ids) without the signing key."""
+    mac = hmac.new(signing_key, f"{kind}:{item_id}".encode(), hashlib.sha256)
+    return keys.erased(mac.hexdigest()[:MARKER_HEX])
+
+
+def erase_event(client_id: str, at: datetime | None = None) -> ClientErased:
+    """A `client.erased` event; its id is random so no key left behind names the client."""
+    return ClientErased(
+        version=SCHEMA_VERSION,
+        event_id=f"erase-{uuid4().hex}",
+        occurred_at=at or datetime.now(UTC),
+        type="client.erased",
+        client_id=client_id,
+    )
+
+
+async def refuse_if_erased(pipe: Pipeline, event: Event, signing_key: bytes) -> None:
+    """Inside apply_event's WATCH: a late event about an erased client or commitment is
+    rejected, without its payload, instead of re-creating what was erased."""
+    markers = _markers_of(event, signing_key)
+    if not markers:
+        return
+    await pipe.watch(*markers)
+    if await pipe.exists(*markers):
+        raise EventRejected(ERASED_REASON, keep_event=False)
+
+
+def _markers_of(event: Event, signing_key: bytes) -> list[str]:
+    if isinstance(event, ClientErased):
+        return []  # erasing again is a harmless sweep
+    if isinstance(event, ClientUpdated):
+        return [erased_marker(signing_key, _CLIENT, event.client_id)]
+    markers = [erased_marker(signing_key, _COMMITMENT, event.commitment_id)]
+    if isinstance(event, CommitmentCreated):
+        markers.append(erased_marker(signing_key, _CLIENT, event.client.client_id))
+    return markers
+
+
+async def erase_client(pipe: Pipeline, client_id: str, signing_key: bytes) -> Footprint:
+    """Inside a WATCH: find everything about the client, then (MULTI) delete all of it and
+    leave the markers that refuse late events. Returns what was removed."""
+    found = await Tracer(pipe, client_id).trace()
+    pipe.multi()
+    for commitment in found.commitments:
+        _delete_commitment(pipe, commitment)
+    pipe.delete(keys.client(client_id), keys.client_commitments(client_id))
+    for key, entries in found.digest.items():
+        # By value, not by rewriting the list: entries other events add meanwhile stay.
+        for entry in entries:
+            pipe.lrem(key, 0, entry)
+    by_stream: dict[str, list[str]] = defaultdict(list)
+    for hit in found.entries:
+        by_stream[hit.stream].append(hit.entry_id)
+    for stream, entry_ids in by_stream.items():
+        pipe.xdel(stream, *entry_ids)
+    markers = [erased_marker(signing_key, _CLIENT, client_id)]
+    markers += [erased_marker(signing_key, _COMMITMENT, c) for c in found.commitment_ids]
+    for marker in markers:
+        pipe.set(marker, b"1", ex=keys.ERASED_TTL_S)
+    log.info(
+        "client_erased",
+        commitments=len(found.commitments),
+        stream_entries=len(found.entries),
+        keys_read=len(found.keys_read),
+    )
+    return found
+
+
+def _delete_commitment(pipe: Pipeline, trace: CommitmentTrace) -> None:
+    commitment_id = trace.commitment_id
+    pipe.delete(keys.commitment(commitment_id), keys.history(commitment_id))
+    if trace.record.get("thread"):
+        pipe.delete(keys.thread(trace.record["thread"]))
+    if trace.record.get("coach_id"):
+        pipe.srem(keys.coach_commitments(trace.record["coach_id"]), commitment_id)
+    for job_id in trace.jobs:
+        drop_job(pipe, job_id)
+    for notice_id in trace.notices:
+        drop_job(pipe, notice_job_id(notice_id))
+        pipe.delete(keys.notice(notice_id), keys.sent("notice", notice_id))
+    if trace.ledger:
+        pipe.delete(*trace.ledger)
+
+
+async def erase_now(redis: Redis, client_id: str, signing_key: bytes) -> Footprint:
+    """Erase directly, outside the inbox (`coachd erase-client --now`, when no daemon runs)."""
+
+    async def attempt(pipe: Pipeline) -> Footprint:
+        return await erase_client(pipe, client_id, signing_key)
+
+    return await transact(redis, attempt)
+
+
+async def export_client(redis: Redis, client_id: str) -> dict[str, Any]:
+    """Everything stored about the client, as JSON-ready data (`coachd export-client`)."""
+    return footprint_json(await Tracer(redis, client_id).trace())
+
+
+def footprint_json(found: Footprint) -> dict[str, Any]:
+    return {
+        "client_id": found.client_id,
+        "client": found.client or None,
+        "commitments": [_commitment_json(c) for c in found.commitments],
+        "digest_entries": [json.loads(e) for entries in found.digest.values() for e in entries],
+        "stream_entries": [
+            {"stream": h.stream, "id": h.entry_id, "fields": h.fields} for h in found.entries
+        ],
+        "keys_read": found.keys_read,
+    }
+
+
+def _commitment_json(trace: CommitmentTrace) -> dict[str, Any]:
+    return {
+        "commitment_id": trace.commitment_id,
+        "record": trace.record,
+        "history": [json.loads(h) for h in trace.history],
+        "scheduled": [
+            {"job_id": job_id, "fire_at": _from_ms(score)} for job_id, score in trace.jobs.items()
+        ],
+        "notices": [{"notice_id": n, **fields} for n, fields in trace.notices.items()],
+        "sent": trace.ledger,
+    }
+
+
+def _from_ms(score: float) -> str:
+    return datetime.fromtimestamp(score / MS_PER_S, UTC).isoformat()
