@@ -26,7 +26,7 @@ from arq.worker import Worker
 
 from daemon.clock import SystemClock
 from daemon.coachconfig import load_coach_config
-from daemon.delivery import Services
+from daemon.firing import Services
 from daemon.mailer import Mailer, NullMailer, SmtpConfig, SmtpMailer
 from daemon.store import Store
 from daemon.worker import Identity, WorkerOptions, build_services, build_worker, connect

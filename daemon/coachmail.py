@@ -15,10 +15,12 @@ from redis.asyncio import Redis
 
 from daemon import keys
 from daemon.coachmodels import Coach
-from daemon.delivery import MAX_SEND_TRIES, Services, format_due_date, retry_delay_s
+from daemon.delivery import MAX_SEND_TRIES, retry_delay_s
 from daemon.errors import PermanentSendError, TransientSendError, UnknownOutcomeError
+from daemon.firing import Services
 from daemon.ledger import Outcome
 from daemon.redisio import decode_hash, read_hash
+from daemon.stepmail import format_due_date
 from daemon.stepqueue import SEND_DIGEST, StepQueue
 from jobs.composer import Envelope
 from jobs.state import Commitment, Status

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -15,21 +13,15 @@ from arq import Retry
 from jinja2 import TemplateError
 from redis.exceptions import RedisError
 
-from daemon import keys
-from daemon.coachconfig import CoachConfig
 from daemon.errors import PermanentSendError, TransientSendError, UnknownOutcomeError
-from daemon.ledger import LedgerEntry, LedgerLost, Outcome, SendLedger
-from daemon.mailer import Mailer
+from daemon.firing import Firing, Services
+from daemon.ledger import LedgerEntry, LedgerLost, Outcome
 from daemon.smtpdata import CommitUnconfirmed
-from daemon.stepqueue import Clock
-from daemon.store import StepResult, Store
-from jobs.cadence import CadenceProfile
+from daemon.stepmail import bounce_address, compose_step, step_questions
+from daemon.store import StepResult
 from jobs.commitment import next_step, scheduled_step
-from jobs.composer import ComposeError, Composer, Envelope, thread_ids
+from jobs.composer import ComposeError
 from jobs.planner import next_allowed_moment
-from jobs.questions import Question, choose_help_question, choose_questions
-from jobs.replytoken import sign_reply_token
-from jobs.state import Client, Commitment
 from jobs.step import PlannedStep, StepKind
 
 log = structlog.get_logger(__name__)
@@ -48,33 +40,7 @@ DURABLE_RETRY_S = 0.1
 LATE_AFTER = timedelta(hours=1)
 # A job that fires a little before its window opens (clock skew) still sends.
 WINDOW_SLACK = timedelta(minutes=1)
-REPLY_TOKEN_LIFETIME = timedelta(days=120)
 MS_PER_S = 1000
-
-
-@dataclass
-class Services:
-    """What a worker's `ctx["services"]` holds: every client a job needs, built once."""
-
-    store: Store
-    ledger: SendLedger
-    mailer: Mailer
-    config: CoachConfig
-    clock: Clock
-    signing_key: bytes = field(repr=False)  # a secret: never in a repr or a log
-    from_address: str
-    reply_domain: str
-    job_timeout_s: int
-    public_url: str | None = None  # where one-click unsubscribe is served, if HTTP is on
-    _composers: dict[Path | None, Composer] = field(default_factory=dict)
-
-    def composer_for(self, coach_id: str) -> Composer:
-        # Per coach: their templates_dir (their tone), else the firm's, else the defaults.
-        """Templates are compiled once per template folder, not per message."""
-        folder = self.config.template_dir_for(coach_id)
-        if folder not in self._composers:
-            self._composers[folder] = Composer(folder)
-        return self._composers[folder]
 
 
 def retry_delay_s(job_try: int) -> int:
@@ -95,39 +61,6 @@ async def fire_step(ctx: dict[str, Any], commitment_id: str, version: int, step_
         raise Retry(defer=REDIS_RETRY_S) from exc
     finally:
         structlog.contextvars.unbind_contextvars("job_id", "commitment_id", "step")
-
-
-@dataclass(frozen=True)
-class Firing:
-    """One run of one step: the state it was decided on and the moment it runs."""
-
-    services: Services
-    commitment: Commitment
-    client: Client
-    profile: CadenceProfile
-    step: PlannedStep
-    now: datetime
-
-    @property
-    def overdue_days(self) -> int:
-        local_today = self.now.astimezone(self.client.zone).date()
-        return max((local_today - self.commitment.due_date).days, 0)
-
-    @property
-    def ledger_key(self) -> str:
-        return keys.ledger(self.commitment.commitment_id, self.commitment.plan_gen, self.step.name)
-
-    def reply_token(self) -> str:
-        """The signed token in this email's Reply-To, List-Unsubscribe and bounce address."""
-        expires = (self.step.fire_at + REPLY_TOKEN_LIFETIME).date()
-        return sign_reply_token(
-            self.services.signing_key, self.commitment.thread, self.commitment.sent_count, expires
-        )
-
-    async def finish(self, result: StepResult) -> None:
-        await self.services.store.finish_step(
-            self.commitment.commitment_id, self.commitment.version, self.step, result, self.now
-        )
 
 
 async def _fire(
@@ -166,9 +99,9 @@ async def _fire(
 
 
 async def _deliver(firing: Firing, job_try: int) -> str:
-    questions = _questions(firing)
+    questions = step_questions(firing)
     try:
-        message, recipient = _compose(firing, questions)
+        message, recipient = compose_step(firing, questions)
     except (ComposeError, TemplateError) as exc:
         # A coach's broken template or an unusable address: retrying cannot help.
         log.error("email_not_composed", error=type(exc).__name__)
@@ -277,97 +210,6 @@ async def _after_earlier_attempt(firing: Firing, previous: LedgerEntry) -> str:
     await firing.finish(StepResult(error))
     log.info("step_recovered", outcome=outcome.value)
     return f"recovered_{outcome.value}"
-
-
-def _questions(firing: Firing) -> tuple[Question, ...]:
-    if firing.step.kind not in (StepKind.OVERDUE, StepKind.BLOCKED):
-        return ()
-    commitment, profile = firing.commitment, firing.profile
-    bank = firing.services.config.bank(profile.question_bank)
-    seed = f"{commitment.commitment_id}:{commitment.plan_gen}:{firing.step.name}"
-    if firing.step.kind is StepKind.BLOCKED:
-        return (choose_help_question(bank, firing.client.last_question or None, seed),)
-    return choose_questions(
-        bank,
-        firing.overdue_days,
-        firing.client.last_question or None,
-        profile.questions_per_prompt,
-        seed,
-    )
-
-
-def _compose(firing: Firing, questions: tuple[Question, ...]) -> tuple[bytes, str]:
-    services, commitment, client = firing.services, firing.commitment, firing.client
-    coach = services.config.coach(commitment.coach_id)
-    local_today = firing.now.astimezone(client.zone).date()
-    context = {
-        "firm_name": services.config.firm.name,
-        "coach_name": coach.name,
-        "client_name": client.name,
-        "action": commitment.action,
-        "why": commitment.why,
-        "due_date": format_due_date(commitment.due_date),
-        "days_until_due": (commitment.due_date - local_today).days,
-        "overdue_days": firing.overdue_days,
-        "questions": [q.text for q in questions],
-        "unanswered": commitment.unanswered,
-    }
-    composer = services.composer_for(commitment.coach_id)
-    rendered = composer.render(firing.step.kind, context)
-    envelope = _envelope(firing)
-    return composer.compose(envelope, rendered).as_bytes(), envelope.to_address
-
-
-def _envelope(firing: Firing) -> Envelope:
-    services, commitment, client = firing.services, firing.commitment, firing.client
-    firm, domain = services.config.firm, services.reply_domain
-    if firing.step.kind is StepKind.COACH_QUIET:
-        coach = services.config.coach(commitment.coach_id)
-        notice_id = f"<{commitment.thread}.coach.{commitment.plan_gen}@{domain}>"
-        return Envelope(
-            firm.name,
-            services.from_address,
-            coach.name,
-            coach.email,
-            None,
-            notice_id,
-            None,
-            (),
-            None,
-            firing.now,
-        )
-    message_id, in_reply_to, references = thread_ids(
-        commitment.thread, commitment.sent_count, domain
-    )
-    token = firing.reply_token()
-    unsubscribe = f"<mailto:unsubscribe+{token}@{domain}>"
-    if services.public_url:
-        unsubscribe = f"<{services.public_url.rstrip('/')}/unsubscribe/{token}>, {unsubscribe}"
-    return Envelope(
-        firm.name,
-        services.from_address,
-        client.name,
-        client.email,
-        f"reply+{token}@{domain}",
-        message_id,
-        in_reply_to,
-        references,
-        unsubscribe,
-        firing.now,
-    )
-
-
-def bounce_address(firing: Firing) -> str:
-    """Envelope sender on the reply domain, so bounces come back to coachd (VERP: the token
-    says whose email bounced), not to a person."""
-    domain = firing.services.reply_domain
-    if firing.step.kind is StepKind.COACH_QUIET:
-        return f"bounces@{domain}"
-    return f"bounces+{firing.reply_token()}@{domain}"
-
-
-def format_due_date(due: date) -> str:
-    return f"{due:%A} {due.day} {due:%B}"
 
 
 def _wall_ms() -> int:

@@ -21,7 +21,8 @@ from redis.exceptions import RedisError
 from daemon import keys
 from daemon.coachconfig import CoachConfig
 from daemon.coachmail import schedule_all_digests, send_coach_notice, send_digest
-from daemon.delivery import ARQ_MAX_TRIES, Services, fire_step
+from daemon.delivery import ARQ_MAX_TRIES, fire_step
+from daemon.firing import Services
 from daemon.ingest import RECLAIM_IDLE_MS, InboxConsumer, ensure_group
 from daemon.ledger import SendLedger
 from daemon.mailer import Mailer

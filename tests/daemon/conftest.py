@@ -19,7 +19,7 @@ from arq.worker import Worker
 from daemon import keys
 from daemon.clock import SystemClock
 from daemon.coachconfig import load_coach_config
-from daemon.delivery import Services
+from daemon.firing import Services
 from daemon.ingest import InboxConsumer, PublishReport, ensure_group, publish
 from daemon.mailer import SmtpMailer
 from daemon.worker import Identity, WorkerOptions, build_services, build_worker, connect

@@ -21,19 +21,12 @@ from jobs.events import (
     MAX_EVENT_BYTES,
     MAX_REASON_CHARS,
     EventRejected,
+    event_json_schema,
     parse_event,
 )
 from tests.daemon.conftest import START, Loop, changed, created
 
-KNOWN_TYPES = (
-    "commitment.created",
-    "commitment.updated",
-    "commitment.completed",
-    "commitment.cancelled",
-    "client.updated",
-    "client.erased",
-    "reply.received",
-)
+KNOWN_TYPES = tuple(event_json_schema()["discriminator"]["mapping"])
 EVENT_KEYS = ("event_id", "occurred_at", "commitment_id", "client_id")
 MINUTE = timedelta(minutes=1)
 VALID = {

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from daemon import keys
-from daemon.delivery import REPLY_TOKEN_LIFETIME
+from daemon.firing import REPLY_TOKEN_LIFETIME
 from daemon.inbound import InboundMessage
 from daemon.intake import ReplyIntake
 from jobs.composer import thread_ids

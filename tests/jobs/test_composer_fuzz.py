@@ -50,7 +50,7 @@ TRICKS = [
     "\nTo: other@x.com", "\r\n\r\n<html>", " <evil@x.com>", "evil@x.com",
 ]  # fmt: skip
 hostile = st.lists(st.sampled_from(TRICKS) | st.text(max_size=12), max_size=12).map("".join)
-EXAMPLES = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,79 @@
+"""What a running job holds: the worker's services, and one firing of one step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from daemon import keys
+from daemon.coachconfig import CoachConfig
+from daemon.ledger import SendLedger
+from daemon.mailer import Mailer
+from daemon.stepqueue import Clock
+from daemon.store import StepResult, Store
+from jobs.cadence import CadenceProfile
+from jobs.composer import Composer
+from jobs.replytoken import sign_reply_token
+from jobs.state import Client, Commitment
+from jobs.step import PlannedStep
+
+REPLY_TOKEN_LIFETIME = timedelta(days=120)
+
+
+@dataclass
+class Services:
+    """What a worker's `ctx["services"]` holds: every client a job needs, built once."""
+
+    store: Store
+    ledger: SendLedger
+    mailer: Mailer
+    config: CoachConfig
+    clock: Clock
+    signing_key: bytes = field(repr=False)  # a secret: never in a repr or a log
+    from_address: str
+    reply_domain: str
+    job_timeout_s: int
+    public_url: str | None = None  # where one-click unsubscribe is served, if HTTP is on
+    _composers: dict[Path | None, Composer] = field(default_factory=dict)
+
+    def composer_for(self, coach_id: str) -> Composer:
+        # Per coach: their templates_dir (their tone), else the firm's, else the defaults.
+        """Templates are compiled once per template folder, not per message."""
+        folder = self.config.template_dir_for(coach_id)
+        if folder not in self._composers:
+            self._composers[folder] = Composer(folder)
+        return self._composers[folder]
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One run of one step: the state it was decided on and the moment it runs."""
+
+    services: Services
+    commitment: Commitment
+    client: Client
+    profile: CadenceProfile
+    step: PlannedStep
+    now: datetime
+
+    @property
+    def overdue_days(self) -> int:
+        local_today = self.now.astimezone(self.client.zone).date()
+        return max((local_today - self.commitment.due_date).days, 0)
+
+    @property
+    def ledger_key(self) -> str:
+        return keys.ledger(self.commitment.commitment_id, self.commitment.plan_gen, self.step.name)
+
+    def reply_token(self) -> str:
+        """The signed token in this email's Reply-To, List-Unsubscribe and bounce address."""
+        expires = (self.step.fire_at + REPLY_TOKEN_LIFETIME).date()
+        return sign_reply_token(
+            self.services.signing_key, self.commitment.thread, self.commitment.sent_count, expires
+        )
+
+    async def finish(self, result: StepResult) -> None:
+        await self.services.store.finish_step(
+            self.commitment.commitment_id, self.commitment.version, self.step, result, self.now
+        )

@@ -1,0 +1,101 @@
+"""Composing a step's email: its questions, its context, its threaded, tokened envelope."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from daemon.firing import Firing
+from jobs.composer import Envelope, thread_ids
+from jobs.questions import Question, choose_help_question, choose_questions
+from jobs.step import StepKind
+
+
+def step_questions(firing: Firing) -> tuple[Question, ...]:
+    if firing.step.kind not in (StepKind.OVERDUE, StepKind.BLOCKED):
+        return ()
+    commitment, profile = firing.commitment, firing.profile
+    bank = firing.services.config.bank(profile.question_bank)
+    seed = f"{commitment.commitment_id}:{commitment.plan_gen}:{firing.step.name}"
+    if firing.step.kind is StepKind.BLOCKED:
+        return (choose_help_question(bank, firing.client.last_question or None, seed),)
+    return choose_questions(
+        bank,
+        firing.overdue_days,
+        firing.client.last_question or None,
+        profile.questions_per_prompt,
+        seed,
+    )
+
+
+def compose_step(firing: Firing, questions: tuple[Question, ...]) -> tuple[bytes, str]:
+    services, commitment, client = firing.services, firing.commitment, firing.client
+    coach = services.config.coach(commitment.coach_id)
+    local_today = firing.now.astimezone(client.zone).date()
+    context = {
+        "firm_name": services.config.firm.name,
+        "coach_name": coach.name,
+        "client_name": client.name,
+        "action": commitment.action,
+        "why": commitment.why,
+        "due_date": format_due_date(commitment.due_date),
+        "days_until_due": (commitment.due_date - local_today).days,
+        "overdue_days": firing.overdue_days,
+        "questions": [q.text for q in questions],
+        "unanswered": commitment.unanswered,
+    }
+    composer = services.composer_for(commitment.coach_id)
+    rendered = composer.render(firing.step.kind, context)
+    envelope = _envelope(firing)
+    return composer.compose(envelope, rendered).as_bytes(), envelope.to_address
+
+
+def _envelope(firing: Firing) -> Envelope:
+    services, commitment, client = firing.services, firing.commitment, firing.client
+    firm, domain = services.config.firm, services.reply_domain
+    if firing.step.kind is StepKind.COACH_QUIET:
+        coach = services.config.coach(commitment.coach_id)
+        notice_id = f"<{commitment.thread}.coach.{commitment.plan_gen}@{domain}>"
+        return Envelope(
+            firm.name,
+            services.from_address,
+            coach.name,
+            coach.email,
+            None,
+            notice_id,
+            None,
+            (),
+            None,
+            firing.now,
+        )
+    message_id, in_reply_to, references = thread_ids(
+        commitment.thread, commitment.sent_count, domain
+    )
+    token = firing.reply_token()
+    unsubscribe = f"<mailto:unsubscribe+{token}@{domain}>"
+    if services.public_url:
+        unsubscribe = f"<{services.public_url.rstrip('/')}/unsubscribe/{token}>, {unsubscribe}"
+    return Envelope(
+        firm.name,
+        services.from_address,
+        client.name,
+        client.email,
+        f"reply+{token}@{domain}",
+        message_id,
+        in_reply_to,
+        references,
+        unsubscribe,
+        firing.now,
+    )
+
+
+def bounce_address(firing: Firing) -> str:
+    """Envelope sender on the reply domain, so bounces come back to coachd (VERP: the token
+    says whose email bounced), not to a person."""
+    domain = firing.services.reply_domain
+    if firing.step.kind is StepKind.COACH_QUIET:
+        return f"bounces@{domain}"
+    return f"bounces+{firing.reply_token()}@{domain}"
+
+
+def format_due_date(due: date) -> str:
+    return f"{due:%A} {due.day} {due:%B}"
