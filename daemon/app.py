@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from daemon import keys, privacy
 from daemon.clock import SystemClock
 from daemon.coachconfig import CoachConfig, load_coach_config
+from daemon.configreload import reload_on_sighup
 from daemon.embedded_redis import EmbeddedRedis
 from daemon.errors import SettingsError
 from daemon.imappoller import ImapConfig, ImapPoller, imap_config
@@ -117,7 +118,10 @@ async def run_daemon(settings: Settings) -> None:
                 inbox_reclaim_ms=int(settings.inbox_reclaim_s * 1000),
             )
             intake = ReplyIntake(redis, identity.signing_key, identity.reply_domain)
-            async with inbound_routes(settings, intake, imap, redis):
+            async with (
+                inbound_routes(settings, intake, imap, redis),
+                reload_on_sighup(services, settings.config_path),
+            ):
                 await run_worker(redis, services, options)
         finally:
             await redis.aclose()

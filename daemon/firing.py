@@ -37,6 +37,13 @@ class Services:
     public_url: str | None = None  # where one-click unsubscribe is served, if HTTP is on
     _composers: dict[Path | None, Composer] = field(default_factory=dict)
 
+    def replace_config(self, config: CoachConfig) -> None:
+        """Switch to reloaded coach files; templates compile again (a broken one raises)."""
+        composers = {folder: Composer(folder) for folder in _template_dirs(config)}
+        self.store.config = config
+        self.config = config
+        self._composers = composers
+
     def composer_for(self, coach_id: str) -> Composer:
         # Per coach: their templates_dir (their tone), else the firm's, else the defaults.
         """Templates are compiled once per template folder, not per message."""
@@ -77,3 +84,7 @@ class Firing:
         await self.services.store.finish_step(
             self.commitment.commitment_id, self.commitment.version, self.step, result, self.now
         )
+
+
+def _template_dirs(config: CoachConfig) -> set[Path | None]:
+    return {None} | {config.template_dir_for(coach_id) for coach_id in config.coaches}

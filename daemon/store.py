@@ -78,6 +78,14 @@ class Store:
         self._signing_key = signing_key
 
     @property
+    def config(self) -> CoachConfig:
+        return self._config
+
+    @config.setter
+    def config(self, config: CoachConfig) -> None:
+        self._config = config
+
+    @property
     def redis(self) -> Redis:
         return self._redis
 
