@@ -90,6 +90,9 @@ class Firm(BaseModel):
     reply_domain: Hostname
     templates_dir: TemplatesDir = None
     unsubscribe_url: HttpsUrl | None = None
+    # At most this many prompts (reminders and overdue questions) per client per local day,
+    # across all their commitments; the rest wait for the next day.
+    max_prompts_per_client_per_day: int = Field(default=1, ge=1, le=20)
 
 
 class Coach(BaseModel):

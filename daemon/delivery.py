@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -38,6 +39,8 @@ DURABLE_SHARE = 0.8
 DURABLE_RETRY_S = 0.1
 # A step this late fired after downtime: what to send is decided again (see _fire).
 LATE_AFTER = timedelta(hours=1)
+# The steps that count as prompts for the per-client daily cap.
+PROMPTS = (StepKind.REMINDER, StepKind.OVERDUE)
 # A job that fires a little before its window opens (clock skew) still sends.
 WINDOW_SLACK = timedelta(minutes=1)
 MS_PER_S = 1000
@@ -77,25 +80,47 @@ async def _fire(
         return _skipped("client_opted_out")
     now = services.clock.now()
     profile = services.store.profile_of(commitment)
-    if step.kind in (StepKind.REMINDER, StepKind.OVERDUE) and now - step.fire_at > LATE_AFTER:
+    firing = Firing(services, commitment, client, profile, step, now)
+    if step.kind in PROMPTS and now - step.fire_at > LATE_AFTER:
         # Downtime: what is right now may differ (a reminder after the due date is no use;
         # of several missed prompts only the latest goes out). Never a flood.
         current = next_step(commitment, client, profile, now)
         if current is None or current.fire_at > now + WINDOW_SLACK:
-            await services.store.defer_step(commitment, client, current)
-            log.info(
-                "step_replanned_after_downtime", late_s=int((now - step.fire_at).total_seconds())
-            )
-            return "replanned"
-        step = current
-    if step.kind is not StepKind.COACH_QUIET:
-        opens = next_allowed_moment(profile, now, client.zone)
-        if opens - now > WINDOW_SLACK:
-            moved = PlannedStep(step.name, step.kind, opens, opens, step.offset_days)
-            await services.store.defer_step(commitment, client, moved)
-            log.info("step_deferred_to_window", fire_at=opens.isoformat())
-            return "deferred"
-    return await _deliver(Firing(services, commitment, client, profile, step, now), job_try)
+            return await _reschedule(firing, current, "replanned_after_downtime")
+        firing = replace(firing, step=current)
+    held = await _held_back(firing)
+    return held or await _deliver(firing, job_try)
+
+
+async def _held_back(firing: Firing) -> str | None:
+    """Reschedule a step that may not go out now (outside the window, over the client's
+    daily cap) and say why; None when it may."""
+    step, now, zone = firing.step, firing.now, firing.client.zone
+    if step.kind is StepKind.COACH_QUIET:
+        return None
+    opens = next_allowed_moment(firing.profile, now, zone)
+    if opens - now > WINDOW_SLACK:
+        return await _reschedule(
+            firing, replace(step, fire_at=opens, fire_at_local=opens), "deferred_to_window"
+        )
+    if step.kind not in PROMPTS:
+        return None
+    cap = firing.services.config.firm.max_prompts_per_client_per_day
+    today = now.astimezone(zone).date()
+    step_id = f"{firing.commitment.commitment_id}:{firing.commitment.plan_gen}:{step.name}"
+    if await firing.services.prompt_cap.reserve(firing.client.client_id, today, step_id, cap):
+        return None
+    tomorrow = datetime.combine(today + timedelta(days=1), firing.profile.send_at, tzinfo=zone)
+    later = next_allowed_moment(firing.profile, tomorrow, zone)
+    return await _reschedule(
+        firing, replace(step, fire_at=later, fire_at_local=later), "capped_for_today"
+    )
+
+
+async def _reschedule(firing: Firing, step: PlannedStep | None, reason: str) -> str:
+    await firing.services.store.defer_step(firing.commitment, firing.client, step)
+    log.info("step_rescheduled", reason=reason, fire_at=step.fire_at.isoformat() if step else None)
+    return reason
 
 
 async def _deliver(firing: Firing, job_try: int) -> str:

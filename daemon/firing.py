@@ -10,6 +10,7 @@ from daemon import keys
 from daemon.coachconfig import CoachConfig
 from daemon.ledger import SendLedger
 from daemon.mailer import Mailer
+from daemon.promptcap import PromptCap
 from daemon.stepqueue import Clock
 from daemon.store import StepResult, Store
 from jobs.cadence import CadenceProfile
@@ -27,6 +28,7 @@ class Services:
 
     store: Store
     ledger: SendLedger
+    prompt_cap: PromptCap
     mailer: Mailer
     config: CoachConfig
     clock: Clock

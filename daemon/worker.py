@@ -26,6 +26,7 @@ from daemon.firing import Services
 from daemon.ingest import RECLAIM_IDLE_MS, InboxConsumer, ensure_group
 from daemon.ledger import SendLedger
 from daemon.mailer import Mailer
+from daemon.promptcap import PromptCap
 from daemon.stepqueue import (
     FIRE_STEP,
     SEND_DIGEST,
@@ -108,6 +109,7 @@ def build_services(
     return Services(
         store=store,
         ledger=SendLedger(redis, lease_ms=lease_ms(job_timeout_s)),
+        prompt_cap=PromptCap(redis),
         job_timeout_s=job_timeout_s,
         mailer=mailer,
         config=config,

@@ -27,6 +27,9 @@ class Client:
     updated_at: datetime | None = None
     paused_until: date | None = None  # an out-of-office (or "pause until") return date
     email_failing: bool = False  # a hard bounce: nothing more is sent until the email changes
+    # The per-client prompt cap's bookkeeping (daemon.promptcap), carried through rewrites.
+    cap_day: str = ""
+    cap_steps: str = ""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -43,6 +46,8 @@ class Client:
             "updated_at": _iso(self.updated_at),
             "paused_until": self.paused_until.isoformat() if self.paused_until else "",
             "email_failing": "1" if self.email_failing else "",
+            "cap_day": self.cap_day,
+            "cap_steps": self.cap_steps,
         }
 
     @classmethod
@@ -57,6 +62,8 @@ class Client:
             updated_at=_parse_dt(record.get("updated_at", "")),
             paused_until=_parse_date(record.get("paused_until", "")),
             email_failing=record.get("email_failing") == "1",
+            cap_day=record.get("cap_day", ""),
+            cap_steps=record.get("cap_steps", ""),
         )
 
 

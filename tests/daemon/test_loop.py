@@ -398,3 +398,18 @@ async def test_after_two_days_of_downtime_only_the_latest_missed_prompt_goes_out
     assert "?" in text_of(loop, 0)  # a prompt, not a stale "coming up" reminder
     state = await loop.commitment()
     assert (state["last_sent"], state["next_step"]) == ("overdue-4d", "overdue-9d")
+
+
+async def test_a_client_gets_at_most_one_prompt_a_day_across_commitments(loop: Loop) -> None:
+    # Two commitments of Ana's, both due Thursday: both reminders fall on Tuesday 09:00.
+    await loop.emit(created(), created("e-second", "c2"))
+    await loop.consume()
+
+    await loop.advance(REMINDER_AT)
+    assert len(loop.messages) == 1
+    await loop.advance(REMINDER_AT + timedelta(days=1))  # Wednesday 09:00: the other one
+    assert len(loop.messages) == 2
+    subjects = {m.message["Subject"] for m in loop.messages}
+    assert len(subjects) == 1  # same wording; two different commitments
+    threads = {m.message["Message-ID"].split(".")[0] for m in loop.messages}
+    assert len(threads) == 2
