@@ -126,6 +126,7 @@ class InboxConsumer:
                 pending_first = pending_first and processed > 0
             except RedisError as exc:
                 log.warning("inbox_redis_unavailable", error=type(exc).__name__)
+                pending_first = True  # what we read but could not apply comes first again
                 await asyncio.sleep(ERROR_BACKOFF_S)
 
     async def consume_once(self, start: str = ">", block_ms: int | None = READ_BLOCK_MS) -> int:

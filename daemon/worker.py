@@ -177,17 +177,31 @@ async def _run_through_outages(worker: Worker) -> None:
     """arq's poll loop ends at the first Redis error; start it again until we are stopped."""
     stopping = asyncio.Event()
     worker.on_stop = lambda _signal: stopping.set()
+    loop = asyncio.get_running_loop()
     delay = OUTAGE_RETRY_MIN_S
     while not stopping.is_set():
+        started = loop.time()
         try:
             await worker.async_run()
             return
         except (RedisError, OSError) as exc:
             log.warning("redis_unavailable", error=type(exc).__name__, retry_in_s=delay)
+        _forget_failed_jobs(worker)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), delay)
-        delay = min(delay * 2, OUTAGE_RETRY_MAX_S)
+        ran_long = loop.time() - started > OUTAGE_RETRY_MAX_S
+        delay = OUTAGE_RETRY_MIN_S if ran_long else min(delay * 2, OUTAGE_RETRY_MAX_S)
     log.info("worker_stopping")
+
+
+def _forget_failed_jobs(worker: Worker) -> None:
+    """Drop job tasks that died with the connection: arq's next poll would re-raise their
+    errors one by one. Their steps run again once their in-progress keys expire."""
+    for job_id, task in list(worker.tasks.items()):
+        if task.done():
+            del worker.tasks[job_id]
+            if not task.cancelled() and task.exception() is not None:
+                log.info("job_interrupted_by_outage", job_id=job_id)
 
 
 async def run_worker(redis: ArqRedis, services: Services, options: WorkerOptions) -> None:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
-BATCH = 300
+BATCH = 150
 WAIT_S = 90.0
 SETTLE_S = 2.0
 
