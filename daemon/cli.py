@@ -9,7 +9,6 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import TypeAdapter, ValidationError
@@ -20,11 +19,9 @@ from daemon.demo import run_demo
 from daemon.errors import CoachdError
 from daemon.logs import configure_logging
 from daemon.settings import Settings
+from daemon.views import format_plan, inspect_reply, step_json
 from jobs.events import Identifier, event_json_schema
 from jobs.planner import plan_commitment
-from jobs.replyreading import read_reply
-from jobs.replytoken import InvalidReplyToken, verify_reply_token
-from jobs.step import PlannedStep
 
 EXIT_OK = 0
 EXIT_INVALID = 1  # the input (config file, events) has errors; they were printed
@@ -219,33 +216,10 @@ def _plan(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     steps = plan_commitment(profile, args.due, zone, now)
     if args.json:
-        print(json.dumps([_step_json(s) for s in steps], indent=2))
+        print(json.dumps([step_json(s) for s in steps], indent=2))
     else:
         print(format_plan(args.profile, args.due, args.timezone, steps))
     return EXIT_OK
-
-
-def _step_json(step: PlannedStep) -> dict[str, object]:
-    return {
-        "step": step.name,
-        "kind": step.kind.value,
-        "offset_days": step.offset_days,
-        "local": step.fire_at_local.isoformat(),
-        "utc": step.fire_at.isoformat(),
-    }
-
-
-def format_plan(profile: str, due: date, zone: str, steps: Sequence[PlannedStep]) -> str:
-    lines = [f"Profile {profile!r}, due {due:%A %d %B %Y}, client time zone {zone}", ""]
-    lines.append(f"{'step':<14}{'kind':<10}{'client local time':<32}UTC")
-    for step in steps:
-        local = step.fire_at_local.strftime("%a %Y-%m-%d %H:%M %Z")
-        lines.append(
-            f"{step.name:<14}{step.kind.value:<10}{local:<32}{step.fire_at:%Y-%m-%d %H:%M}"
-        )
-    if not steps:
-        lines.append("(nothing left to send: every step is in the past)")
-    return "\n".join(lines)
 
 
 def _emit(args: argparse.Namespace) -> int:
@@ -282,27 +256,6 @@ def _inspect_reply(args: argparse.Namespace) -> int:
     print("text:")
     print("\n".join(f"  | {line}" for line in report["text"].splitlines()) or "  (empty)")
     return EXIT_OK
-
-
-def inspect_reply(raw: bytes, settings: Settings) -> dict[str, Any]:
-    """What `read_reply` concludes, plus whether the reply token checks out (offline)."""
-    reading = read_reply(raw)
-    report = reading.as_json()
-    report["token_check"] = _check_tokens(reading.tokens, settings)
-    return report
-
-
-def _check_tokens(tokens: tuple[str, ...], settings: Settings) -> str:
-    if not tokens:
-        return "none found (matching would fall back to In-Reply-To/References)"
-    if settings.signing_key is None:
-        return "not checked: COACHD_SIGNING_KEY is not set"
-    key = settings.signing_key.get_secret_value().encode()
-    try:
-        claims = verify_reply_token(key, tokens[0], datetime.now(UTC).date())
-    except InvalidReplyToken as exc:
-        return f"invalid: {exc.reason}"
-    return f"valid: thread {claims.thread}, email #{claims.seq}"
 
 
 def _client_id(value: str) -> str:

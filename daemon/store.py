@@ -192,12 +192,7 @@ class Store:
                 raise EventRejected(f"commitment {event.commitment_id} already exists")
             await self._create(pipe, event)
             return
-        if not raw:
-            raise EventRejected(f"unknown commitment {event.commitment_id}")
-        current = Commitment.from_record(raw)
-        client = await self._load_client(pipe, current.client_id, watch=True)
-        if client is None:
-            raise EventRejected(f"client {current.client_id} of {current.commitment_id} is gone")
+        current, client = await self._existing(pipe, event.commitment_id, raw)
         transition = change_commitment(
             event, current, client, self.profile_of(current), event.occurred_at
         )
@@ -205,6 +200,18 @@ class Store:
         self._write(pipe, transition)
         if isinstance(event, CommitmentCompleted):
             add_to_digest(pipe, transition.commitment, client, "completed", event.occurred_at)
+
+    async def _existing(
+        self, pipe: Pipeline, commitment_id: str, raw: dict[str, str]
+    ) -> tuple[Commitment, Client]:
+        """The commitment (already read under WATCH) and its client, or why not."""
+        if not raw:
+            raise EventRejected(f"unknown commitment {commitment_id}")
+        current = Commitment.from_record(raw)
+        client = await self._load_client(pipe, current.client_id, watch=True)
+        if client is None:
+            raise EventRejected(f"client {current.client_id} of {commitment_id} is gone")
+        return current, client
 
     async def _create(self, pipe: Pipeline, event: CommitmentCreated) -> None:
         try:
@@ -233,13 +240,9 @@ class Store:
     async def _apply_reply(self, pipe: Pipeline, event: ReplyReceived) -> None:
         ckey = keys.commitment(event.commitment_id)
         await pipe.watch(ckey)
-        raw = await read_hash(pipe, ckey)
-        if not raw:
-            raise EventRejected(f"unknown commitment {event.commitment_id}")
-        current = Commitment.from_record(raw)
-        client = await self._load_client(pipe, current.client_id, watch=True)
-        if client is None:
-            raise EventRejected(f"client {current.client_id} of {current.commitment_id} is gone")
+        current, client = await self._existing(
+            pipe, event.commitment_id, await read_hash(pipe, ckey)
+        )
         outcome = apply_reply(event, current, client, self.profile_of(current))
         others = []
         if outcome.client != client:  # opt-out, pause, bounce: every commitment of theirs

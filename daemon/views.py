@@ -1,0 +1,56 @@
+"""How the CLI shows things to a person: a planned timeline, what a reply was read as."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from daemon.settings import Settings
+from jobs.replyreading import read_reply
+from jobs.replytoken import InvalidReplyToken, verify_reply_token
+from jobs.step import PlannedStep
+
+
+def step_json(step: PlannedStep) -> dict[str, object]:
+    return {
+        "step": step.name,
+        "kind": step.kind.value,
+        "offset_days": step.offset_days,
+        "local": step.fire_at_local.isoformat(),
+        "utc": step.fire_at.isoformat(),
+    }
+
+
+def format_plan(profile: str, due: date, zone: str, steps: Sequence[PlannedStep]) -> str:
+    lines = [f"Profile {profile!r}, due {due:%A %d %B %Y}, client time zone {zone}", ""]
+    lines.append(f"{'step':<14}{'kind':<10}{'client local time':<32}UTC")
+    for step in steps:
+        local = step.fire_at_local.strftime("%a %Y-%m-%d %H:%M %Z")
+        lines.append(
+            f"{step.name:<14}{step.kind.value:<10}{local:<32}{step.fire_at:%Y-%m-%d %H:%M}"
+        )
+    if not steps:
+        lines.append("(nothing left to send: every step is in the past)")
+    return "\n".join(lines)
+
+
+def inspect_reply(raw: bytes, settings: Settings) -> dict[str, Any]:
+    """What `read_reply` concludes, plus whether the reply token checks out (offline)."""
+    reading = read_reply(raw)
+    report = reading.as_json()
+    report["token_check"] = _check_tokens(reading.tokens, settings)
+    return report
+
+
+def _check_tokens(tokens: tuple[str, ...], settings: Settings) -> str:
+    if not tokens:
+        return "none found (matching would fall back to In-Reply-To/References)"
+    if settings.signing_key is None:
+        return "not checked: COACHD_SIGNING_KEY is not set"
+    key = settings.signing_key.get_secret_value().encode()
+    try:
+        claims = verify_reply_token(key, tokens[0], datetime.now(UTC).date())
+    except InvalidReplyToken as exc:
+        return f"invalid: {exc.reason}"
+    return f"valid: thread {claims.thread}, email #{claims.seq}"
