@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import secrets
 import time
@@ -150,9 +151,18 @@ def pending_events(prefix: str, start: int, stop: int, now: datetime) -> list[by
     ]
 
 
+MARKER_SPACING_MS = 3
+_MARKER_SLOTS = itertools.count(secrets.randbelow(MS_PER_S))
+
+
 def release_marker(now: datetime) -> datetime:
-    """A moment an hour ahead with a millisecond no other batch (or 09:00 reminder) has."""
-    marker = (now + SCHEDULE_AHEAD).replace(microsecond=secrets.randbelow(999) * 1000 + 1000)
+    """A moment an hour ahead with a millisecond no other batch (or 09:00 reminder) has.
+
+    Batches are found again by score +-1 ms, so markers of batches made in the same second
+    are MARKER_SPACING_MS apart (a random pick collided now and then).
+    """
+    slot = next(_MARKER_SLOTS) % (MS_PER_S // MARKER_SPACING_MS - 1) + 1
+    marker = (now + SCHEDULE_AHEAD).replace(microsecond=slot * MARKER_SPACING_MS * 1000)
     if marker.time() >= LAST_SAFE_TIME:
         marker += timedelta(minutes=1)
     return marker
