@@ -192,7 +192,7 @@ async def _send_once(
         job_try = int(ctx.get("job_try", 1))
         if job_try < MAX_SEND_TRIES:
             await services.ledger.release(ledger_key, attempt, claimed_at_ms)
-            raise Retry(defer=retry_delay_s(job_try)) from exc
+            raise Retry(defer=retry_delay_s(job_try, services.retry_base_s)) from exc
         outcome = Outcome.FAILED
     except PermanentSendError:
         outcome = Outcome.FAILED

@@ -46,8 +46,9 @@ WINDOW_SLACK = timedelta(minutes=1)
 MS_PER_S = 1000
 
 
-def retry_delay_s(job_try: int) -> int:
-    return int(min(RETRY_BASE_S * 2 ** max(job_try - 1, 0), RETRY_MAX_S))
+def retry_delay_s(job_try: int, base_s: float = RETRY_BASE_S) -> float:
+    """Bounded exponential backoff: base, 2 x base, 4 x base ... at most RETRY_MAX_S."""
+    return float(min(base_s * 2 ** max(job_try - 1, 0), RETRY_MAX_S))
 
 
 async def fire_step(ctx: dict[str, Any], commitment_id: str, version: int, step_name: str) -> str:
@@ -175,7 +176,7 @@ async def _send(
             return Outcome.FAILED, f"gave up after {job_try} tries: {exc}"
         await ledger.release(key, attempt, claimed_at_ms)
         log.warning("email_send_retry", code=exc.code, job_try=job_try)
-        raise Retry(defer=retry_delay_s(job_try)) from exc
+        raise Retry(defer=retry_delay_s(job_try, firing.services.retry_base_s)) from exc
     except PermanentSendError as exc:
         return Outcome.FAILED, f"refused: {exc}"
     except UnknownOutcomeError as exc:

@@ -36,6 +36,7 @@ class Services:
     from_address: str
     reply_domain: str
     job_timeout_s: int
+    retry_base_s: float  # the first SMTP retry's delay; each next one doubles
     public_url: str | None = None  # where one-click unsubscribe is served, if HTTP is on
     _composers: dict[Path | None, Composer] = field(default_factory=dict)
 

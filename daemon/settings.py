@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_timeout_s: float = Field(default=30.0, gt=0)
     smtp_pool_size: int = Field(default=4, ge=1, le=64)
+    smtp_retry_base_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="First retry after a transient SMTP failure; doubles, 8 tries in all.",
+    )
     from_address: str | None = Field(default=None, description="Overrides the firm's from.")
     reply_domain: str | None = Field(default=None, description="Overrides the firm's.")
     signing_key: SecretStr | None = Field(

@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 from daemon import keys
 from daemon.coachconfig import CoachConfig
 from daemon.coachmail import schedule_all_digests, send_coach_notice, send_digest
-from daemon.delivery import ARQ_MAX_TRIES, fire_step
+from daemon.delivery import ARQ_MAX_TRIES, RETRY_BASE_S, fire_step
 from daemon.firing import Services
 from daemon.ingest import RECLAIM_IDLE_MS, InboxConsumer, ensure_group
 from daemon.ledger import SendLedger
@@ -103,6 +103,7 @@ def build_services(
     identity: Identity,
     *,
     job_timeout_s: int = JOB_TIMEOUT_S,
+    retry_base_s: float = RETRY_BASE_S,
 ) -> Services:
     queue = StepQueue(clock, timestamp_ms)
     store = Store(redis, config, queue, identity.signing_key)
@@ -111,6 +112,7 @@ def build_services(
         ledger=SendLedger(redis, lease_ms=lease_ms(job_timeout_s)),
         prompt_cap=PromptCap(redis),
         job_timeout_s=job_timeout_s,
+        retry_base_s=retry_base_s,
         mailer=mailer,
         config=config,
         clock=clock,

@@ -1,0 +1,71 @@
+"""The SMTP server down for a while, then back: every email is delivered, each once."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from daemon.embedded_redis import pick_free_port
+from daemon.smtpsink import LocalSmtpServer
+from tests.conftest import RecordingHandler
+from tests.daemon.procs import (
+    daemon_env,
+    emit,
+    log_events,
+    now_utc,
+    overdue_commitment,
+    start,
+    wait_for,
+)
+
+pytestmark = pytest.mark.integration
+
+EMAILS = 20
+# Retries after 0.5 s, 1, 2, 4, 8 ...: the outage below spans four of them (the production
+# base is 10 s, so the same schedule covers about 35 minutes of outage).
+RETRY_BASE_S = "0.5"
+OUTAGE_S = 6.0
+WAIT_S = 60.0
+
+
+class _ServerOnPort(LocalSmtpServer):
+    """The test's SMTP server, started on a port chosen before (the daemon already uses it)."""
+
+    def __init__(self, handler: RecordingHandler, port: int) -> None:
+        super().__init__(handler)
+        self.port = port
+
+    def _trigger_server(self) -> None:  # the port is known: skip the port-0 discovery
+        super(LocalSmtpServer, self)._trigger_server()
+
+
+def test_an_smtp_server_down_for_a_while_gets_every_email_once_when_it_returns(
+    redis_url: str, tmp_path: Path
+) -> None:
+    port = pick_free_port()
+    env = daemon_env(tmp_path, redis_url, "127.0.0.1", port, smtp_retry_base_s=RETRY_BASE_S)
+    log = tmp_path / "daemon.log"
+    daemon = start(env, log)
+    handler = RecordingHandler()
+    server = _ServerOnPort(handler, port)
+    try:
+        emit(env, [overdue_commitment(n, now_utc()) for n in range(EMAILS)])
+        assert wait_for(lambda: any(e["event"] == "email_send_retry" for e in log_events(log)))
+        time.sleep(OUTAGE_S)  # the relay stays down: retries back off, nothing is given up
+        server.start()
+        assert wait_for(lambda: len(handler.messages) >= EMAILS, WAIT_S)
+        wait_for(lambda: len(handler.messages) > EMAILS, 2.0)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=60)
+        server.stop()
+
+    counts = Counter(m.rcpt_tos[0] for m in handler.messages)
+    assert len(counts) == EMAILS
+    assert [address for address, n in counts.items() if n > 1] == []
+    retries = [e for e in log_events(log) if e["event"] == "email_send_retry"]
+    assert len(retries) >= EMAILS  # every one of them failed at least once, and came back
