@@ -38,8 +38,9 @@ def add_to_digest(
     at: datetime,
     *,
     reply: ReplyReceived | None = None,
+    note: str = "",
 ) -> None:
-    """An entry for the coach's next digest (`kind`: "reply" or "completed")."""
+    """An entry for the coach's next digest (`kind`: "reply", "completed", "undelivered")."""
     entry = {
         "kind": kind,
         "at": at.isoformat(),
@@ -47,7 +48,7 @@ def add_to_digest(
         "client_name": client.name,
         "action": commitment.action,
         "intent": reply.intent if reply else None,
-        "text": reply.text[:EXCERPT_CHARS] if reply else "",
+        "text": reply.text[:EXCERPT_CHARS] if reply else note[:EXCERPT_CHARS],
         "moved": commitment.renegotiations,
     }
     pipe.rpush(keys.digest_entries(commitment.coach_id), json.dumps(entry))

@@ -69,7 +69,7 @@ async def send_digest(ctx: dict[str, Any], coach_id: str, day: str) -> str:
     today = date.fromisoformat(day)
     context = _base_context(services, coach, None) | digest_sections(entries, commitments, today)
     outcome = "empty"
-    if any(context[name] for name in ("replies", "overdue", "quiet", "completed")):
+    if any(context[name] for name in ("replies", "overdue", "quiet", "completed", "undelivered")):
         outcome = await _send_once(
             ctx,
             StepKind.DIGEST,
@@ -104,6 +104,7 @@ def digest_sections(
     ]
     return {
         "replies": [e for e in entries if e["kind"] == "reply"],
+        "undelivered": [e for e in entries if e["kind"] == "undelivered"],
         "completed": [e for e in entries if e["kind"] == "completed"],
         "overdue": sorted(overdue, key=lambda o: -int(o["days"])),
         "quiet": [

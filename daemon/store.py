@@ -156,6 +156,8 @@ class Store:
                 current, client, self.profile_of(current), step, now=now, error=error
             )
             self._write(pipe, transition)
+            if error:  # the coach hears about an email that did not reach the client
+                add_to_digest(pipe, current, client, "undelivered", now, note=error)
 
         await transact(self._redis, attempt)
 

@@ -11,6 +11,7 @@ import pytest
 from arq import Retry
 
 from daemon import keys
+from daemon.coachmail import schedule_all_digests
 from daemon.delivery import fire_step
 from daemon.stepqueue import step_job_id
 from jobs.composer import Composer
@@ -413,3 +414,21 @@ async def test_a_client_gets_at_most_one_prompt_a_day_across_commitments(loop: L
     assert len(subjects) == 1  # same wording; two different commitments
     threads = {m.message["Message-ID"].split(".")[0] for m in loop.messages}
     assert len(threads) == 2
+
+
+async def test_a_refused_email_reaches_the_coach_in_the_digest(loop: Loop) -> None:
+    await loop.emit(created())
+    await loop.consume()
+    await schedule_all_digests(loop.services)
+    loop.smtp.refuse_recipient("ana@example.org", code=550)
+
+    await loop.advance(REMINDER_AT)
+    await loop.advance(datetime(2026, 12, 1, 16, 0, tzinfo=UTC))  # Tuesday 17:00 Madrid
+
+    [digest] = loop.messages
+    assert digest.rcpt_tos == ["maria@northstar.example"]
+    body = digest.message.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = str(body.get_content())
+    assert "Emails that did not reach the client" in text
+    assert "Ana Ruiz: draft the grant proposal's first page (reminder-2d: refused: 550" in text
