@@ -15,7 +15,7 @@ from jinja2 import TemplateError
 from redis.exceptions import RedisError
 
 from daemon.errors import PermanentSendError, TransientSendError, UnknownOutcomeError
-from daemon.firing import Firing, Services
+from daemon.firing import Companion, Firing, Services
 from daemon.ledger import LedgerEntry, LedgerLost, Outcome
 from daemon.smtpdata import CommitUnconfirmed
 from daemon.stepmail import bounce_address, compose_step, step_questions
@@ -23,6 +23,7 @@ from daemon.store import StepResult
 from jobs.commitment import next_step, scheduled_step
 from jobs.composer import ComposeError
 from jobs.planner import next_allowed_moment
+from jobs.state import Status
 from jobs.step import PlannedStep, StepKind
 
 log = structlog.get_logger(__name__)
@@ -39,6 +40,8 @@ DURABLE_SHARE = 0.8
 DURABLE_RETRY_S = 0.1
 # A step this late fired after downtime: what to send is decided again (see _fire).
 LATE_AFTER = timedelta(hours=1)
+# At most this many of a client's other prompts due the same day ride in one email.
+MAX_COMPANIONS = 5
 # The steps that count as prompts for the per-client daily cap.
 PROMPTS = (StepKind.REMINDER, StepKind.OVERDUE)
 # A job that fires a little before its window opens (clock skew) still sends.
@@ -90,7 +93,23 @@ async def _fire(
             return await _reschedule(firing, current, "replanned_after_downtime")
         firing = replace(firing, step=current)
     held = await _held_back(firing)
-    return held or await _deliver(firing, job_try)
+    if held:
+        return held
+    if step.kind in PROMPTS:
+        firing = replace(firing, companions=await _due_today_too(firing))
+    return await _deliver(firing, job_try)
+
+
+async def _due_today_too(firing: Firing) -> tuple[Companion, ...]:
+    """The client's other prompts due today: they go out in this email, not another day's."""
+    zone, today = firing.client.zone, firing.now.astimezone(firing.client.zone).date()
+    companions = []
+    for other in await firing.services.store.client_commitments(firing.client.client_id):
+        step = scheduled_step(other, zone) if other.status is Status.ACTIVE else None
+        mine = other.commitment_id == firing.commitment.commitment_id
+        if step and not mine and step.kind in PROMPTS and step.fire_at_local.date() == today:
+            companions.append(Companion(other, step))
+    return tuple(companions[:MAX_COMPANIONS])
 
 
 async def _held_back(firing: Firing) -> str | None:
@@ -111,6 +130,8 @@ async def _held_back(firing: Firing) -> str | None:
     step_id = f"{firing.commitment.commitment_id}:{firing.commitment.plan_gen}:{step.name}"
     if await firing.services.prompt_cap.reserve(firing.client.client_id, today, step_id, cap):
         return None
+    if await firing.services.ledger.peek(firing.ledger_key) is not None:
+        return None  # it rides in another of today's emails: the ledger settles it
     tomorrow = datetime.combine(today + timedelta(days=1), firing.profile.send_at, tzinfo=zone)
     later = next_allowed_moment(firing.profile, tomorrow, zone)
     return await _reschedule(
@@ -125,31 +146,56 @@ async def _reschedule(firing: Firing, step: PlannedStep | None, reason: str) -> 
 
 
 async def _deliver(firing: Firing, job_try: int) -> str:
+    ledger, key = firing.services.ledger, firing.ledger_key
+    attempt, claimed_at_ms = uuid4().hex, _wall_ms()
+    previous = await ledger.claim(key, attempt, claimed_at_ms)
+    if previous is not None and not await _may_take_over(firing, previous, attempt, claimed_at_ms):
+        return await _after_earlier_attempt(firing, previous)
+    firing = await _claim_companions(firing, attempt, claimed_at_ms)
     questions = step_questions(firing)
     try:
         message, recipient = compose_step(firing, questions)
     except (ComposeError, TemplateError) as exc:
         # A coach's broken template or an unusable address: retrying cannot help.
         log.error("email_not_composed", error=type(exc).__name__)
-        await firing.finish(StepResult(f"could not compose: {type(exc).__name__}: {exc}"))
-        return "not_composed"
-    ledger, key = firing.services.ledger, firing.ledger_key
-    attempt, claimed_at_ms = uuid4().hex, _wall_ms()
-    previous = await ledger.claim(key, attempt, claimed_at_ms)
-    if previous is not None and not await _may_take_over(firing, previous, attempt, claimed_at_ms):
-        return await _after_earlier_attempt(firing, previous)
-    outcome, error = await _send(
-        firing, message, recipient, attempt, claimed_at_ms, job_try=job_try
-    )
+        outcome, error = Outcome.FAILED, f"could not compose: {type(exc).__name__}: {exc}"
+    else:
+        outcome, error = await _send(
+            firing, message, recipient, attempt, claimed_at_ms, job_try=job_try
+        )
     # The ledger first: if we die before the state moves on, a re-run finds the outcome.
-    await ledger.finish(key, attempt, claimed_at_ms, outcome)
+    for step_key in _step_keys(firing):
+        await ledger.finish(step_key, attempt, claimed_at_ms, outcome)
     await firing.finish(StepResult(error, questions[0].id if questions else ""))
+    for companion in firing.companions:
+        await firing.services.store.finish_step(
+            companion.commitment.commitment_id,
+            companion.commitment.version,
+            companion.step,
+            StepResult(error),
+            firing.now,
+            same_step=companion.commitment.plan_gen,
+        )
     log.info(
         "email_sent" if outcome is Outcome.SENT else "email_not_sent",
         outcome=outcome.value,
         kind=firing.step.kind.value,
+        together_with=len(firing.companions),
     )
     return outcome.value
+
+
+async def _claim_companions(firing: Firing, attempt: str, claimed_at_ms: int) -> Firing:
+    """Claim the riding steps too; one another run already holds stays out of this email."""
+    claimed = []
+    for companion in firing.companions:
+        if await firing.services.ledger.claim(companion.ledger_key, attempt, claimed_at_ms) is None:
+            claimed.append(companion)
+    return replace(firing, companions=tuple(claimed))
+
+
+def _step_keys(firing: Firing) -> list[str]:
+    return [firing.ledger_key, *(companion.ledger_key for companion in firing.companions)]
 
 
 async def _send(
@@ -162,19 +208,17 @@ async def _send(
     job_try: int,
 ) -> tuple[Outcome, str]:
     """Send under our claim; transient failures give the claim back and retry later."""
-    ledger, key = firing.services.ledger, firing.ledger_key
-
+    ledger, key, riding = firing.services.ledger, firing.ledger_key, _step_keys(firing)[1:]
+    commit = ledger.commit_point(key, attempt, claimed_at_ms, also=riding)
     try:
         await firing.services.mailer.send(
-            message,
-            bounce_address(firing),
-            [recipient],
-            commit=ledger.commit_point(key, attempt, claimed_at_ms),
+            message, bounce_address(firing), [recipient], commit=commit
         )
     except TransientSendError as exc:
         if job_try >= MAX_SEND_TRIES:
             return Outcome.FAILED, f"gave up after {job_try} tries: {exc}"
-        await ledger.release(key, attempt, claimed_at_ms)
+        for step_key in _step_keys(firing):
+            await ledger.release(step_key, attempt, claimed_at_ms)
         log.warning("email_send_retry", code=exc.code, job_try=job_try)
         raise Retry(defer=retry_delay_s(job_try, firing.services.retry_base_s)) from exc
     except PermanentSendError as exc:
@@ -194,12 +238,13 @@ async def _send(
 
 async def _record_sent_durably(firing: Firing, attempt: str, claimed_at_ms: int) -> None:
     """Keep trying to write "sent" (within the job's time): a lost mark means a resend."""
-    ledger, key = firing.services.ledger, firing.ledger_key
+    ledger = firing.services.ledger
     deadline = time.monotonic() + firing.services.job_timeout_s * DURABLE_SHARE
     delay = DURABLE_RETRY_S
     while True:
         try:
-            await ledger.finish(key, attempt, claimed_at_ms, Outcome.SENT)
+            for step_key in _step_keys(firing):
+                await ledger.finish(step_key, attempt, claimed_at_ms, Outcome.SENT)
             return
         except RedisError:
             if time.monotonic() + delay > deadline:

@@ -57,6 +57,19 @@ class Services:
 
 
 @dataclass(frozen=True)
+class Companion:
+    """Another of the client's commitments whose prompt is due the same day: it rides along
+    in this email instead of waiting for another day."""
+
+    commitment: Commitment
+    step: PlannedStep
+
+    @property
+    def ledger_key(self) -> str:
+        return keys.ledger(self.commitment.commitment_id, self.commitment.plan_gen, self.step.name)
+
+
+@dataclass(frozen=True)
 class Firing:
     """One run of one step: the state it was decided on and the moment it runs."""
 
@@ -66,6 +79,7 @@ class Firing:
     profile: CadenceProfile
     step: PlannedStep
     now: datetime
+    companions: tuple[Companion, ...] = ()
 
     @property
     def overdue_days(self) -> int:

@@ -15,6 +15,7 @@ may have delivered: that step counts as sent and is never sent again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -31,6 +32,15 @@ _SWAP = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] == '' then redis.call('DEL', KEYS[1]) return 1 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
+# Swap every key from ARGV[1] to ARGV[2], or none: the commit mark of one email that carries
+# several steps (a client's prompts due the same day).
+_SWAP_ALL = """
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) ~= ARGV[1] then return 0 end
+end
+for _, key in ipairs(KEYS) do redis.call('SET', key, ARGV[2], 'EX', ARGV[3]) end
 return 1
 """
 # Release or finish from either of our own in-flight values.
@@ -106,6 +116,10 @@ class SendLedger:
             existing = await self._redis.get(key)
         return parse_entry(existing) if existing is not None else ours
 
+    async def peek(self, key: str) -> LedgerEntry | None:
+        raw = await self._redis.get(key)
+        return parse_entry(raw) if raw is not None else None
+
     async def take_over(self, key: str, abandoned: LedgerEntry, attempt: str, now_ms: int) -> bool:
         """Claim a step whose previous claim's lease ran out (its worker died before DATA)."""
         ours = LedgerEntry(Outcome.CLAIMED, attempt, now_ms)
@@ -118,11 +132,14 @@ class SendLedger:
         point.write()
         await point.confirm()
 
-    def commit_point(self, key: str, attempt: str, claimed_at_ms: int) -> LedgerCommit:
-        """The "committing" mark, to be written together with SMTP's final dot."""
+    def commit_point(
+        self, key: str, attempt: str, claimed_at_ms: int, *, also: Sequence[str] = ()
+    ) -> LedgerCommit:
+        """The "committing" mark, to be written together with SMTP's final dot (for `key`
+        and the steps in `also` that ride in the same email, all claimed by this attempt)."""
         claimed = LedgerEntry(Outcome.CLAIMED, attempt, claimed_at_ms)
         committing = LedgerEntry(Outcome.COMMITTING, attempt, claimed_at_ms)
-        return LedgerCommit(self._redis, key, (claimed.value, committing.value))
+        return LedgerCommit(self._redis, (key, *also), (claimed.value, committing.value))
 
     async def finish(self, key: str, attempt: str, claimed_at_ms: int, outcome: Outcome) -> bool:
         """Record the outcome, only if this attempt still holds the step."""
@@ -150,9 +167,9 @@ class LedgerCommit:
     redis-py 5.x's connection object directly (pinned in pyproject.toml).
     """
 
-    def __init__(self, redis: Redis, key: str, values: tuple[str, str]) -> None:
+    def __init__(self, redis: Redis, step_keys: Sequence[str], values: tuple[str, str]) -> None:
         self._pool = redis.connection_pool
-        self._key = key
+        self._keys = tuple(step_keys)
         self._values = values
         self._connection: Any = None
 
@@ -162,7 +179,7 @@ class LedgerCommit:
     def write(self) -> None:
         expected, new = self._values
         packed = self._connection.pack_command(
-            "EVAL", _SWAP, 1, self._key, expected, new, keys.LEDGER_TTL_S
+            "EVAL", _SWAP_ALL, len(self._keys), *self._keys, expected, new, keys.LEDGER_TTL_S
         )
         self._connection._writer.writelines(packed)
 
@@ -177,4 +194,4 @@ class LedgerCommit:
         finally:
             await self._pool.release(connection)
         if not swapped:
-            raise LedgerLost(self._key)
+            raise LedgerLost(self._keys[0])

@@ -42,6 +42,15 @@ def compose_step(firing: Firing, questions: tuple[Question, ...]) -> tuple[bytes
         "overdue_days": firing.overdue_days,
         "questions": [q.text for q in questions],
         "unanswered": commitment.unanswered,
+        # The client's other steps due today, in this one email (see delivery._due_today_too).
+        "also": [
+            {
+                "action": c.commitment.action,
+                "due_date": format_due_date(c.commitment.due_date),
+                "overdue": c.step.kind is StepKind.OVERDUE,
+            }
+            for c in firing.companions
+        ],
     }
     composer = services.composer_for(commitment.coach_id)
     rendered = composer.render(firing.step.kind, context)

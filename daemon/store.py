@@ -15,7 +15,7 @@ from daemon import keys
 from daemon.coachconfig import CoachConfig, ConfigLookupError
 from daemon.coachfeed import add_to_digest, add_to_history, notify_coach
 from daemon.privacy import erase_client, refuse_if_erased
-from daemon.redisio import nonempty, read_hash, transact
+from daemon.redisio import decode_hash, nonempty, read_hash, transact
 from daemon.stepqueue import StepQueue
 from jobs.cadence import CadenceProfile
 from jobs.commitment import (
@@ -104,6 +104,15 @@ class Store:
         client = await self._load_client(self._redis, commitment.client_id)
         return (commitment, client) if client else None
 
+    async def client_commitments(self, client_id: str) -> list[Commitment]:
+        """Every commitment of a client, read without a transaction (a snapshot)."""
+        ids = await self._redis.smembers(keys.client_commitments(client_id))  # type: ignore[misc]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for commitment_id in sorted(ids):
+                pipe.hgetall(keys.commitment(commitment_id.decode()))
+            records = await pipe.execute()
+        return [Commitment.from_record(decode_hash(r)) for r in records if r]
+
     async def apply_event(self, event: Event, ack: StreamEntry | None = None) -> Applied:
         """Apply one event exactly once; raises EventRejected when it cannot be applied."""
         seen = keys.event_seen(event.event_id)
@@ -136,8 +145,15 @@ class Store:
         step: PlannedStep,
         result: StepResult,
         now: datetime,
+        *,
+        same_step: int | None = None,
     ) -> None:
-        """Move the commitment on from a step whose outcome the ledger already holds."""
+        """Move the commitment on from a step whose outcome the ledger already holds.
+
+        Normally only the `version` the step was fired for moves on. With `same_step` (a
+        plan generation), any version still waiting for that step does: a step that rode in
+        another commitment's email may have been moved meanwhile (e.g. by the daily cap).
+        """
 
         async def attempt(pipe: Pipeline) -> None:
             ckey = keys.commitment(commitment_id)
@@ -146,8 +162,15 @@ class Store:
             current = Commitment.from_record(raw) if raw else None
             client = await self._load_client(pipe, current.client_id) if current else None
             pipe.multi()
-            if current is None or client is None or current.version != version:
+            if current is None or client is None:
+                return
+            if same_step is None and current.version != version:
                 return  # changed meanwhile: the new version's own job carries on
+            if same_step is not None and (current.plan_gen, current.next_step) != (
+                same_step,
+                step.name,
+            ):
+                return
             if result.question_id:
                 client = replace(client, last_question=result.question_id)
                 pipe.hset(keys.client(client.client_id), "last_question", result.question_id)

@@ -401,21 +401,6 @@ async def test_after_two_days_of_downtime_only_the_latest_missed_prompt_goes_out
     assert (state["last_sent"], state["next_step"]) == ("overdue-4d", "overdue-9d")
 
 
-async def test_a_client_gets_at_most_one_prompt_a_day_across_commitments(loop: Loop) -> None:
-    # Two commitments of Ana's, both due Thursday: both reminders fall on Tuesday 09:00.
-    await loop.emit(created(), created("e-second", "c2"))
-    await loop.consume()
-
-    await loop.advance(REMINDER_AT)
-    assert len(loop.messages) == 1
-    await loop.advance(REMINDER_AT + timedelta(days=1))  # Wednesday 09:00: the other one
-    assert len(loop.messages) == 2
-    subjects = {m.message["Subject"] for m in loop.messages}
-    assert len(subjects) == 1  # same wording; two different commitments
-    threads = {m.message["Message-ID"].split(".")[0] for m in loop.messages}
-    assert len(threads) == 2
-
-
 async def test_a_refused_email_reaches_the_coach_in_the_digest(loop: Loop) -> None:
     await loop.emit(created())
     await loop.consume()
@@ -432,3 +417,31 @@ async def test_a_refused_email_reaches_the_coach_in_the_digest(loop: Loop) -> No
     text = str(body.get_content())
     assert "Emails that did not reach the client" in text
     assert "Ana Ruiz: draft the grant proposal's first page (reminder-2d: refused: 550" in text
+
+
+async def test_a_clients_prompts_due_the_same_day_go_out_as_one_email(loop: Loop) -> None:
+    await loop.emit(created(), created("e-second", "c2"))
+    await loop.emit(
+        changed(
+            "commitment.updated",
+            "e-words",
+            START + SECOND,
+            commitment_id="c2",
+            action="call the foundation about the deadline",
+        )
+    )
+    await loop.consume()
+
+    await loop.advance(REMINDER_AT)  # both reminders are due Tuesday 09:00
+    assert len(loop.messages) == 1
+    assert "Also on your list today:" in text_of(loop, 0)
+    assert "draft the grant proposal's first page" in text_of(loop, 0)
+    assert "call the foundation about the deadline" in text_of(loop, 0)
+    first, second = await loop.commitment("c1"), await loop.commitment("c2")
+    assert (first["last_sent"], second["last_sent"]) == ("reminder-2d", "reminder-2d")
+
+    await loop.advance(REMINDER_AT + timedelta(days=1))  # nothing was left for Wednesday
+    assert len(loop.messages) == 1
+    await loop.advance(OVERDUE_1_AT)  # and the first prompts, Friday, again together
+    assert len(loop.messages) == 2
+    assert "Also on your list today:" in text_of(loop, 1)
