@@ -19,9 +19,10 @@ from daemon.delivery import MAX_SEND_TRIES, retry_delay_s
 from daemon.errors import PermanentSendError, TransientSendError, UnknownOutcomeError
 from daemon.firing import Services
 from daemon.ledger import Outcome
-from daemon.redisio import decode_hash, read_hash
+from daemon.redisio import read_hash
 from daemon.stepmail import format_due_date
 from daemon.stepqueue import SEND_DIGEST, StepQueue
+from daemon.store import read_commitments
 from jobs.composer import Envelope
 from jobs.state import Commitment, Status
 from jobs.step import StepKind
@@ -211,11 +212,8 @@ async def _send_once(
 async def _coach_commitments(services: Services, coach_id: str) -> list[tuple[Commitment, str]]:
     """The coach's commitments, each with its client's name (two pipelined round trips)."""
     redis = services.store.redis
-    ids = await cast(Awaitable[set[bytes]], redis.smembers(keys.coach_commitments(coach_id)))
+    commitments = await read_commitments(redis, keys.coach_commitments(coach_id))
     async with redis.pipeline(transaction=False) as pipe:
-        for commitment_id in sorted(ids):
-            pipe.hgetall(keys.commitment(commitment_id.decode()))
-        commitments = [Commitment.from_record(decode_hash(r)) for r in await pipe.execute() if r]
         for commitment in commitments:
             pipe.hget(keys.client(commitment.client_id), "name")
         names = await pipe.execute()

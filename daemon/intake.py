@@ -14,8 +14,8 @@ from daemon import keys
 from daemon.clock import SystemClock
 from daemon.inbound import InboundMessage
 from daemon.ingest import dead_letter, publish_event
-from daemon.redisio import read_hash
 from daemon.stepqueue import Clock
+from daemon.store import load_commitment
 from jobs.events import MAX_REPLY_CHARS, SCHEMA_VERSION, ClientUpdated, ReplyReceived
 from jobs.replyreading import ReadReply, read_reply
 from jobs.replytoken import InvalidReplyToken, verify_reply_token
@@ -136,12 +136,8 @@ class ReplyIntake:
         commitment_id = await self._redis.get(keys.thread(thread))
         if commitment_id is None:
             return None  # erased, or never ours
-        commitment = await read_hash(self._redis, keys.commitment(commitment_id.decode()))
-        if not commitment:
-            return None
-        loaded = Commitment.from_record(commitment)
-        client = await read_hash(self._redis, keys.client(loaded.client_id))
-        return Match(loaded, Client.from_record(client), via) if client else None
+        loaded = await load_commitment(self._redis, commitment_id.decode())
+        return Match(*loaded, via) if loaded else None
 
     def _event(
         self, message: InboundMessage, reading: ReadReply, match: Match, now: datetime

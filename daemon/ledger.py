@@ -125,13 +125,6 @@ class SendLedger:
         ours = LedgerEntry(Outcome.CLAIMED, attempt, now_ms)
         return await self._cas(key, abandoned.value, ours.value)
 
-    async def commit(self, key: str, attempt: str, claimed_at_ms: int) -> None:
-        """Mark the point of no return; raises LedgerLost if the claim is no longer ours."""
-        point = self.commit_point(key, attempt, claimed_at_ms)
-        await point.prepare()
-        point.write()
-        await point.confirm()
-
     def commit_point(
         self, key: str, attempt: str, claimed_at_ms: int, *, also: Sequence[str] = ()
     ) -> LedgerCommit:

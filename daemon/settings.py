@@ -79,8 +79,3 @@ class Settings(BaseSettings):
     )
     worker_max_jobs: int = Field(default=50, ge=1, le=1000)
     worker_poll_s: float = Field(default=0.2, gt=0, le=5)
-
-    def signing_key_bytes(self) -> bytes:
-        if self.signing_key is None:
-            raise ValueError("COACHD_SIGNING_KEY is not set")
-        return self.signing_key.get_secret_value().encode()

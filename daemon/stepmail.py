@@ -81,8 +81,12 @@ def _envelope(firing: Firing) -> Envelope:
     )
     token = firing.reply_token()
     unsubscribe = f"<mailto:unsubscribe+{token}@{domain}>"
-    if services.public_url:
-        unsubscribe = f"<{services.public_url.rstrip('/')}/unsubscribe/{token}>, {unsubscribe}"
+    # The firm's own https prefix (proxied to coachd's /unsubscribe/), else coachd's public URL.
+    prefix = firm.unsubscribe_url or (
+        f"{services.public_url.rstrip('/')}/unsubscribe/" if services.public_url else None
+    )
+    if prefix:
+        unsubscribe = f"<{prefix.rstrip('/')}/{token}>, {unsubscribe}"
     return Envelope(
         firm.name,
         services.from_address,

@@ -66,6 +66,26 @@ class StepResult:
     question_id: str = ""
 
 
+async def load_commitment(redis: Redis, commitment_id: str) -> tuple[Commitment, Client] | None:
+    """A commitment and its client, or None if either is gone (snapshot, no transaction)."""
+    raw = await read_hash(redis, keys.commitment(commitment_id))
+    if not raw:
+        return None
+    commitment = Commitment.from_record(raw)
+    client = await read_hash(redis, keys.client(commitment.client_id))
+    return (commitment, Client.from_record(client)) if client else None
+
+
+async def read_commitments(redis: Redis, index_key: str) -> list[Commitment]:
+    """The commitments whose ids are in the set `index_key` (one pipelined round trip)."""
+    ids = await cast(Awaitable[set[bytes]], redis.smembers(index_key))
+    async with redis.pipeline(transaction=False) as pipe:
+        for commitment_id in sorted(ids):
+            pipe.hgetall(keys.commitment(commitment_id.decode()))
+        records = await pipe.execute()
+    return [Commitment.from_record(decode_hash(r)) for r in records if r]
+
+
 class Store:
     """Reads and writes commitments and clients; every write also (re)schedules their step."""
 
@@ -97,21 +117,11 @@ class Store:
         return self._config.profile(commitment.profile)
 
     async def load(self, commitment_id: str) -> tuple[Commitment, Client] | None:
-        raw = await read_hash(self._redis, keys.commitment(commitment_id))
-        if not raw:
-            return None
-        commitment = Commitment.from_record(raw)
-        client = await self._load_client(self._redis, commitment.client_id)
-        return (commitment, client) if client else None
+        return await load_commitment(self._redis, commitment_id)
 
     async def client_commitments(self, client_id: str) -> list[Commitment]:
         """Every commitment of a client, read without a transaction (a snapshot)."""
-        ids = await self._redis.smembers(keys.client_commitments(client_id))  # type: ignore[misc]
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for commitment_id in sorted(ids):
-                pipe.hgetall(keys.commitment(commitment_id.decode()))
-            records = await pipe.execute()
-        return [Commitment.from_record(decode_hash(r)) for r in records if r]
+        return await read_commitments(self._redis, keys.client_commitments(client_id))
 
     async def apply_event(self, event: Event, ack: StreamEntry | None = None) -> Applied:
         """Apply one event exactly once; raises EventRejected when it cannot be applied."""

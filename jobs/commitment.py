@@ -25,7 +25,6 @@ from jobs.planner import (
 from jobs.state import Client, Commitment, Status
 from jobs.step import BLOCKED_PREFIX, PlannedStep, StepKind, step_from_name
 
-COACH_QUIET_STEP = "coach-quiet"
 REFLECTION_STEP = "reflection"
 ACK_STEP = "ack"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -155,11 +156,24 @@ def firm_config(tmp_path: Path) -> Path:
 async def loop(
     redis_url: str, smtp_server: SmtpTestServer, firm_config: Path
 ) -> AsyncIterator[Loop]:
+    identity = Identity("coach@northstar.example", "reply.northstar.example", SIGNING_KEY)
+    mailer = SmtpMailer(smtp_server.smtp_config())
+    async with running_loop(redis_url, smtp_server, firm_config, mailer, identity) as running:
+        yield running
+
+
+@asynccontextmanager
+async def running_loop(
+    redis_url: str,
+    smtp_server: SmtpTestServer,
+    firm_config: Path,
+    mailer: SmtpMailer,
+    identity: Identity,
+) -> AsyncIterator[Loop]:
+    """The whole loop wired the way `coachd run` wires it, with time frozen at START."""
     with time_machine.travel(START, tick=False) as traveller:
         redis = await connect(redis_url)
         config = load_coach_config(firm_config)
-        identity = Identity("coach@northstar.example", "reply.northstar.example", SIGNING_KEY)
-        mailer = SmtpMailer(smtp_server.smtp_config())
         services = build_services(redis, config, mailer, SystemClock(), identity)
         worker = build_worker(redis, services, WorkerOptions(handle_signals=False))
         await ensure_group(redis)

@@ -11,6 +11,7 @@ import pytest
 from arq import Retry
 
 from daemon import keys
+from daemon.coachconfig import load_coach_config
 from daemon.coachmail import schedule_all_digests
 from daemon.delivery import fire_step
 from daemon.stepqueue import step_job_id
@@ -329,7 +330,10 @@ async def test_a_send_abandoned_after_its_point_of_no_return_is_never_resent(
     key, claimed_at = keys.ledger("c1", 1, "reminder-2d"), int(REMINDER_AT.timestamp() * 1000)
     # A worker wrote the final "." (the server has the message) and was killed.
     await loop.services.ledger.claim(key, "dead-worker", claimed_at)
-    await loop.services.ledger.commit(key, "dead-worker", claimed_at)
+    commit = loop.services.ledger.commit_point(key, "dead-worker", claimed_at)
+    await commit.prepare()
+    commit.write()
+    await commit.confirm()
     ctx = {"services": loop.services, "job_id": "x", "job_try": 1}
     loop.traveller.move_to(REMINDER_AT + timedelta(minutes=5))
 
@@ -445,3 +449,26 @@ async def test_a_clients_prompts_due_the_same_day_go_out_as_one_email(loop: Loop
     await loop.advance(OVERDUE_1_AT)  # and the first prompts, Friday, again together
     assert len(loop.messages) == 2
     assert "Also on your list today:" in text_of(loop, 1)
+
+
+async def test_the_firms_unsubscribe_url_becomes_a_one_click_list_unsubscribe(
+    loop: Loop, firm_config: Path
+) -> None:
+    text = firm_config.read_text().replace(
+        'reply_domain = "reply.northstar.example"',
+        'reply_domain = "reply.northstar.example"\n'
+        'unsubscribe_url = "https://northstar.example/stop/"',
+        1,
+    )
+    firm_config.write_text(text)
+    loop.services.replace_config(load_coach_config(firm_config))
+    await loop.emit(created())
+    await loop.consume()
+    await loop.advance(REMINDER_AT)
+
+    [sent] = loop.messages
+    token = sent.message["Reply-To"].addresses[0].username.removeprefix("reply+")
+    assert str(sent.message["List-Unsubscribe"]).startswith(
+        f"<https://northstar.example/stop/{token}>, <mailto:unsubscribe+{token}@"
+    )
+    assert sent.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

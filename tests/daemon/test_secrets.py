@@ -13,26 +13,22 @@ from typing import Any
 import httpx
 import pytest
 import structlog
-import time_machine
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from daemon.app import identity_from, smtp_config_from, webhook_secrets
 from daemon.cli import main
-from daemon.clock import SystemClock
 from daemon.coachconfig import load_coach_config
 from daemon.coachmail import schedule_all_digests
 from daemon.errors import SendError, SettingsError
 from daemon.imappoller import imap_config
-from daemon.ingest import InboxConsumer, ensure_group
 from daemon.intake import ReplyIntake
 from daemon.logs import configure_logging
 from daemon.mailer import SmtpMailer
 from daemon.settings import Settings
 from daemon.smtpsink import LocalSmtpServer
 from daemon.webhooks import build_http_app
-from daemon.worker import WorkerOptions, build_services, build_worker, connect
 from tests.conftest import LOOPBACK, RecordingHandler, SmtpTestServer
-from tests.daemon.conftest import START, Loop, created
+from tests.daemon.conftest import Loop, created, running_loop
 
 pytestmark = pytest.mark.integration
 
@@ -104,20 +100,10 @@ async def secret_loop(
 ) -> AsyncIterator[Loop]:
     """The conftest `loop`, wired from Settings the way `coachd run` wires it."""
     settings = settings_for(auth_smtp)
-    with time_machine.travel(START, tick=False) as traveller:
-        redis = await connect(redis_url)
-        config = load_coach_config(firm_config)
-        mailer = SmtpMailer(smtp_config_from(settings))
-        identity = identity_from(settings, config)
-        services = build_services(redis, config, mailer, SystemClock(), identity)
-        worker = build_worker(redis, services, WorkerOptions(handle_signals=False))
-        await ensure_group(redis)
-        consumer = InboxConsumer(redis, services.store, "test-consumer", reclaim_idle_ms=0)
-        try:
-            yield Loop(redis, services, worker, consumer, auth_smtp, traveller)
-        finally:
-            await mailer.close()
-            await redis.aclose()
+    mailer = SmtpMailer(smtp_config_from(settings))
+    identity = identity_from(settings, load_coach_config(firm_config))
+    async with running_loop(redis_url, auth_smtp, firm_config, mailer, identity) as running:
+        yield running
 
 
 def assert_nothing_leaks(text: str, *extra: str) -> None:
