@@ -237,8 +237,8 @@ async def read_status(redis: ArqRedis) -> Status:
     return Status(
         inbox_length=await redis.xlen(keys.INBOX_STREAM),
         inbox_pending=pending,
-        steps_scheduled=await redis.zcard(keys.STEP_QUEUE),
-        steps_due=await redis.zcount(keys.STEP_QUEUE, "-inf", now_ms),
+        steps_scheduled=await redis.zcard(keys.STEP_SCHEDULE),
+        steps_due=await redis.zcount(keys.STEP_SCHEDULE, "-inf", now_ms),
         dead_letters=await redis.xlen(keys.DEAD_LETTER_STREAM),
         redis_memory_bytes=int(memory["used_memory"]),
         worker=worker,

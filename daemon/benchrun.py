@@ -13,13 +13,13 @@ from daemon.benchsetup import (
     MS_PER_S,
     BenchEnv,
     TimedMailer,
+    coachd_dispatcher,
     coachd_services,
-    coachd_worker,
+    dispatching,
     prepare_due,
     recipient_of,
     release,
-    running,
-    wait_done,
+    wait_fired,
 )
 from daemon.ingest import InboxConsumer, ensure_group, publish
 from daemon.mailer import Mailer
@@ -58,15 +58,15 @@ async def deliver(
     async with coachd_services(env, timed) as services:
         warmup = await prepare_due(services.store, f"{prefix}warm-", WARMUP_STEPS)
         marker = await prepare_due(services.store, prefix, count)
-        worker = coachd_worker(services, env)
+        dispatcher = coachd_dispatcher(services, env)
         redis = services.store.redis
         assert isinstance(redis, ArqRedis)
-        async with running(worker):
+        async with dispatching(dispatcher):
             await _release_all(redis, warmup, WARMUP_STEPS, lambda _: time.time())
-            await wait_done(worker, WARMUP_STEPS, timeout_s=DONE_TIMEOUT_S)
+            await wait_fired(dispatcher, WARMUP_STEPS, timeout_s=DONE_TIMEOUT_S)
             start = time.time()
             due = await _release_all(redis, marker, count, lambda i: start + when(i))
-            finished = await wait_done(worker, WARMUP_STEPS + count, timeout_s=DONE_TIMEOUT_S)
+            finished = await wait_fired(dispatcher, WARMUP_STEPS + count, DONE_TIMEOUT_S)
     if len(timed.accepted) != WARMUP_STEPS + count:
         raise RuntimeError(f"{len(timed.accepted) - WARMUP_STEPS} of {count} steps were sent")
     return Delivered(due, finished, timed)
@@ -75,7 +75,7 @@ async def deliver(
 async def _release_all(
     redis: ArqRedis, marker: int, count: int, when: Callable[[int], float]
 ) -> dict[str, float]:
-    due = await release(redis, keys.STEP_QUEUE, marker, when)
+    due = await release(redis, keys.STEP_SCHEDULE, marker, when)
     if len(due) != count:
         raise RuntimeError(f"{len(due)} of {count} steps were scheduled at the marker")
     return due

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import cast
 
 from arq.connections import ArqRedis
-from arq.constants import job_key_prefix
 
 from daemon import keys
 from daemon.benchplan import SCALING, Context
@@ -19,7 +18,6 @@ from daemon.benchsetup import coachd_services, pending_events, prepare_due, rele
 from daemon.benchworker import WorkerProcesses, fill_backlog
 from daemon.mailer import NullMailer
 from daemon.redisio import read_hash
-from daemon.stepqueue import step_job_id
 
 MEMORY_TITLE = "memory (Redis bytes per active commitment)"
 SCALING_TITLE = "scaling"
@@ -84,19 +82,17 @@ async def _costs_at(ctx: Context, level: int) -> int:
 async def _breakdown(redis: ArqRedis, section: Section, commitment_id: str) -> None:
     """Where one backlog commitment's bytes go (MEMORY USAGE, key overhead included)."""
     record = await read_hash(redis, keys.commitment(commitment_id))
-    job_id = step_job_id(commitment_id, int(record["version"]))
     parts = {
         "commitment hash": keys.commitment(commitment_id),
         "client hash": keys.client(commitment_id),
         "client's commitment set": keys.client_commitments(commitment_id),
         "thread → commitment key": keys.thread(record["thread"]),
         "event-seen mark (kept 30 days)": keys.event_seen(f"ev-{commitment_id}"),
-        "arq job payload": job_key_prefix + job_id,
     }
     for label, key in parts.items():
         section.record(f"  of which {label}", "bytes", await memory_usage(redis, key))
     for label, key, count in (
-        ("step queue member", keys.STEP_QUEUE, await redis.zcard(keys.STEP_QUEUE)),
+        ("step queue member", keys.STEP_SCHEDULE, await redis.zcard(keys.STEP_SCHEDULE)),
         ("coach's commitment set member", keys.coach_commitments("bench"), None),
         ("inbox stream entry (kept up to 1M)", keys.INBOX_STREAM, None),
     ):
@@ -137,12 +133,12 @@ async def _process_run(ctx: Context, prefix: str) -> float:
         marker = await prepare_due(services.store, prefix, count)
     before = ctx.sink.stats().count
     due_at = time.time()
-    due = await release(ctx.redis, keys.STEP_QUEUE, marker, lambda _: due_at)
+    due = await release(ctx.redis, keys.STEP_SCHEDULE, marker, lambda _: due_at)
     if len(due) != count:
         raise RuntimeError(f"{len(due)} of {count} steps were scheduled at the marker")
-    # arq removes a job from the queue when it finishes: an empty queue means all are done.
+    # A fired step leaves the schedule (these steps have no next one): empty means all done.
     deadline = time.monotonic() + PROCESS_TIMEOUT_S
-    while await ctx.redis.zcard(keys.STEP_QUEUE):
+    while await ctx.redis.zcard(keys.STEP_SCHEDULE):
         if time.monotonic() > deadline:
             raise TimeoutError(f"worker processes did not finish {count} steps in time")
         await asyncio.sleep(QUEUE_POLL_S)

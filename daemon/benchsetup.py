@@ -27,10 +27,18 @@ from arq.worker import Worker
 
 from daemon.clock import SystemClock
 from daemon.coachconfig import load_coach_config
+from daemon.dispatcher import StepDispatcher
 from daemon.firing import Services
 from daemon.mailer import Mailer, NullMailer, SmtpConfig, SmtpMailer
 from daemon.store import Store
-from daemon.worker import Identity, WorkerOptions, build_services, build_worker, connect
+from daemon.worker import (
+    Identity,
+    WorkerOptions,
+    build_dispatcher,
+    build_services,
+    connect,
+    step_dispatcher,
+)
 from jobs.events import parse_event
 
 # One coach, every client in UTC, a window that is open all day, one overdue prompt and no
@@ -234,10 +242,26 @@ class TimedMailer:
         await self.inner.close()
 
 
-def coachd_worker(services: Services, env: BenchEnv) -> Worker:
-    redis = services.store.redis
-    assert isinstance(redis, ArqRedis)
-    return build_worker(redis, services, env.worker_options())
+def coachd_dispatcher(services: Services, env: BenchEnv) -> StepDispatcher:
+    return build_dispatcher(services, env.worker_options())
+
+
+@asynccontextmanager
+async def dispatching(dispatcher: StepDispatcher) -> AsyncIterator[None]:
+    """Run coachd's step dispatcher in the background (warm before the block starts)."""
+    async with step_dispatcher(dispatcher):
+        await asyncio.sleep(WORKER_WARMUP_S)
+        yield
+
+
+async def wait_fired(dispatcher: StepDispatcher, count: int, timeout_s: float) -> float:
+    """Wait until the dispatcher handled `count` steps; returns the wall-clock time it did."""
+    deadline = time.monotonic() + timeout_s
+    while dispatcher.fired < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{dispatcher.fired} of {count} steps done in {timeout_s:.0f} s")
+        await asyncio.sleep(POLL_S)
+    return time.time()
 
 
 @asynccontextmanager

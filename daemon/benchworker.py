@@ -15,10 +15,10 @@ from typing import Self
 from daemon.benchsetup import (
     BenchEnv,
     apply_events,
+    coachd_dispatcher,
     coachd_services,
-    coachd_worker,
+    dispatching,
     pending_events,
-    running,
 )
 from daemon.logs import configure_logging
 from daemon.mailer import NullMailer
@@ -36,11 +36,12 @@ def worker_process(conn: Connection, env: BenchEnv) -> None:
 
 
 async def _serve_worker(conn: Connection, env: BenchEnv) -> None:
-    async with coachd_services(env, env.mailer()) as services:
-        worker = coachd_worker(services, env)
-        async with running(worker):
-            conn.send(READY)
-            await asyncio.to_thread(conn.recv)
+    async with (
+        coachd_services(env, env.mailer()) as services,
+        dispatching(coachd_dispatcher(services, env)),
+    ):
+        conn.send(READY)
+        await asyncio.to_thread(conn.recv)
     conn.close()
 
 

@@ -54,12 +54,15 @@ def retry_delay_s(job_try: int, base_s: float = RETRY_BASE_S) -> float:
     return float(min(base_s * 2 ** max(job_try - 1, 0), RETRY_MAX_S))
 
 
-async def fire_step(ctx: dict[str, Any], commitment_id: str, version: int, step_name: str) -> str:
-    """Send the step if it is still the commitment's current one; returns what happened."""
+async def fire_step(
+    ctx: dict[str, Any], commitment_id: str, version: int, step_name: str | None = None
+) -> str:
+    """Send the step if it is still the commitment's current one; returns what happened.
+
+    Run by daemon.dispatcher for each claimed step (and by arq for step jobs queued before
+    steps had their own schedule, which name their step)."""
     services: Services = ctx["services"]
-    structlog.contextvars.bind_contextvars(
-        job_id=ctx.get("job_id"), commitment_id=commitment_id, step=step_name
-    )
+    structlog.contextvars.bind_contextvars(job_id=ctx.get("job_id"), commitment_id=commitment_id)
     try:
         return await _fire(services, commitment_id, version, step_name, int(ctx.get("job_try", 1)))
     except RedisError as exc:
@@ -71,15 +74,16 @@ async def fire_step(ctx: dict[str, Any], commitment_id: str, version: int, step_
 
 
 async def _fire(
-    services: Services, commitment_id: str, version: int, name: str, job_try: int
+    services: Services, commitment_id: str, version: int, name: str | None, job_try: int
 ) -> str:
     loaded = await services.store.load(commitment_id)
     if loaded is None:
         return _skipped("commitment_gone")
     commitment, client = loaded
     step = scheduled_step(commitment, client.zone)
-    if commitment.version != version or step is None or step.name != name:
+    if commitment.version != version or step is None or name not in (None, step.name):
         return _skipped("superseded")
+    structlog.contextvars.bind_contextvars(step=step.name)
     if client.opted_out and step.kind is not StepKind.COACH_QUIET:
         return _skipped("client_opted_out")
     now = services.clock.now()

@@ -31,10 +31,12 @@ from daemon.smtpsink import LocalSmtpServer
 from daemon.worker import (
     Identity,
     WorkerOptions,
+    build_dispatcher,
     build_services,
     build_worker,
     connect,
     inbox_consumer,
+    step_dispatcher,
 )
 
 DEMO_CONFIG = Path(__file__).parent / "demo_config"
@@ -213,9 +215,8 @@ async def _drive(url: str, smtp_port: int, clock: ScaledClock, receiver: MailFol
     redis = await connect(url)
     mailer = SmtpMailer(SmtpConfig("127.0.0.1", smtp_port, "none"))
     services = build_services(redis, config, mailer, clock, identity)
-    worker = build_worker(
-        redis, services, WorkerOptions(max_jobs=20, poll_delay_s=POLL_S, handle_signals=False)
-    )
+    options = WorkerOptions(max_jobs=20, poll_delay_s=POLL_S, handle_signals=False)
+    worker = build_worker(redis, services, options)
     intake = ReplyIntake(redis, identity.signing_key, identity.reply_domain, clock)
     try:
         async with (
@@ -228,6 +229,7 @@ async def _drive(url: str, smtp_port: int, clock: ScaledClock, receiver: MailFol
                 max_message_bytes=MAX_REPLY_BYTES,
             ) as reply_port,
             inbox_consumer(redis, services.store),
+            step_dispatcher(build_dispatcher(services, options)),
         ):
             await schedule_all_digests(services)
             running = asyncio.create_task(worker.async_run())

@@ -123,9 +123,9 @@ class Tracer:
         thread_key = keys.thread(record.get("thread", ""))
         if await self._await(self._conn.get(thread_key)) == commitment_id.encode():
             self._read(thread_key)
-        self._read(keys.STEP_QUEUE)
+        self._read(keys.STEP_SCHEDULE)
         async for member, score in self._conn.zscan_iter(
-            keys.STEP_QUEUE, match=f"{commitment_id}:*", count=SCAN_BATCH
+            keys.STEP_SCHEDULE, match=f"{commitment_id}:*", count=SCAN_BATCH
         ):
             if _JOB_SUFFIX.match(member.decode().removeprefix(f"{commitment_id}:")):
                 trace.jobs[member.decode()] = score

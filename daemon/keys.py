@@ -11,8 +11,15 @@ DEAD_LETTER_STREAM = PREFIX + "dead"
 INBOX_MAX_LEN = 1_000_000
 DEAD_LETTER_MAX_LEN = 100_000
 
-# The arq queue that holds step jobs (a sorted set scored by fire time in epoch ms).
-STEP_QUEUE = PREFIX + "steps"
+# The step schedule: a sorted set of `<commitment>:<version>` scored by fire time (epoch
+# ms). A member is all a pending step costs; its details live in the commitment's hash.
+# While a worker fires a step its score is pushed a lease ahead (daemon.dispatcher).
+STEP_SCHEDULE = PREFIX + "due"
+# Send attempts of steps that were retried (member -> tries); absent means none yet.
+STEP_TRIES = PREFIX + "due-tries"
+# arq's queue: coach notices and digests. It held step jobs before steps had their own
+# schedule; a step job still in it from then runs as before (daemon.delivery.fire_step).
+JOB_QUEUE = PREFIX + "steps"
 
 # A live worker rewrites this every WORKER_HEALTH_S; it expires when none is running.
 WORKER_HEALTH = PREFIX + "worker-health"

@@ -23,6 +23,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from daemon import keys
+from daemon.autopipe import AutoPipeline
 
 # How long a claim protects an in-flight send; longer than a job may run (its timeout).
 DEFAULT_LEASE_MS = 75_000
@@ -95,11 +96,12 @@ def parse_entry(raw: bytes | str) -> LedgerEntry:
 class SendLedger:
     """Claims, commits and records each step's email (see the module docstring)."""
 
-    def __init__(self, redis: Redis, lease_ms: int = DEFAULT_LEASE_MS) -> None:
+    def __init__(
+        self, redis: Redis, commands: AutoPipeline, lease_ms: int = DEFAULT_LEASE_MS
+    ) -> None:
         self._redis = redis
+        self._commands = commands  # concurrent steps' ledger calls share round trips
         self.lease_ms = lease_ms
-        self._swap = redis.register_script(_SWAP)
-        self._swap_ours = redis.register_script(_SWAP_OURS)
 
     def expired(self, entry: LedgerEntry, now_ms: int) -> bool:
         return entry.outcome is Outcome.CLAIMED and now_ms - entry.claimed_at_ms > self.lease_ms
@@ -107,18 +109,21 @@ class SendLedger:
     async def claim(self, key: str, attempt: str, now_ms: int) -> LedgerEntry | None:
         """Claim `key` for this attempt; None means ours, else what is there."""
         ours = LedgerEntry(Outcome.CLAIMED, attempt, now_ms)
-        if await self._redis.set(key, ours.value, nx=True, ex=keys.LEDGER_TTL_S):
+        if await self._set_new(key, ours.value):
             return None
-        existing = await self._redis.get(key)
+        existing = await self._commands.execute("GET", key)
         if existing is None:  # released between our SET and GET: try once more
-            if await self._redis.set(key, ours.value, nx=True, ex=keys.LEDGER_TTL_S):
+            if await self._set_new(key, ours.value):
                 return None
-            existing = await self._redis.get(key)
+            existing = await self._commands.execute("GET", key)
         return parse_entry(existing) if existing is not None else ours
 
     async def peek(self, key: str) -> LedgerEntry | None:
-        raw = await self._redis.get(key)
+        raw = await self._commands.execute("GET", key)
         return parse_entry(raw) if raw is not None else None
+
+    async def _set_new(self, key: str, value: str) -> bool:
+        return bool(await self._commands.execute("SET", key, value, "NX", "EX", keys.LEDGER_TTL_S))
 
     async def take_over(self, key: str, abandoned: LedgerEntry, attempt: str, now_ms: int) -> bool:
         """Claim a step whose previous claim's lease ran out (its worker died before DATA)."""
@@ -146,10 +151,10 @@ class SendLedger:
         claimed = LedgerEntry(Outcome.CLAIMED, attempt, claimed_at_ms).value
         committing = LedgerEntry(Outcome.COMMITTING, attempt, claimed_at_ms).value
         args: list[str | int] = [claimed, committing, new, keys.LEDGER_TTL_S]
-        return bool(await self._swap_ours(keys=[key], args=args))
+        return bool(await self._commands.eval(_SWAP_OURS, [key], args))
 
     async def _cas(self, key: str, expected: str, new: str) -> bool:
-        return bool(await self._swap(keys=[key], args=[expected, new, keys.LEDGER_TTL_S]))
+        return bool(await self._commands.eval(_SWAP, [key], [expected, new, keys.LEDGER_TTL_S]))
 
 
 class LedgerCommit:

@@ -17,7 +17,7 @@ from redis.asyncio.client import Pipeline
 from daemon import keys
 from daemon.footprint import CommitmentTrace, Footprint, Tracer
 from daemon.redisio import transact
-from daemon.stepqueue import drop_job, notice_job_id
+from daemon.stepqueue import drop_job, drop_step, notice_job_id
 from jobs.events import (
     SCHEMA_VERSION,
     ClientErased,
@@ -114,8 +114,8 @@ def _delete_commitment(pipe: Pipeline, trace: CommitmentTrace) -> None:
         pipe.delete(keys.thread(trace.record["thread"]))
     if trace.record.get("coach_id"):
         pipe.srem(keys.coach_commitments(trace.record["coach_id"]), commitment_id)
-    for job_id in trace.jobs:
-        drop_job(pipe, job_id)
+    for step_id in trace.jobs:
+        drop_step(pipe, step_id)
     for notice_id in trace.notices:
         drop_job(pipe, notice_job_id(notice_id))
         pipe.delete(keys.notice(notice_id), keys.sent("notice", notice_id))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from redis.asyncio import Redis
-
 from daemon import keys
+from daemon.autopipe import AutoPipeline
 
 # The reservation lives on the client's own hash (erased with it), as the local day and the
 # space-separated ids of the steps that took that day's places. A step already holding a
@@ -32,10 +31,10 @@ return 1
 class PromptCap:
     """Reserves one of a client's prompt places for the day, atomically (a Lua script)."""
 
-    def __init__(self, redis: Redis) -> None:
-        self._reserve = redis.register_script(_RESERVE)
+    def __init__(self, commands: AutoPipeline) -> None:
+        self._commands = commands
 
     async def reserve(self, client_id: str, local_day: date, step_id: str, cap: int) -> bool:
         """True if this step may prompt the client today (it keeps its place if it had one)."""
         args: list[str | int] = [local_day.isoformat(), step_id, cap]
-        return bool(await self._reserve(keys=[keys.client(client_id)], args=args))
+        return bool(await self._commands.eval(_RESERVE, [keys.client(client_id)], args))

@@ -9,17 +9,40 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import WatchError
 
+from daemon.autopipe import AutoPipeline
+
 T = TypeVar("T")
+
+# HGETALL of every key, in one command: under WATCH a redis-py pipeline runs each command
+# as its own round trip, so a batch reads everything it watches through this.
+_READ_HASHES = """
+local records = {}
+for i, key in ipairs(KEYS) do records[i] = redis.call('HGETALL', key) end
+return records
+"""
 
 
 def decode_hash(raw: dict[bytes, bytes]) -> dict[str, str]:
     return {k.decode(): v.decode() for k, v in raw.items()}
 
 
-async def read_hash(conn: Redis | Pipeline, key: str) -> dict[str, str]:
+async def read_hash(conn: Redis | Pipeline | AutoPipeline, key: str) -> dict[str, str]:
     """HGETALL, decoded; {} when the key does not exist."""
     # redis-py types its commands as "awaitable or not"; on an asyncio client they are awaitable.
     return decode_hash(await cast(Awaitable[dict[bytes, bytes]], conn.hgetall(key)))
+
+
+async def read_hashes(conn: Redis | Pipeline, hash_keys: list[str]) -> list[dict[str, str]]:
+    """HGETALL of each key (decoded; {} where missing), in one round trip."""
+    if not hash_keys:
+        return []
+    flat_records = await cast(
+        Awaitable[list[list[bytes]]], conn.eval(_READ_HASHES, len(hash_keys), *hash_keys)
+    )
+    return [
+        {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
+        for flat in flat_records
+    ]
 
 
 def nonempty(record: dict[str, str]) -> dict[str, str]:

@@ -77,5 +77,9 @@ class Settings(BaseSettings):
         ge=1.0,
         description="Entries a crashed worker read but did not apply are taken over after this.",
     )
-    worker_max_jobs: int = Field(default=50, ge=1, le=1000)
-    worker_poll_s: float = Field(default=0.2, gt=0, le=5)
+    worker_max_jobs: int = Field(
+        default=100, ge=1, le=1000, description="Steps fired per batch (and coach emails at once)."
+    )
+    worker_poll_s: float = Field(
+        default=0.2, gt=0, le=5, description="How often an idle worker looks for due steps."
+    )

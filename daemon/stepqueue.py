@@ -1,4 +1,6 @@
-"""The one module that knows arq's storage format: step jobs are added and removed here."""
+"""Where steps and jobs are scheduled: steps in coachd's own schedule, coach emails as arq jobs.
+
+The one module that knows the storage format of both."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from daemon import keys
 from jobs.step import PlannedStep
 
 # Job names are wire format: renaming one would orphan every queued job of it.
+# (`fire_step` jobs are only those queued before steps had their own schedule.)
 FIRE_STEP = "fire_step"
 SEND_NOTICE = "send_coach_notice"
 SEND_DIGEST = "send_digest"
@@ -51,10 +54,13 @@ def notice_job_id(notice_id: str) -> str:
 
 
 class StepQueue:
-    """Adds and removes deferred `fire_step` jobs inside the caller's Redis transaction.
+    """Schedules steps and arq jobs inside the caller's Redis transaction.
 
-    Writing arq's two keys ourselves (instead of `enqueue_job`) puts a step's scheduling in
-    the same MULTI as the state change that caused it: both happen, or neither.
+    Both are written by us (not `enqueue_job`), so scheduling happens in the same MULTI as
+    the state change that caused it: both happen, or neither. A step is one member of
+    `keys.STEP_SCHEDULE` and nothing else (a million pending steps must stay cheap; an arq
+    job would add a ~400-byte payload key each, and arq's per-job bookkeeping cost more
+    than coachd's whole step); daemon.dispatcher fires them in batches.
     """
 
     def __init__(self, clock: Clock, now_ms: Callable[[], int]) -> None:
@@ -62,8 +68,12 @@ class StepQueue:
         self._now_ms = now_ms
 
     def add(self, pipe: Pipeline, commitment_id: str, version: int, step: PlannedStep) -> None:
-        job_id = step_job_id(commitment_id, version)
-        self.add_job(pipe, FIRE_STEP, job_id, (commitment_id, version, step.name), step.fire_at)
+        score = self.score_ms(step.fire_at)
+        pipe.zadd(keys.STEP_SCHEDULE, {step_job_id(commitment_id, version): score})
+
+    def score_ms(self, fire_at: datetime) -> int:
+        """A fire time (domain time) as a schedule score: wall-clock epoch milliseconds."""
+        return int(self._clock.real(fire_at).timestamp() * MS_PER_S)
 
     def add_job(
         self,
@@ -75,17 +85,26 @@ class StepQueue:
     ) -> None:
         """Schedule `function(*args)` at `fire_at` (domain time) under a deterministic id."""
         now_ms = self._now_ms()
-        score = int(self._clock.real(fire_at).timestamp() * MS_PER_S)
+        score = self.score_ms(fire_at)
         payload = serialize_job(function, args, {}, None, now_ms, serializer=serialize)
         pipe.psetex(job_key_prefix + job_id, max(score - now_ms, 0) + JOB_GRACE_MS, payload)
-        pipe.zadd(keys.STEP_QUEUE, {job_id: score})
+        pipe.zadd(keys.JOB_QUEUE, {job_id: score})
 
     def remove(self, pipe: Pipeline, commitment_id: str, version: int) -> None:
-        """Drop a superseded job; if a worker already holds it, its version check skips it."""
-        drop_job(pipe, step_job_id(commitment_id, version))
+        """Drop a superseded step; if a worker already holds it, its version check skips it."""
+        drop_step(pipe, step_job_id(commitment_id, version))
+
+
+def drop_step(pipe: Pipeline, step_id: str) -> None:
+    """Unschedule a step (and forget its retries) inside the caller's MULTI.
+
+    A step job left in arq's queue from before the schedule existed is not looked for: when
+    it runs, `fire_step` finds its version superseded and does nothing."""
+    pipe.zrem(keys.STEP_SCHEDULE, step_id)
+    pipe.hdel(keys.STEP_TRIES, step_id)
 
 
 def drop_job(pipe: Pipeline, job_id: str) -> None:
-    """Unschedule any job (queue member, payload and retry count) inside the caller's MULTI."""
-    pipe.zrem(keys.STEP_QUEUE, job_id)
+    """Unschedule an arq job (queue member, payload and retry count) inside the caller's MULTI."""
+    pipe.zrem(keys.JOB_QUEUE, job_id)
     pipe.delete(job_key_prefix + job_id, retry_key_prefix + job_id)

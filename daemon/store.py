@@ -12,10 +12,11 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from daemon import keys
+from daemon.autopipe import AutoPipeline, Coalescer
 from daemon.coachconfig import CoachConfig, ConfigLookupError
 from daemon.coachfeed import add_to_digest, add_to_history, notify_coach
 from daemon.privacy import erase_client, refuse_if_erased
-from daemon.redisio import decode_hash, nonempty, read_hash, transact
+from daemon.redisio import decode_hash, nonempty, read_hash, read_hashes, transact
 from daemon.stepqueue import StepQueue
 from jobs.cadence import CadenceProfile
 from jobs.commitment import (
@@ -66,7 +67,26 @@ class StepResult:
     question_id: str = ""
 
 
-async def load_commitment(redis: Redis, commitment_id: str) -> tuple[Commitment, Client] | None:
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """A step whose outcome the ledger holds: move its commitment on (Store.finish_step)."""
+
+    commitment_id: str
+    version: int
+    step: PlannedStep
+    result: StepResult
+    now: datetime
+    same_step: int | None = None
+
+    def moves_on(self, current: Commitment) -> bool:
+        if self.same_step is None:
+            return current.version == self.version  # else the new version's step carries on
+        return (current.plan_gen, current.next_step) == (self.same_step, self.step.name)
+
+
+async def load_commitment(
+    redis: Redis | AutoPipeline, commitment_id: str
+) -> tuple[Commitment, Client] | None:
     """A commitment and its client, or None if either is gone (snapshot, no transaction)."""
     raw = await read_hash(redis, keys.commitment(commitment_id))
     if not raw:
@@ -96,6 +116,9 @@ class Store:
         self._config = config
         self._queue = queue
         self._signing_key = signing_key
+        # Steps fired side by side share their reads and their finishing transaction.
+        self.commands = AutoPipeline(redis)
+        self._finishes: Coalescer[Finish, None] = Coalescer(self._finish_all)
 
     @property
     def config(self) -> CoachConfig:
@@ -117,7 +140,7 @@ class Store:
         return self._config.profile(commitment.profile)
 
     async def load(self, commitment_id: str) -> tuple[Commitment, Client] | None:
-        return await load_commitment(self._redis, commitment_id)
+        return await load_commitment(self.commands, commitment_id)
 
     async def client_commitments(self, client_id: str) -> list[Commitment]:
         """Every commitment of a client, read without a transaction (a snapshot)."""
@@ -163,36 +186,53 @@ class Store:
         Normally only the `version` the step was fired for moves on. With `same_step` (a
         plan generation), any version still waiting for that step does: a step that rode in
         another commitment's email may have been moved meanwhile (e.g. by the daily cap).
+        Steps finishing at the same moment share one transaction.
         """
+        await self._finishes.submit(Finish(commitment_id, version, step, result, now, same_step))
 
-        async def attempt(pipe: Pipeline) -> None:
-            ckey = keys.commitment(commitment_id)
-            await pipe.watch(ckey)
-            raw = await read_hash(pipe, ckey)
-            current = Commitment.from_record(raw) if raw else None
-            client = await self._load_client(pipe, current.client_id) if current else None
+    async def _finish_all(self, finishes: list[Finish]) -> list[None]:
+        commitment_keys = sorted({keys.commitment(f.commitment_id) for f in finishes})
+
+        async def attempt(pipe: Pipeline) -> list[None]:
+            await pipe.watch(*commitment_keys)
+            records = await read_hashes(pipe, commitment_keys)
+            commitments = {r["commitment_id"]: Commitment.from_record(r) for r in records if r}
+            client_ids = sorted({c.client_id for c in commitments.values()})
+            client_records = await read_hashes(pipe, [keys.client(c) for c in client_ids])
+            clients = {r["client_id"]: Client.from_record(r) for r in client_records if r}
             pipe.multi()
-            if current is None or client is None:
-                return
-            if same_step is None and current.version != version:
-                return  # changed meanwhile: the new version's own job carries on
-            if same_step is not None and (current.plan_gen, current.next_step) != (
-                same_step,
-                step.name,
-            ):
-                return
-            if result.question_id:
-                client = replace(client, last_question=result.question_id)
-                pipe.hset(keys.client(client.client_id), "last_question", result.question_id)
-            error = f"{step.name}: {result.error}" if result.error else ""
-            transition = record_sent(
-                current, client, self.profile_of(current), step, now=now, error=error
-            )
-            self._write(pipe, transition)
-            if error:  # the coach hears about an email that did not reach the client
-                add_to_digest(pipe, current, client, "undelivered", now, note=error)
+            for finish in finishes:
+                self._finish_one(pipe, finish, commitments, clients)
+            return [None] * len(finishes)
 
-        await transact(self._redis, attempt)
+        return await transact(self._redis, attempt)
+
+    def _finish_one(
+        self,
+        pipe: Pipeline,
+        finish: Finish,
+        commitments: dict[str, Commitment],
+        clients: dict[str, Client],
+    ) -> None:
+        """One step's part of the finishing MULTI; `commitments` and `clients` are the
+        batch's working copies (two steps of one client see each other's change)."""
+        current = commitments.get(finish.commitment_id)
+        client = clients.get(current.client_id) if current else None
+        if current is None or client is None or not finish.moves_on(current):
+            return
+        step, result = finish.step, finish.result
+        if result.question_id:
+            client = replace(client, last_question=result.question_id)
+            clients[client.client_id] = client
+            pipe.hset(keys.client(client.client_id), "last_question", result.question_id)
+        error = f"{step.name}: {result.error}" if result.error else ""
+        transition = record_sent(
+            current, client, self.profile_of(current), step, now=finish.now, error=error
+        )
+        self._write(pipe, transition)
+        commitments[current.commitment_id] = transition.commitment
+        if error:  # the coach hears about an email that did not reach the client
+            add_to_digest(pipe, current, client, "undelivered", finish.now, note=error)
 
     async def defer_step(
         self, commitment: Commitment, client: Client, step: PlannedStep | None

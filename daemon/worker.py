@@ -1,4 +1,4 @@
-"""Worker wiring: the arq worker that fires steps, and the inbox consumer beside it."""
+"""Worker wiring: the step dispatcher, the inbox consumer and the arq worker for coach emails."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from daemon import keys
 from daemon.coachconfig import CoachConfig
 from daemon.coachmail import schedule_all_digests, send_coach_notice, send_digest
 from daemon.delivery import ARQ_MAX_TRIES, RETRY_BASE_S, fire_step
+from daemon.dispatcher import StepDispatcher
 from daemon.firing import Services
 from daemon.ingest import RECLAIM_IDLE_MS, InboxConsumer, ensure_group
 from daemon.ledger import SendLedger
@@ -61,7 +62,8 @@ MS_PER_S = 1000
 
 @dataclass(frozen=True)
 class WorkerOptions:
-    max_jobs: int = 50
+    # Steps claimed per batch (and arq's concurrency for coach emails).
+    max_jobs: int = 100
     poll_delay_s: float = 0.2
     # An inbox entry a consumer read but did not acknowledge this long ago is taken over.
     inbox_reclaim_ms: int = RECLAIM_IDLE_MS
@@ -85,7 +87,7 @@ async def connect(url: str) -> ArqRedis:
         RedisSettings.from_dsn(url),
         job_serializer=serialize,
         job_deserializer=deserialize,
-        default_queue_name=keys.STEP_QUEUE,
+        default_queue_name=keys.JOB_QUEUE,
     )
     return pool
 
@@ -109,8 +111,8 @@ def build_services(
     store = Store(redis, config, queue, identity.signing_key)
     return Services(
         store=store,
-        ledger=SendLedger(redis, lease_ms=lease_ms(job_timeout_s)),
-        prompt_cap=PromptCap(redis),
+        ledger=SendLedger(redis, store.commands, lease_ms=lease_ms(job_timeout_s)),
+        prompt_cap=PromptCap(store.commands),
         job_timeout_s=job_timeout_s,
         retry_base_s=retry_base_s,
         mailer=mailer,
@@ -121,6 +123,27 @@ def build_services(
         reply_domain=identity.reply_domain,
         public_url=identity.public_url,
     )
+
+
+def build_dispatcher(services: Services, options: WorkerOptions) -> StepDispatcher:
+    return StepDispatcher(
+        services,
+        batch_size=options.max_jobs,
+        poll_delay_s=options.poll_delay_s,
+        lease_ms=lease_ms(services.job_timeout_s),
+    )
+
+
+@asynccontextmanager
+async def step_dispatcher(dispatcher: StepDispatcher) -> AsyncIterator[None]:
+    """Fire due steps in the background for the duration of the block."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=SHUTDOWN_GRACE_S)
 
 
 def build_worker(redis: ArqRedis, services: Services, options: WorkerOptions) -> Worker:
@@ -135,7 +158,7 @@ def build_worker(redis: ArqRedis, services: Services, options: WorkerOptions) ->
             )
             for name, job in JOBS.items()
         ],
-        queue_name=keys.STEP_QUEUE,
+        queue_name=keys.JOB_QUEUE,
         redis_pool=redis,
         burst=options.burst,
         handle_signals=options.handle_signals,
@@ -209,12 +232,21 @@ def _forget_failed_jobs(worker: Worker) -> None:
 async def run_worker(redis: ArqRedis, services: Services, options: WorkerOptions) -> None:
     """Consume events and fire steps until a signal (or, in burst mode, until idle)."""
     worker = build_worker(redis, services, options)
+    dispatcher = build_dispatcher(services, options)
     await schedule_all_digests(services)
-    async with inbox_consumer(redis, services.store, reclaim_idle_ms=options.inbox_reclaim_ms):
+    async with (
+        inbox_consumer(redis, services.store, reclaim_idle_ms=options.inbox_reclaim_ms),
+        step_dispatcher(dispatcher),
+    ):
         log.info("worker_started", max_jobs=options.max_jobs)
         try:
             await _run_through_outages(worker)
         except asyncio.CancelledError:
             log.info("worker_stopping")
     await services.mailer.close()
-    log.info("worker_stopped", jobs_complete=worker.jobs_complete, jobs_failed=worker.jobs_failed)
+    log.info(
+        "worker_stopped",
+        steps_fired=dispatcher.fired,
+        jobs_complete=worker.jobs_complete,
+        jobs_failed=worker.jobs_failed,
+    )

@@ -20,10 +20,18 @@ from arq.worker import Worker
 from daemon import keys
 from daemon.clock import SystemClock
 from daemon.coachconfig import load_coach_config
+from daemon.dispatcher import StepDispatcher
 from daemon.firing import Services
 from daemon.ingest import InboxConsumer, PublishReport, ensure_group, publish
 from daemon.mailer import SmtpMailer
-from daemon.worker import Identity, WorkerOptions, build_services, build_worker, connect
+from daemon.worker import (
+    Identity,
+    WorkerOptions,
+    build_dispatcher,
+    build_services,
+    build_worker,
+    connect,
+)
 
 if TYPE_CHECKING:
     from conftest import RecordedMessage, SmtpTestServer
@@ -100,6 +108,7 @@ class Loop:
     redis: ArqRedis
     services: Services
     worker: Worker
+    dispatcher: StepDispatcher
     consumer: InboxConsumer
     smtp: SmtpTestServer
     traveller: time_machine.Coordinates
@@ -123,13 +132,15 @@ class Loop:
         await self.run_due()
 
     async def run_due(self) -> None:
+        """Fire every due step (the dispatcher) and run every due coach email (arq)."""
         for _ in range(MAX_ROUNDS):
+            fired = await self.dispatcher.run_due()
             await self.worker._poll_iteration()  # arq's own poll, one round at a time
             running = [t for t in self.worker.tasks.values() if not t.done()]
             if running:
                 await asyncio.gather(*running)
                 continue
-            if await self.redis.zcount(keys.STEP_QUEUE, "-inf", timestamp_ms()) == 0:
+            if not fired and not await self.redis.zcount(keys.JOB_QUEUE, "-inf", timestamp_ms()):
                 return
         raise AssertionError("steps kept coming due")
 
@@ -175,11 +186,13 @@ async def running_loop(
         redis = await connect(redis_url)
         config = load_coach_config(firm_config)
         services = build_services(redis, config, mailer, SystemClock(), identity)
-        worker = build_worker(redis, services, WorkerOptions(handle_signals=False))
+        options = WorkerOptions(handle_signals=False)
+        worker = build_worker(redis, services, options)
+        dispatcher = build_dispatcher(services, options)
         await ensure_group(redis)
         consumer = InboxConsumer(redis, services.store, "test-consumer", reclaim_idle_ms=0)
         try:
-            yield Loop(redis, services, worker, consumer, smtp_server, traveller)
+            yield Loop(redis, services, worker, dispatcher, consumer, smtp_server, traveller)
         finally:
             await mailer.close()
             await redis.aclose()

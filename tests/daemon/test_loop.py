@@ -82,7 +82,7 @@ async def test_update_moves_the_schedule_and_the_old_step_never_fires(loop: Loop
     )
     await loop.consume()
 
-    assert await loop.redis.zcard(keys.STEP_QUEUE) == 1  # the superseded job was removed
+    assert await loop.redis.zcard(keys.STEP_SCHEDULE) == 1  # the superseded job was removed
     await loop.advance(REMINDER_AT + timedelta(days=1))
     assert loop.messages == []
     await loop.advance(datetime(2026, 12, 8, 8, 0, tzinfo=UTC))  # 2 days before the new date
@@ -103,7 +103,7 @@ async def test_completion_stops_reminders_and_brings_the_reflection(loop: Loop) 
     [reflection] = loop.messages
     assert "learn" in text_of(loop, 0).lower()
     assert parsedate_to_datetime(reflection.message["Date"]) == done_at + timedelta(hours=4)
-    assert await loop.redis.zcard(keys.STEP_QUEUE) == 0
+    assert await loop.redis.zcard(keys.STEP_SCHEDULE) == 0
 
 
 async def test_the_same_event_twice_is_applied_once_and_sends_once(loop: Loop) -> None:
@@ -254,7 +254,7 @@ async def test_opting_out_stops_everything(loop: Loop) -> None:
     )
     await loop.consume()
 
-    assert await loop.redis.zcard(keys.STEP_QUEUE) == 0
+    assert await loop.redis.zcard(keys.STEP_SCHEDULE) == 0
     await loop.advance(OVERDUE_4_AT)
     assert loop.messages == []
 
@@ -291,16 +291,16 @@ async def test_a_client_changing_time_zone_is_replanned_in_the_new_zone(loop: Lo
     assert len(loop.messages) == 1
 
 
-async def test_job_payloads_are_json_and_ids_are_per_version(loop: Loop) -> None:
+async def test_a_scheduled_step_is_one_member_per_version_scored_by_its_fire_time(
+    loop: Loop,
+) -> None:
     await loop.emit(created())
     await loop.consume()
     version = int((await loop.commitment())["version"])
 
-    raw = await loop.redis.get(f"arq:job:{step_job_id('c1', version)}")
-    assert raw is not None
-    payload = json.loads(raw)
-    assert payload["f"] == "fire_step"
-    assert payload["a"] == ["c1", version, "reminder-2d"]
+    scheduled = await loop.redis.zrange(keys.STEP_SCHEDULE, 0, -1, withscores=True)
+    assert scheduled == [(step_job_id("c1", version).encode(), REMINDER_AT.timestamp() * 1000)]
+    assert await loop.redis.keys("arq:job:*") == []  # no payload: the state says it all
 
 
 async def test_a_send_abandoned_before_its_point_of_no_return_is_sent_once_later(
@@ -369,7 +369,7 @@ async def test_cancellation_stops_everything_for_that_commitment_only(loop: Loop
 
     assert {m.rcpt_tos[0] for m in loop.messages} == {"bo@example.org"}
     assert (await loop.commitment("c1"))["status"] == "cancelled"
-    assert await loop.redis.zcard(keys.STEP_QUEUE) == 1  # c2's next step only
+    assert await loop.redis.zcard(keys.STEP_SCHEDULE) == 1  # c2's next step only
 
 
 async def test_a_broken_coach_template_is_recorded_and_the_plan_goes_on(

@@ -115,7 +115,7 @@ async def test_stop_opts_out_at_once_and_tells_the_coach(loop: Loop) -> None:
     assert [m.rcpt_tos[0] for m in loop.messages] == [CLIENT, COACH]
     client = await loop.redis.hget(keys.client("ana"), "opted_out")
     assert client == b"1"
-    assert await loop.redis.zcard(keys.STEP_QUEUE) == 0
+    assert await loop.redis.zcard(keys.STEP_SCHEDULE) == 0
 
 
 async def test_an_out_of_office_pauses_prompts_until_the_return_date_and_is_no_answer(
