@@ -37,7 +37,7 @@ class BenchOptions:
     batch: int = 500
     processes: tuple[int, ...] = (1, 2, 4)
     process_emails: int = 500
-    smtp_pool: int = 4
+    smtp_pool: int = 8  # the reference: aiosmtplib peaks over 8 reused connections
     max_jobs: int = 100
     poll_s: float = 0.05
     fillers: int = 2

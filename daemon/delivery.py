@@ -16,10 +16,11 @@ from redis.exceptions import RedisError
 
 from daemon.errors import PermanentSendError, TransientSendError, UnknownOutcomeError
 from daemon.firing import Companion, Firing, Services
-from daemon.ledger import LedgerEntry, LedgerLost, Outcome
+from daemon.ledger import LedgerEntry, LedgerLost, LedgerOutcome, Outcome
 from daemon.smtpdata import CommitUnconfirmed
+from daemon.stepbatch import Settlement, StepBatch
 from daemon.stepmail import bounce_address, compose_step, step_questions
-from daemon.store import StepResult
+from daemon.store import Finish, StepResult
 from jobs.commitment import next_step, scheduled_step
 from jobs.composer import ComposeError
 from jobs.planner import next_allowed_moment
@@ -64,7 +65,8 @@ async def fire_step(
     services: Services = ctx["services"]
     structlog.contextvars.bind_contextvars(job_id=ctx.get("job_id"), commitment_id=commitment_id)
     try:
-        return await _fire(services, commitment_id, version, step_name, int(ctx.get("job_try", 1)))
+        job_try, batch = int(ctx.get("job_try", 1)), ctx.get("batch")
+        return await _fire(services, commitment_id, version, step_name, job_try, batch=batch)
     except RedisError as exc:
         # Redis went away mid-step: try again once it is back; the ledger keeps it single.
         log.warning("step_redis_unavailable", error=type(exc).__name__)
@@ -74,7 +76,13 @@ async def fire_step(
 
 
 async def _fire(
-    services: Services, commitment_id: str, version: int, name: str | None, job_try: int
+    services: Services,
+    commitment_id: str,
+    version: int,
+    name: str | None,
+    job_try: int,
+    *,
+    batch: StepBatch | None = None,
 ) -> str:
     loaded = await services.store.load(commitment_id)
     if loaded is None:
@@ -88,7 +96,7 @@ async def _fire(
         return _skipped("client_opted_out")
     now = services.clock.now()
     profile = services.store.profile_of(commitment)
-    firing = Firing(services, commitment, client, profile, step, now)
+    firing = Firing(services, commitment, client, profile, step, now, batch=batch)
     if step.kind in PROMPTS and now - step.fire_at > LATE_AFTER:
         # Downtime: what is right now may differ (a reminder after the due date is no use;
         # of several missed prompts only the latest goes out). Never a flood.
@@ -106,12 +114,16 @@ async def _fire(
 
 async def _due_today_too(firing: Firing) -> tuple[Companion, ...]:
     """The client's other prompts due today: they go out in this email, not another day's."""
+    store, mine = firing.services.store, firing.commitment.commitment_id
+    others = [i for i in await store.client_commitment_ids(firing.client.client_id) if i != mine]
+    if not others:  # the usual case: nothing more to read
+        return ()
     zone, today = firing.client.zone, firing.now.astimezone(firing.client.zone).date()
     companions = []
-    for other in await firing.services.store.client_commitments(firing.client.client_id):
+    for other in await store.client_commitments(firing.client.client_id):
         step = scheduled_step(other, zone) if other.status is Status.ACTIVE else None
-        mine = other.commitment_id == firing.commitment.commitment_id
-        if step and not mine and step.kind in PROMPTS and step.fire_at_local.date() == today:
+        due_today = step is not None and step.fire_at_local.date() == today
+        if step and due_today and other.commitment_id != mine and step.kind in PROMPTS:
             companions.append(Companion(other, step))
     return tuple(companions[:MAX_COMPANIONS])
 
@@ -167,19 +179,23 @@ async def _deliver(firing: Firing, job_try: int) -> str:
         outcome, error = await _send(
             firing, message, recipient, attempt, claimed_at_ms, job_try=job_try
         )
-    # The ledger first: if we die before the state moves on, a re-run finds the outcome.
-    for step_key in _step_keys(firing):
-        await ledger.finish(step_key, attempt, claimed_at_ms, outcome)
-    await firing.finish(StepResult(error, questions[0].id if questions else ""))
-    for companion in firing.companions:
-        await firing.services.store.finish_step(
-            companion.commitment.commitment_id,
-            companion.commitment.version,
-            companion.step,
+    riders = tuple(
+        Finish(
+            c.commitment.commitment_id,
+            c.commitment.version,
+            c.step,
             StepResult(error),
             firing.now,
-            same_step=companion.commitment.plan_gen,
+            same_step=c.commitment.plan_gen,
         )
+        for c in firing.companions
+    )
+    await firing.settle(
+        Settlement(
+            tuple(LedgerOutcome(k, attempt, claimed_at_ms, outcome) for k in _step_keys(firing)),
+            (firing.finished(StepResult(error, questions[0].id if questions else "")), *riders),
+        )
+    )
     log.info(
         "email_sent" if outcome is Outcome.SENT else "email_not_sent",
         outcome=outcome.value,
@@ -276,13 +292,15 @@ async def _after_earlier_attempt(firing: Firing, previous: LedgerEntry) -> str:
         remaining_ms = previous.claimed_at_ms + ledger.lease_ms - _wall_ms()
         raise Retry(defer=max(remaining_ms / MS_PER_S, 1.0))
     outcome, error = previous.outcome, ""
+    recorded: tuple[LedgerOutcome, ...] = ()
     if outcome is Outcome.COMMITTING:
         # Its worker died after the point of no return: the server has the message.
         outcome = Outcome.SENT
-        await ledger.finish(firing.ledger_key, previous.attempt, previous.claimed_at_ms, outcome)
+        key = firing.ledger_key
+        recorded = (LedgerOutcome(key, previous.attempt, previous.claimed_at_ms, outcome),)
     elif outcome is not Outcome.SENT:
         error = f"earlier attempt ended {outcome.value}"
-    await firing.finish(StepResult(error))
+    await firing.settle(Settlement(recorded, (firing.finished(StepResult(error)),)))
     log.info("step_recovered", outcome=outcome.value)
     return f"recovered_{outcome.value}"
 

@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 from daemon import keys
 from daemon.delivery import ARQ_MAX_TRIES, fire_step
 from daemon.firing import Services
+from daemon.stepbatch import StepBatch
 
 log = structlog.get_logger(__name__)
 
@@ -153,7 +154,9 @@ class StepDispatcher:
         return claimed
 
     async def _fire_batch(self, batch: list[Claimed]) -> None:
-        fired = await asyncio.gather(*(self._fire(claimed) for claimed in batch))
+        services = self._services
+        settling = StepBatch(services.ledger, services.store, len(batch))
+        fired = await asyncio.gather(*(self._fire(claimed, settling) for claimed in batch))
         try:
             await self._settle(fired)
         except RedisError as exc:
@@ -161,21 +164,33 @@ class StepDispatcher:
             log.warning("steps_not_settled", error=type(exc).__name__, count=len(fired))
         self.fired += len(fired)
 
-    async def _fire(self, claimed: Claimed) -> Fired:
+    async def _fire(self, claimed: Claimed, batch: StepBatch) -> Fired:
         if claimed.tries > MAX_STARTS:
             log.error("step_abandoned", step_id=claimed.step_id, starts=claimed.tries)
+            batch.leave()
             return Fired(claimed)
         ctx: dict[str, Any] = {
             "services": self._services,
             "job_id": claimed.step_id,
             "job_try": claimed.tries,
+            "batch": batch,
         }
+        timeout_s = self._services.job_timeout_s
         try:
-            await fire_step(ctx, claimed.commitment_id, claimed.version)
+            await asyncio.wait_for(
+                fire_step(ctx, claimed.commitment_id, claimed.version), timeout_s
+            )
         except Retry as retry:
             return Fired(claimed, _defer_s(retry))
+        except TimeoutError:
+            # Stuck (an SMTP server that stopped answering): it comes back when its lease
+            # (longer than this timeout) runs out; the ledger says what became of its email.
+            log.error("step_timed_out", step_id=claimed.step_id, timeout_s=timeout_s)
+            return Fired(claimed, self._lease_ms / MS_PER_S)
         except Exception:  # a bug in one step must not stop the others (nor the worker)
             log.exception("step_failed", step_id=claimed.step_id)
+        finally:
+            batch.leave()
         return Fired(claimed)
 
     async def _settle(self, fired: list[Fired]) -> None:

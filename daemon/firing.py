@@ -11,8 +11,9 @@ from daemon.coachconfig import CoachConfig
 from daemon.ledger import SendLedger
 from daemon.mailer import Mailer
 from daemon.promptcap import PromptCap
+from daemon.stepbatch import Settlement, StepBatch, settle_all
 from daemon.stepqueue import Clock
-from daemon.store import StepResult, Store
+from daemon.store import Finish, StepResult, Store
 from jobs.cadence import CadenceProfile
 from jobs.composer import Composer
 from jobs.replytoken import sign_reply_token
@@ -80,6 +81,7 @@ class Firing:
     step: PlannedStep
     now: datetime
     companions: tuple[Companion, ...] = ()
+    batch: StepBatch | None = None  # fired by the dispatcher: settles with its batch
 
     @property
     def overdue_days(self) -> int:
@@ -97,10 +99,17 @@ class Firing:
             self.services.signing_key, self.commitment.thread, self.commitment.sent_count, expires
         )
 
-    async def finish(self, result: StepResult) -> None:
-        await self.services.store.finish_step(
-            self.commitment.commitment_id, self.commitment.version, self.step, result, self.now
-        )
+    def finished(self, result: StepResult) -> Finish:
+        """This step's commitment moved on with `result`."""
+        commitment = self.commitment
+        return Finish(commitment.commitment_id, commitment.version, self.step, result, self.now)
+
+    async def settle(self, settlement: Settlement) -> None:
+        """Record outcomes, then move commitments on: with the batch, or on its own."""
+        if self.batch is not None:
+            await self.batch.settle(settlement)
+        else:
+            await settle_all(self.services.ledger, self.services.store, [settlement])
 
 
 def _template_dirs(config: CoachConfig) -> set[Path | None]:

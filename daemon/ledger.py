@@ -93,6 +93,16 @@ def parse_entry(raw: bytes | str) -> LedgerEntry:
     return LedgerEntry(Outcome(outcome), attempt, int(claimed_at))
 
 
+@dataclass(frozen=True, slots=True)
+class LedgerOutcome:
+    """An outcome to record for a step that `attempt` (claimed at `claimed_at_ms`) holds."""
+
+    key: str
+    attempt: str
+    claimed_at_ms: int
+    outcome: Outcome
+
+
 class SendLedger:
     """Claims, commits and records each step's email (see the module docstring)."""
 
@@ -143,15 +153,28 @@ class SendLedger:
         """Record the outcome, only if this attempt still holds the step."""
         return await self._from_ours(key, attempt, claimed_at_ms, outcome.value)
 
+    async def record_all(self, outcomes: Sequence[LedgerOutcome]) -> None:
+        """`finish` for many steps, in one pipeline (each still only if its attempt holds it)."""
+        if not outcomes:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for item in outcomes:
+                pipe.eval(_SWAP_OURS, 1, item.key, *self._ours_args(item, item.outcome.value))
+            await pipe.execute()
+
     async def release(self, key: str, attempt: str, claimed_at_ms: int) -> None:
         """Give the step back after a failure that certainly did not deliver."""
         await self._from_ours(key, attempt, claimed_at_ms, "")
 
     async def _from_ours(self, key: str, attempt: str, claimed_at_ms: int, new: str) -> bool:
-        claimed = LedgerEntry(Outcome.CLAIMED, attempt, claimed_at_ms).value
-        committing = LedgerEntry(Outcome.COMMITTING, attempt, claimed_at_ms).value
-        args: list[str | int] = [claimed, committing, new, keys.LEDGER_TTL_S]
-        return bool(await self._commands.eval(_SWAP_OURS, [key], args))
+        ours = LedgerOutcome(key, attempt, claimed_at_ms, Outcome.SENT)
+        return bool(await self._commands.eval(_SWAP_OURS, [key], self._ours_args(ours, new)))
+
+    @staticmethod
+    def _ours_args(ours: LedgerOutcome, new: str) -> list[str]:
+        claimed = LedgerEntry(Outcome.CLAIMED, ours.attempt, ours.claimed_at_ms).value
+        committing = LedgerEntry(Outcome.COMMITTING, ours.attempt, ours.claimed_at_ms).value
+        return [claimed, committing, new, str(keys.LEDGER_TTL_S)]
 
     async def _cas(self, key: str, expected: str, new: str) -> bool:
         return bool(await self._commands.eval(_SWAP, [key], [expected, new, keys.LEDGER_TTL_S]))

@@ -65,7 +65,7 @@ class CommittedFailure(Exception):
 async def send_data(
     client: aiosmtplib.SMTP, message: bytes, commit: CommitPoint | None, timeout: float
 ) -> None:
-    """DATA, the dot-stuffed body, the commit mark with the final dot, then the reply.
+    """DATA, the commit mark, the dot-stuffed body with the final dot, then the reply.
 
     Raises aiosmtplib's errors when the message was certainly not taken (a failure before
     the final dot, or the server hanging up instead of replying), `SMTPDataError` for a
@@ -83,12 +83,13 @@ async def send_data(
         start = await protocol.read_response(timeout=timeout)
         if start.code != START_INPUT:
             raise aiosmtplib.SMTPDataError(start.code, start.message)
-        protocol.write(body)
         if commit is not None:
             await commit.prepare()
             commit.write()
         protocol._response_pending = True
-        protocol.write(FINAL_DOT)  # raises if the connection is already gone: not delivered
+        # Body and dot in one write (one system call), right after the mark. Raises if the
+        # connection is already gone: not delivered.
+        protocol.write(body + FINAL_DOT)
         if commit is not None:
             try:
                 await commit.confirm()

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from daemon import keys
-from daemon.autopipe import AutoPipeline, Coalescer
+from daemon.autopipe import AutoPipeline
 from daemon.coachconfig import CoachConfig, ConfigLookupError
 from daemon.coachfeed import add_to_digest, add_to_history, notify_coach
 from daemon.privacy import erase_client, refuse_if_erased
@@ -69,7 +69,12 @@ class StepResult:
 
 @dataclass(frozen=True, slots=True)
 class Finish:
-    """A step whose outcome the ledger holds: move its commitment on (Store.finish_step)."""
+    """A step whose outcome the ledger holds: move its commitment on (Store.finish_all).
+
+    Normally only the `version` the step was fired for moves on. With `same_step` (a plan
+    generation), any version still waiting for that step does: a step that rode in another
+    commitment's email may have been moved meanwhile (e.g. by the daily cap).
+    """
 
     commitment_id: str
     version: int
@@ -116,9 +121,8 @@ class Store:
         self._config = config
         self._queue = queue
         self._signing_key = signing_key
-        # Steps fired side by side share their reads and their finishing transaction.
+        # Steps fired side by side share their reads (their finishing: daemon.stepbatch).
         self.commands = AutoPipeline(redis)
-        self._finishes: Coalescer[Finish, None] = Coalescer(self._finish_all)
 
     @property
     def config(self) -> CoachConfig:
@@ -146,6 +150,11 @@ class Store:
         """Every commitment of a client, read without a transaction (a snapshot)."""
         return await read_commitments(self._redis, keys.client_commitments(client_id))
 
+    async def client_commitment_ids(self, client_id: str) -> list[str]:
+        """The ids of a client's commitments (coalesced with other steps' reads)."""
+        ids = await self.commands.execute("SMEMBERS", keys.client_commitments(client_id))
+        return sorted(member.decode() for member in ids)
+
     async def apply_event(self, event: Event, ack: StreamEntry | None = None) -> Applied:
         """Apply one event exactly once; raises EventRejected when it cannot be applied."""
         seen = keys.event_seen(event.event_id)
@@ -171,29 +180,14 @@ class Store:
 
         return await transact(self._redis, attempt)
 
-    async def finish_step(
-        self,
-        commitment_id: str,
-        version: int,
-        step: PlannedStep,
-        result: StepResult,
-        now: datetime,
-        *,
-        same_step: int | None = None,
-    ) -> None:
-        """Move the commitment on from a step whose outcome the ledger already holds.
-
-        Normally only the `version` the step was fired for moves on. With `same_step` (a
-        plan generation), any version still waiting for that step does: a step that rode in
-        another commitment's email may have been moved meanwhile (e.g. by the daily cap).
-        Steps finishing at the same moment share one transaction.
-        """
-        await self._finishes.submit(Finish(commitment_id, version, step, result, now, same_step))
-
-    async def _finish_all(self, finishes: list[Finish]) -> list[None]:
+    async def finish_all(self, finishes: list[Finish]) -> None:
+        """Move commitments on from steps whose outcomes the ledger already holds, in one
+        transaction (see `Finish.moves_on` for which version moves)."""
+        if not finishes:
+            return
         commitment_keys = sorted({keys.commitment(f.commitment_id) for f in finishes})
 
-        async def attempt(pipe: Pipeline) -> list[None]:
+        async def attempt(pipe: Pipeline) -> None:
             await pipe.watch(*commitment_keys)
             records = await read_hashes(pipe, commitment_keys)
             commitments = {r["commitment_id"]: Commitment.from_record(r) for r in records if r}
@@ -203,9 +197,8 @@ class Store:
             pipe.multi()
             for finish in finishes:
                 self._finish_one(pipe, finish, commitments, clients)
-            return [None] * len(finishes)
 
-        return await transact(self._redis, attempt)
+        await transact(self._redis, attempt)
 
     def _finish_one(
         self,

@@ -129,7 +129,7 @@ async def test_a_job_run_again_after_a_crash_mid_finish_does_not_send_again(
         raise ConnectionError("worker died after the SMTP server said 250")
 
     with monkeypatch.context() as patch:
-        patch.setattr(loop.services.store, "finish_step", crash)
+        patch.setattr(loop.services.store, "finish_all", crash)
         with pytest.raises(ConnectionError):
             await fire_step(ctx, "c1", int(state["version"]), state["next_step"])
     result = await fire_step(ctx, "c1", int(state["version"]), state["next_step"])
