@@ -87,8 +87,7 @@ async def _breakdown(redis: ArqRedis, section: Section, commitment_id: str) -> N
     job_id = step_job_id(commitment_id, int(record["version"]))
     parts = {
         "commitment hash": keys.commitment(commitment_id),
-        "client hash": keys.client(commitment_id),
-        "client's commitment set": keys.client_commitments(commitment_id),
+        "client hash (with its commitment ids)": keys.client(commitment_id),
         "thread → commitment key": keys.thread(record["thread"]),
         "event-seen mark (kept 30 days)": keys.event_seen(f"ev-{commitment_id}"),
         "arq job payload": job_key_prefix + job_id,

@@ -104,7 +104,9 @@ class Tracer:
     async def trace(self) -> Footprint:
         found, client_id = self.found, self.found.client_id
         found.client = await self._hash(keys.client(client_id))
-        for commitment_id in sorted(await self._members(keys.client_commitments(client_id))):
+        ids = found.client.get("commitments", "").split()
+        ids = ids or await self._members(keys.legacy_client_commitments(client_id))  # v0.1
+        for commitment_id in sorted(ids):
             record = await self._hash(keys.commitment(commitment_id))
             if record:
                 found.commitments.append(await self._commitment(commitment_id, record))

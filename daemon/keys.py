@@ -32,8 +32,9 @@ def client(client_id: str) -> str:
     return f"{PREFIX}cl:{client_id}"
 
 
-def client_commitments(client_id: str) -> str:
-    """Set of the client's commitment ids: opt-out and zone changes re-plan all of them."""
+def legacy_client_commitments(client_id: str) -> str:
+    """v0.1's set of the client's commitment ids, now the client hash's `commitments` field
+    (a set per client cost ~240 bytes). Only read as a fallback, and deleted on erasure."""
     return f"{PREFIX}cl:{client_id}:c"
 
 

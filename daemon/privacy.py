@@ -58,7 +58,7 @@ def erase_event(client_id: str, at: datetime | None = None) -> ClientErased:
 async def refuse_if_erased(pipe: Pipeline, event: Event, signing_key: bytes) -> None:
     """Inside apply_event's WATCH: a late event about an erased client or commitment is
     rejected, without its payload, instead of re-creating what was erased."""
-    markers = _markers_of(event, signing_key)
+    markers = markers_of(event, signing_key)
     if not markers:
         return
     await pipe.watch(*markers)
@@ -66,7 +66,8 @@ async def refuse_if_erased(pipe: Pipeline, event: Event, signing_key: bytes) -> 
         raise EventRejected(ERASED_REASON, keep_event=False)
 
 
-def _markers_of(event: Event, signing_key: bytes) -> list[str]:
+def markers_of(event: Event, signing_key: bytes) -> list[str]:
+    """The erasure markers whose presence refuses `event`."""
     if isinstance(event, ClientErased):
         return []  # erasing again is a harmless sweep
     if isinstance(event, ClientUpdated):
@@ -84,7 +85,7 @@ async def erase_client(pipe: Pipeline, client_id: str, signing_key: bytes) -> Fo
     pipe.multi()
     for commitment in found.commitments:
         _delete_commitment(pipe, commitment)
-    pipe.delete(keys.client(client_id), keys.client_commitments(client_id))
+    pipe.delete(keys.client(client_id), keys.legacy_client_commitments(client_id))
     for key, entries in found.digest.items():
         # By value, not by rewriting the list: entries other events add meanwhile stay.
         for entry in entries:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -30,8 +30,10 @@ from jobs.events import (
     ClientErased,
     ClientInfo,
     ClientUpdated,
+    CommitmentCancelled,
     CommitmentCompleted,
     CommitmentCreated,
+    CommitmentUpdated,
     Event,
     EventRejected,
     ReplyReceived,
@@ -42,6 +44,8 @@ from jobs.state import Client, Commitment, Status
 from jobs.step import PlannedStep
 
 T = TypeVar("T")
+# The events the inbox applies in batches (daemon.batchapply): they touch one commitment.
+CommitmentChange = CommitmentCreated | CommitmentUpdated | CommitmentCompleted | CommitmentCancelled
 
 
 class Applied(StrEnum):
@@ -76,14 +80,43 @@ async def load_commitment(redis: Redis, commitment_id: str) -> tuple[Commitment,
     return (commitment, Client.from_record(client)) if client else None
 
 
+async def commitment_ids_of(conn: Redis | Pipeline, client: Client) -> tuple[str, ...]:
+    """The client's commitment ids (a v0.1 client hash has none: its old set has them)."""
+    legacy = keys.legacy_client_commitments(client.client_id)
+    return client.commitment_ids or tuple(sorted(m.decode() for m in await conn.smembers(legacy)))  # type: ignore[misc]
+
+
 async def read_commitments(redis: Redis, index_key: str) -> list[Commitment]:
-    """The commitments whose ids are in the set `index_key` (one pipelined round trip)."""
+    """The commitments whose ids are in the set `index_key` (two round trips)."""
     ids = await cast(Awaitable[set[bytes]], redis.smembers(index_key))
+    return await commitments_by_id(redis, sorted(i.decode() for i in ids))
+
+
+async def commitments_by_id(redis: Redis, ids: Iterable[str]) -> list[Commitment]:
+    """The commitments with these ids that still exist (one pipelined round trip)."""
     async with redis.pipeline(transaction=False) as pipe:
-        for commitment_id in sorted(ids):
-            pipe.hgetall(keys.commitment(commitment_id.decode()))
+        for commitment_id in ids:
+            pipe.hgetall(keys.commitment(commitment_id))
         records = await pipe.execute()
     return [Commitment.from_record(decode_hash(r)) for r in records if r]
+
+
+def require_existing(
+    commitment_id: str, current: Commitment | None, client: Client | None
+) -> tuple[Commitment, Client]:
+    """The commitment and its client an event changes, or why the event cannot apply."""
+    if current is None:
+        raise EventRejected(f"unknown commitment {commitment_id}")
+    if client is None:
+        raise EventRejected(f"client {current.client_id} of {commitment_id} is gone")
+    return current, client
+
+
+def client_id_of(event: CommitmentChange, current: Commitment | None) -> str | None:
+    """Whose client record a commitment event reads (None: the commitment is unknown)."""
+    if isinstance(event, CommitmentCreated):
+        return event.client.client_id
+    return current.client_id if current else None
 
 
 class Store:
@@ -110,6 +143,10 @@ class Store:
         return self._redis
 
     @property
+    def signing_key(self) -> bytes:
+        return self._signing_key
+
+    @property
     def queue(self) -> StepQueue:
         return self._queue
 
@@ -121,7 +158,10 @@ class Store:
 
     async def client_commitments(self, client_id: str) -> list[Commitment]:
         """Every commitment of a client, read without a transaction (a snapshot)."""
-        return await read_commitments(self._redis, keys.client_commitments(client_id))
+        client = await self._load_client(self._redis, client_id)
+        if client is None:
+            return []
+        return await commitments_by_id(self._redis, await commitment_ids_of(self._redis, client))
 
     async def apply_event(self, event: Event, ack: StreamEntry | None = None) -> Applied:
         """Apply one event exactly once; raises EventRejected when it cannot be applied."""
@@ -217,58 +257,64 @@ class Store:
 
         await transact(self._redis, attempt)
 
-    async def _apply_commitment_event(self, pipe: Pipeline, event: Event) -> None:
-        assert not isinstance(event, ClientUpdated | ClientErased)
-        ckey = keys.commitment(event.commitment_id)
-        await pipe.watch(ckey)
-        raw = await read_hash(pipe, ckey)
-        if isinstance(event, CommitmentCreated):
-            if raw:
-                raise EventRejected(f"commitment {event.commitment_id} already exists")
-            await self._create(pipe, event)
-            return
-        current, client = await self._existing(pipe, event.commitment_id, raw)
-        transition = change_commitment(
-            event, current, client, self.profile_of(current), event.occurred_at
-        )
-        pipe.multi()
-        self._write(pipe, transition)
-        if isinstance(event, CommitmentCompleted):
-            add_to_digest(pipe, transition.commitment, client, "completed", event.occurred_at)
+    def commitment_change(
+        self, event: CommitmentChange, current: Commitment | None, client: Client | None
+    ) -> tuple[Client, Transition]:
+        """The pure part of a commitment event: the client to store and the transition.
 
-    async def _existing(
-        self, pipe: Pipeline, commitment_id: str, raw: dict[str, str]
-    ) -> tuple[Commitment, Client]:
-        """The commitment (already read under WATCH) and its client, or why not."""
-        if not raw:
-            raise EventRejected(f"unknown commitment {commitment_id}")
-        current = Commitment.from_record(raw)
-        client = await self._load_client(pipe, current.client_id, watch=True)
-        if client is None:
-            raise EventRejected(f"client {current.client_id} of {commitment_id} is gone")
-        return current, client
-
-    async def _create(self, pipe: Pipeline, event: CommitmentCreated) -> None:
+        `current` is the stored commitment, `client` the stored record of `client_id_of`.
+        """
+        if not isinstance(event, CommitmentCreated):
+            current, client = require_existing(event.commitment_id, current, client)
+            profile = self.profile_of(current)
+            return client, change_commitment(event, current, client, profile, event.occurred_at)
+        if current is not None:
+            raise EventRejected(f"commitment {event.commitment_id} already exists")
         try:
             profile_name = event.profile or self._config.coach(event.coach_id).profile
             profile = self._config.profile(profile_name)
         except ConfigLookupError as exc:
             raise EventRejected(str(exc)) from None
-        client = await self._load_client(pipe, event.client.client_id, watch=True)
         client = _merge_client_info(client, event.client, event.occurred_at)
+        client = client.with_commitment(event.commitment_id)
         thread = thread_key(self._signing_key, event.commitment_id)
-        transition = create_commitment(event, client, profile_name, profile, thread)
-        pipe.multi()
-        pipe.hset(keys.client(client.client_id), mapping=nonempty(client.to_record()))
-        pipe.sadd(keys.client_commitments(client.client_id), event.commitment_id)
-        pipe.sadd(keys.coach_commitments(event.coach_id), event.commitment_id)
-        pipe.set(keys.thread(thread), event.commitment_id)
+        return client, create_commitment(event, client, profile_name, profile, thread)
+
+    def write_commitment_change(
+        self, pipe: Pipeline, event: CommitmentChange, client: Client, transition: Transition
+    ) -> None:
+        """Queue (inside MULTI) the writes of `commitment_change`'s result."""
+        if isinstance(event, CommitmentCreated):
+            pipe.hset(keys.client(client.client_id), mapping=nonempty(client.to_record()))
+            pipe.sadd(keys.coach_commitments(event.coach_id), event.commitment_id)
+            pipe.set(keys.thread(transition.commitment.thread), event.commitment_id)
         self._write(pipe, transition)
+        if isinstance(event, CommitmentCompleted):
+            add_to_digest(pipe, transition.commitment, client, "completed", event.occurred_at)
+
+    async def _apply_commitment_event(self, pipe: Pipeline, event: CommitmentChange) -> None:
+        ckey = keys.commitment(event.commitment_id)
+        await pipe.watch(ckey)
+        raw = await read_hash(pipe, ckey)
+        current = Commitment.from_record(raw) if raw else None
+        client_id = client_id_of(event, current)
+        client = await self._load_client(pipe, client_id, watch=True) if client_id else None
+        client, transition = self.commitment_change(event, current, client)
+        pipe.multi()
+        self.write_commitment_change(pipe, event, client, transition)
+
+    async def _existing(
+        self, pipe: Pipeline, commitment_id: str, raw: dict[str, str]
+    ) -> tuple[Commitment, Client]:
+        """The commitment (already read under WATCH) and its client, or why not."""
+        current = Commitment.from_record(raw) if raw else None
+        client = await self._load_client(pipe, current.client_id, watch=True) if current else None
+        return require_existing(commitment_id, current, client)
 
     async def _apply_client_event(self, pipe: Pipeline, event: ClientUpdated) -> None:
         await pipe.watch(keys.client(event.client_id))
         client = update_client(event, await self._load_client(pipe, event.client_id))
-        commitments = await self._client_commitments(pipe, event.client_id)
+        commitments = await self._client_commitments(pipe, client)
         pipe.multi()
         self._write_client(pipe, client, commitments, event.occurred_at)
 
@@ -281,7 +327,7 @@ class Store:
         outcome = apply_reply(event, current, client, self.profile_of(current))
         others = []
         if outcome.client != client:  # opt-out, pause, bounce: every commitment of theirs
-            others = await self._client_commitments(pipe, client.client_id)
+            others = await self._client_commitments(pipe, client)
         pipe.multi()
         profile = self.profile_of(current)
         self._write(pipe, replan(outcome.commitment, outcome.client, profile, event.occurred_at))
@@ -296,13 +342,11 @@ class Store:
         if outcome.notice:
             notify_coach(pipe, self._queue, event, outcome.notice)
 
-    async def _client_commitments(self, pipe: Pipeline, client_id: str) -> list[Commitment]:
-        """Watch and load every commitment of a client (a client-wide change replans them)."""
-        index = keys.client_commitments(client_id)
-        await pipe.watch(index)
-        ids = sorted(m.decode() for m in await pipe.smembers(index))  # type: ignore[misc]
+    async def _client_commitments(self, pipe: Pipeline, client: Client) -> list[Commitment]:
+        """Watch and load every commitment of a client (a client-wide change replans them);
+        the client hash that lists them is already watched."""
         commitments = []
-        for commitment_id in ids:
+        for commitment_id in await commitment_ids_of(pipe, client):
             await pipe.watch(keys.commitment(commitment_id))
             raw = await read_hash(pipe, keys.commitment(commitment_id))
             if raw:
@@ -323,8 +367,10 @@ class Store:
     def _write(self, pipe: Pipeline, transition: Transition) -> None:
         commitment = transition.commitment
         ckey = keys.commitment(commitment.commitment_id)
-        # Rewrite the whole (small) hash so fields that became empty do not linger.
-        pipe.delete(ckey)
+        # Rewrite the whole (small) hash so fields that became empty do not linger
+        # (a new commitment's hash does not exist yet).
+        if transition.previous_version is not None:
+            pipe.delete(ckey)
         pipe.hset(ckey, mapping=nonempty(commitment.to_record()))
         if transition.previous_version is not None:
             self._queue.remove(pipe, commitment.commitment_id, transition.previous_version)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -30,6 +30,8 @@ class Client:
     # The per-client prompt cap's bookkeeping (daemon.promptcap), carried through rewrites.
     cap_day: str = ""
     cap_steps: str = ""
+    # Sorted ids of the client's commitments: opt-out and zone changes re-plan all of them.
+    commitment_ids: tuple[str, ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -48,7 +50,14 @@ class Client:
             "email_failing": "1" if self.email_failing else "",
             "cap_day": self.cap_day,
             "cap_steps": self.cap_steps,
+            "commitments": " ".join(self.commitment_ids),
         }
+
+    def with_commitment(self, commitment_id: str) -> Client:
+        """The client with one more commitment (ids kept sorted and unique)."""
+        if commitment_id in self.commitment_ids:
+            return self
+        return replace(self, commitment_ids=tuple(sorted((*self.commitment_ids, commitment_id))))
 
     @classmethod
     def from_record(cls, record: Mapping[str, str]) -> Client:
@@ -64,6 +73,7 @@ class Client:
             email_failing=record.get("email_failing") == "1",
             cap_day=record.get("cap_day", ""),
             cap_steps=record.get("cap_steps", ""),
+            commitment_ids=tuple(record.get("commitments", "").split()),
         )
 
 
