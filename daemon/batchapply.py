@@ -9,6 +9,7 @@ in one MULTI. A watched key changed by someone else: the whole run is read and a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -103,7 +104,8 @@ def queue_dead_letter(
 class Snapshot:
     """The keys a batch read under WATCH; its events change the working copies in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, markers: dict[str, list[str]]) -> None:
+        self.markers = markers  # entry id -> the erasure markers that refuse its event
         self.exists: dict[str, bool] = {}
         self.hashes: dict[str, dict[str, str]] = {}
         self.commitments: dict[str, Commitment | None] = {}
@@ -122,13 +124,15 @@ class Snapshot:
     def commitment(self, commitment_id: str) -> Commitment | None:
         if commitment_id not in self.commitments:
             raw = self.hashes[keys.commitment(commitment_id)]  # KeyError: a key not read
-            self.commitments[commitment_id] = Commitment.from_record(raw) if raw else None
+            self.commitments[commitment_id] = (
+                Commitment.from_record(commitment_id, raw) if raw else None
+            )
         return self.commitments[commitment_id]
 
     def client(self, client_id: str) -> Client | None:
         if client_id not in self.clients:
             raw = self.hashes[keys.client(client_id)]
-            self.clients[client_id] = Client.from_record(raw) if raw else None
+            self.clients[client_id] = Client.from_record(client_id, raw) if raw else None
         return self.clients[client_id]
 
 
@@ -148,31 +152,42 @@ class BatchApplier:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def apply(self, entries: Sequence[Entry]) -> list[Outcome]:
+    async def apply(
+        self, entries: Sequence[Entry], after: Awaitable[object] | None = None
+    ) -> list[Outcome]:
+        """Apply the entries in one transaction; with `after`, commit only once it is done
+        (the batch before this one: what it wrote is watched here, so this one redoes)."""
+        key = self._store.signing_key
+        markers = {e.entry_id: markers_of(e.event, key) for e in entries if e.event is not None}
+
         async def attempt(pipe: Pipeline) -> list[Outcome]:
-            snapshot = await self._read(pipe, entries)
+            snapshot = await self._read(pipe, entries, markers)
             pipe.multi()  # type: ignore[no-untyped-call]
             outcomes = [self._apply_one(pipe, snapshot, entry) for entry in entries]
             ids = [o.entry.entry_id for o in outcomes if o.applied is not None]
             if ids:
                 pipe.xack(keys.INBOX_STREAM, keys.INBOX_GROUP, *ids)
+            if after is not None:
+                await after  # its error is ours: nothing after a failed batch commits
             return outcomes
 
         return await transact(self._store.redis, attempt)
 
-    async def _read(self, pipe: Pipeline, entries: Sequence[Entry]) -> Snapshot:
+    async def _read(
+        self, pipe: Pipeline, entries: Sequence[Entry], markers: dict[str, list[str]]
+    ) -> Snapshot:
         kinds: dict[str, str] = {}
+        snapshot = Snapshot(markers)
         for entry in entries:
             event = entry.event
             if not isinstance(event, BATCHED):
                 continue
             kinds[keys.event_seen(event.event_id)] = EXISTS
-            for marker in markers_of(event, self._store.signing_key):
+            for marker in markers[entry.entry_id]:
                 kinds[marker] = EXISTS
             kinds[keys.commitment(event.commitment_id)] = HASH
             if isinstance(event, CommitmentCreated):
                 kinds[keys.client(event.client.client_id)] = HASH
-        snapshot = Snapshot()
         snapshot.take(await watch_read(pipe, kinds) if kinds else {})
         # A commitment's client id never changes: its client is read (and watched) next.
         more: dict[str, str] = {}
@@ -196,7 +211,7 @@ class BatchApplier:
         # What the event queued is dropped if it fails (command_stack: redis-py's MULTI buffer).
         mark = len(pipe.command_stack)
         try:
-            self._change(pipe, snapshot, event)
+            self._change(pipe, snapshot, event, snapshot.markers[entry.entry_id])
         except EventRejected as exc:
             del pipe.command_stack[mark:]
             return _refused(pipe, entry, exc.reason, keep_event=exc.keep_event)
@@ -208,8 +223,10 @@ class BatchApplier:
         snapshot.exists[seen] = True
         return Outcome(entry, Applied.APPLIED)
 
-    def _change(self, pipe: Pipeline, snapshot: Snapshot, event: CommitmentChange) -> None:
-        if any(snapshot.exists[m] for m in markers_of(event, self._store.signing_key)):
+    def _change(
+        self, pipe: Pipeline, snapshot: Snapshot, event: CommitmentChange, markers: list[str]
+    ) -> None:
+        if any(snapshot.exists[m] for m in markers):
             raise EventRejected(ERASED_REASON, keep_event=False)
         current = snapshot.commitment(event.commitment_id)
         client_id = client_id_of(event, current)
@@ -218,6 +235,34 @@ class BatchApplier:
         self._store.write_commitment_change(pipe, event, client, transition)
         snapshot.commitments[event.commitment_id] = transition.commitment
         snapshot.clients[client.client_id] = client
+
+
+class OrderedBatches:
+    """Applies batches concurrently but commits them in stream order: a batch reads and plans
+    while the one before it commits (Redis and Python work overlap), and EXECs after it."""
+
+    def __init__(self, applier: BatchApplier, window: int) -> None:
+        self._applier = applier
+        self._window = window
+        self._tasks: list[asyncio.Task[list[Outcome]]] = []
+
+    async def submit(self, entries: Sequence[Entry]) -> None:
+        running = [t for t in self._tasks if not t.done()]
+        if len(running) >= self._window:
+            await asyncio.wait(running[: len(running) - self._window + 1])
+        previous = self._tasks[-1] if self._tasks else None
+        self._tasks.append(asyncio.create_task(self._applier.apply(entries, after=previous)))
+
+    async def finish(self) -> list[Outcome]:
+        """Every batch's outcomes in stream order, once all are done; or the first error."""
+        results = await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        outcomes: list[Outcome] = []
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+            outcomes += result
+        return outcomes
 
 
 def _refused(

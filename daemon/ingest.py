@@ -14,18 +14,23 @@ from daemon import keys
 from daemon.batchapply import (
     BatchApplier,
     Entry,
+    OrderedBatches,
     Outcome,
     batched,
     dead_letter_fields,
     queue_dead_letter,
     read_entry,
 )
+from daemon.redisio import pack_with_hiredis
 from daemon.store import Applied, Store, StreamEntry
 from jobs.events import MAX_EVENT_BYTES, Event, EventRejected, parse_event
 
 log = structlog.get_logger(__name__)
 
-READ_BATCH = 200
+READ_BATCH = 1000
+# Events per apply transaction, and how many such transactions overlap (see OrderedBatches).
+APPLY_BATCH = 200
+BATCHES_IN_FLIGHT = 3
 # XADDs per pipeline when publishing: a few hundred amortise the round trip.
 PUBLISH_BATCH = 500
 READ_BLOCK_MS = 1000
@@ -127,6 +132,8 @@ class InboxConsumer:
         self._reclaim_idle_ms = reclaim_idle_ms
         self._last_reclaim: float | None = None
         self._batch = BatchApplier(store)
+        # Batched writes are mostly command packing: have the pool's connections do it in C.
+        pack_with_hiredis(redis)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; Redis outages are logged and waited out."""
@@ -156,23 +163,27 @@ class InboxConsumer:
         return len(entries)
 
     async def _apply_entries(self, entries: list[tuple[bytes, dict[bytes, bytes] | None]]) -> None:
-        """In stream order: each run of commitment events in one transaction, others alone."""
+        """In stream order: runs of commitment events in transactions of up to APPLY_BATCH,
+        other events each in its own (after every batch before it has committed)."""
+        batches = OrderedBatches(self._batch, BATCHES_IN_FLIGHT)
         run: list[Entry] = []
         for entry_id, fields in entries:
             # An entry erased while pending (see daemon.privacy) comes back without fields.
             entry = read_entry(entry_id.decode(), (fields or {}).get(b"event", b""))
             if batched(entry):
                 run.append(entry)
+                if len(run) >= APPLY_BATCH:
+                    await batches.submit(run)
+                    run = []
                 continue
-            await self._apply_run(run)
-            run = []
+            if run:
+                await batches.submit(run)
+                run = []
+            _log_outcomes(await batches.finish())
             await self._handle(entry)
-        await self._apply_run(run)
-
-    async def _apply_run(self, run: list[Entry]) -> None:
         if run:
-            for outcome in await self._batch.apply(run):
-                _log_outcome(outcome)
+            await batches.submit(run)
+        _log_outcomes(await batches.finish())
 
     async def _reclaim_if_due(self) -> None:
         now = asyncio.get_running_loop().time()
@@ -221,6 +232,11 @@ class InboxConsumer:
         async with self._redis.pipeline(transaction=True) as pipe:
             queue_dead_letter(pipe, entry.entry_id, entry.raw, reason, keep_event=keep_event)
             await pipe.execute()
+
+
+def _log_outcomes(outcomes: list[Outcome]) -> None:
+    for outcome in outcomes:
+        _log_outcome(outcome)
 
 
 def _log_outcome(outcome: Outcome) -> None:

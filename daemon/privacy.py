@@ -40,8 +40,8 @@ _COMMITMENT = "commitment"
 def erased_marker(signing_key: bytes, kind: str, item_id: str) -> str:
     """The marker key of an erased client or commitment: keyed, so it cannot be reversed
     (or guessed from a list of ids) without the signing key."""
-    mac = hmac.new(signing_key, f"{kind}:{item_id}".encode(), hashlib.sha256)
-    return keys.erased(mac.hexdigest()[:MARKER_HEX])
+    mac = hmac.digest(signing_key, f"{kind}:{item_id}".encode(), hashlib.sha256)
+    return keys.erased(mac.hex()[:MARKER_HEX])
 
 
 def erase_event(client_id: str, at: datetime | None = None) -> ClientErased:

@@ -75,9 +75,9 @@ async def load_commitment(redis: Redis, commitment_id: str) -> tuple[Commitment,
     raw = await read_hash(redis, keys.commitment(commitment_id))
     if not raw:
         return None
-    commitment = Commitment.from_record(raw)
+    commitment = Commitment.from_record(commitment_id, raw)
     client = await read_hash(redis, keys.client(commitment.client_id))
-    return (commitment, Client.from_record(client)) if client else None
+    return (commitment, Client.from_record(commitment.client_id, client)) if client else None
 
 
 async def commitment_ids_of(conn: Redis | Pipeline, client: Client) -> tuple[str, ...]:
@@ -94,11 +94,13 @@ async def read_commitments(redis: Redis, index_key: str) -> list[Commitment]:
 
 async def commitments_by_id(redis: Redis, ids: Iterable[str]) -> list[Commitment]:
     """The commitments with these ids that still exist (one pipelined round trip)."""
+    ids = list(ids)
     async with redis.pipeline(transaction=False) as pipe:
         for commitment_id in ids:
             pipe.hgetall(keys.commitment(commitment_id))
         records = await pipe.execute()
-    return [Commitment.from_record(decode_hash(r)) for r in records if r]
+    found = zip(ids, records, strict=True)
+    return [Commitment.from_record(i, decode_hash(r)) for i, r in found if r]
 
 
 def require_existing(
@@ -209,7 +211,7 @@ class Store:
             ckey = keys.commitment(commitment_id)
             await pipe.watch(ckey)
             raw = await read_hash(pipe, ckey)
-            current = Commitment.from_record(raw) if raw else None
+            current = Commitment.from_record(commitment_id, raw) if raw else None
             client = await self._load_client(pipe, current.client_id) if current else None
             pipe.multi()
             if current is None or client is None:
@@ -296,7 +298,7 @@ class Store:
         ckey = keys.commitment(event.commitment_id)
         await pipe.watch(ckey)
         raw = await read_hash(pipe, ckey)
-        current = Commitment.from_record(raw) if raw else None
+        current = Commitment.from_record(event.commitment_id, raw) if raw else None
         client_id = client_id_of(event, current)
         client = await self._load_client(pipe, client_id, watch=True) if client_id else None
         client, transition = self.commitment_change(event, current, client)
@@ -307,7 +309,7 @@ class Store:
         self, pipe: Pipeline, commitment_id: str, raw: dict[str, str]
     ) -> tuple[Commitment, Client]:
         """The commitment (already read under WATCH) and its client, or why not."""
-        current = Commitment.from_record(raw) if raw else None
+        current = Commitment.from_record(commitment_id, raw) if raw else None
         client = await self._load_client(pipe, current.client_id, watch=True) if current else None
         return require_existing(commitment_id, current, client)
 
@@ -350,7 +352,7 @@ class Store:
             await pipe.watch(keys.commitment(commitment_id))
             raw = await read_hash(pipe, keys.commitment(commitment_id))
             if raw:
-                commitments.append(Commitment.from_record(raw))
+                commitments.append(Commitment.from_record(commitment_id, raw))
         return commitments
 
     def _write_client(
@@ -384,7 +386,7 @@ class Store:
         if watch and isinstance(conn, Pipeline):
             await conn.watch(key)
         raw = await read_hash(conn, key)
-        return Client.from_record(raw) if raw else None
+        return Client.from_record(client_id, raw) if raw else None
 
 
 def _ack(pipe: Pipeline, ack: StreamEntry | None) -> None:

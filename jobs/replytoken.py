@@ -17,6 +17,7 @@ THREAD_CHARS = 16  # 80 bits of HMAC: opaque, collision-free in practice
 SEQ_CHARS = 3  # 15 bits
 EXPIRY_CHARS = 4  # 20 bits of days: until the year 4890
 MAC_CHARS = 16  # 80 bits of HMAC
+_B32_GROUP_BYTES, _B32_GROUP_CHARS = 5, 8
 SIGNED_CHARS = THREAD_CHARS + SEQ_CHARS + EXPIRY_CHARS
 TOKEN_CHARS = SIGNED_CHARS + MAC_CHARS  # 39; "reply+" + token stays well under 64
 
@@ -52,7 +53,10 @@ class ReplyClaims:
 
 
 def _b32(digest: bytes, chars: int) -> str:
-    return base64.b32encode(digest).decode("ascii")[:chars].lower()
+    # Base32 turns each 5 bytes into 8 characters on their own: encode only what is kept.
+    groups = -(-chars // _B32_GROUP_CHARS)
+    kept = digest[: groups * _B32_GROUP_BYTES]
+    return base64.b32encode(kept).decode("ascii")[:chars].lower()
 
 
 def _encode_int(value: int, chars: int) -> str:
@@ -77,7 +81,7 @@ def _mac(key: bytes, signed: str) -> str:
 
 def thread_key(key: bytes, commitment_id: str) -> str:
     """The opaque 16-character id of a commitment's email thread; reveals nothing of the id."""
-    digest = hmac.new(key, _THREAD_PREFIX + commitment_id.encode(), hashlib.sha256).digest()
+    digest = hmac.digest(key, _THREAD_PREFIX + commitment_id.encode(), hashlib.sha256)
     return _b32(digest, THREAD_CHARS)
 
 
