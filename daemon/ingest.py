@@ -29,8 +29,8 @@ log = structlog.get_logger(__name__)
 
 READ_BATCH = 1000
 # Events per apply transaction, and how many such transactions overlap (see OrderedBatches).
-APPLY_BATCH = 200
-BATCHES_IN_FLIGHT = 3
+APPLY_BATCH = 100
+BATCHES_IN_FLIGHT = 2
 # XADDs per pipeline when publishing: a few hundred amortise the round trip.
 PUBLISH_BATCH = 500
 READ_BLOCK_MS = 1000
