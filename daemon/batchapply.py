@@ -20,8 +20,9 @@ from redis.typing import EncodableT, FieldT
 
 from daemon import keys
 from daemon.privacy import ERASED_REASON, markers_of
+from daemon.records import CommitmentChange, client_id_of
 from daemon.redisio import transact
-from daemon.store import Applied, CommitmentChange, Store, client_id_of
+from daemon.store import Applied, Store
 from jobs.events import (
     MAX_EVENT_BYTES,
     CommitmentCancelled,

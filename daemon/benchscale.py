@@ -88,13 +88,14 @@ async def _breakdown(redis: ArqRedis, section: Section, commitment_id: str) -> N
     parts = {
         "commitment hash": keys.commitment(commitment_id),
         "client hash (with its commitment ids)": keys.client(commitment_id),
-        "thread → commitment key": keys.thread(record["thread"]),
         "event-seen mark (kept 30 days)": keys.event_seen(f"ev-{commitment_id}"),
         "arq job payload": job_key_prefix + job_id,
     }
     for label, key in parts.items():
         section.record(f"  of which {label}", "bytes", await memory_usage(redis, key))
+    bucket, _ = keys.thread(record["thread"])
     for label, key, count in (
+        ("thread → commitment field (shared hash)", bucket, await _hlen(redis, bucket)),
         ("step queue member", keys.STEP_QUEUE, await redis.zcard(keys.STEP_QUEUE)),
         ("coach's commitment set member", keys.coach_commitments("bench"), None),
         ("inbox stream entry (kept up to 1M)", keys.INBOX_STREAM, None),
@@ -103,6 +104,10 @@ async def _breakdown(redis: ArqRedis, section: Section, commitment_id: str) -> N
         members = count or await _members(redis, key)
         if members:
             section.record(f"  {label}", "bytes", total / members)
+
+
+async def _hlen(redis: ArqRedis, key: str) -> int:
+    return int(await cast(Awaitable[int], redis.hlen(key)))
 
 
 async def _members(redis: ArqRedis, key: str) -> int:

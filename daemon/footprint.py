@@ -122,9 +122,9 @@ class Tracer:
         await self._watch(history_key)
         self._read(history_key)
         trace.history = _texts(await self._await(self._conn.lrange(history_key, 0, -1)))
-        thread_key = keys.thread(record.get("thread", ""))
-        if await self._await(self._conn.get(thread_key)) == commitment_id.encode():
-            self._read(thread_key)
+        bucket, field_name = keys.thread(record.get("thread", ""))
+        if await self._await(self._conn.hget(bucket, field_name)) == commitment_id.encode():
+            self._read(f"{bucket} {field_name}")  # one field of a hash other clients share
         self._read(keys.STEP_QUEUE)
         async for member, score in self._conn.zscan_iter(
             keys.STEP_QUEUE, match=f"{commitment_id}:*", count=SCAN_BATCH

@@ -38,8 +38,19 @@ def legacy_client_commitments(client_id: str) -> str:
     return f"{PREFIX}cl:{client_id}:c"
 
 
-def thread(thread_key: str) -> str:
-    """Maps a commitment's opaque thread key (in Message-IDs and reply tokens) to its id."""
+# Thread keys are spread over 32**3 = 32,768 hashes: ~30 per hash at a million commitments,
+# small enough for Redis's compact (listpack) encoding.
+THREAD_BUCKET_CHARS = 3
+
+
+def thread(thread_key: str) -> tuple[str, str]:
+    """The hash and field that map a commitment's opaque thread key (in Message-IDs and reply
+    tokens) to its id: ~30 bytes a commitment, where a key of its own took ~120."""
+    return f"{PREFIX}t:{thread_key[:THREAD_BUCKET_CHARS]}", thread_key[THREAD_BUCKET_CHARS:]
+
+
+def legacy_thread(thread_key: str) -> str:
+    """v0.1's string key per thread: only read as a fallback, and deleted on erasure."""
     return f"{PREFIX}t:{thread_key}"
 
 

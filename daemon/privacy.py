@@ -112,7 +112,8 @@ def _delete_commitment(pipe: Pipeline, trace: CommitmentTrace) -> None:
     commitment_id = trace.commitment_id
     pipe.delete(keys.commitment(commitment_id), keys.history(commitment_id))
     if trace.record.get("thread"):
-        pipe.delete(keys.thread(trace.record["thread"]))
+        pipe.hdel(*keys.thread(trace.record["thread"]))
+        pipe.delete(keys.legacy_thread(trace.record["thread"]))
     if trace.record.get("coach_id"):
         pipe.srem(keys.coach_commitments(trace.record["coach_id"]), commitment_id)
     for job_id in trace.jobs:

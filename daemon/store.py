@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -15,7 +15,16 @@ from daemon import keys
 from daemon.coachconfig import CoachConfig, ConfigLookupError
 from daemon.coachfeed import add_to_digest, add_to_history, notify_coach
 from daemon.privacy import erase_client, refuse_if_erased
-from daemon.redisio import decode_hash, nonempty, read_hash, transact
+from daemon.records import (
+    CommitmentChange,
+    client_id_of,
+    commitment_ids_of,
+    commitments_by_id,
+    load_commitment,
+    merge_client_info,
+    require_existing,
+)
+from daemon.redisio import nonempty, read_hash, transact
 from daemon.stepqueue import StepQueue
 from jobs.cadence import CadenceProfile
 from jobs.commitment import (
@@ -28,12 +37,9 @@ from jobs.commitment import (
 )
 from jobs.events import (
     ClientErased,
-    ClientInfo,
     ClientUpdated,
-    CommitmentCancelled,
     CommitmentCompleted,
     CommitmentCreated,
-    CommitmentUpdated,
     Event,
     EventRejected,
     ReplyReceived,
@@ -44,8 +50,6 @@ from jobs.state import Client, Commitment, Status
 from jobs.step import PlannedStep
 
 T = TypeVar("T")
-# The events the inbox applies in batches (daemon.batchapply): they touch one commitment.
-CommitmentChange = CommitmentCreated | CommitmentUpdated | CommitmentCompleted | CommitmentCancelled
 
 
 class Applied(StrEnum):
@@ -68,57 +72,6 @@ class StepResult:
 
     error: str = ""
     question_id: str = ""
-
-
-async def load_commitment(redis: Redis, commitment_id: str) -> tuple[Commitment, Client] | None:
-    """A commitment and its client, or None if either is gone (snapshot, no transaction)."""
-    raw = await read_hash(redis, keys.commitment(commitment_id))
-    if not raw:
-        return None
-    commitment = Commitment.from_record(commitment_id, raw)
-    client = await read_hash(redis, keys.client(commitment.client_id))
-    return (commitment, Client.from_record(commitment.client_id, client)) if client else None
-
-
-async def commitment_ids_of(conn: Redis | Pipeline, client: Client) -> tuple[str, ...]:
-    """The client's commitment ids (a v0.1 client hash has none: its old set has them)."""
-    legacy = keys.legacy_client_commitments(client.client_id)
-    return client.commitment_ids or tuple(sorted(m.decode() for m in await conn.smembers(legacy)))  # type: ignore[misc]
-
-
-async def read_commitments(redis: Redis, index_key: str) -> list[Commitment]:
-    """The commitments whose ids are in the set `index_key` (two round trips)."""
-    ids = await cast(Awaitable[set[bytes]], redis.smembers(index_key))
-    return await commitments_by_id(redis, sorted(i.decode() for i in ids))
-
-
-async def commitments_by_id(redis: Redis, ids: Iterable[str]) -> list[Commitment]:
-    """The commitments with these ids that still exist (one pipelined round trip)."""
-    ids = list(ids)
-    async with redis.pipeline(transaction=False) as pipe:
-        for commitment_id in ids:
-            pipe.hgetall(keys.commitment(commitment_id))
-        records = await pipe.execute()
-    found = zip(ids, records, strict=True)
-    return [Commitment.from_record(i, decode_hash(r)) for i, r in found if r]
-
-
-def require_existing(
-    commitment_id: str, current: Commitment | None, client: Client | None
-) -> tuple[Commitment, Client]:
-    """The commitment and its client an event changes, or why the event cannot apply."""
-    if current is None:
-        raise EventRejected(f"unknown commitment {commitment_id}")
-    if client is None:
-        raise EventRejected(f"client {current.client_id} of {commitment_id} is gone")
-    return current, client
-
-
-def client_id_of(event: CommitmentChange, current: Commitment | None) -> str | None:
-    """Whose client record a commitment event reads (None: the commitment is unknown)."""
-    if isinstance(event, CommitmentCreated):
-        return event.client.client_id
-    return current.client_id if current else None
 
 
 class Store:
@@ -277,7 +230,7 @@ class Store:
             profile = self._config.profile(profile_name)
         except ConfigLookupError as exc:
             raise EventRejected(str(exc)) from None
-        client = _merge_client_info(client, event.client, event.occurred_at)
+        client = merge_client_info(client, event.client, event.occurred_at)
         client = client.with_commitment(event.commitment_id)
         thread = thread_key(self._signing_key, event.commitment_id)
         return client, create_commitment(event, client, profile_name, profile, thread)
@@ -289,7 +242,7 @@ class Store:
         if isinstance(event, CommitmentCreated):
             pipe.hset(keys.client(client.client_id), mapping=nonempty(client.to_record()))
             pipe.sadd(keys.coach_commitments(event.coach_id), event.commitment_id)
-            pipe.set(keys.thread(transition.commitment.thread), event.commitment_id)
+            pipe.hset(*keys.thread(transition.commitment.thread), event.commitment_id)
         self._write(pipe, transition)
         if isinstance(event, CommitmentCompleted):
             add_to_digest(pipe, transition.commitment, client, "completed", event.occurred_at)
@@ -392,12 +345,3 @@ class Store:
 def _ack(pipe: Pipeline, ack: StreamEntry | None) -> None:
     if ack is not None:
         pipe.xack(ack.stream, ack.group, ack.entry_id)
-
-
-def _merge_client_info(current: Client | None, info: ClientInfo, at: datetime) -> Client:
-    """The event's client details win unless the stored ones are newer."""
-    if current is None:
-        return Client(info.client_id, info.name, info.email, info.timezone, updated_at=at)
-    if current.updated_at is not None and current.updated_at > at:
-        return current
-    return replace(current, name=info.name, email=info.email, timezone=info.timezone, updated_at=at)
