@@ -78,10 +78,28 @@ def client_id_of(event: CommitmentChange, current: Commitment | None) -> str | N
     return current.client_id if current else None
 
 
-def merge_client_info(current: Client | None, info: ClientInfo, at: datetime) -> Client:
-    """The event's client details win unless the stored ones are newer."""
+def merge_client_info(
+    current: Client | None, info: ClientInfo, at: datetime, commitment_id: str
+) -> Client:
+    """The client of a new commitment: the event's details win unless the stored ones are
+    newer, and the commitment joins the client's list."""
     if current is None:
-        return Client(info.client_id, info.name, info.email, info.timezone, updated_at=at)
+        return Client(
+            info.client_id,
+            info.name,
+            info.email,
+            info.timezone,
+            updated_at=at,
+            commitment_ids=(commitment_id,),
+        )
     if current.updated_at is not None and current.updated_at > at:
-        return current
-    return replace(current, name=info.name, email=info.email, timezone=info.timezone, updated_at=at)
+        return current.with_commitment(commitment_id)
+    ids = current.with_commitment(commitment_id).commitment_ids
+    return replace(
+        current,
+        name=info.name,
+        email=info.email,
+        timezone=info.timezone,
+        updated_at=at,
+        commitment_ids=ids,
+    )

@@ -230,8 +230,7 @@ class Store:
             profile = self._config.profile(profile_name)
         except ConfigLookupError as exc:
             raise EventRejected(str(exc)) from None
-        client = merge_client_info(client, event.client, event.occurred_at)
-        client = client.with_commitment(event.commitment_id)
+        client = merge_client_info(client, event.client, event.occurred_at, event.commitment_id)
         thread = thread_key(self._signing_key, event.commitment_id)
         return client, create_commitment(event, client, profile_name, profile, thread)
 
