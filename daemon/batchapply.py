@@ -191,12 +191,13 @@ class BatchApplier:
                 kinds[keys.client(event.client.client_id)] = HASH
         snapshot.take(await watch_read(pipe, kinds) if kinds else {})
         # A commitment's client id never changes: its client is read (and watched) next.
+        # (Raw fields: a record that does not parse fails its own event, not the batch.)
         more: dict[str, str] = {}
-        for entry in entries:
-            if isinstance(entry.event, BATCHED):
-                current = snapshot.commitment(entry.event.commitment_id)
-                if current is not None and keys.client(current.client_id) not in kinds:
-                    more[keys.client(current.client_id)] = HASH
+        for key, kind in kinds.items():
+            client_id = snapshot.hashes.get(key, {}).get("client_id") if kind == HASH else None
+            if client_id and key.startswith(keys.commitment("")):
+                more.setdefault(keys.client(client_id), HASH)
+        more = {key: kind for key, kind in more.items() if key not in kinds}
         if more:
             snapshot.take(await watch_read(pipe, more))
         return snapshot

@@ -191,3 +191,16 @@ async def test_a_reply_waits_for_the_batch_before_it_and_the_next_batch_waits_fo
     digest = await loop.redis.lrange(keys.digest_entries("maria"), 0, -1)  # type: ignore[misc]
     assert [json.loads(e)["commitment_id"] for e in digest] == ["c1", "c2", "c3"]
     assert [(await loop.commitment(c))["status"] for c in ("c1", "c2", "c3")] == ["completed"] * 3
+
+
+async def test_a_record_that_does_not_parse_dead_letters_only_its_own_event(loop: Loop) -> None:
+    await loop.redis.hset(keys.commitment("bad"), mapping={"client_id": "ana", "status": "x"})
+    await loop.emit(
+        changed("commitment.updated", "e1", START, "bad", action="x"), created("e2", "c1")
+    )
+    await loop.consume()
+
+    assert [d["reason"] for d in await loop.dead_letters()] == [
+        "internal error while applying: KeyError"
+    ]
+    assert (await loop.commitment("c1"))["version"] == "1"
