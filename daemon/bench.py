@@ -15,7 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from daemon.benchbase import arq_noop_rate, enqueue_seconds, raw_pool, smtp_raw_rate, xadd_seconds
+from daemon.benchbase import (
+    arq_noop_rate,
+    enqueue_seconds,
+    raw_pool,
+    smtp_raw_rate,
+    xadd_pipelined_seconds,
+    xadd_seconds,
+)
 from daemon.benchplan import (
     DELIVERY,
     INGEST,
@@ -43,6 +50,7 @@ from daemon.benchscale import (
 from daemon.benchsetup import BenchEnv, coachd_services, pending_events, write_config
 from daemon.benchsink import SinkProcess
 from daemon.embedded_redis import EmbeddedRedis
+from daemon.ingest import PUBLISH_BATCH
 from daemon.mailer import NullMailer, SmtpMailer
 from daemon.worker import connect
 
@@ -110,7 +118,8 @@ async def measure_ingest(ctx: Context, run: int) -> None:
     await ctx.redis.flushall()
     events = pending_events(f"i{run}-", 0, count, datetime.now(UTC))
     async with coachd_services(ctx.env, NullMailer()) as services:
-        publish_s, total_s = await ingest(services.store, events, "bench")
+        publish_s, apply_s = await ingest(services.store, events, "bench")
+    xadd_pipelined_s = await xadd_pipelined_seconds(ctx.redis, events, PUBLISH_BATCH)
     xadd_s = await xadd_seconds(ctx.redis, events)
     pool = await raw_pool(ctx.env.url)
     try:
@@ -119,10 +128,15 @@ async def measure_ingest(ctx: Context, run: int) -> None:
         await pool.aclose()
     section = ctx.report.section(INGEST_TITLE)
     section.record(
-        "coachd: publish + apply (validated, stored, scheduled)", "events/s", count / total_s
+        "coachd: apply (validated, stored, planned, scheduled)", "events/s", count / apply_s
     )
-    section.record("coachd: publish only (validate + XADD)", "events/s", count / publish_s)
-    section.record("raw XADD", "ops/s", count / xadd_s)
+    section.record(
+        f"coachd: publish (validate + XADD, {PUBLISH_BATCH} per pipeline)",
+        "events/s",
+        count / publish_s,
+    )
+    section.record(f"raw XADD, {PUBLISH_BATCH} per pipeline", "ops/s", count / xadd_pipelined_s)
+    section.record("raw XADD, one at a time", "ops/s", count / xadd_s)
     section.record("raw arq enqueue_job (deferred)", "jobs/s", count / enqueue_s)
 
 
@@ -205,7 +219,7 @@ def check_targets(report: Report) -> list[Target]:
         ),
         limit_target(
             "ingest ≥ 5,000 events/s",
-            median(INGEST_TITLE, "publish + apply"),
+            median(INGEST_TITLE, "coachd", "apply"),
             INGEST_TARGET,
             "events/s",
             at_least=True,

@@ -40,6 +40,17 @@ async def xadd_seconds(redis: ArqRedis, payloads: Sequence[bytes]) -> float:
     return time.perf_counter() - started
 
 
+async def xadd_pipelined_seconds(redis: ArqRedis, payloads: Sequence[bytes], per: int) -> float:
+    """How long plain XADDs take in non-transactional pipelines of `per`, like `publish`."""
+    started = time.perf_counter()
+    for start in range(0, len(payloads), per):
+        async with redis.pipeline(transaction=False) as pipe:
+            for raw in payloads[start : start + per]:
+                pipe.xadd(XADD_STREAM, {"event": raw})
+            await pipe.execute()
+    return time.perf_counter() - started
+
+
 async def enqueue_seconds(pool: ArqRedis, count: int, queue: str = ARQ_QUEUE) -> float:
     """How long `count` deferred arq `enqueue_job` calls take, one at a time."""
     started = time.perf_counter()

@@ -84,15 +84,15 @@ async def _breakdown(redis: ArqRedis, section: Section, commitment_id: str) -> N
     record = await read_hash(redis, keys.commitment(commitment_id))
     parts = {
         "commitment hash": keys.commitment(commitment_id),
-        "client hash": keys.client(commitment_id),
-        "client's commitment set": keys.client_commitments(commitment_id),
-        "thread → commitment key": keys.thread(record["thread"]),
+        "client hash (with its commitment ids)": keys.client(commitment_id),
         "event-seen mark (kept 30 days)": keys.event_seen(f"ev-{commitment_id}"),
     }
     for label, key in parts.items():
         section.record(f"  of which {label}", "bytes", await memory_usage(redis, key))
+    bucket, _ = keys.thread(record["thread"])
     for label, key, count in (
-        ("step queue member", keys.STEP_SCHEDULE, await redis.zcard(keys.STEP_SCHEDULE)),
+        ("thread → commitment field (shared hash)", bucket, await _hlen(redis, bucket)),
+        ("step schedule member", keys.STEP_SCHEDULE, await redis.zcard(keys.STEP_SCHEDULE)),
         ("coach's commitment set member", keys.coach_commitments("bench"), None),
         ("inbox stream entry (kept up to 1M)", keys.INBOX_STREAM, None),
     ):
@@ -100,6 +100,10 @@ async def _breakdown(redis: ArqRedis, section: Section, commitment_id: str) -> N
         members = count or await _members(redis, key)
         if members:
             section.record(f"  {label}", "bytes", total / members)
+
+
+async def _hlen(redis: ArqRedis, key: str) -> int:
+    return int(await cast(Awaitable[int], redis.hlen(key)))
 
 
 async def _members(redis: ArqRedis, key: str) -> int:

@@ -19,10 +19,10 @@ from daemon.delivery import MAX_SEND_TRIES, retry_delay_s
 from daemon.errors import PermanentSendError, TransientSendError, UnknownOutcomeError
 from daemon.firing import Services
 from daemon.ledger import Outcome
+from daemon.records import read_commitments
 from daemon.redisio import read_hash
 from daemon.stepmail import format_due_date
 from daemon.stepqueue import SEND_DIGEST, StepQueue
-from daemon.store import read_commitments
 from jobs.composer import Envelope
 from jobs.state import Commitment, Status
 from jobs.step import StepKind

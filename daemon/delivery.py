@@ -115,8 +115,7 @@ async def _fire(
 async def _due_today_too(firing: Firing) -> tuple[Companion, ...]:
     """The client's other prompts due today: they go out in this email, not another day's."""
     store, mine = firing.services.store, firing.commitment.commitment_id
-    others = [i for i in await store.client_commitment_ids(firing.client.client_id) if i != mine]
-    if not others:  # the usual case: nothing more to read
+    if firing.client.commitment_ids == (mine,):  # the usual case: nothing more to read
         return ()
     zone, today = firing.client.zone, firing.now.astimezone(firing.client.zone).date()
     companions = []

@@ -104,7 +104,9 @@ class Tracer:
     async def trace(self) -> Footprint:
         found, client_id = self.found, self.found.client_id
         found.client = await self._hash(keys.client(client_id))
-        for commitment_id in sorted(await self._members(keys.client_commitments(client_id))):
+        ids = found.client.get("commitments", "").split()
+        ids = ids or await self._members(keys.legacy_client_commitments(client_id))  # v0.1
+        for commitment_id in sorted(ids):
             record = await self._hash(keys.commitment(commitment_id))
             if record:
                 found.commitments.append(await self._commitment(commitment_id, record))
@@ -120,9 +122,9 @@ class Tracer:
         await self._watch(history_key)
         self._read(history_key)
         trace.history = _texts(await self._await(self._conn.lrange(history_key, 0, -1)))
-        thread_key = keys.thread(record.get("thread", ""))
-        if await self._await(self._conn.get(thread_key)) == commitment_id.encode():
-            self._read(thread_key)
+        bucket, field_name = keys.thread(record.get("thread", ""))
+        if await self._await(self._conn.hget(bucket, field_name)) == commitment_id.encode():
+            self._read(f"{bucket} {field_name}")  # one field of a hash other clients share
         self._read(keys.STEP_SCHEDULE)
         async for member, score in self._conn.zscan_iter(
             keys.STEP_SCHEDULE, match=f"{commitment_id}:*", count=SCAN_BATCH

@@ -5,20 +5,34 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
-from redis.typing import EncodableT, FieldT
 
 from daemon import keys
+from daemon.batchapply import (
+    BatchApplier,
+    Entry,
+    OrderedBatches,
+    Outcome,
+    batched,
+    dead_letter_fields,
+    queue_dead_letter,
+    read_entry,
+)
+from daemon.redisio import pack_with_hiredis
 from daemon.store import Applied, Store, StreamEntry
 from jobs.events import MAX_EVENT_BYTES, Event, EventRejected, parse_event
 
 log = structlog.get_logger(__name__)
 
-READ_BATCH = 200
+READ_BATCH = 1000
+# Events per apply transaction, and how many such transactions overlap (see OrderedBatches).
+APPLY_BATCH = 100
+BATCHES_IN_FLIGHT = 2
+# XADDs per pipeline when publishing: a few hundred amortise the round trip.
+PUBLISH_BATCH = 500
 READ_BLOCK_MS = 1000
 # An entry a consumer read but did not acknowledge for this long belongs to a dead consumer.
 RECLAIM_IDLE_MS = 60_000
@@ -40,19 +54,10 @@ async def dead_letter(redis: Redis, raw: bytes, reason: str, source: str) -> Non
     """Keep a bad event for inspection, with the precise reason it was refused."""
     await redis.xadd(
         keys.DEAD_LETTER_STREAM,
-        _dead_letter_fields(raw, reason, source),
+        dead_letter_fields(raw, reason, source),
         maxlen=keys.DEAD_LETTER_MAX_LEN,
         approximate=True,
     )
-
-
-def _dead_letter_fields(raw: bytes, reason: str, source: str) -> dict[FieldT, EncodableT]:
-    return {
-        "reason": reason,
-        "source": source,
-        "at": datetime.now(UTC).isoformat(),
-        "event": raw[:MAX_EVENT_BYTES],
-    }
 
 
 def check_line(raw: bytes) -> str | None:
@@ -67,21 +72,33 @@ def check_line(raw: bytes) -> str | None:
 
 
 async def publish(redis: Redis, lines: Iterable[bytes]) -> PublishReport:
-    """Validate JSON lines and add the valid ones to the inbox; bad ones go to the dead letter."""
+    """Validate JSON lines and add the valid ones to the inbox; bad ones go to the dead letter.
+
+    XADDs go out in pipelines of PUBLISH_BATCH (not transactions: what was sent stays sent).
+    """
     report = PublishReport()
-    for number, line in enumerate(lines, start=1):
-        raw = line.strip()
-        if not raw:
-            continue
-        reason = check_line(raw)
-        if reason is None:
-            await redis.xadd(
-                keys.INBOX_STREAM, {"event": raw}, maxlen=keys.INBOX_MAX_LEN, approximate=True
-            )
-            report.accepted += 1
-        else:
-            await dead_letter(redis, raw, reason, source=f"emit line {number}")
-            report.rejected.append((number, reason))
+    async with redis.pipeline(transaction=False) as pipe:
+        for number, line in enumerate(lines, start=1):
+            raw = line.strip()
+            if not raw:
+                continue
+            reason = check_line(raw)
+            if reason is None:
+                pipe.xadd(
+                    keys.INBOX_STREAM, {"event": raw}, maxlen=keys.INBOX_MAX_LEN, approximate=True
+                )
+                report.accepted += 1
+            else:
+                pipe.xadd(
+                    keys.DEAD_LETTER_STREAM,
+                    dead_letter_fields(raw, reason, f"emit line {number}"),
+                    maxlen=keys.DEAD_LETTER_MAX_LEN,
+                    approximate=True,
+                )
+                report.rejected.append((number, reason))
+            if len(pipe) >= PUBLISH_BATCH:
+                await pipe.execute()
+        await pipe.execute()
     return report
 
 
@@ -114,6 +131,9 @@ class InboxConsumer:
         self._name = name
         self._reclaim_idle_ms = reclaim_idle_ms
         self._last_reclaim: float | None = None
+        self._batch = BatchApplier(store)
+        # Batched writes are mostly command packing: have the pool's connections do it in C.
+        pack_with_hiredis(redis)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; Redis outages are logged and waited out."""
@@ -139,10 +159,31 @@ class InboxConsumer:
             block=block_ms if start == ">" else None,
         )
         entries = [entry for _, batch in response or [] for entry in batch]
+        await self._apply_entries(entries)
+        return len(entries)
+
+    async def _apply_entries(self, entries: list[tuple[bytes, dict[bytes, bytes] | None]]) -> None:
+        """In stream order: runs of commitment events in transactions of up to APPLY_BATCH,
+        other events each in its own (after every batch before it has committed)."""
+        batches = OrderedBatches(self._batch, BATCHES_IN_FLIGHT)
+        run: list[Entry] = []
         for entry_id, fields in entries:
             # An entry erased while pending (see daemon.privacy) comes back without fields.
-            await self._handle(entry_id.decode(), (fields or {}).get(b"event", b""))
-        return len(entries)
+            entry = read_entry(entry_id.decode(), (fields or {}).get(b"event", b""))
+            if batched(entry):
+                run.append(entry)
+                if len(run) >= APPLY_BATCH:
+                    await batches.submit(run)
+                    run = []
+                continue
+            if run:
+                await batches.submit(run)
+                run = []
+            _log_outcomes(await batches.finish())
+            await self._handle(entry)
+        if run:
+            await batches.submit(run)
+        _log_outcomes(await batches.finish())
 
     async def _reclaim_if_due(self) -> None:
         now = asyncio.get_running_loop().time()
@@ -163,47 +204,52 @@ class InboxConsumer:
             count=READ_BATCH,
         )
         claimed = reply[1]
-        for entry_id, fields in claimed:
+        for entry_id, _ in claimed:
             log.info("inbox_entry_reclaimed", entry_id=entry_id.decode())
-            await self._handle(entry_id.decode(), (fields or {}).get(b"event", b""))
+        await self._apply_entries(claimed)
         return len(claimed)
 
-    async def _handle(self, entry_id: str, raw: bytes) -> None:
-        ack = StreamEntry(keys.INBOX_STREAM, keys.INBOX_GROUP, entry_id)
+    async def _handle(self, entry: Entry) -> None:
+        """One event outside a batch (client and reply events), in its own transaction."""
+        assert entry.event is not None  # invalid entries are batched
+        ack = StreamEntry(keys.INBOX_STREAM, keys.INBOX_GROUP, entry.entry_id)
         try:
-            event = parse_event(raw)
-            result = await self._store.apply_event(event, ack)
+            result = await self._store.apply_event(entry.event, ack)
         except EventRejected as exc:
-            await self._reject(entry_id, raw, exc.reason, keep_event=exc.keep_event)
+            await self._reject(entry, exc.reason, keep_event=exc.keep_event)
             return
         except RedisError:
             raise  # not acknowledged: applied after the outage (or reclaimed by another)
         except Exception as exc:  # a bug must not stop the inbox: keep the event, move on
-            log.exception("event_apply_crashed", entry_id=entry_id)
-            await self._reject(
-                entry_id, raw, f"internal error while applying: {type(exc).__name__}"
-            )
+            log.exception("event_apply_crashed", entry_id=entry.entry_id)
+            await self._reject(entry, f"internal error while applying: {type(exc).__name__}")
             return
-        log.info(
-            "event_applied" if result is Applied.APPLIED else "event_duplicate",
-            entry_id=entry_id,
-            event_id=event.event_id,
-            event_type=event.type,
-        )
+        _log_outcome(Outcome(entry, result))
 
-    async def _reject(
-        self, entry_id: str, raw: bytes, reason: str, *, keep_event: bool = True
-    ) -> None:
+    async def _reject(self, entry: Entry, reason: str, *, keep_event: bool = True) -> None:
         """Dead-letter and acknowledge; an event about erased data is dropped, not kept."""
-        log.warning("event_dead_lettered", entry_id=entry_id, reason=reason)
+        log.warning("event_dead_lettered", entry_id=entry.entry_id, reason=reason)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(
-                keys.DEAD_LETTER_STREAM,
-                _dead_letter_fields(raw if keep_event else b"", reason, f"inbox {entry_id}"),
-                maxlen=keys.DEAD_LETTER_MAX_LEN,
-                approximate=True,
-            )
-            pipe.xack(keys.INBOX_STREAM, keys.INBOX_GROUP, entry_id)
-            if not keep_event:
-                pipe.xdel(keys.INBOX_STREAM, entry_id)
+            queue_dead_letter(pipe, entry.entry_id, entry.raw, reason, keep_event=keep_event)
             await pipe.execute()
+
+
+def _log_outcomes(outcomes: list[Outcome]) -> None:
+    for outcome in outcomes:
+        _log_outcome(outcome)
+
+
+def _log_outcome(outcome: Outcome) -> None:
+    entry_id = outcome.entry.entry_id
+    if outcome.crash is not None:
+        log.error("event_apply_crashed", entry_id=entry_id, exc_info=outcome.crash)
+    event = outcome.entry.event
+    if outcome.applied is None or event is None:
+        log.warning("event_dead_lettered", entry_id=entry_id, reason=outcome.reason)
+        return
+    log.info(
+        "event_applied" if outcome.applied is Applied.APPLIED else "event_duplicate",
+        entry_id=entry_id,
+        event_id=event.event_id,
+        event_type=event.type,
+    )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 import structlog
 from redis.asyncio import Redis
@@ -14,8 +16,8 @@ from daemon import keys
 from daemon.clock import SystemClock
 from daemon.inbound import InboundMessage
 from daemon.ingest import dead_letter, publish_event
+from daemon.records import load_commitment
 from daemon.stepqueue import Clock
-from daemon.store import load_commitment
 from jobs.events import MAX_REPLY_CHARS, SCHEMA_VERSION, ClientUpdated, ReplyReceived
 from jobs.replyreading import ReadReply, read_reply
 from jobs.replytoken import InvalidReplyToken, verify_reply_token
@@ -133,7 +135,8 @@ class ReplyIntake:
         return await self._load(found.group(1), "references")
 
     async def _load(self, thread: str, via: str) -> Match | None:
-        commitment_id = await self._redis.get(keys.thread(thread))
+        commitment_id = await cast(Awaitable[bytes | None], self._redis.hget(*keys.thread(thread)))
+        commitment_id = commitment_id or await self._redis.get(keys.legacy_thread(thread))
         if commitment_id is None:
             return None  # erased, or never ours
         loaded = await load_commitment(self._redis, commitment_id.decode())

@@ -39,13 +39,25 @@ def client(client_id: str) -> str:
     return f"{PREFIX}cl:{client_id}"
 
 
-def client_commitments(client_id: str) -> str:
-    """Set of the client's commitment ids: opt-out and zone changes re-plan all of them."""
+def legacy_client_commitments(client_id: str) -> str:
+    """v0.1's set of the client's commitment ids, now the client hash's `commitments` field
+    (a set per client cost ~240 bytes). Only read as a fallback, and deleted on erasure."""
     return f"{PREFIX}cl:{client_id}:c"
 
 
-def thread(thread_key: str) -> str:
-    """Maps a commitment's opaque thread key (in Message-IDs and reply tokens) to its id."""
+# Thread keys are spread over 32**3 = 32,768 hashes: ~30 per hash at a million commitments,
+# small enough for Redis's compact (listpack) encoding.
+THREAD_BUCKET_CHARS = 3
+
+
+def thread(thread_key: str) -> tuple[str, str]:
+    """The hash and field that map a commitment's opaque thread key (in Message-IDs and reply
+    tokens) to its id: ~30 bytes a commitment, where a key of its own took ~120."""
+    return f"{PREFIX}t:{thread_key[:THREAD_BUCKET_CHARS]}", thread_key[THREAD_BUCKET_CHARS:]
+
+
+def legacy_thread(thread_key: str) -> str:
+    """v0.1's string key per thread: only read as a fallback, and deleted on erasure."""
     return f"{PREFIX}t:{thread_key}"
 
 

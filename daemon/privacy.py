@@ -40,8 +40,8 @@ _COMMITMENT = "commitment"
 def erased_marker(signing_key: bytes, kind: str, item_id: str) -> str:
     """The marker key of an erased client or commitment: keyed, so it cannot be reversed
     (or guessed from a list of ids) without the signing key."""
-    mac = hmac.new(signing_key, f"{kind}:{item_id}".encode(), hashlib.sha256)
-    return keys.erased(mac.hexdigest()[:MARKER_HEX])
+    mac = hmac.digest(signing_key, f"{kind}:{item_id}".encode(), hashlib.sha256)
+    return keys.erased(mac.hex()[:MARKER_HEX])
 
 
 def erase_event(client_id: str, at: datetime | None = None) -> ClientErased:
@@ -58,7 +58,7 @@ def erase_event(client_id: str, at: datetime | None = None) -> ClientErased:
 async def refuse_if_erased(pipe: Pipeline, event: Event, signing_key: bytes) -> None:
     """Inside apply_event's WATCH: a late event about an erased client or commitment is
     rejected, without its payload, instead of re-creating what was erased."""
-    markers = _markers_of(event, signing_key)
+    markers = markers_of(event, signing_key)
     if not markers:
         return
     await pipe.watch(*markers)
@@ -66,7 +66,8 @@ async def refuse_if_erased(pipe: Pipeline, event: Event, signing_key: bytes) -> 
         raise EventRejected(ERASED_REASON, keep_event=False)
 
 
-def _markers_of(event: Event, signing_key: bytes) -> list[str]:
+def markers_of(event: Event, signing_key: bytes) -> list[str]:
+    """The erasure markers whose presence refuses `event`."""
     if isinstance(event, ClientErased):
         return []  # erasing again is a harmless sweep
     if isinstance(event, ClientUpdated):
@@ -84,7 +85,7 @@ async def erase_client(pipe: Pipeline, client_id: str, signing_key: bytes) -> Fo
     pipe.multi()
     for commitment in found.commitments:
         _delete_commitment(pipe, commitment)
-    pipe.delete(keys.client(client_id), keys.client_commitments(client_id))
+    pipe.delete(keys.client(client_id), keys.legacy_client_commitments(client_id))
     for key, entries in found.digest.items():
         # By value, not by rewriting the list: entries other events add meanwhile stay.
         for entry in entries:
@@ -111,7 +112,8 @@ def _delete_commitment(pipe: Pipeline, trace: CommitmentTrace) -> None:
     commitment_id = trace.commitment_id
     pipe.delete(keys.commitment(commitment_id), keys.history(commitment_id))
     if trace.record.get("thread"):
-        pipe.delete(keys.thread(trace.record["thread"]))
+        pipe.hdel(*keys.thread(trace.record["thread"]))
+        pipe.delete(keys.legacy_thread(trace.record["thread"]))
     if trace.record.get("coach_id"):
         pipe.srem(keys.coach_commitments(trace.record["coach_id"]), commitment_id)
     for step_id in trace.jobs:

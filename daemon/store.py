@@ -16,7 +16,16 @@ from daemon.autopipe import AutoPipeline
 from daemon.coachconfig import CoachConfig, ConfigLookupError
 from daemon.coachfeed import add_to_digest, add_to_history, notify_coach
 from daemon.privacy import erase_client, refuse_if_erased
-from daemon.redisio import decode_hash, nonempty, read_hash, read_hashes, transact
+from daemon.records import (
+    CommitmentChange,
+    client_id_of,
+    commitment_ids_of,
+    commitments_by_id,
+    load_commitment,
+    merge_client_info,
+    require_existing,
+)
+from daemon.redisio import nonempty, read_hash, read_hashes, transact
 from daemon.stepqueue import StepQueue
 from jobs.cadence import CadenceProfile
 from jobs.commitment import (
@@ -29,7 +38,6 @@ from jobs.commitment import (
 )
 from jobs.events import (
     ClientErased,
-    ClientInfo,
     ClientUpdated,
     CommitmentCompleted,
     CommitmentCreated,
@@ -89,28 +97,6 @@ class Finish:
         return (current.plan_gen, current.next_step) == (self.same_step, self.step.name)
 
 
-async def load_commitment(
-    redis: Redis | AutoPipeline, commitment_id: str
-) -> tuple[Commitment, Client] | None:
-    """A commitment and its client, or None if either is gone (snapshot, no transaction)."""
-    raw = await read_hash(redis, keys.commitment(commitment_id))
-    if not raw:
-        return None
-    commitment = Commitment.from_record(raw)
-    client = await read_hash(redis, keys.client(commitment.client_id))
-    return (commitment, Client.from_record(client)) if client else None
-
-
-async def read_commitments(redis: Redis, index_key: str) -> list[Commitment]:
-    """The commitments whose ids are in the set `index_key` (one pipelined round trip)."""
-    ids = await cast(Awaitable[set[bytes]], redis.smembers(index_key))
-    async with redis.pipeline(transaction=False) as pipe:
-        for commitment_id in sorted(ids):
-            pipe.hgetall(keys.commitment(commitment_id.decode()))
-        records = await pipe.execute()
-    return [Commitment.from_record(decode_hash(r)) for r in records if r]
-
-
 class Store:
     """Reads and writes commitments and clients; every write also (re)schedules their step."""
 
@@ -137,6 +123,10 @@ class Store:
         return self._redis
 
     @property
+    def signing_key(self) -> bytes:
+        return self._signing_key
+
+    @property
     def queue(self) -> StepQueue:
         return self._queue
 
@@ -148,12 +138,10 @@ class Store:
 
     async def client_commitments(self, client_id: str) -> list[Commitment]:
         """Every commitment of a client, read without a transaction (a snapshot)."""
-        return await read_commitments(self._redis, keys.client_commitments(client_id))
-
-    async def client_commitment_ids(self, client_id: str) -> list[str]:
-        """The ids of a client's commitments (coalesced with other steps' reads)."""
-        ids = await self.commands.execute("SMEMBERS", keys.client_commitments(client_id))
-        return sorted(member.decode() for member in ids)
+        client = await self._load_client(self._redis, client_id)
+        if client is None:
+            return []
+        return await commitments_by_id(self._redis, await commitment_ids_of(self._redis, client))
 
     async def apply_event(self, event: Event, ack: StreamEntry | None = None) -> Applied:
         """Apply one event exactly once; raises EventRejected when it cannot be applied."""
@@ -185,15 +173,17 @@ class Store:
         transaction (see `Finish.moves_on` for which version moves)."""
         if not finishes:
             return
-        commitment_keys = sorted({keys.commitment(f.commitment_id) for f in finishes})
+        commitment_ids = sorted({f.commitment_id for f in finishes})
+        commitment_keys = [keys.commitment(i) for i in commitment_ids]
 
         async def attempt(pipe: Pipeline) -> None:
             await pipe.watch(*commitment_keys)
-            records = await read_hashes(pipe, commitment_keys)
-            commitments = {r["commitment_id"]: Commitment.from_record(r) for r in records if r}
+            records = zip(commitment_ids, await read_hashes(pipe, commitment_keys), strict=True)
+            commitments = {i: Commitment.from_record(i, r) for i, r in records if r}
             client_ids = sorted({c.client_id for c in commitments.values()})
             client_records = await read_hashes(pipe, [keys.client(c) for c in client_ids])
-            clients = {r["client_id"]: Client.from_record(r) for r in client_records if r}
+            found = zip(client_ids, client_records, strict=True)
+            clients = {i: Client.from_record(i, r) for i, r in found if r}
             pipe.multi()
             for finish in finishes:
                 self._finish_one(pipe, finish, commitments, clients)
@@ -250,58 +240,63 @@ class Store:
 
         await transact(self._redis, attempt)
 
-    async def _apply_commitment_event(self, pipe: Pipeline, event: Event) -> None:
-        assert not isinstance(event, ClientUpdated | ClientErased)
-        ckey = keys.commitment(event.commitment_id)
-        await pipe.watch(ckey)
-        raw = await read_hash(pipe, ckey)
-        if isinstance(event, CommitmentCreated):
-            if raw:
-                raise EventRejected(f"commitment {event.commitment_id} already exists")
-            await self._create(pipe, event)
-            return
-        current, client = await self._existing(pipe, event.commitment_id, raw)
-        transition = change_commitment(
-            event, current, client, self.profile_of(current), event.occurred_at
-        )
-        pipe.multi()
-        self._write(pipe, transition)
-        if isinstance(event, CommitmentCompleted):
-            add_to_digest(pipe, transition.commitment, client, "completed", event.occurred_at)
+    def commitment_change(
+        self, event: CommitmentChange, current: Commitment | None, client: Client | None
+    ) -> tuple[Client, Transition]:
+        """The pure part of a commitment event: the client to store and the transition.
 
-    async def _existing(
-        self, pipe: Pipeline, commitment_id: str, raw: dict[str, str]
-    ) -> tuple[Commitment, Client]:
-        """The commitment (already read under WATCH) and its client, or why not."""
-        if not raw:
-            raise EventRejected(f"unknown commitment {commitment_id}")
-        current = Commitment.from_record(raw)
-        client = await self._load_client(pipe, current.client_id, watch=True)
-        if client is None:
-            raise EventRejected(f"client {current.client_id} of {commitment_id} is gone")
-        return current, client
-
-    async def _create(self, pipe: Pipeline, event: CommitmentCreated) -> None:
+        `current` is the stored commitment, `client` the stored record of `client_id_of`.
+        """
+        if not isinstance(event, CommitmentCreated):
+            current, client = require_existing(event.commitment_id, current, client)
+            profile = self.profile_of(current)
+            return client, change_commitment(event, current, client, profile, event.occurred_at)
+        if current is not None:
+            raise EventRejected(f"commitment {event.commitment_id} already exists")
         try:
             profile_name = event.profile or self._config.coach(event.coach_id).profile
             profile = self._config.profile(profile_name)
         except ConfigLookupError as exc:
             raise EventRejected(str(exc)) from None
-        client = await self._load_client(pipe, event.client.client_id, watch=True)
-        client = _merge_client_info(client, event.client, event.occurred_at)
+        client = merge_client_info(client, event.client, event.occurred_at, event.commitment_id)
         thread = thread_key(self._signing_key, event.commitment_id)
-        transition = create_commitment(event, client, profile_name, profile, thread)
-        pipe.multi()
-        pipe.hset(keys.client(client.client_id), mapping=nonempty(client.to_record()))
-        pipe.sadd(keys.client_commitments(client.client_id), event.commitment_id)
-        pipe.sadd(keys.coach_commitments(event.coach_id), event.commitment_id)
-        pipe.set(keys.thread(thread), event.commitment_id)
+        return client, create_commitment(event, client, profile_name, profile, thread)
+
+    def write_commitment_change(
+        self, pipe: Pipeline, event: CommitmentChange, client: Client, transition: Transition
+    ) -> None:
+        """Queue (inside MULTI) the writes of `commitment_change`'s result."""
+        if isinstance(event, CommitmentCreated):
+            pipe.hset(keys.client(client.client_id), mapping=nonempty(client.to_record()))
+            pipe.sadd(keys.coach_commitments(event.coach_id), event.commitment_id)
+            pipe.hset(*keys.thread(transition.commitment.thread), event.commitment_id)
         self._write(pipe, transition)
+        if isinstance(event, CommitmentCompleted):
+            add_to_digest(pipe, transition.commitment, client, "completed", event.occurred_at)
+
+    async def _apply_commitment_event(self, pipe: Pipeline, event: CommitmentChange) -> None:
+        ckey = keys.commitment(event.commitment_id)
+        await pipe.watch(ckey)
+        raw = await read_hash(pipe, ckey)
+        current = Commitment.from_record(event.commitment_id, raw) if raw else None
+        client_id = client_id_of(event, current)
+        client = await self._load_client(pipe, client_id, watch=True) if client_id else None
+        client, transition = self.commitment_change(event, current, client)
+        pipe.multi()
+        self.write_commitment_change(pipe, event, client, transition)
+
+    async def _existing(
+        self, pipe: Pipeline, commitment_id: str, raw: dict[str, str]
+    ) -> tuple[Commitment, Client]:
+        """The commitment (already read under WATCH) and its client, or why not."""
+        current = Commitment.from_record(commitment_id, raw) if raw else None
+        client = await self._load_client(pipe, current.client_id, watch=True) if current else None
+        return require_existing(commitment_id, current, client)
 
     async def _apply_client_event(self, pipe: Pipeline, event: ClientUpdated) -> None:
         await pipe.watch(keys.client(event.client_id))
         client = update_client(event, await self._load_client(pipe, event.client_id))
-        commitments = await self._client_commitments(pipe, event.client_id)
+        commitments = await self._client_commitments(pipe, client)
         pipe.multi()
         self._write_client(pipe, client, commitments, event.occurred_at)
 
@@ -314,7 +309,7 @@ class Store:
         outcome = apply_reply(event, current, client, self.profile_of(current))
         others = []
         if outcome.client != client:  # opt-out, pause, bounce: every commitment of theirs
-            others = await self._client_commitments(pipe, client.client_id)
+            others = await self._client_commitments(pipe, client)
         pipe.multi()
         profile = self.profile_of(current)
         self._write(pipe, replan(outcome.commitment, outcome.client, profile, event.occurred_at))
@@ -329,17 +324,15 @@ class Store:
         if outcome.notice:
             notify_coach(pipe, self._queue, event, outcome.notice)
 
-    async def _client_commitments(self, pipe: Pipeline, client_id: str) -> list[Commitment]:
-        """Watch and load every commitment of a client (a client-wide change replans them)."""
-        index = keys.client_commitments(client_id)
-        await pipe.watch(index)
-        ids = sorted(m.decode() for m in await pipe.smembers(index))  # type: ignore[misc]
+    async def _client_commitments(self, pipe: Pipeline, client: Client) -> list[Commitment]:
+        """Watch and load every commitment of a client (a client-wide change replans them);
+        the client hash that lists them is already watched."""
         commitments = []
-        for commitment_id in ids:
+        for commitment_id in await commitment_ids_of(pipe, client):
             await pipe.watch(keys.commitment(commitment_id))
             raw = await read_hash(pipe, keys.commitment(commitment_id))
             if raw:
-                commitments.append(Commitment.from_record(raw))
+                commitments.append(Commitment.from_record(commitment_id, raw))
         return commitments
 
     def _write_client(
@@ -356,8 +349,10 @@ class Store:
     def _write(self, pipe: Pipeline, transition: Transition) -> None:
         commitment = transition.commitment
         ckey = keys.commitment(commitment.commitment_id)
-        # Rewrite the whole (small) hash so fields that became empty do not linger.
-        pipe.delete(ckey)
+        # Rewrite the whole (small) hash so fields that became empty do not linger
+        # (a new commitment's hash does not exist yet).
+        if transition.previous_version is not None:
+            pipe.delete(ckey)
         pipe.hset(ckey, mapping=nonempty(commitment.to_record()))
         if transition.previous_version is not None:
             self._queue.remove(pipe, commitment.commitment_id, transition.previous_version)
@@ -371,18 +366,9 @@ class Store:
         if watch and isinstance(conn, Pipeline):
             await conn.watch(key)
         raw = await read_hash(conn, key)
-        return Client.from_record(raw) if raw else None
+        return Client.from_record(client_id, raw) if raw else None
 
 
 def _ack(pipe: Pipeline, ack: StreamEntry | None) -> None:
     if ack is not None:
         pipe.xack(ack.stream, ack.group, ack.entry_id)
-
-
-def _merge_client_info(current: Client | None, info: ClientInfo, at: datetime) -> Client:
-    """The event's client details win unless the stored ones are newer."""
-    if current is None:
-        return Client(info.client_id, info.name, info.email, info.timezone, updated_at=at)
-    if current.updated_at is not None and current.updated_at > at:
-        return current
-    return replace(current, name=info.name, email=info.email, timezone=info.timezone, updated_at=at)

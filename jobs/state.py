@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -30,30 +30,39 @@ class Client:
     # The per-client prompt cap's bookkeeping (daemon.promptcap), carried through rewrites.
     cap_day: str = ""
     cap_steps: str = ""
+    # Sorted ids of the client's commitments: opt-out and zone changes re-plan all of them.
+    commitment_ids: tuple[str, ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
     def to_record(self) -> dict[str, str]:
+        """The stored fields; the id is the key's, and an empty field is not stored."""
         return {
-            "client_id": self.client_id,
             "name": self.name,
             "email": self.email,
             "timezone": self.timezone,
-            "opted_out": "1" if self.opted_out else "0",
+            "opted_out": "1" if self.opted_out else "",
             "last_question": self.last_question,
             "updated_at": _iso(self.updated_at),
             "paused_until": self.paused_until.isoformat() if self.paused_until else "",
             "email_failing": "1" if self.email_failing else "",
             "cap_day": self.cap_day,
             "cap_steps": self.cap_steps,
+            "commitments": " ".join(self.commitment_ids),
         }
 
+    def with_commitment(self, commitment_id: str) -> Client:
+        """The client with one more commitment (ids kept sorted and unique)."""
+        if commitment_id in self.commitment_ids:
+            return self
+        return replace(self, commitment_ids=tuple(sorted((*self.commitment_ids, commitment_id))))
+
     @classmethod
-    def from_record(cls, record: Mapping[str, str]) -> Client:
+    def from_record(cls, client_id: str, record: Mapping[str, str]) -> Client:
         return cls(
-            client_id=record["client_id"],
+            client_id=client_id,
             name=record["name"],
             email=record["email"],
             timezone=record["timezone"],
@@ -64,6 +73,7 @@ class Client:
             email_failing=record.get("email_failing") == "1",
             cap_day=record.get("cap_day", ""),
             cap_steps=record.get("cap_steps", ""),
+            commitment_ids=tuple(record.get("commitments", "").split()),
         )
 
 
@@ -96,8 +106,9 @@ class Commitment:
     pending_ack: bool = False  # a new date the client asked for is yet to be confirmed
 
     def to_record(self) -> dict[str, str]:
+        """The stored fields; the id is the key's, and an empty field (or a counter at its
+        starting value) is not stored: a million commitments make every field count."""
         return {
-            "commitment_id": self.commitment_id,
             "client_id": self.client_id,
             "coach_id": self.coach_id,
             "profile": self.profile,
@@ -108,12 +119,12 @@ class Commitment:
             "status": self.status.value,
             "version": str(self.version),
             "updated_at": _iso(self.updated_at),
-            "plan_gen": str(self.plan_gen),
+            "plan_gen": str(self.plan_gen) if self.plan_gen != 1 else "",
             "last_sent": self.last_sent,
             "next_step": self.next_step,
             "next_at": _iso(self.next_at),
-            "sent_count": str(self.sent_count),
-            "unanswered": str(self.unanswered),
+            "sent_count": str(self.sent_count) if self.sent_count else "",
+            "unanswered": str(self.unanswered) if self.unanswered else "",
             "last_error": self.last_error,
             "completed_at": _iso(self.completed_at),
             "replies": str(self.replies) if self.replies else "",
@@ -123,9 +134,9 @@ class Commitment:
         }
 
     @classmethod
-    def from_record(cls, r: Mapping[str, str]) -> Commitment:
+    def from_record(cls, commitment_id: str, r: Mapping[str, str]) -> Commitment:
         return cls(
-            commitment_id=r["commitment_id"],
+            commitment_id=commitment_id,
             client_id=r["client_id"],
             coach_id=r["coach_id"],
             profile=r["profile"],
@@ -136,12 +147,12 @@ class Commitment:
             status=Status(r["status"]),
             version=int(r["version"]),
             updated_at=_parse_dt(r.get("updated_at", "")),
-            plan_gen=int(r.get("plan_gen", "1")),
+            plan_gen=int(r.get("plan_gen") or 1),
             last_sent=r.get("last_sent", ""),
             next_step=r.get("next_step", ""),
             next_at=_parse_dt(r.get("next_at", "")),
-            sent_count=int(r.get("sent_count", "0")),
-            unanswered=int(r.get("unanswered", "0")),
+            sent_count=int(r.get("sent_count") or 0),
+            unanswered=int(r.get("unanswered") or 0),
             last_error=r.get("last_error", ""),
             completed_at=_parse_dt(r.get("completed_at", "")),
             replies=int(r.get("replies") or 0),
