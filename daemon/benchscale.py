@@ -46,11 +46,14 @@ async def measure_levels(ctx: Context) -> None:
     for level in sorted(options.levels):
         added = max(level - pending, 0)
         ctx.progress.step(f"backlog: {added:,} more pending commitments (to {level:,})")
+        # The backlog goes in through the inbox; its entries are not per-commitment state.
+        await redis.xtrim(keys.INBOX_STREAM, maxlen=0, approximate=False)
         before = await used_memory(redis)
         now = datetime.now(UTC)
         await asyncio.to_thread(
             fill_backlog, ctx.env, FILL_PREFIX, (filled, filled + added), now, options.fillers
         )
+        await redis.xtrim(keys.INBOX_STREAM, maxlen=0, approximate=False)
         if added:
             per_commitment = (await used_memory(redis) - before) / added
             memory.record(f"at {level:,} commitments", "bytes", per_commitment)

@@ -12,9 +12,9 @@ from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import Self
 
+from daemon.benchrun import ingest
 from daemon.benchsetup import (
     BenchEnv,
-    apply_events,
     coachd_dispatcher,
     coachd_services,
     dispatching,
@@ -27,6 +27,8 @@ READY = "ready"
 STOP = "stop"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
+# Backlog events are published and applied (the inbox's batched path) this many at a time.
+FILL_CHUNK = 20_000
 
 
 def worker_process(conn: Connection, env: BenchEnv) -> None:
@@ -86,14 +88,16 @@ class WorkerProcesses:
 
 
 def fill_process(env: BenchEnv, prefix: str, start: int, stop: int, now: datetime) -> None:
-    """Create pending commitments `prefix<start>` … `prefix<stop - 1>` through the store."""
+    """Create pending commitments `prefix<start>` … `prefix<stop - 1>` through the inbox."""
     configure_logging("json", "WARNING")
     asyncio.run(_fill(env, prefix, start, stop, now))
 
 
 async def _fill(env: BenchEnv, prefix: str, start: int, stop: int, now: datetime) -> None:
     async with coachd_services(env, NullMailer()) as services:
-        await apply_events(services.store, pending_events(prefix, start, stop, now))
+        for lo in range(start, stop, FILL_CHUNK):
+            events = pending_events(prefix, lo, min(lo + FILL_CHUNK, stop), now)
+            await ingest(services.store, events, f"fill-{start}")
 
 
 def fill_backlog(
