@@ -45,6 +45,16 @@ end
 return out
 """
 HASH, EXISTS = "h", "e"
+# Runs commands given as ARGV = n, arg1..argn, n, arg1..argn, ... in order.
+RUN_SCRIPT = """
+local i = 1
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+return 0
+"""
 BATCHED = (CommitmentCreated, CommitmentUpdated, CommitmentCompleted, CommitmentCancelled)
 
 
@@ -147,6 +157,25 @@ async def watch_read(pipe: Pipeline, kinds: dict[str, str]) -> dict[str, object]
     return dict(zip(names, values, strict=True))
 
 
+def as_one_script(pipe: Pipeline) -> None:
+    """Replace the commands queued in MULTI by one script that runs them in order.
+
+    Same effects, still inside MULTI (so EXEC still fails if a watched key changed), but
+    redis-py parses one reply instead of a "QUEUED" per command: about seven per event,
+    which was a quarter of the inbox's CPU time. (`command_stack` is redis-py's MULTI
+    buffer; write replies are not used.)
+    """
+    queued = [args for args, _ in pipe.command_stack]
+    if not queued:
+        return
+    pipe.command_stack.clear()
+    argv: list[EncodableT] = []
+    for args in queued:
+        argv.append(len(args))
+        argv.extend(args)
+    pipe.eval(RUN_SCRIPT, 0, *cast(list[str], argv))  # typed as str; any EncodableT packs
+
+
 class BatchApplier:
     """Applies a run of batched entries exactly as `Store.apply_event` would one by one."""
 
@@ -168,6 +197,7 @@ class BatchApplier:
             ids = [o.entry.entry_id for o in outcomes if o.applied is not None]
             if ids:
                 pipe.xack(keys.INBOX_STREAM, keys.INBOX_GROUP, *ids)
+            as_one_script(pipe)
             if after is not None:
                 await after  # its error is ours: nothing after a failed batch commits
             return outcomes
