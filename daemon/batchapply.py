@@ -12,19 +12,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import cast
 
 from redis.asyncio.client import Pipeline
-from redis.typing import EncodableT, FieldT
+from redis.typing import EncodableT
 
 from daemon import keys
+from daemon.deadletter import queue_dead_letter
 from daemon.privacy import ERASED_REASON, markers_of
 from daemon.records import CommitmentChange, client_id_of
 from daemon.redisio import transact
 from daemon.store import Applied, Store
 from jobs.events import (
-    MAX_EVENT_BYTES,
     CommitmentCancelled,
     CommitmentCompleted,
     CommitmentCreated,
@@ -89,27 +88,6 @@ class Outcome:
     reason: str = ""
     keep_event: bool = True
     crash: Exception | None = None  # a bug, logged once the batch is committed
-
-
-def dead_letter_fields(raw: bytes, reason: str, source: str) -> dict[FieldT, EncodableT]:
-    return {
-        "reason": reason,
-        "source": source,
-        "at": datetime.now(UTC).isoformat(),
-        "event": raw[:MAX_EVENT_BYTES],
-    }
-
-
-def queue_dead_letter(
-    pipe: Pipeline, entry_id: str, raw: bytes, reason: str, *, keep_event: bool
-) -> None:
-    """Inside MULTI: dead-letter and acknowledge an inbox entry; one about erased data is
-    dropped from the inbox and its dead letter keeps no payload."""
-    fields = dead_letter_fields(raw if keep_event else b"", reason, f"inbox {entry_id}")
-    pipe.xadd(keys.DEAD_LETTER_STREAM, fields, maxlen=keys.DEAD_LETTER_MAX_LEN, approximate=True)
-    pipe.xack(keys.INBOX_STREAM, keys.INBOX_GROUP, entry_id)
-    if not keep_event:
-        pipe.xdel(keys.INBOX_STREAM, entry_id)
 
 
 class Snapshot:
