@@ -12,19 +12,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import cast
 
 from redis.asyncio.client import Pipeline
-from redis.typing import EncodableT, FieldT
+from redis.typing import EncodableT
 
 from daemon import keys
+from daemon.deadletter import queue_dead_letter
 from daemon.privacy import ERASED_REASON, markers_of
 from daemon.records import CommitmentChange, client_id_of
 from daemon.redisio import transact
 from daemon.store import Applied, Store
 from jobs.events import (
-    MAX_EVENT_BYTES,
     CommitmentCancelled,
     CommitmentCompleted,
     CommitmentCreated,
@@ -45,6 +44,16 @@ end
 return out
 """
 HASH, EXISTS = "h", "e"
+# Runs commands given as ARGV = n, arg1..argn, n, arg1..argn, ... in order.
+RUN_SCRIPT = """
+local i = 1
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+return 0
+"""
 BATCHED = (CommitmentCreated, CommitmentUpdated, CommitmentCompleted, CommitmentCancelled)
 
 
@@ -79,27 +88,6 @@ class Outcome:
     reason: str = ""
     keep_event: bool = True
     crash: Exception | None = None  # a bug, logged once the batch is committed
-
-
-def dead_letter_fields(raw: bytes, reason: str, source: str) -> dict[FieldT, EncodableT]:
-    return {
-        "reason": reason,
-        "source": source,
-        "at": datetime.now(UTC).isoformat(),
-        "event": raw[:MAX_EVENT_BYTES],
-    }
-
-
-def queue_dead_letter(
-    pipe: Pipeline, entry_id: str, raw: bytes, reason: str, *, keep_event: bool
-) -> None:
-    """Inside MULTI: dead-letter and acknowledge an inbox entry; one about erased data is
-    dropped from the inbox and its dead letter keeps no payload."""
-    fields = dead_letter_fields(raw if keep_event else b"", reason, f"inbox {entry_id}")
-    pipe.xadd(keys.DEAD_LETTER_STREAM, fields, maxlen=keys.DEAD_LETTER_MAX_LEN, approximate=True)
-    pipe.xack(keys.INBOX_STREAM, keys.INBOX_GROUP, entry_id)
-    if not keep_event:
-        pipe.xdel(keys.INBOX_STREAM, entry_id)
 
 
 class Snapshot:
@@ -147,6 +135,25 @@ async def watch_read(pipe: Pipeline, kinds: dict[str, str]) -> dict[str, object]
     return dict(zip(names, values, strict=True))
 
 
+def as_one_script(pipe: Pipeline) -> None:
+    """Replace the commands queued in MULTI by one script that runs them in order.
+
+    Same effects, still inside MULTI (so EXEC still fails if a watched key changed), but
+    redis-py parses one reply instead of a "QUEUED" per command: about seven per event,
+    which was a quarter of the inbox's CPU time. (`command_stack` is redis-py's MULTI
+    buffer; write replies are not used.)
+    """
+    queued = [args for args, _ in pipe.command_stack]
+    if not queued:
+        return
+    pipe.command_stack.clear()
+    argv: list[EncodableT] = []
+    for args in queued:
+        argv.append(len(args))
+        argv.extend(args)
+    pipe.eval(RUN_SCRIPT, 0, *cast(list[str], argv))  # typed as str; any EncodableT packs
+
+
 class BatchApplier:
     """Applies a run of batched entries exactly as `Store.apply_event` would one by one."""
 
@@ -168,6 +175,7 @@ class BatchApplier:
             ids = [o.entry.entry_id for o in outcomes if o.applied is not None]
             if ids:
                 pipe.xack(keys.INBOX_STREAM, keys.INBOX_GROUP, *ids)
+            as_one_script(pipe)
             if after is not None:
                 await after  # its error is ours: nothing after a failed batch commits
             return outcomes

@@ -17,10 +17,9 @@ from daemon.batchapply import (
     OrderedBatches,
     Outcome,
     batched,
-    dead_letter_fields,
-    queue_dead_letter,
     read_entry,
 )
+from daemon.deadletter import dead_letter_fields, queue_dead_letter
 from daemon.redisio import pack_with_hiredis
 from daemon.store import Applied, Store, StreamEntry
 from jobs.events import MAX_EVENT_BYTES, Event, EventRejected, parse_event
@@ -48,16 +47,6 @@ class PublishReport:
 
     accepted: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
-
-
-async def dead_letter(redis: Redis, raw: bytes, reason: str, source: str) -> None:
-    """Keep a bad event for inspection, with the precise reason it was refused."""
-    await redis.xadd(
-        keys.DEAD_LETTER_STREAM,
-        dead_letter_fields(raw, reason, source),
-        maxlen=keys.DEAD_LETTER_MAX_LEN,
-        approximate=True,
-    )
 
 
 def check_line(raw: bytes) -> str | None:

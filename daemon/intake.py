@@ -14,8 +14,9 @@ from redis.asyncio import Redis
 
 from daemon import keys
 from daemon.clock import SystemClock
+from daemon.deadletter import dead_letter
 from daemon.inbound import InboundMessage
-from daemon.ingest import dead_letter, publish_event
+from daemon.ingest import publish_event
 from daemon.records import load_commitment
 from daemon.stepqueue import Clock
 from jobs.events import MAX_REPLY_CHARS, SCHEMA_VERSION, ClientUpdated, ReplyReceived
