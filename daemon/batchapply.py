@@ -21,7 +21,7 @@ from daemon import keys
 from daemon.deadletter import queue_dead_letter
 from daemon.privacy import ERASED_REASON, markers_of
 from daemon.records import CommitmentChange, client_id_of
-from daemon.redisio import transact
+from daemon.redisio import EXISTS, HASH, read_keys, transact
 from daemon.store import Applied, Store
 from jobs.events import (
     CommitmentCancelled,
@@ -34,16 +34,6 @@ from jobs.events import (
 )
 from jobs.state import Client, Commitment
 
-# KEYS[i] is read as ARGV[i] says: "h" HGETALL (empty when missing), "e" EXISTS.
-READ_SCRIPT = """
-local out = {}
-for i, key in ipairs(KEYS) do
-  if ARGV[i] == 'h' then out[i] = redis.call('HGETALL', key)
-  else out[i] = redis.call('EXISTS', key) end
-end
-return out
-"""
-HASH, EXISTS = "h", "e"
 # Runs commands given as ARGV = n, arg1..argn, n, arg1..argn, ... in order.
 RUN_SCRIPT = """
 local i = 1
@@ -100,15 +90,12 @@ class Snapshot:
         self.commitments: dict[str, Commitment | None] = {}
         self.clients: dict[str, Client | None] = {}
 
-    def take(self, values: dict[str, object]) -> None:
+    def take(self, values: dict[str, dict[str, str] | bool]) -> None:
         for key, value in values.items():
-            if isinstance(value, list):
-                flat = cast(list[bytes], value)  # HGETALL: field, value, field, value...
-                self.hashes[key] = {
-                    k.decode(): v.decode() for k, v in zip(flat[::2], flat[1::2], strict=True)
-                }
+            if isinstance(value, dict):
+                self.hashes[key] = value
             else:
-                self.exists[key] = bool(value)
+                self.exists[key] = value
 
     def commitment(self, commitment_id: str) -> Commitment | None:
         if commitment_id not in self.commitments:
@@ -125,14 +112,10 @@ class Snapshot:
         return self.clients[client_id]
 
 
-async def watch_read(pipe: Pipeline, kinds: dict[str, str]) -> dict[str, object]:
+async def watch_read(pipe: Pipeline, kinds: dict[str, str]) -> dict[str, dict[str, str] | bool]:
     """WATCH the keys, then read them all in one round trip (a watched pipeline runs at once)."""
-    names = list(kinds)
-    await pipe.watch(*names)
-    values = await cast(
-        Awaitable[list[object]], pipe.eval(READ_SCRIPT, len(names), *names, *kinds.values())
-    )
-    return dict(zip(names, values, strict=True))
+    await pipe.watch(*kinds)
+    return await read_keys(pipe, kinds)
 
 
 def as_one_script(pipe: Pipeline) -> None:

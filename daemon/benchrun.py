@@ -5,20 +5,24 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from arq.connections import ArqRedis
 
 from daemon import keys
 from daemon.benchsetup import (
     MS_PER_S,
+    OVERDUE_BY,
     BenchEnv,
     TimedMailer,
     coachd_dispatcher,
     coachd_services,
+    created_event,
     dispatching,
-    prepare_due,
     recipient_of,
     release,
+    release_marker,
+    score_ms,
     wait_fired,
 )
 from daemon.ingest import InboxConsumer, ensure_group, publish
@@ -98,3 +102,12 @@ async def ingest(store: Store, events: Sequence[bytes], consumer_name: str) -> t
     if dead:
         raise RuntimeError(f"{dead} benchmark events were dead-lettered")
     return published - started, finished - published
+
+
+async def prepare_due(store: Store, prefix: str, count: int) -> int:
+    """Create `count` overdue commitments whose one step waits at a marker; returns its score."""
+    marker = release_marker(datetime.now(UTC))
+    due = marker - OVERDUE_BY
+    events = [created_event(f"{prefix}{i}", marker, due) for i in range(count)]
+    await ingest(store, events, "bench-setup")
+    return score_ms(marker)

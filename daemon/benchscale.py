@@ -13,8 +13,8 @@ from arq.connections import ArqRedis
 from daemon import keys
 from daemon.benchplan import SCALING, Context
 from daemon.benchreport import Report, Section, Target, limit_target
-from daemon.benchrun import deliver, ingest
-from daemon.benchsetup import coachd_services, pending_events, prepare_due, release
+from daemon.benchrun import deliver, ingest, prepare_due
+from daemon.benchsetup import coachd_services, pending_events, release
 from daemon.benchworker import WorkerProcesses, fill_backlog
 from daemon.mailer import NullMailer
 from daemon.redisio import read_hash

@@ -17,7 +17,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,6 @@ from daemon.coachconfig import load_coach_config
 from daemon.dispatcher import StepDispatcher
 from daemon.firing import Services
 from daemon.mailer import Mailer, NullMailer, SmtpConfig, SmtpMailer
-from daemon.store import Store
 from daemon.worker import (
     Identity,
     WorkerOptions,
@@ -39,7 +38,6 @@ from daemon.worker import (
     connect,
     step_dispatcher,
 )
-from jobs.events import parse_event
 
 # One coach, every client in UTC, a window that is open all day, one overdue prompt and no
 # coach notice: a commitment created two days overdue has exactly one step, due at once.
@@ -73,7 +71,6 @@ OVERDUE_BY = timedelta(days=2)
 # Pending (backlog) commitments are due 3 to 62 days from now, spread over the calendar.
 PENDING_FROM_DAYS = 3
 PENDING_SPREAD_DAYS = 60
-SETUP_CONCURRENCY = 8
 RELEASE_CHUNK = 10_000
 POLL_S = 0.005
 WORKER_WARMUP_S = 0.3
@@ -178,24 +175,6 @@ def release_marker(now: datetime) -> datetime:
 
 def score_ms(moment: datetime) -> int:
     return int(moment.timestamp() * MS_PER_S)
-
-
-async def apply_events(store: Store, events: Sequence[bytes]) -> None:
-    """Apply events straight through the store (setup: no inbox), a few at a time."""
-
-    async def lane(lane_events: Sequence[bytes]) -> None:
-        for raw in lane_events:
-            await store.apply_event(parse_event(raw))
-
-    await asyncio.gather(*(lane(events[k::SETUP_CONCURRENCY]) for k in range(SETUP_CONCURRENCY)))
-
-
-async def prepare_due(store: Store, prefix: str, count: int) -> int:
-    """Create `count` overdue commitments whose one step waits at a marker; returns its score."""
-    marker = release_marker(datetime.now(UTC))
-    due = marker - OVERDUE_BY
-    await apply_events(store, [created_event(f"{prefix}{i}", marker, due) for i in range(count)])
-    return score_ms(marker)
 
 
 async def release(

@@ -119,7 +119,7 @@ async def _due_today_too(firing: Firing) -> tuple[Companion, ...]:
         return ()
     zone, today = firing.client.zone, firing.now.astimezone(firing.client.zone).date()
     companions = []
-    for other in await store.client_commitments(firing.client.client_id):
+    for other in await store.client_commitments(firing.client):
         step = scheduled_step(other, zone) if other.status is Status.ACTIVE else None
         due_today = step is not None and step.fire_at_local.date() == today
         if step and due_today and other.commitment_id != mine and step.kind in PROMPTS:

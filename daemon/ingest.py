@@ -20,7 +20,6 @@ from daemon.batchapply import (
     read_entry,
 )
 from daemon.deadletter import dead_letter_fields, queue_dead_letter
-from daemon.redisio import pack_with_hiredis
 from daemon.store import Applied, Store, StreamEntry
 from jobs.events import MAX_EVENT_BYTES, Event, EventRejected, parse_event
 
@@ -121,8 +120,6 @@ class InboxConsumer:
         self._reclaim_idle_ms = reclaim_idle_ms
         self._last_reclaim: float | None = None
         self._batch = BatchApplier(store)
-        # Batched writes are mostly command packing: have the pool's connections do it in C.
-        pack_with_hiredis(redis)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; Redis outages are logged and waited out."""

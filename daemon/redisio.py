@@ -17,13 +17,18 @@ from daemon.autopipe import AutoPipeline
 
 T = TypeVar("T")
 
-# HGETALL of every key, in one command: under WATCH a redis-py pipeline runs each command
-# as its own round trip, so a batch reads everything it watches through this.
-_READ_HASHES = """
-local records = {}
-for i, key in ipairs(KEYS) do records[i] = redis.call('HGETALL', key) end
-return records
+# Every key in one command, KEYS[i] read as ARGV[i] says: "h" HGETALL (empty when missing),
+# "e" EXISTS. Under WATCH a redis-py pipeline runs each command as its own round trip, so a
+# batch reads everything it watches through this.
+_READ_KEYS = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  if ARGV[i] == 'h' then out[i] = redis.call('HGETALL', key)
+  else out[i] = redis.call('EXISTS', key) end
+end
+return out
 """
+HASH, EXISTS = "h", "e"
 
 
 def decode_hash(raw: dict[bytes, bytes]) -> dict[str, str]:
@@ -36,17 +41,26 @@ async def read_hash(conn: Redis | Pipeline | AutoPipeline, key: str) -> dict[str
     return decode_hash(await cast(Awaitable[dict[bytes, bytes]], conn.hgetall(key)))
 
 
-async def read_hashes(conn: Redis | Pipeline, hash_keys: list[str]) -> list[dict[str, str]]:
-    """HGETALL of each key (decoded; {} where missing), in one round trip."""
-    if not hash_keys:
-        return []
-    flat_records = await cast(
-        Awaitable[list[list[bytes]]], conn.eval(_READ_HASHES, len(hash_keys), *hash_keys)
+async def read_keys(
+    conn: Redis | Pipeline, kinds: dict[str, str]
+) -> dict[str, dict[str, str] | bool]:
+    """Each key read as `kinds` says (HASH: decoded, {} when missing; EXISTS: a bool), in
+    one round trip."""
+    if not kinds:
+        return {}
+    names = list(kinds)
+    values = await cast(
+        Awaitable[list[object]], conn.eval(_READ_KEYS, len(names), *names, *kinds.values())
     )
-    return [
-        {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
-        for flat in flat_records
-    ]
+    return {
+        name: _pairs(cast(list[bytes], value)) if kinds[name] == HASH else bool(value)
+        for name, value in zip(names, values, strict=True)
+    }
+
+
+def _pairs(flat: list[bytes]) -> dict[str, str]:
+    """HGETALL's raw reply (field, value, field, value...), decoded."""
+    return {k.decode(): v.decode() for k, v in zip(flat[::2], flat[1::2], strict=True)}
 
 
 def nonempty(record: dict[str, str]) -> dict[str, str]:

@@ -36,10 +36,13 @@ async def settle_all(ledger: SendLedger, store: Store, settlements: Sequence[Set
 class StepBatch:
     """The settling point of `size` steps fired side by side (see the module docstring)."""
 
-    def __init__(self, ledger: SendLedger, store: Store, size: int) -> None:
+    def __init__(
+        self, ledger: SendLedger, store: Store, size: int, *, max_wait_s: float = MAX_WAIT_S
+    ) -> None:
         self._ledger = ledger
         self._store = store
         self._running = size
+        self._max_wait_s = max_wait_s
         self._waiting: list[tuple[Settlement, asyncio.Future[None]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._flushes: set[asyncio.Task[None]] = set()
@@ -48,7 +51,7 @@ class StepBatch:
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((settlement, future))
         if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(MAX_WAIT_S, self._flush)
+            self._timer = asyncio.get_running_loop().call_later(self._max_wait_s, self._flush)
         self._flush_if_all_waiting()
         await future
 

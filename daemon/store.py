@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -25,7 +25,7 @@ from daemon.records import (
     merge_client_info,
     require_existing,
 )
-from daemon.redisio import nonempty, read_hash, read_hashes, transact
+from daemon.redisio import HASH, nonempty, read_hash, read_keys, transact
 from daemon.stepqueue import StepQueue
 from jobs.cadence import CadenceProfile
 from jobs.commitment import (
@@ -136,11 +136,8 @@ class Store:
     async def load(self, commitment_id: str) -> tuple[Commitment, Client] | None:
         return await load_commitment(self.commands, commitment_id)
 
-    async def client_commitments(self, client_id: str) -> list[Commitment]:
-        """Every commitment of a client, read without a transaction (a snapshot)."""
-        client = await self._load_client(self._redis, client_id)
-        if client is None:
-            return []
+    async def client_commitments(self, client: Client) -> list[Commitment]:
+        """Every commitment of a (loaded) client, read without a transaction (a snapshot)."""
         return await commitments_by_id(self._redis, await commitment_ids_of(self._redis, client))
 
     async def apply_event(self, event: Event, ack: StreamEntry | None = None) -> Applied:
@@ -178,11 +175,16 @@ class Store:
 
         async def attempt(pipe: Pipeline) -> None:
             await pipe.watch(*commitment_keys)
-            records = zip(commitment_ids, await read_hashes(pipe, commitment_keys), strict=True)
-            commitments = {i: Commitment.from_record(i, r) for i, r in records if r}
+            records = await _read_hashes(pipe, commitment_keys)
+            commitments = {
+                i: Commitment.from_record(i, r)
+                for i, r in zip(commitment_ids, records, strict=True)
+                if r
+            }
             client_ids = sorted({c.client_id for c in commitments.values()})
-            client_records = await read_hashes(pipe, [keys.client(c) for c in client_ids])
-            found = zip(client_ids, client_records, strict=True)
+            found = zip(
+                client_ids, await _read_hashes(pipe, map(keys.client, client_ids)), strict=True
+            )
             clients = {i: Client.from_record(i, r) for i, r in found if r}
             pipe.multi()
             for finish in finishes:
@@ -367,6 +369,11 @@ class Store:
             await conn.watch(key)
         raw = await read_hash(conn, key)
         return Client.from_record(client_id, raw) if raw else None
+
+
+async def _read_hashes(pipe: Pipeline, hash_keys: Iterable[str]) -> list[dict[str, str]]:
+    records = await read_keys(pipe, dict.fromkeys(hash_keys, HASH))
+    return [cast(dict[str, str], record) for record in records.values()]
 
 
 def _ack(pipe: Pipeline, ack: StreamEntry | None) -> None:

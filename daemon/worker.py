@@ -28,6 +28,7 @@ from daemon.ingest import RECLAIM_IDLE_MS, InboxConsumer, ensure_group
 from daemon.ledger import SendLedger
 from daemon.mailer import Mailer
 from daemon.promptcap import PromptCap
+from daemon.redisio import pack_with_hiredis
 from daemon.stepqueue import (
     FIRE_STEP,
     SEND_DIGEST,
@@ -82,13 +83,15 @@ class Identity:
 
 
 async def connect(url: str) -> ArqRedis:
-    """An arq-flavoured Redis client: job payloads JSON, our step queue as default."""
+    """An arq-flavoured Redis client: job payloads JSON, coachd's job queue as default."""
     pool: ArqRedis = await create_pool(
         RedisSettings.from_dsn(url),
         job_serializer=serialize,
         job_deserializer=deserialize,
         default_queue_name=keys.JOB_QUEUE,
     )
+    # Batched writes are mostly command packing: have the pool's connections do it in C.
+    pack_with_hiredis(pool)
     return pool
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -16,7 +17,6 @@ THREAD_CHARS = 16  # 80 bits of HMAC: opaque, collision-free in practice
 SEQ_CHARS = 3  # 15 bits
 EXPIRY_CHARS = 4  # 20 bits of days: until the year 4890
 MAC_CHARS = 16  # 80 bits of HMAC
-_B32_BITS, _B32_MASK = 5, 0b11111
 SIGNED_CHARS = THREAD_CHARS + SEQ_CHARS + EXPIRY_CHARS
 TOKEN_CHARS = SIGNED_CHARS + MAC_CHARS  # 39; "reply+" + token stays well under 64
 
@@ -52,13 +52,7 @@ class ReplyClaims:
 
 
 def _b32(digest: bytes, chars: int) -> str:
-    """The first `chars` characters of the digest's lowercase base32 (RFC 4648), computed
-    directly: the stdlib encoder is Python code, and thread keys are made per event."""
-    bits = chars * _B32_BITS
-    size = -(-bits // 8)
-    value = int.from_bytes(digest[:size], "big") >> (size * 8 - bits)
-    shifts = range(bits - _B32_BITS, -1, -_B32_BITS)
-    return "".join([ALPHABET[(value >> shift) & _B32_MASK] for shift in shifts])
+    return base64.b32encode(digest).decode("ascii")[:chars].lower()
 
 
 def _encode_int(value: int, chars: int) -> str:

@@ -7,12 +7,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from daemon import keys
 from daemon.autopipe import AutoPipeline
 from daemon.dispatcher import MAX_STARTS
-from daemon.stepbatch import MAX_WAIT_S, Settlement, StepBatch
+from daemon.stepbatch import Settlement, StepBatch
 from daemon.stepqueue import step_job_id
+from daemon.worker import lease_ms
 from tests.daemon.conftest import Loop, created
 
 pytestmark = pytest.mark.integration
@@ -45,8 +48,8 @@ async def test_claimed_steps_are_leased_to_one_worker_until_the_lease_runs_out(l
 
     assert sorted(c.step_id for c in first) == steps
     assert second == []  # leased: invisible to every other worker meanwhile
-    lease_ends = (await _scores(loop)).values()
-    assert len(set(lease_ends)) == 1  # still scheduled, at the lease's end
+    lease_end = loop.services.clock.now().timestamp() * 1000 + lease_ms(loop.services.job_timeout_s)
+    assert set((await _scores(loop)).values()) == {lease_end}  # still scheduled, at its end
     loop.traveller.shift(timedelta(minutes=2))  # the lease (75 s) ran out: its worker died
     again = await loop.dispatcher.claim()
     assert sorted(c.step_id for c in again) == steps
@@ -111,9 +114,6 @@ async def test_a_step_that_keeps_killing_its_worker_is_given_up(loop: Loop) -> N
 async def test_concurrent_commands_share_one_pipeline_and_errors_stay_with_their_caller(
     redis_url: str,
 ) -> None:
-    from redis.asyncio import Redis
-    from redis.exceptions import ResponseError
-
     redis = Redis.from_url(redis_url)
     commands = AutoPipeline(redis)
     pipelines: list[int] = []
@@ -157,29 +157,30 @@ class _RecordingStore:
         self.finished.append(len(finishes))
 
 
+LONG_WAIT_S, SHORT_WAIT_S = 10.0, 0.05
+
+
 async def test_a_batch_settles_at_once_when_every_running_step_waits_to_settle() -> None:
     ledger, store = _RecordingLedger(), _RecordingStore()
-    batch = StepBatch(ledger, store, 3)  # type: ignore[arg-type]
-    loop = asyncio.get_running_loop()
-    started = loop.time()
+    batch = StepBatch(ledger, store, 3, max_wait_s=LONG_WAIT_S)  # type: ignore[arg-type]
 
     first = asyncio.create_task(batch.settle(Settlement()))
-    await asyncio.sleep(0.05)
-    assert not first.done()  # two steps still run: wait for them
+    for _ in range(10):  # let the loop turn: nothing may settle while two steps still run
+        await asyncio.sleep(0)
+    assert not first.done()
     batch.leave()  # one ended without settling (e.g. superseded)
-    await asyncio.gather(first, batch.settle(Settlement()))
+    await asyncio.wait_for(asyncio.gather(first, batch.settle(Settlement())), LONG_WAIT_S / 2)
 
-    assert loop.time() - started < MAX_WAIT_S
     assert (ledger.recorded, store.finished) == ([0], [0])  # one round for both
 
 
 async def test_a_stuck_step_does_not_hold_up_the_rest_of_its_batch() -> None:
     ledger, store = _RecordingLedger(), _RecordingStore()
-    batch = StepBatch(ledger, store, 2)  # type: ignore[arg-type]
+    batch = StepBatch(ledger, store, 2, max_wait_s=SHORT_WAIT_S)  # type: ignore[arg-type]
     loop = asyncio.get_running_loop()
     started = loop.time()
 
-    await batch.settle(Settlement())  # the other step never settles
+    await asyncio.wait_for(batch.settle(Settlement()), LONG_WAIT_S)  # the other never settles
 
-    assert MAX_WAIT_S <= loop.time() - started < MAX_WAIT_S + 1
+    assert loop.time() - started >= SHORT_WAIT_S
     assert store.finished == [0]
