@@ -26,6 +26,7 @@ from jobs.events import (
     Event,
     EventRejected,
 )
+from jobs.state import readable_record
 
 log = structlog.get_logger(__name__)
 
@@ -142,7 +143,7 @@ async def export_client(redis: Redis, client_id: str) -> dict[str, Any]:
 def footprint_json(found: Footprint) -> dict[str, Any]:
     return {
         "client_id": found.client_id,
-        "client": found.client or None,
+        "client": readable_record(found.client) if found.client else None,
         "commitments": [_commitment_json(c) for c in found.commitments],
         "digest_entries": [json.loads(e) for entries in found.digest.values() for e in entries],
         "stream_entries": [
@@ -155,7 +156,7 @@ def footprint_json(found: Footprint) -> dict[str, Any]:
 def _commitment_json(trace: CommitmentTrace) -> dict[str, Any]:
     return {
         "commitment_id": trace.commitment_id,
-        "record": trace.record,
+        "record": readable_record(trace.record),
         "history": [json.loads(h) for h in trace.history],
         "scheduled": [
             {"job_id": job_id, "fire_at": _from_ms(score)} for job_id, score in trace.jobs.items()

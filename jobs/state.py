@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -45,7 +45,7 @@ class Client:
             "timezone": self.timezone,
             "opted_out": "1" if self.opted_out else "",
             "last_question": self.last_question,
-            "updated_at": _iso(self.updated_at),
+            "updated_at": _stamp(self.updated_at),
             "paused_until": self.paused_until.isoformat() if self.paused_until else "",
             "email_failing": "1" if self.email_failing else "",
             "cap_day": self.cap_day,
@@ -118,15 +118,15 @@ class Commitment:
             "thread": self.thread,
             "status": self.status.value,
             "version": str(self.version),
-            "updated_at": _iso(self.updated_at),
+            "updated_at": _stamp(self.updated_at),
             "plan_gen": str(self.plan_gen) if self.plan_gen != 1 else "",
             "last_sent": self.last_sent,
             "next_step": self.next_step,
-            "next_at": _iso(self.next_at),
+            "next_at": _stamp(self.next_at),
             "sent_count": str(self.sent_count) if self.sent_count else "",
             "unanswered": str(self.unanswered) if self.unanswered else "",
             "last_error": self.last_error,
-            "completed_at": _iso(self.completed_at),
+            "completed_at": _stamp(self.completed_at),
             "replies": str(self.replies) if self.replies else "",
             "renegotiations": str(self.renegotiations) if self.renegotiations else "",
             "blocked": "1" if self.blocked else "",
@@ -162,12 +162,32 @@ class Commitment:
         )
 
 
-def _iso(moment: datetime | None) -> str:
-    return moment.isoformat() if moment else ""
+# Moments are stored as integer microseconds since the epoch: Redis keeps an integer-looking
+# hash value as an 8-byte integer where the ISO text took 32 bytes, about 65 bytes a
+# commitment with its client. The instant is exact; the offset it was given in is not kept.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+_STAMP_FIELDS = ("updated_at", "next_at", "completed_at")
+
+
+def readable_record(record: Mapping[str, str]) -> dict[str, str]:
+    """A stored client or commitment record with its moments as ISO text, for people."""
+    moments = {f: _parse_dt(record[f]) for f in _STAMP_FIELDS if record.get(f)}
+    return {**record, **{f: m.isoformat() for f, m in moments.items() if m}}
+
+
+def _stamp(moment: datetime | None) -> str:
+    return str((moment - _EPOCH) // _MICROSECOND) if moment else ""
 
 
 def _parse_dt(text: str) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
+    if not text:
+        return None
+    if text.isdigit():
+        return _EPOCH + int(text) * _MICROSECOND
+    return datetime.fromisoformat(text)  # as v0.1 stored it
 
 
 def _parse_date(text: str) -> date | None:

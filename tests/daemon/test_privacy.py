@@ -138,6 +138,9 @@ async def test_export_shows_the_client_their_commitments_history_steps_and_diges
     assert grant["record"]["client_id"] == ANA
     assert [h["text"] for h in grant["history"]] == [f"Half done. {ANA_NAME}, {ANA_EMAIL}"]
     assert grant["scheduled"][0]["job_id"].startswith(f"{ANA_GRANT}:")
+    # Moments are stored as epoch microseconds; the export shows them as ISO text.
+    next_at = datetime.fromisoformat(grant["record"]["next_at"])
+    assert next_at == datetime.fromisoformat(grant["scheduled"][0]["fire_at"])
     assert list(grant["sent"].values()) == ["sent"]  # the reminder's ledger entry
     assert walk["notices"][0]["text"] == "I'm stuck, no time at all."
     assert {e["commitment_id"] for e in exported["digest_entries"]} == {ANA_GRANT, ANA_WALK}
