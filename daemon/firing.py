@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 
 from daemon import keys
@@ -92,8 +93,10 @@ class Firing:
     def ledger_key(self) -> str:
         return keys.ledger(self.commitment.commitment_id, self.commitment.plan_gen, self.step.name)
 
+    @cached_property
     def reply_token(self) -> str:
-        """The signed token in this email's Reply-To, List-Unsubscribe and bounce address."""
+        """The signed token in this email's Reply-To, List-Unsubscribe and bounce address
+        (signed once: the envelope and the bounce address both need it)."""
         expires = (self.step.fire_at + REPLY_TOKEN_LIFETIME).date()
         return sign_reply_token(
             self.services.signing_key, self.commitment.thread, self.commitment.sent_count, expires

@@ -93,7 +93,11 @@ class HiredisPackedConnection(Connection):
 
 
 def pack_with_hiredis(redis: Redis) -> None:
-    """New connections of `redis`'s pool pack in C (plain TCP pools, hiredis installed)."""
+    """The connections of `redis`'s pool pack in C (plain TCP pools, hiredis installed)."""
     pool = redis.connection_pool
     if HIREDIS_AVAILABLE and pool.connection_class is Connection:
         pool.connection_class = HiredisPackedConnection
+        # The pool's first connection (arq's create_pool pings on it) already exists, and
+        # would be reused for nearly everything. The subclass only swaps the packer.
+        for connection in pool._available_connections:
+            connection.__class__ = HiredisPackedConnection

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from daemon.firing import Firing
-from jobs.composer import Envelope, thread_ids
+from jobs.composer import Envelope, message_bytes, thread_ids
 from jobs.questions import Question, choose_help_question, choose_questions
 from jobs.step import StepKind
 
@@ -55,7 +55,7 @@ def compose_step(firing: Firing, questions: tuple[Question, ...]) -> tuple[bytes
     composer = services.composer_for(commitment.coach_id)
     rendered = composer.render(firing.step.kind, context)
     envelope = _envelope(firing)
-    return composer.compose(envelope, rendered).as_bytes(), envelope.to_address
+    return message_bytes(composer.compose(envelope, rendered)), envelope.to_address
 
 
 def _envelope(firing: Firing) -> Envelope:
@@ -79,7 +79,7 @@ def _envelope(firing: Firing) -> Envelope:
     message_id, in_reply_to, references = thread_ids(
         commitment.thread, commitment.sent_count, domain
     )
-    token = firing.reply_token()
+    token = firing.reply_token
     unsubscribe = f"<mailto:unsubscribe+{token}@{domain}>"
     # The firm's own https prefix (proxied to coachd's /unsubscribe/), else coachd's public URL.
     prefix = firm.unsubscribe_url or (
@@ -107,7 +107,7 @@ def bounce_address(firing: Firing) -> str:
     domain = firing.services.reply_domain
     if firing.step.kind is StepKind.COACH_QUIET:
         return f"bounces@{domain}"
-    return f"bounces+{firing.reply_token()}@{domain}"
+    return f"bounces+{firing.reply_token}@{domain}"
 
 
 def format_due_date(due: date) -> str:

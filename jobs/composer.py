@@ -49,6 +49,8 @@ MIME_BOUNDARY = "=_coachd_alternative"
 _HEADER_CACHE_SIZE = 64
 _CACHED_HEADER_PREFIX = "content-"  # the MIME structure: the same few values in every message
 _HEADERS = HeaderRegistry()
+_CRLF = "\r\n"
+_CRLF_BYTES = _CRLF.encode()
 
 
 @functools.lru_cache(maxsize=_HEADER_CACHE_SIZE)
@@ -287,3 +289,37 @@ class Composer:
         msg.set_raw("Content-Type", f'multipart/alternative; boundary="{MIME_BOUNDARY}"')
         msg.set_payload([_text_part("plain", rendered.text), _text_part("html", rendered.html)])
         return msg
+
+
+def message_bytes(msg: EmailMessage) -> bytes:
+    """`msg.as_bytes()` for a message `Composer.compose` built, byte for byte.
+
+    The stdlib's generator clones itself per part and re-reads the MIME headers, about
+    0.4 ms a message: the largest share of a reminder's CPU. This writes the one shape
+    compose builds (headers, then text parts between boundaries) through the same policy.
+    """
+    parts = msg.get_payload()
+    if not isinstance(parts, list) or msg.preamble or msg.epilogue:
+        raise ValueError("not a message Composer.compose built")
+    delimiter = f"--{MIME_BOUNDARY}{_CRLF}".encode()
+    chunks = [_header_block(msg), delimiter]
+    for index, part in enumerate(parts):
+        if index:
+            chunks.append(_CRLF_BYTES + delimiter)
+        chunks += (_header_block(part), _text_payload(part))
+    chunks.append(f"{_CRLF}--{MIME_BOUNDARY}--{_CRLF}".encode())
+    return b"".join(chunks)
+
+
+def _header_block(msg: EmailMessage) -> bytes:
+    folded = (_POLICY.fold_binary(name, value) for name, value in msg.raw_items())
+    return b"".join(folded) + _CRLF_BYTES
+
+
+def _text_payload(part: EmailMessage) -> bytes:
+    payload = part.get_payload()
+    if not isinstance(payload, str) or not payload.isascii():
+        raise ValueError("a part compose built holds quoted-printable text")
+    # Every line end to CRLF, as the generator's split on \r\n|\r|\n does.
+    lines = payload.replace("\r\n", "\n").replace("\r", "\n")
+    return lines.replace("\n", _CRLF).encode("ascii")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,9 @@ SEARCH_DAYS = 8
 FIRST_WEEKEND_DAY = 5
 # Both occurrences of an ambiguous autumn wall time, the first one preferred.
 FOLDS = (0, 1)
+
+# Distinct (profile, due date, zone) ladders kept planned; each is a few hundred bytes.
+TIMELINE_CACHE_SIZE = 4096
 
 REFLECTION_NAME = "reflection"
 COACH_QUIET_NAME = "coach-quiet"
@@ -46,11 +50,16 @@ def plan_commitment(
     steps collapse into the latest one, sent at the next allowed moment.
     """
     _require_aware(now, "now")
-    timeline = sorted(
-        [*_reminder_steps(profile, due, zone), *_overdue_steps(profile, due, zone)],
-        key=_timeline_key,
-    )
+    timeline = _timeline(profile, due, zone)
     return _collapse_passed(profile, _after_last_sent(timeline, last_sent), now, zone)
+
+
+@functools.lru_cache(maxsize=TIMELINE_CACHE_SIZE)
+def _timeline(profile: CadenceProfile, due: date, zone: ZoneInfo) -> tuple[PlannedStep, ...]:
+    """Every step of the ladder, in order. Commitments are planned at every event and send,
+    and a million of them share a few thousand (profile, due date, zone) triples."""
+    steps = [*_reminder_steps(profile, due, zone), *_overdue_steps(profile, due, zone)]
+    return tuple(sorted(steps, key=_timeline_key))
 
 
 def plan_reflection(profile: CadenceProfile, completed_at: datetime, zone: ZoneInfo) -> PlannedStep:
@@ -158,7 +167,9 @@ def _timeline_key(step: PlannedStep) -> tuple[datetime, int]:
     return (step.fire_at, step.offset_days)
 
 
-def _after_last_sent(timeline: list[PlannedStep], last_sent: str | None) -> list[PlannedStep]:
+def _after_last_sent(
+    timeline: tuple[PlannedStep, ...], last_sent: str | None
+) -> tuple[PlannedStep, ...]:
     names = [step.name for step in timeline]
     if last_sent is None or last_sent not in names:
         # An unknown name means the plan changed (new due date or profile): start afresh.
@@ -167,7 +178,7 @@ def _after_last_sent(timeline: list[PlannedStep], last_sent: str | None) -> list
 
 
 def _collapse_passed(
-    profile: CadenceProfile, steps: list[PlannedStep], now: datetime, zone: ZoneInfo
+    profile: CadenceProfile, steps: tuple[PlannedStep, ...], now: datetime, zone: ZoneInfo
 ) -> list[PlannedStep]:
     """Drop passed reminders; keep only the latest passed overdue step, re-timed to now."""
     passed = [step for step in steps if step.fire_at < now]

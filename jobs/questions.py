@@ -227,15 +227,20 @@ def choose_questions(
         raise ValueError(f"count must be 1..{MAX_QUESTIONS_PER_PROMPT}, got {count}")
     depth = target_depth(overdue_days)
 
-    def rank(question: Question) -> tuple[int, int, bytes]:
-        return abs(question.depth - depth), question.depth, _seeded_rank(seed, question)
-
-    # The bank's validator guarantees at least two distinct ids, so `fresh` is never empty.
-    fresh = sorted((q for q in bank.questions if q.id != previous_id), key=rank)
-    first = fresh[0]
-    if count == 1 or len(fresh) == 1:
+    # Each question's rank is computed once: every reminder sorts the whole bank.
+    ranked = sorted(
+        ((abs(q.depth - depth), q.depth, _seeded_rank(seed, q)), q)
+        for q in bank.questions
+        if q.id != previous_id
+    )
+    # The bank's validator guarantees at least two distinct ids, so `ranked` is never empty.
+    first = ranked[0][1]
+    if count == 1 or len(ranked) == 1:
         return (first,)
-    second = min(fresh[1:], key=lambda q: (rank(q)[:2], q.reason == first.reason, rank(q)[2]))
+    _, second = min(
+        ((distance, q_depth, q.reason == first.reason, seeded), q)
+        for (distance, q_depth, seeded), q in ranked[1:]
+    )
     return first, second
 
 

@@ -19,6 +19,7 @@ from jobs.composer import (
     Composer,
     Envelope,
     RenderedMessage,
+    message_bytes,
     one_line,
     thread_ids,
 )
@@ -532,3 +533,11 @@ def test_override_dir_must_exist(tmp_path: Path) -> None:
     with pytest.raises(ComposeError) as excinfo:
         Composer(tmp_path / "missing")
     assert excinfo.value.field == "override_dir"
+
+
+def test_message_bytes_refuses_a_message_compose_did_not_build() -> None:
+    single_part = EmailMessage()
+    single_part.set_content("hello")
+
+    with pytest.raises(ValueError, match=r"not a message Composer\.compose built"):
+        message_bytes(single_part)
