@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import TypeAdapter, ValidationError
 
-from daemon import app, benchcli
+from daemon import app, benchcli, keys
 from daemon.coachconfig import CoachConfigError, format_problems, load_coach_config
 from daemon.demo import run_demo
 from daemon.errors import CoachdError
 from daemon.logs import configure_logging
+from daemon.migration import STORAGE_LAYOUT
 from daemon.settings import Settings
 from daemon.views import format_plan, inspect_reply, step_json
 from jobs.events import Identifier, event_json_schema
@@ -143,6 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     erase.add_argument("client_id", type=_client_id, help="the client's id")
     erase.add_argument("--now", action="store_true", help="apply it here, not via the daemon")
+    _add(
+        sub,
+        "migrate",
+        "Bring data an older coachd (v0.1) left in Redis up to the current layout; "
+        "`coachd run` does it at start. Stop every v0.1 process first.",
+        "coachd migrate",
+        _migrate,
+    )
     bench = _add(sub, "bench", benchcli.SUMMARY, benchcli.EXAMPLE, _bench)
     benchcli.add_arguments(bench)
     _add(
@@ -273,6 +282,20 @@ def _export_client(args: argparse.Namespace) -> int:
 
 def _erase_client(args: argparse.Namespace) -> int:
     print(asyncio.run(app.erase_client(args.settings, args.client_id, now=args.now)))
+    return EXIT_OK
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    report = asyncio.run(app.migrate(args.settings))
+    if not report.ran:
+        print(f"Nothing to do: the data is in layout {STORAGE_LAYOUT} already.")
+        return EXIT_OK
+    print(
+        f"Migrated from layout {report.from_version} to {STORAGE_LAYOUT}: "
+        f"{report.clients_folded} client(s)' commitment lists folded into their records."
+    )
+    for client_id in report.sets_without_client:
+        print(f"left as it was: {keys.legacy_client_commitments(client_id)} (no client record)")
     return EXIT_OK
 
 
