@@ -46,8 +46,8 @@ def client(client_id: str) -> str:
 
 def legacy_client_commitments(client_id: str) -> str:
     """v0.1's set of the client's commitment ids, now the client hash's `commitments` field
-    (a set per client cost ~240 bytes). Only read as a fallback, and deleted on erasure;
-    daemon.migration folds each one into its hash at start."""
+    (a set per client cost ~240 bytes). Only daemon.migration reads it: it folds each one
+    into its hash, and deletes it, before a worker applies an event or fires a step."""
     return f"{PREFIX}cl:{client_id}:c"
 
 
