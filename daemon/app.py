@@ -266,10 +266,11 @@ async def _connected(settings: Settings) -> AsyncIterator[ArqRedis]:
             await redis.aclose()
 
 
-async def migrate(settings: Settings) -> migration.MigrationReport:
-    """`coachd migrate`: bring data an older coachd left up to the current layout."""
+async def migrate(settings: Settings) -> str:
+    """`coachd migrate`: bring data an older coachd left up to the current layout. Returns
+    what it did."""
     async with _connected(settings) as redis:
-        return await migration.migrate(redis)
+        return (await migration.migrate(redis)).summary()
 
 
 async def export_client(settings: Settings, client_id: str) -> dict[str, Any]:

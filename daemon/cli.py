@@ -13,12 +13,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import TypeAdapter, ValidationError
 
-from daemon import app, benchcli, keys
+from daemon import app, benchcli
 from daemon.coachconfig import CoachConfigError, format_problems, load_coach_config
 from daemon.demo import run_demo
 from daemon.errors import CoachdError
 from daemon.logs import configure_logging
-from daemon.migration import STORAGE_LAYOUT
 from daemon.settings import Settings
 from daemon.views import format_plan, inspect_reply, step_json
 from jobs.events import Identifier, event_json_schema
@@ -286,16 +285,7 @@ def _erase_client(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    report = asyncio.run(app.migrate(args.settings))
-    if not report.ran:
-        print(f"Nothing to do: the data is in layout {STORAGE_LAYOUT} already.")
-        return EXIT_OK
-    print(
-        f"Migrated from layout {report.from_version} to {STORAGE_LAYOUT}: "
-        f"{report.clients_folded} client(s)' commitment lists folded into their records."
-    )
-    for client_id in report.sets_without_client:
-        print(f"left as it was: {keys.legacy_client_commitments(client_id)} (no client record)")
+    print(asyncio.run(app.migrate(args.settings)))
     return EXIT_OK
 
 

@@ -63,6 +63,19 @@ class MigrationReport:
     def ran(self) -> bool:
         return self.from_version < STORAGE_LAYOUT
 
+    def summary(self) -> str:
+        if not self.ran:
+            return f"Nothing to do: the data is in layout {STORAGE_LAYOUT} already."
+        lines = [
+            f"Migrated from layout {self.from_version} to {STORAGE_LAYOUT}: "
+            f"{self.clients_folded} client(s)' commitment lists folded into their records."
+        ]
+        lines += [
+            f"left as it was: {keys.legacy_client_commitments(c)} (no client record)"
+            for c in self.sets_without_client
+        ]
+        return "\n".join(lines)
+
 
 async def stored_layout(redis: Redis) -> int:
     """The layout version of the data in Redis (v0.1's when none is recorded)."""
