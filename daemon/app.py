@@ -15,7 +15,7 @@ import structlog
 from arq.connections import ArqRedis
 from pydantic import SecretStr
 
-from daemon import keys, privacy
+from daemon import keys, migration, privacy
 from daemon.clock import SystemClock
 from daemon.coachconfig import CoachConfig, load_coach_config
 from daemon.configreload import reload_on_sighup
@@ -266,9 +266,18 @@ async def _connected(settings: Settings) -> AsyncIterator[ArqRedis]:
             await redis.aclose()
 
 
-async def export_client(settings: Settings, client_id: str) -> dict[str, Any]:
-    """`coachd export-client`: everything stored about the client."""
+async def migrate(settings: Settings) -> str:
+    """`coachd migrate`: bring data an older coachd left up to the current layout. Returns
+    what it did."""
     async with _connected(settings) as redis:
+        return (await migration.migrate(redis)).summary()
+
+
+async def export_client(settings: Settings, client_id: str) -> dict[str, Any]:
+    """`coachd export-client`: everything stored about the client (after a migration, so
+    that none of a v0.1 client's commitments is left out)."""
+    async with _connected(settings) as redis:
+        await migration.migrate(redis)
         return await privacy.export_client(redis, client_id)
 
 
@@ -281,6 +290,7 @@ async def erase_client(settings: Settings, client_id: str, *, now: bool) -> str:
             event = privacy.erase_event(client_id)
             await publish_event(redis, event)
             return f"erase event {event.event_id} published; the daemon applies it"
+        await migration.migrate(redis)  # or a v0.1 client's older commitments would stay
         found = await privacy.erase_now(redis, client_id, key)
     return (
         f"erased: the client, {len(found.commitments)} commitment(s) and "

@@ -143,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     erase.add_argument("client_id", type=_client_id, help="the client's id")
     erase.add_argument("--now", action="store_true", help="apply it here, not via the daemon")
+    _add(
+        sub,
+        "migrate",
+        "Bring data an older coachd (v0.1) left in Redis up to the current layout; "
+        "`coachd run` does it at start. Stop every v0.1 process first.",
+        "coachd migrate",
+        _migrate,
+    )
     bench = _add(sub, "bench", benchcli.SUMMARY, benchcli.EXAMPLE, _bench)
     benchcli.add_arguments(bench)
     _add(
@@ -273,6 +281,11 @@ def _export_client(args: argparse.Namespace) -> int:
 
 def _erase_client(args: argparse.Namespace) -> int:
     print(asyncio.run(app.erase_client(args.settings, args.client_id, now=args.now)))
+    return EXIT_OK
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    print(asyncio.run(app.migrate(args.settings)))
     return EXIT_OK
 
 

@@ -104,9 +104,7 @@ class Tracer:
     async def trace(self) -> Footprint:
         found, client_id = self.found, self.found.client_id
         found.client = await self._hash(keys.client(client_id))
-        ids = found.client.get("commitments", "").split()
-        ids = ids or await self._members(keys.legacy_client_commitments(client_id))  # v0.1
-        for commitment_id in sorted(ids):
+        for commitment_id in sorted(found.client.get("commitments", "").split()):
             record = await self._hash(keys.commitment(commitment_id))
             if record:
                 found.commitments.append(await self._commitment(commitment_id, record))
@@ -176,11 +174,6 @@ class Tracer:
             self._read(key)
         raw = await self._await(self._conn.hgetall(key))
         return decode_hash(cast(dict[bytes, bytes], raw))
-
-    async def _members(self, key: str) -> list[str]:
-        await self._watch(key)
-        self._read(key)
-        return _texts(await self._await(self._conn.smembers(key)))
 
     async def _watch(self, key: str) -> None:
         if isinstance(self._conn, Pipeline):

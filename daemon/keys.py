@@ -25,6 +25,11 @@ JOB_QUEUE = PREFIX + "steps"
 WORKER_HEALTH = PREFIX + "worker-health"
 WORKER_HEALTH_S = 30
 
+# The schema version of the stored data (not of events: their `version` field), written by
+# daemon.migration once every key is in that layout; absent means v0.1's layout (or a new,
+# empty database). A start that finds the current version skips the keyspace SCAN.
+STORAGE_VERSION = PREFIX + "storage-version"
+
 # An applied event id is remembered this long; a replay within it changes nothing.
 EVENT_SEEN_TTL_S = 30 * 24 * 3600
 # A sent step's ledger entry is kept this long: longer than any retry or redelivery.
@@ -41,8 +46,14 @@ def client(client_id: str) -> str:
 
 def legacy_client_commitments(client_id: str) -> str:
     """v0.1's set of the client's commitment ids, now the client hash's `commitments` field
-    (a set per client cost ~240 bytes). Only read as a fallback, and deleted on erasure."""
+    (a set per client cost ~240 bytes). Only daemon.migration reads it: it folds each one
+    into its hash, and deletes it, before a worker applies an event or fires a step."""
     return f"{PREFIX}cl:{client_id}:c"
+
+
+# SCAN pattern for v0.1's sets (daemon.migration). Client ids have no ':', so no client
+# hash matches it.
+LEGACY_CLIENT_COMMITMENTS_PATTERN = legacy_client_commitments("*")
 
 
 # Thread keys are spread over 32**3 = 32,768 hashes: ~30 per hash at a million commitments,

@@ -86,7 +86,7 @@ async def erase_client(pipe: Pipeline, client_id: str, signing_key: bytes) -> Fo
     pipe.multi()
     for commitment in found.commitments:
         _delete_commitment(pipe, commitment)
-    pipe.delete(keys.client(client_id), keys.legacy_client_commitments(client_id))
+    pipe.delete(keys.client(client_id))
     for key, entries in found.digest.items():
         # By value, not by rewriting the list: entries other events add meanwhile stay.
         for entry in entries:

@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import cast
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 
 from daemon import keys
 from daemon.autopipe import AutoPipeline
@@ -38,12 +37,6 @@ async def load_commitment(
     commitment = Commitment.from_record(commitment_id, raw)
     client = await read_hash(redis, keys.client(commitment.client_id))
     return (commitment, Client.from_record(commitment.client_id, client)) if client else None
-
-
-async def commitment_ids_of(conn: Redis | Pipeline, client: Client) -> tuple[str, ...]:
-    """The client's commitment ids (a v0.1 client hash has none: its old set has them)."""
-    legacy = keys.legacy_client_commitments(client.client_id)
-    return client.commitment_ids or tuple(sorted(m.decode() for m in await conn.smembers(legacy)))  # type: ignore[misc]
 
 
 async def read_commitments(redis: Redis, index_key: str) -> list[Commitment]:

@@ -19,7 +19,6 @@ from daemon.privacy import erase_client, refuse_if_erased
 from daemon.records import (
     CommitmentChange,
     client_id_of,
-    commitment_ids_of,
     commitments_by_id,
     load_commitment,
     merge_client_info,
@@ -138,7 +137,7 @@ class Store:
 
     async def client_commitments(self, client: Client) -> list[Commitment]:
         """Every commitment of a (loaded) client, read without a transaction (a snapshot)."""
-        return await commitments_by_id(self._redis, await commitment_ids_of(self._redis, client))
+        return await commitments_by_id(self._redis, client.commitment_ids)
 
     async def apply_event(self, event: Event, ack: StreamEntry | None = None) -> Applied:
         """Apply one event exactly once; raises EventRejected when it cannot be applied."""
@@ -330,7 +329,7 @@ class Store:
         """Watch and load every commitment of a client (a client-wide change replans them);
         the client hash that lists them is already watched."""
         commitments = []
-        for commitment_id in await commitment_ids_of(pipe, client):
+        for commitment_id in client.commitment_ids:
             await pipe.watch(keys.commitment(commitment_id))
             raw = await read_hash(pipe, keys.commitment(commitment_id))
             if raw:

@@ -27,6 +27,7 @@ from daemon.firing import Services
 from daemon.ingest import RECLAIM_IDLE_MS, InboxConsumer, ensure_group
 from daemon.ledger import SendLedger
 from daemon.mailer import Mailer
+from daemon.migration import migrate
 from daemon.promptcap import PromptCap
 from daemon.redisio import pack_with_hiredis
 from daemon.stepqueue import (
@@ -234,6 +235,7 @@ def _forget_failed_jobs(worker: Worker) -> None:
 
 async def run_worker(redis: ArqRedis, services: Services, options: WorkerOptions) -> None:
     """Consume events and fire steps until a signal (or, in burst mode, until idle)."""
+    await migrate(redis)  # data an older coachd left is in today's layout before it is used
     worker = build_worker(redis, services, options)
     dispatcher = build_dispatcher(services, options)
     await schedule_all_digests(services)

@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+import redis as redis_sync
 
+from daemon import keys
 from daemon.cli import EXIT_CONFIG, EXIT_INVALID, EXIT_OK, main
 
 EXAMPLE_CONFIG = Path(__file__).parents[2] / "deploy" / "coachd.example.toml"
@@ -31,6 +33,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "status",
         "export-client",
         "erase-client",
+        "migrate",
         "schema",
     ],
 )
@@ -166,6 +169,25 @@ def test_emit_publishes_valid_lines_reports_bad_ones_and_status_counts_them(
     assert current["steps_scheduled"] == 0
     assert current["inbox_pending"] == 0  # nothing consumed it yet
     assert current["worker"] == "none seen in the last 30 s"
+
+
+@pytest.mark.integration
+def test_migrate_folds_v01_data_once_then_has_nothing_to_do(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COACHD_REDIS_URL", redis_url)
+    with redis_sync.Redis.from_url(redis_url) as state:
+        state.hset(keys.client("ana"), mapping={"client_id": "ana", "name": "Ana Ruiz"})
+        state.sadd(keys.legacy_client_commitments("ana"), "c2", "c1")
+        state.sadd(keys.legacy_client_commitments("gone"), "g1")
+
+        assert main(["migrate"]) == EXIT_OK
+        out = capsys.readouterr().out
+        assert "from layout 1 to 2: 1 client(s)" in out
+        assert f"left as it was: {keys.legacy_client_commitments('gone')}" in out
+        assert state.hget(keys.client("ana"), "commitments") == b"c1 c2"
+        assert main(["migrate"]) == EXIT_OK
+        assert "Nothing to do" in capsys.readouterr().out
 
 
 CORPUS = Path(__file__).parents[1] / "jobs" / "corpus"
