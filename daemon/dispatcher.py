@@ -177,9 +177,9 @@ class StepDispatcher:
         }
         timeout_s = self._services.job_timeout_s
         try:
-            await asyncio.wait_for(
-                fire_step(ctx, claimed.commitment_id, claimed.version), timeout_s
-            )
+            # A timeout scope, not wait_for: that would run each step in a second task.
+            async with asyncio.timeout(timeout_s):
+                await fire_step(ctx, claimed.commitment_id, claimed.version)
         except Retry as retry:
             return Fired(claimed, _defer_s(retry))
         except TimeoutError:

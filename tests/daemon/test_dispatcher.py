@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -10,9 +11,10 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from daemon import dispatcher as dispatcher_module
 from daemon import keys
 from daemon.autopipe import AutoPipeline
-from daemon.dispatcher import MAX_STARTS
+from daemon.dispatcher import MAX_STARTS, StepDispatcher
 from daemon.stepbatch import Settlement, StepBatch
 from daemon.stepqueue import step_job_id
 from daemon.worker import lease_ms
@@ -184,3 +186,29 @@ async def test_a_stuck_step_does_not_hold_up_the_rest_of_its_batch() -> None:
 
     assert loop.time() - started >= SHORT_WAIT_S
     assert store.finished == [0]
+
+
+async def test_a_stuck_step_times_out_alone_and_stays_leased(
+    loop: Loop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stuck, fine = await _clients(loop, 2)
+    loop.traveller.shift(REMINDER_DUE)
+    fire_step = dispatcher_module.fire_step
+
+    async def hang_on_the_first(ctx: dict[str, Any], commitment_id: str, version: int) -> None:
+        if ctx["job_id"] == stuck:
+            await asyncio.Event().wait()  # an SMTP server that stopped answering
+        await fire_step(ctx, commitment_id, version)
+
+    monkeypatch.setattr(dispatcher_module, "fire_step", hang_on_the_first)
+    services = dataclasses.replace(loop.services, job_timeout_s=1)
+    lease = lease_ms(services.job_timeout_s)
+    dispatcher = StepDispatcher(services, batch_size=10, poll_delay_s=0.01, lease_ms=lease)
+
+    await dispatcher.run_due()
+
+    assert [m.rcpt_tos for m in loop.messages] == [["client1@example.org"]]  # the other one went
+    scores = await _scores(loop)
+    assert fine not in scores  # done: its next step is a member of its own
+    # The stuck one keeps its lease: it comes due again once the lease runs out.
+    assert scores[stuck] == loop.services.clock.now().timestamp() * 1000 + lease
