@@ -23,7 +23,7 @@ from daemon.records import read_commitments
 from daemon.redisio import read_hash
 from daemon.stepmail import format_due_date
 from daemon.stepqueue import SEND_DIGEST, StepQueue
-from jobs.composer import Envelope, message_bytes
+from jobs.composer import Envelope
 from jobs.state import Commitment, Status
 from jobs.step import StepKind
 
@@ -183,7 +183,7 @@ async def _send_once(
         None,
         services.clock.now(),
     )
-    message = message_bytes(composer.compose(envelope, rendered))
+    message = composer.compose(envelope, rendered)
     attempt, claimed_at_ms = uuid4().hex, int(datetime.now(UTC).timestamp() * MS_PER_S)
     if await services.ledger.claim(ledger_key, attempt, claimed_at_ms) is not None:
         return "already_sent"

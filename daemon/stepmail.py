@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from daemon.firing import Firing
-from jobs.composer import Envelope, message_bytes, thread_ids
+from jobs.composer import Envelope, thread_ids
 from jobs.questions import Question, choose_help_question, choose_questions
 from jobs.step import StepKind
 
@@ -55,7 +55,7 @@ def compose_step(firing: Firing, questions: tuple[Question, ...]) -> tuple[bytes
     composer = services.composer_for(commitment.coach_id)
     rendered = composer.render(firing.step.kind, context)
     envelope = _envelope(firing)
-    return message_bytes(composer.compose(envelope, rendered)), envelope.to_address
+    return composer.compose(envelope, rendered), envelope.to_address
 
 
 def _envelope(firing: Firing) -> Envelope:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import binascii
-import functools
 import importlib.resources
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address, BaseHeader, HeaderRegistry
-from email.message import EmailMessage
+from email.headerregistry import Address, HeaderRegistry
 from email.policy import EmailPolicy
 from email.utils import format_datetime
 from pathlib import Path
@@ -44,43 +42,19 @@ _ADDR_SPEC = re.compile(
 )
 _MSG_ID = re.compile(r"<[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+>", re.ASCII)
 # Quoted-printable never writes "=_", so this boundary can never occur in a body; a
-# fixed one also makes a retried message byte-identical and its headers cacheable.
+# fixed one also makes a retried message byte-identical.
 MIME_BOUNDARY = "=_coachd_alternative"
-_HEADER_CACHE_SIZE = 64
-_CACHED_HEADER_PREFIX = "content-"  # the MIME structure: the same few values in every message
 _HEADERS = HeaderRegistry()
 _CRLF = "\r\n"
-_CRLF_BYTES = _CRLF.encode()
-
-
-@functools.lru_cache(maxsize=_HEADER_CACHE_SIZE)
-def _parsed_header(name: str, value: str) -> BaseHeader:
-    # Header objects are immutable, so one parse can serve every message.
-    header: BaseHeader = _HEADERS(name, value)
-    return header
-
-
-class _SmtpPolicy(EmailPolicy):
-    """`email.policy.SMTP` that parses a stored header once, not on every read.
-
-    Serialising reads Content-Type and Content-Transfer-Encoding about ten times per
-    message and the stdlib re-parses them each time: most of the cost of `as_bytes()`.
-    Storing (and so CR/LF refusal) is the stock policy's.
-    """
-
-    def header_fetch_parse(self, name: str, value: str) -> BaseHeader:
-        if isinstance(value, BaseHeader):
-            return value
-        unfolded = "".join(value.splitlines())
-        if name.lower().startswith(_CACHED_HEADER_PREFIX):  # never cache personal data
-            return _parsed_header(name, unfolded)
-        header: BaseHeader = _HEADERS(name, unfolded)
-        return header
-
-
-# refold_source="none": checked single-line values go out as set (under RFC 5322's 998-char
-# limit), not refolded into a "Subject:" line followed by a continuation.
-_POLICY = _SmtpPolicy(linesep="\r\n", header_factory=_HEADERS, refold_source="none")
+# RFC 2047-encoding a non-ASCII header value is the stdlib's (CRLF, 78-column folding).
+_FOLD_POLICY = EmailPolicy(linesep=_CRLF)
+_MIME_HEADERS = (
+    f"MIME-Version: 1.0{_CRLF}"
+    f'Content-Type: multipart/alternative; boundary="{MIME_BOUNDARY}"{_CRLF}'
+)
+_DELIMITER = f"--{MIME_BOUNDARY}{_CRLF}"
+_CLOSE_DELIMITER = f"{_CRLF}--{MIME_BOUNDARY}--{_CRLF}"
+_QUOTED_PRINTABLE = "Content-Transfer-Encoding: quoted-printable"
 
 
 class ComposeError(ValueError):
@@ -200,31 +174,28 @@ def _envelope_headers(envelope: Envelope, subject: str) -> Iterator[tuple[str, s
     yield "X-Auto-Response-Suppress", AUTO_RESPONSE_SUPPRESS
 
 
-def _set_header(msg: EmailMessage, name: str, value: str | Address) -> None:
-    """Store a checked, single-line header value.
+def _header_line(name: str, value: str | Address) -> str:
+    """One checked, single-line header, CRLF-terminated.
 
-    The policy's header objects parse every value on the way in and re-fold it on the
-    way out, which costs milliseconds per message. A printable ASCII line needs neither:
-    it is stored as is (the policy still refolds it if it is long). Anything else, such
-    as a non-ASCII display name, takes the policy's path, which RFC 2047-encodes it.
+    A printable ASCII value goes out as it is. Anything else, such as a non-ASCII display
+    name, goes through the stdlib's header objects, which RFC 2047-encode it.
     """
     text = str(value)
-    if not text.isprintable():  # values arrive checked; this is the guard set_raw lacks
+    if not text.isprintable():  # values arrive checked; this is the last guard
         raise ComposeError(name, "contains control or line-separator characters")
     if text.isascii():
-        msg.set_raw(name, text)
-    else:
-        msg[name] = value
+        return f"{name}: {text}{_CRLF}"
+    folded: str = _HEADERS(name, value).fold(policy=_FOLD_POLICY)
+    return folded
 
 
-def _text_part(subtype: str, content: str) -> EmailMessage:
-    part = EmailMessage(policy=_POLICY)
-    part.set_raw("Content-Type", f'text/{subtype}; charset="utf-8"')
+def _text_part(subtype: str, content: str) -> str:
     # Quoted-printable keeps any text 7-bit clean and lines short for every MTA;
     # binascii's encoder is C, the email package's is Python.
-    part.set_raw("Content-Transfer-Encoding", "quoted-printable")
-    part.set_payload(binascii.b2a_qp(content.encode("utf-8"), istext=True).decode("ascii"))
-    return part
+    body = binascii.b2a_qp(content.encode("utf-8"), istext=True).decode("ascii")
+    crlf_body = body.replace("\r\n", "\n").replace("\r", "\n").replace("\n", _CRLF)
+    headers = f'Content-Type: text/{subtype}; charset="utf-8"{_CRLF}{_QUOTED_PRINTABLE}{_CRLF}'
+    return f"{headers}{_CRLF}{crlf_body}"
 
 
 def _builtin_loader() -> BaseLoader:
@@ -265,11 +236,17 @@ class Composer:
         subject, text, html = (
             f"{kind.value}/{name}" for name in (SUBJECT_FILE, TEXT_FILE, HTML_FILE)
         )
-        return (
+        loaded = (
             self._env.get_template(subject),
             self._env.get_template(text),
             self._env.get_template(html),
         )
+        for template in loaded:
+            # Jinja keeps a template's globals as a ChainMap over the environment's and
+            # flattens it on every render: 40% of the render. Nothing adds globals after
+            # start-up, so it is flattened once.
+            template.globals = dict(template.globals)
+        return loaded
 
     def render(self, kind: StepKind, context: Mapping[str, object]) -> RenderedMessage:
         """Render `kind`'s subject and bodies; Jinja errors (undefined, sandbox) propagate."""
@@ -280,46 +257,16 @@ class Composer:
             html=html.render(context),
         )
 
-    def compose(self, envelope: Envelope, rendered: RenderedMessage) -> EmailMessage:
-        """A multipart/alternative message; raises ComposeError for any unsafe header value."""
-        msg = EmailMessage(policy=_POLICY)
-        for name, value in _envelope_headers(envelope, rendered.subject):
-            _set_header(msg, name, value)
-        msg.set_raw("MIME-Version", "1.0")
-        msg.set_raw("Content-Type", f'multipart/alternative; boundary="{MIME_BOUNDARY}"')
-        msg.set_payload([_text_part("plain", rendered.text), _text_part("html", rendered.html)])
-        return msg
+    def compose(self, envelope: Envelope, rendered: RenderedMessage) -> bytes:
+        """A multipart/alternative message with CRLF line ends, ready for SMTP; raises
+        ComposeError for any unsafe header value.
 
-
-def message_bytes(msg: EmailMessage) -> bytes:
-    """`msg.as_bytes()` for a message `Composer.compose` built, byte for byte.
-
-    The stdlib's generator clones itself per part and re-reads the MIME headers, about
-    0.4 ms a message: the largest share of a reminder's CPU. This writes the one shape
-    compose builds (headers, then text parts between boundaries) through the same policy.
-    """
-    parts = msg.get_payload()
-    if not isinstance(parts, list) or msg.preamble or msg.epilogue:
-        raise ValueError("not a message Composer.compose built")
-    delimiter = f"--{MIME_BOUNDARY}{_CRLF}".encode()
-    chunks = [_header_block(msg), delimiter]
-    for index, part in enumerate(parts):
-        if index:
-            chunks.append(_CRLF_BYTES + delimiter)
-        chunks += (_header_block(part), _text_payload(part))
-    chunks.append(f"{_CRLF}--{MIME_BOUNDARY}--{_CRLF}".encode())
-    return b"".join(chunks)
-
-
-def _header_block(msg: EmailMessage) -> bytes:
-    folded = (_POLICY.fold_binary(name, value) for name, value in msg.raw_items())
-    return b"".join(folded) + _CRLF_BYTES
-
-
-def _text_payload(part: EmailMessage) -> bytes:
-    payload = part.get_payload()
-    if not isinstance(payload, str) or not payload.isascii():
-        raise ValueError("a part compose built holds quoted-printable text")
-    # Every line end to CRLF, as the generator's split on \r\n|\r|\n does.
-    lines = payload.replace("\r\n", "\n").replace("\r", "\n")
-    return lines.replace("\n", _CRLF).encode("ascii")
+        Written directly rather than through `EmailMessage`: its generator cost more than
+        the rest of a reminder's work, for a message whose shape never changes.
+        """
+        headers = (_header_line(n, v) for n, v in _envelope_headers(envelope, rendered.subject))
+        parts = (_text_part("plain", rendered.text), _text_part("html", rendered.html))
+        message = "".join(
+            (*headers, _MIME_HEADERS, _CRLF, _DELIMITER, parts[0], _CRLF, _DELIMITER, parts[1])
+        )
+        return (message + _CLOSE_DELIMITER).encode("ascii")

@@ -52,7 +52,10 @@ class ReplyClaims:
 
 
 def _b32(digest: bytes, chars: int) -> str:
-    return base64.b32encode(digest).decode("ascii")[:chars].lower()
+    # Only the bytes the first `chars` characters encode (5 bits each): the stdlib's
+    # encoder is Python, and the rest of a SHA-256 digest would be encoded to be cut off.
+    needed = -(-chars * _BITS_PER_CHAR // 8)
+    return base64.b32encode(digest[:needed]).decode("ascii")[:chars].lower()
 
 
 def _encode_int(value: int, chars: int) -> str:

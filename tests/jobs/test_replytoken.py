@@ -138,3 +138,10 @@ def test_signing_rejects_values_the_token_cannot_carry(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         sign_reply_token(KEY, thread, seq, expires)
+
+
+def test_thread_keys_and_tokens_keep_their_wire_format() -> None:
+    # Sent emails carry these: a change of encoding would orphan every reply in flight.
+    assert THREAD == "bnt2ltxguv7itzzh"
+    token = sign_reply_token(KEY, THREAD, 7, EXPIRES)
+    assert token == "bnt2ltxguv7itzzhaahab3b5cdzb2ruhvlijw33"
