@@ -177,8 +177,10 @@ def _envelope_headers(envelope: Envelope, subject: str) -> Iterator[tuple[str, s
 def _header_line(name: str, value: str | Address) -> str:
     """One checked, single-line header, CRLF-terminated.
 
-    A printable ASCII value goes out as it is. Anything else, such as a non-ASCII display
-    name, goes through the stdlib's header objects, which RFC 2047-encode it.
+    A printable ASCII value goes out as it is, unfolded: every value is bounded (a subject
+    of SUBJECT_MAX_CHARS, two References) well under RFC 5322's 998-character line. Anything
+    else, such as a non-ASCII display name, goes through the stdlib's header objects, which
+    RFC 2047-encode it.
     """
     text = str(value)
     if not text.isprintable():  # values arrive checked; this is the last guard
