@@ -119,7 +119,7 @@ class StepDispatcher:
                 await asyncio.gather(*batches, return_exceptions=True)
 
     async def run_due(self) -> int:
-        """Fire everything due now, batch after batch; returns how many steps (tests, CLI)."""
+        """Fire everything due now, batch after batch; returns how many steps (tests)."""
         total = 0
         while claimed := await self.claim():
             await self._fire_batch(claimed)

@@ -159,7 +159,8 @@ class SendLedger:
             return
         async with self._redis.pipeline(transaction=False) as pipe:
             for item in outcomes:
-                pipe.eval(_SWAP_OURS, 1, item.key, *self._ours_args(item, item.outcome.value))
+                args = _ours_args(item.attempt, item.claimed_at_ms, item.outcome.value)
+                pipe.eval(_SWAP_OURS, 1, item.key, *args)
             await pipe.execute()
 
     async def release(self, key: str, attempt: str, claimed_at_ms: int) -> None:
@@ -167,17 +168,18 @@ class SendLedger:
         await self._from_ours(key, attempt, claimed_at_ms, "")
 
     async def _from_ours(self, key: str, attempt: str, claimed_at_ms: int, new: str) -> bool:
-        ours = LedgerOutcome(key, attempt, claimed_at_ms, Outcome.SENT)
-        return bool(await self._commands.eval(_SWAP_OURS, [key], self._ours_args(ours, new)))
-
-    @staticmethod
-    def _ours_args(ours: LedgerOutcome, new: str) -> list[str]:
-        claimed = LedgerEntry(Outcome.CLAIMED, ours.attempt, ours.claimed_at_ms).value
-        committing = LedgerEntry(Outcome.COMMITTING, ours.attempt, ours.claimed_at_ms).value
-        return [claimed, committing, new, str(keys.LEDGER_TTL_S)]
+        args = _ours_args(attempt, claimed_at_ms, new)
+        return bool(await self._commands.eval(_SWAP_OURS, [key], args))
 
     async def _cas(self, key: str, expected: str, new: str) -> bool:
         return bool(await self._commands.eval(_SWAP, [key], [expected, new, keys.LEDGER_TTL_S]))
+
+
+def _ours_args(attempt: str, claimed_at_ms: int, new: str) -> list[str]:
+    """_SWAP_OURS's arguments: this attempt's claimed and committing values, then `new`."""
+    claimed = LedgerEntry(Outcome.CLAIMED, attempt, claimed_at_ms).value
+    committing = LedgerEntry(Outcome.COMMITTING, attempt, claimed_at_ms).value
+    return [claimed, committing, new, str(keys.LEDGER_TTL_S)]
 
 
 class LedgerCommit:
