@@ -6,7 +6,9 @@ sender has exactly one instant that separates "certainly not delivered" from "pr
 delivered": writing the final dot. `send_data` writes the send ledger's "committing"
 mark to Redis and the final dot to the SMTP server in one synchronous step (no await
 between the two socket writes), so a worker killed at any moment leaves either a claim
-that is safe to send again, or a commit mark whose dot also went out.
+that is safe to send again, or a commit mark whose dot also went out; only a kill in the
+microseconds between the two system calls loses the email (daemon.ledger.LedgerCommit
+says how the mark is kept from widening that gap).
 
 aiosmtplib's own `data()` writes body and dot in one go, so this module drives its
 protocol object directly (pinned to aiosmtplib 5.x in pyproject.toml).
@@ -17,7 +19,7 @@ from __future__ import annotations
 from typing import Protocol
 
 import aiosmtplib
-from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
+from aiosmtplib.protocol import PERIOD_REGEX, SMTPProtocol, normalize_message_line_endings
 
 START_INPUT = 354
 COMPLETED = 250
@@ -83,19 +85,7 @@ async def send_data(
         start = await protocol.read_response(timeout=timeout)
         if start.code != START_INPUT:
             raise aiosmtplib.SMTPDataError(start.code, start.message)
-        if commit is not None:
-            await commit.prepare()
-            commit.write()
-        protocol._response_pending = True
-        # Body and dot in one write (one system call), right after the mark. Raises if the
-        # connection is already gone: not delivered.
-        protocol.write(body + FINAL_DOT)
-        if commit is not None:
-            try:
-                await commit.confirm()
-            except Exception as exc:  # the dot is out: whatever failed, do not send again
-                client.close()
-                raise CommitUnconfirmed(exc) from exc
+        await _write_committed(client, protocol, body + FINAL_DOT, commit)
         try:
             response = await protocol.read_response(timeout=timeout)
         except aiosmtplib.SMTPTimeoutError as exc:
@@ -103,3 +93,27 @@ async def send_data(
             raise CommittedFailure(exc) from exc
     if response.code != COMPLETED:
         raise aiosmtplib.SMTPDataError(response.code, response.message)
+
+
+async def _write_committed(
+    client: aiosmtplib.SMTP, protocol: SMTPProtocol, data: bytes, commit: CommitPoint | None
+) -> None:
+    """The commit mark, then body and final dot in one write (one system call) right after."""
+    if commit is not None:
+        await commit.prepare()
+        commit.write()
+    protocol._response_pending = True
+    try:
+        protocol.write(data)  # raises if the connection is already gone: not delivered
+    except aiosmtplib.SMTPServerDisconnected:
+        if commit is not None:
+            # Let the mark land now, so the caller's release of the claim comes after it.
+            await commit.confirm()
+        raise
+    if commit is None:
+        return
+    try:
+        await commit.confirm()
+    except Exception as exc:  # the dot is out: whatever failed, do not send again
+        client.close()
+        raise CommitUnconfirmed(exc) from exc

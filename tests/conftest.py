@@ -7,10 +7,11 @@ import email
 import email.policy
 import os
 import threading
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import redis as redis_sync
@@ -88,6 +89,10 @@ class RecordedMessage:
     message: EmailMessage
 
 
+# Ways the test server can hang up in the middle of a session.
+SessionFault = Literal["drop_mid_body", "hang_up_at_data"]
+
+
 class RecordingHandler:
     """aiosmtpd handler that records accepted messages and injects faults on request.
 
@@ -97,23 +102,32 @@ class RecordingHandler:
     def __init__(self) -> None:
         self.messages: list[RecordedMessage] = []
         self.connections = 0  # sessions that said EHLO/HELO
+        self._mid_transaction: set[int] = set()  # client ports between MAIL and DATA's end
         self._lock = threading.Lock()
         self._fail_next: list[int] = []
         self._refused: dict[str, int] = {}
         self._disconnect_next = 0
-        self._drop_mid_body = 0
+        self._session_faults: Counter[SessionFault] = Counter()  # armed, each used once
         self._delay = 0.0
 
     def drop_mid_body_next(self, n: int = 1) -> None:
         """Close the next `n` connections in the middle of a message body (before the dot)."""
-        with self._lock:
-            self._drop_mid_body += n
+        self._arm("drop_mid_body", n)
 
-    def take_mid_body_drop(self) -> bool:
+    def hang_up_at_data_next(self, n: int = 1) -> None:
+        """Close the next `n` connections right after inviting the body (354)."""
+        self._arm("hang_up_at_data", n)
+
+    def _arm(self, fault: SessionFault, n: int) -> None:
         with self._lock:
-            drop = self._drop_mid_body > 0
-            self._drop_mid_body -= int(drop)
-            return drop
+            self._session_faults[fault] += n
+
+    def take(self, fault: SessionFault) -> bool:
+        """Whether `fault` is armed; using it disarms one."""
+        with self._lock:
+            armed = self._session_faults[fault] > 0
+            self._session_faults[fault] -= int(armed)
+            return armed
 
     def fail_next(self, n: int = 1, code: int = 451) -> None:
         """Reply `code` instead of 250 to the next `n` DATA transactions."""
@@ -156,6 +170,20 @@ class RecordingHandler:
             self.connections += 1
         return f"250 {server.hostname}"
 
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        with self._lock:
+            self._mid_transaction.add(session.peer[1])
+        return "250 OK"
+
+    def ports_mid_transaction(self) -> set[int]:
+        """The client ports whose current message has not been answered yet."""
+        with self._lock:
+            return set(self._mid_transaction)
+
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
@@ -167,6 +195,13 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        try:
+            return await self._answer_data(server, envelope)
+        finally:
+            with self._lock:
+                self._mid_transaction.discard(session.peer[1])
+
+    async def _answer_data(self, server: SMTP, envelope: Envelope) -> str:
         with self._lock:
             delay = self._delay
             disconnect = self._disconnect_next > 0
@@ -221,6 +256,12 @@ class SmtpTestServer:
     def drop_mid_body_next(self, n: int = 1) -> None:
         self.handler.drop_mid_body_next(n)
 
+    def hang_up_at_data_next(self, n: int = 1) -> None:
+        self.handler.hang_up_at_data_next(n)
+
+    def ports_mid_transaction(self) -> set[int]:
+        return self.handler.ports_mid_transaction()
+
     def delay_data(self, seconds: float) -> None:
         self.handler.delay_data(seconds)
 
@@ -233,11 +274,16 @@ class SmtpTestServer:
 
 
 class _FaultySMTP(SMTP):
-    """aiosmtpd's SMTP session, able to drop the connection halfway through a message body."""
+    """aiosmtpd's SMTP session, able to drop the connection at or halfway through a body."""
 
     async def smtp_DATA(self, arg: str) -> None:
         handler = self.event_handler
-        if isinstance(handler, RecordingHandler) and handler.take_mid_body_drop():
+        if isinstance(handler, RecordingHandler) and handler.take("hang_up_at_data"):
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            assert self.transport is not None
+            self.transport.close()
+            return
+        if isinstance(handler, RecordingHandler) and handler.take("drop_mid_body"):
             await self.push("354 End data with <CR><LF>.<CR><LF>")
             await self._reader.readline()  # the first line of the body, then hang up
             assert self.transport is not None

@@ -168,11 +168,13 @@ async def test_a_drop_mid_body_is_transient_and_the_next_send_reconnects_once(
 class RecordingCommit:
     """A commit point that records the order it is driven in."""
 
-    def __init__(self) -> None:
+    def __init__(self, prepare_s: float = 0.0) -> None:
         self.calls: list[str] = []
+        self._prepare_s = prepare_s
 
     async def prepare(self) -> None:
         self.calls.append("prepare")
+        await asyncio.sleep(self._prepare_s)
 
     def write(self) -> None:
         self.calls.append("write")
@@ -191,6 +193,19 @@ async def test_a_server_hanging_up_instead_of_replying_is_transient_and_resent_o
     assert commit.calls == ["prepare", "write", "confirm"]
     await mailer.send(compose("second"), SENDER, [CLIENT])
     assert subjects(smtp_server) == ["second"]
+
+
+async def test_a_mark_written_for_a_connection_gone_before_the_body_is_confirmed(
+    smtp_server: SmtpTestServer, mailer: SmtpMailer
+) -> None:
+    # The caller gives the claim back after this failure: the mark must have landed first.
+    commit = RecordingCommit(prepare_s=0.2)  # long enough to see the hang-up
+    smtp_server.hang_up_at_data_next(1)
+    with pytest.raises(TransientSendError):
+        await mailer.send(compose("first"), SENDER, [CLIENT], commit=commit)
+    assert commit.calls == ["prepare", "write", "confirm"]
+    await mailer.send(compose("first"), SENDER, [CLIENT])
+    assert subjects(smtp_server) == ["first"]
 
 
 async def test_nothing_is_committed_when_the_server_refuses_before_the_data(

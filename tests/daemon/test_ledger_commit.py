@@ -1,0 +1,80 @@
+"""The commit mark on the wire: held back until confirmed, and never lost with its worker."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+import redis as redis_sync
+from redis.asyncio import Redis
+
+from daemon.autopipe import AutoPipeline
+from daemon.ledger import Outcome, SendLedger, parse_entry
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="TCP_CORK is Linux's"),
+]
+
+KEY = "coachd:sent:c1:1:overdue-1d"
+ATTEMPT = "a1"
+CLAIMED_AT_MS = 1_000
+
+
+def outcome_in(redis_url: str) -> Outcome:
+    client = redis_sync.Redis.from_url(redis_url)
+    try:
+        raw = client.get(KEY)
+    finally:
+        client.close()
+    assert raw is not None
+    return parse_entry(raw).outcome
+
+
+async def test_the_mark_reaches_redis_only_when_confirmed(redis: Redis, redis_url: str) -> None:
+    # Handing the mark to Redis at once wakes Redis, which then often runs before the
+    # worker writes SMTP's final dot: held back, writing it wakes nobody.
+    ledger = SendLedger(redis, AutoPipeline(redis))
+    assert await ledger.claim(KEY, ATTEMPT, CLAIMED_AT_MS) is None
+    commit = ledger.commit_point(KEY, ATTEMPT, CLAIMED_AT_MS)
+    await commit.prepare()
+    commit.write()
+    time.sleep(0.2)  # blocking on purpose: nothing of this process runs meanwhile
+    assert outcome_in(redis_url) is Outcome.CLAIMED
+    await commit.confirm()
+    assert outcome_in(redis_url) is Outcome.COMMITTING
+
+
+CHILD = textwrap.dedent(
+    """
+    import asyncio, os, signal, sys
+    from redis.asyncio import Redis
+    from daemon.autopipe import AutoPipeline
+    from daemon.ledger import SendLedger
+
+    async def main():
+        redis = Redis.from_url(sys.argv[1])
+        ledger = SendLedger(redis, AutoPipeline(redis))
+        assert await ledger.claim({key!r}, {attempt!r}, {claimed_at_ms}) is None
+        commit = ledger.commit_point({key!r}, {attempt!r}, {claimed_at_ms})
+        await commit.prepare()
+        commit.write()  # ...and the final dot would follow here
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    asyncio.run(main())
+    """
+).format(key=KEY, attempt=ATTEMPT, claimed_at_ms=CLAIMED_AT_MS)
+
+
+def test_a_mark_held_back_still_lands_when_its_worker_is_killed(redis_url: str) -> None:
+    # Killed after the mark and the dot were written: the kernel sends what it held back
+    # when it closes the dead process's socket, so the email is not sent a second time.
+    child = subprocess.run([sys.executable, "-c", CHILD, redis_url], timeout=30, check=False)
+    assert child.returncode == -9
+    deadline = time.monotonic() + 5
+    while outcome_in(redis_url) is Outcome.CLAIMED and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert outcome_in(redis_url) is Outcome.COMMITTING
