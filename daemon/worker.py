@@ -29,6 +29,7 @@ from daemon.ledger import SendLedger
 from daemon.mailer import Mailer
 from daemon.migration import migrate
 from daemon.promptcap import PromptCap
+from daemon.redischeck import warn_about_settings
 from daemon.redisio import pack_with_hiredis
 from daemon.stepqueue import (
     FIRE_STEP,
@@ -235,6 +236,7 @@ def _forget_failed_jobs(worker: Worker) -> None:
 
 async def run_worker(redis: ArqRedis, services: Services, options: WorkerOptions) -> None:
     """Consume events and fire steps until a signal (or, in burst mode, until idle)."""
+    await warn_about_settings(redis)
     await migrate(redis)  # data an older coachd left is in today's layout before it is used
     worker = build_worker(redis, services, options)
     dispatcher = build_dispatcher(services, options)
