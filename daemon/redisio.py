@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar, cast
 
 from redis.asyncio import Redis
@@ -56,6 +56,12 @@ async def read_keys(
         name: _pairs(cast(list[bytes], value)) if kinds[name] == HASH else bool(value)
         for name, value in zip(names, values, strict=True)
     }
+
+
+async def read_hashes(conn: Redis | Pipeline, hash_keys: Iterable[str]) -> list[dict[str, str]]:
+    """HGETALL of each (distinct) key, decoded, {} where missing, in one round trip."""
+    records = await read_keys(conn, dict.fromkeys(hash_keys, HASH))
+    return [cast(dict[str, str], record) for record in records.values()]
 
 
 def _pairs(flat: list[bytes]) -> dict[str, str]:

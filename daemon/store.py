@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -24,7 +24,7 @@ from daemon.records import (
     merge_client_info,
     require_existing,
 )
-from daemon.redisio import HASH, nonempty, read_hash, read_keys, transact
+from daemon.redisio import nonempty, read_hash, read_hashes, transact
 from daemon.stepqueue import StepQueue
 from jobs.cadence import CadenceProfile
 from jobs.commitment import (
@@ -174,7 +174,7 @@ class Store:
 
         async def attempt(pipe: Pipeline) -> None:
             await pipe.watch(*commitment_keys)
-            records = await _read_hashes(pipe, commitment_keys)
+            records = await read_hashes(pipe, commitment_keys)
             commitments = {
                 i: Commitment.from_record(i, r)
                 for i, r in zip(commitment_ids, records, strict=True)
@@ -182,7 +182,7 @@ class Store:
             }
             client_ids = sorted({c.client_id for c in commitments.values()})
             found = zip(
-                client_ids, await _read_hashes(pipe, map(keys.client, client_ids)), strict=True
+                client_ids, await read_hashes(pipe, map(keys.client, client_ids)), strict=True
             )
             clients = {i: Client.from_record(i, r) for i, r in found if r}
             pipe.multi()
@@ -368,11 +368,6 @@ class Store:
             await conn.watch(key)
         raw = await read_hash(conn, key)
         return Client.from_record(client_id, raw) if raw else None
-
-
-async def _read_hashes(pipe: Pipeline, hash_keys: Iterable[str]) -> list[dict[str, str]]:
-    records = await read_keys(pipe, dict.fromkeys(hash_keys, HASH))
-    return [cast(dict[str, str], record) for record in records.values()]
 
 
 def _ack(pipe: Pipeline, ack: StreamEntry | None) -> None:

@@ -1,3 +1,5 @@
+"""Stored client and commitment records: moments to the microsecond, v0.1 records still read."""
+
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from jobs.state import Client, Commitment, readable_record
