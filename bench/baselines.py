@@ -13,7 +13,7 @@ from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.typing import WorkerCoroutine
 from arq.worker import Worker, func
 
-from daemon.benchsetup import CLIENT_DOMAIN, release, running, wait_done
+from bench.fixtures import CLIENT_DOMAIN, release, running, wait_done
 
 XADD_STREAM = "bench:xadd"
 ARQ_QUEUE = "bench:arq"

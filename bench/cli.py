@@ -1,20 +1,22 @@
-"""`coachd bench`'s flags, and turning them into a benchmark run and its printed report."""
+"""The benchmark's command line (`python -m bench`, or `coachd bench`): flags, run, report."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+from collections.abc import Sequence
 
-from daemon.bench import run_bench
-from daemon.benchplan import FULL_LEVELS, SECTIONS, BenchOptions
-from daemon.benchreport import format_table
+from bench.measure import run_bench
+from bench.plan import FULL_LEVELS, SECTIONS, BenchOptions
+from bench.report import format_table
+from daemon.logs import configure_logging
 
 SUMMARY = (
     "Measure coachd against raw Redis, arq and aiosmtplib on this machine: ingest, delivery, "
     "lateness, Redis memory and scaling (own Redis and SMTP sink; nothing to set up)."
 )
-EXAMPLE = "coachd bench            (quick; --full adds the 1M level, --json for machines)"
+EXAMPLE = "python -m bench            (quick; --full adds the 1M level, --json for machines)"
 DEFAULTS = BenchOptions()
 
 
@@ -88,3 +90,21 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_table(report))
     return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=SUMMARY,
+        epilog=f"example:\n  {EXAMPLE}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the benchmark's flags and run it; its progress owns stderr, so log only problems."""
+    args = build_parser().parse_args(argv)
+    configure_logging("auto", "WARNING")
+    return run(args)

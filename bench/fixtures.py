@@ -26,10 +26,10 @@ from arq.connections import ArqRedis
 from arq.worker import Worker
 
 from daemon.clock import SystemClock
-from daemon.coachconfig import load_coach_config
-from daemon.dispatcher import StepDispatcher
-from daemon.firing import Services
-from daemon.mailer import Mailer, NullMailer, SmtpConfig, SmtpMailer
+from daemon.config.load import load_coach_config
+from daemon.outbound.dispatcher import StepDispatcher
+from daemon.outbound.firing import Services
+from daemon.outbound.mailer import Mailer, NullMailer, SmtpConfig, SmtpMailer
 from daemon.worker import (
     Identity,
     WorkerOptions,

@@ -1,7 +1,7 @@
 """`coachd bench`: coachd's ingest, delivery, timeliness, memory and scaling beside raw baselines.
 
 Everything runs on loopback in one process tree: an embedded Redis, an SMTP sink in its own
-process (daemon.benchsink), coachd's real store, inbox consumer and arq worker in this process,
+process (bench.sink), coachd's real store, inbox consumer and arq worker in this process,
 and (for scaling) worker processes of its own. Every figure is the median of `runs` runs.
 """
 
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from daemon.benchbase import (
+from bench.baselines import (
     arq_noop_rate,
     enqueue_seconds,
     raw_pool,
@@ -23,7 +23,9 @@ from daemon.benchbase import (
     xadd_pipelined_seconds,
     xadd_seconds,
 )
-from daemon.benchplan import (
+from bench.fixtures import BenchEnv, coachd_services, pending_events, write_config
+from bench.paths import deliver, ingest
+from bench.plan import (
     DELIVERY,
     INGEST,
     SCALING,
@@ -31,7 +33,7 @@ from daemon.benchplan import (
     BenchOptions,
     Context,
 )
-from daemon.benchreport import (
+from bench.report import (
     Progress,
     Report,
     Section,
@@ -41,17 +43,15 @@ from daemon.benchreport import (
     percentile,
     ratio_target,
 )
-from daemon.benchrun import deliver, ingest
-from daemon.benchscale import (
+from bench.scale import (
     measure_levels,
     measure_processes,
     scaling_targets,
 )
-from daemon.benchsetup import BenchEnv, coachd_services, pending_events, write_config
-from daemon.benchsink import SinkProcess
-from daemon.embedded_redis import EmbeddedRedis
-from daemon.ingest import PUBLISH_BATCH
-from daemon.mailer import NullMailer, SmtpMailer
+from bench.sink import SinkProcess
+from daemon.inbox.stream import PUBLISH_BATCH
+from daemon.outbound.mailer import NullMailer, SmtpMailer
+from daemon.store.embedded import EmbeddedRedis
 from daemon.worker import connect
 
 INGEST_TITLE = "ingest (one process)"

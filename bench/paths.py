@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 
 from arq.connections import ArqRedis
 
-from daemon import keys
-from daemon.benchsetup import (
+from bench.fixtures import (
     MS_PER_S,
     OVERDUE_BY,
     BenchEnv,
@@ -25,9 +24,10 @@ from daemon.benchsetup import (
     score_ms,
     wait_fired,
 )
-from daemon.ingest import InboxConsumer, ensure_group, publish
-from daemon.mailer import Mailer
-from daemon.store import Store
+from daemon.inbox.stream import InboxConsumer, ensure_group, publish
+from daemon.outbound.mailer import Mailer
+from daemon.store import keys
+from daemon.store.commitments import Store
 
 DONE_TIMEOUT_S = 1800.0
 # Steps fired (and templates compiled, connections opened) before the measured batch.

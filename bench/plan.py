@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from arq.connections import ArqRedis
 
-from daemon.benchreport import Progress, Report
-from daemon.benchsetup import BenchEnv
-from daemon.benchsink import SinkProcess
+from bench.fixtures import BenchEnv
+from bench.report import Progress, Report
+from bench.sink import SinkProcess
 
 INGEST = "ingest"
 DELIVERY = "delivery"

@@ -12,16 +12,16 @@ from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import Self
 
-from daemon.benchrun import ingest
-from daemon.benchsetup import (
+from bench.fixtures import (
     BenchEnv,
     coachd_dispatcher,
     coachd_services,
     dispatching,
     pending_events,
 )
+from bench.paths import ingest
 from daemon.logs import configure_logging
-from daemon.mailer import NullMailer
+from daemon.outbound.mailer import NullMailer
 
 READY = "ready"
 STOP = "stop"

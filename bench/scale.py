@@ -10,14 +10,14 @@ from typing import cast
 
 from arq.connections import ArqRedis
 
-from daemon import keys
-from daemon.benchplan import SCALING, Context
-from daemon.benchreport import Report, Section, Target, limit_target
-from daemon.benchrun import deliver, ingest, prepare_due
-from daemon.benchsetup import coachd_services, pending_events, release
-from daemon.benchworker import WorkerProcesses, fill_backlog
-from daemon.mailer import NullMailer
-from daemon.redisio import read_hash
+from bench.fixtures import coachd_services, pending_events, release
+from bench.paths import deliver, ingest, prepare_due
+from bench.plan import SCALING, Context
+from bench.processes import WorkerProcesses, fill_backlog
+from bench.report import Report, Section, Target, limit_target
+from daemon.outbound.mailer import NullMailer
+from daemon.store import keys
+from daemon.store.redisio import read_hash
 
 MEMORY_TITLE = "memory (Redis bytes per active commitment)"
 SCALING_TITLE = "scaling"

@@ -17,7 +17,7 @@ from typing import Self
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from daemon.smtpsink import LocalSmtpServer
+from daemon.demo.smtpsink import LocalSmtpServer
 
 STATS = "stats"
 STOP = "stop"

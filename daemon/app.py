@@ -12,22 +12,23 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from arq.connections import ArqRedis
 from pydantic import SecretStr
+from redis.asyncio import Redis
 
-from daemon import keys, migration, privacy
 from daemon.clock import SystemClock
-from daemon.coachconfig import CoachConfig, load_coach_config
-from daemon.configreload import reload_on_sighup
-from daemon.embedded_redis import EmbeddedRedis
+from daemon.config.load import CoachConfig, load_coach_config
+from daemon.config.reload import reload_on_sighup
 from daemon.errors import SettingsError
-from daemon.imappoller import ImapConfig, ImapPoller, imap_config
-from daemon.ingest import PublishReport, publish, publish_event
-from daemon.intake import ReplyIntake
-from daemon.mailer import SmtpConfig, SmtpMailer
-from daemon.receiver import receiving
+from daemon.inbound.imappoller import ImapConfig, ImapPoller
+from daemon.inbound.intake import ReplyIntake
+from daemon.inbound.receiver import receiving
+from daemon.inbound.webhooks import WebhookSecrets, build_http_app, serve_http
+from daemon.inbox.stream import PublishReport, publish, publish_event
+from daemon.outbound.mailer import SmtpConfig, SmtpMailer
 from daemon.settings import Settings
-from daemon.webhooks import WebhookSecrets, build_http_app, serve_http
+from daemon.store import keys, migration, privacy
+from daemon.store.embedded import EmbeddedRedis
+from daemon.store.redisio import connect_client
 from daemon.worker import Identity, WorkerOptions, build_services, connect, run_worker
 
 log = structlog.get_logger(__name__)
@@ -95,11 +96,29 @@ def smtp_config_from(settings: Settings) -> SmtpConfig:
     )
 
 
+def imap_config_from(settings: Settings) -> ImapConfig | None:
+    """The poller's config from the operator's settings, or None when IMAP polling is off."""
+    if settings.imap_host is None:
+        return None
+    if settings.imap_user is None or settings.imap_password is None:
+        raise SettingsError("COACHD_IMAP_HOST is set: COACHD_IMAP_USER and _PASSWORD are required")
+    return ImapConfig(
+        host=settings.imap_host,
+        port=settings.imap_port,
+        tls=settings.imap_tls,
+        user=settings.imap_user,
+        password=settings.imap_password.get_secret_value(),
+        mailbox=settings.imap_mailbox,
+        done_mailbox=settings.imap_done_mailbox,
+        poll_s=settings.imap_poll_s,
+    )
+
+
 async def run_daemon(settings: Settings) -> None:
     """`coachd run`: consume events, send steps and read replies until SIGTERM/SIGINT."""
     config = load_coach_config(settings.config_path)
     identity = identity_from(settings, config)
-    imap = imap_config(settings)
+    imap = imap_config_from(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with redis_url(settings, start_embedded=True) as url:
         redis = await connect(url)
@@ -130,7 +149,7 @@ async def run_daemon(settings: Settings) -> None:
 
 @asynccontextmanager
 async def inbound_routes(
-    settings: Settings, intake: ReplyIntake, imap: ImapConfig | None, redis: ArqRedis
+    settings: Settings, intake: ReplyIntake, imap: ImapConfig | None, redis: Redis
 ) -> AsyncIterator[None]:
     """Run the configured reply routes (SMTP/LMTP receiver, webhooks, IMAP) beside the worker."""
     stop = asyncio.Event()
@@ -200,15 +219,11 @@ def webhook_secrets(settings: Settings) -> WebhookSecrets:
 
 async def emit(settings: Settings, source: str) -> PublishReport:
     """`coachd emit`: validate events (a file or - for stdin) and publish the good ones."""
-    async with redis_url(settings, start_embedded=False) as url:
-        redis = await connect(url)
-        try:
-            if source == "-":
-                return await publish(redis, sys.stdin.buffer)
-            with Path(source).open("rb") as lines:
-                return await publish(redis, lines)
-        finally:
-            await redis.aclose()
+    async with _connected(settings) as redis:
+        if source == "-":
+            return await publish(redis, sys.stdin.buffer)
+        with Path(source).open("rb") as lines:
+            return await publish(redis, lines)
 
 
 @dataclass(frozen=True)
@@ -225,7 +240,7 @@ class Status:
         return dict(self.__dict__)
 
 
-async def read_status(redis: ArqRedis) -> Status:
+async def read_status(redis: Redis) -> Status:
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
     pending = 0
     if await redis.exists(keys.INBOX_STREAM):
@@ -247,19 +262,15 @@ async def read_status(redis: ArqRedis) -> Status:
 
 async def status(settings: Settings) -> Status:
     """`coachd status`: queue lengths, dead letters and Redis health."""
-    async with redis_url(settings, start_embedded=False) as url:
-        redis = await connect(url)
-        try:
-            return await read_status(redis)
-        finally:
-            await redis.aclose()
+    async with _connected(settings) as redis:
+        return await read_status(redis)
 
 
 @asynccontextmanager
-async def _connected(settings: Settings) -> AsyncIterator[ArqRedis]:
+async def _connected(settings: Settings) -> AsyncIterator[Redis]:
     """The Redis `coachd run` uses (COACHD_REDIS_URL or its embedded one), for one command."""
     async with redis_url(settings, start_embedded=False) as url:
-        redis = await connect(url)
+        redis = connect_client(url)
         try:
             yield redis
         finally:

@@ -37,3 +37,15 @@ class UnknownOutcomeError(SendError):
 
     The server may have accepted it (RFC 1047), so it must not be sent again blindly.
     """
+
+
+class RetryLater(CoachdError):
+    """Raised when a step or coach email cannot go now but will later (a 4xx, Redis away).
+
+    The dispatcher puts the step back `defer_s` from now; the worker boundary turns it into
+    arq's own `Retry` for coach-email jobs, so nothing below the worker depends on arq.
+    """
+
+    def __init__(self, defer_s: float) -> None:
+        super().__init__(f"retry in {defer_s:g} s")
+        self.defer_s = defer_s

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from daemon.settings import Settings
-from jobs.replyreading import read_reply
+from jobs.reading.reply import read_reply
 from jobs.replytoken import InvalidReplyToken, verify_reply_token
 from jobs.step import PlannedStep
 

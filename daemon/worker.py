@@ -9,29 +9,31 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 import structlog
+from arq import Retry
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.typing import WorkerCoroutine
 from arq.utils import timestamp_ms
 from arq.worker import Worker, func
 from redis.exceptions import RedisError
 
-from daemon import keys
-from daemon.coachconfig import CoachConfig
-from daemon.coachmail import schedule_all_digests, send_coach_notice, send_digest
-from daemon.delivery import ARQ_MAX_TRIES, RETRY_BASE_S, fire_step
-from daemon.dispatcher import StepDispatcher
-from daemon.firing import Services
-from daemon.ingest import RECLAIM_IDLE_MS, InboxConsumer, ensure_group
-from daemon.ledger import SendLedger
-from daemon.mailer import Mailer
-from daemon.migration import migrate
-from daemon.promptcap import PromptCap
-from daemon.redischeck import warn_about_settings
-from daemon.redisio import pack_with_hiredis
-from daemon.stepqueue import (
+from daemon.config.load import CoachConfig
+from daemon.errors import RetryLater
+from daemon.inbox.stream import RECLAIM_IDLE_MS, InboxConsumer, ensure_group
+from daemon.outbound.coachmail import schedule_all_digests, send_coach_notice, send_digest
+from daemon.outbound.delivery import ARQ_MAX_TRIES, RETRY_BASE_S, fire_step
+from daemon.outbound.dispatcher import StepDispatcher
+from daemon.outbound.firing import Services
+from daemon.outbound.ledger import SendLedger
+from daemon.outbound.mailer import Mailer
+from daemon.outbound.promptcap import PromptCap
+from daemon.store import keys
+from daemon.store.commitments import Store
+from daemon.store.migration import migrate
+from daemon.store.redisio import pack_with_hiredis
+from daemon.store.schedule import (
     FIRE_STEP,
     SEND_DIGEST,
     SEND_NOTICE,
@@ -40,7 +42,7 @@ from daemon.stepqueue import (
     deserialize,
     serialize,
 )
-from daemon.store import Store
+from daemon.store.settingscheck import warn_about_settings
 
 log = structlog.get_logger(__name__)
 
@@ -155,7 +157,7 @@ def build_worker(redis: ArqRedis, services: Services, options: WorkerOptions) ->
     return Worker(
         functions=[
             func(
-                cast(WorkerCoroutine, job),
+                cast(WorkerCoroutine, _arq_job(job)),
                 name=name,
                 max_tries=ARQ_MAX_TRIES,
                 timeout=services.job_timeout_s,
@@ -181,6 +183,18 @@ def build_worker(redis: ArqRedis, services: Services, options: WorkerOptions) ->
         job_deserializer=deserialize,
         log_results=False,
     )
+
+
+def _arq_job(job: Callable[..., Awaitable[str]]) -> Callable[..., Awaitable[str]]:
+    """The job as arq runs it: coachd's own "retry later" becomes arq's `Retry`."""
+
+    async def run(ctx: dict[str, Any], *args: Any) -> str:
+        try:
+            return await job(ctx, *args)
+        except RetryLater as retry:
+            raise Retry(defer=retry.defer_s) from retry
+
+    return run
 
 
 def consumer_name() -> str:

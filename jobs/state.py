@@ -27,7 +27,7 @@ class Client:
     updated_at: datetime | None = None
     paused_until: date | None = None  # an out-of-office (or "pause until") return date
     email_failing: bool = False  # a hard bounce: nothing more is sent until the email changes
-    # The per-client prompt cap's bookkeeping (daemon.promptcap), carried through rewrites.
+    # The per-client prompt cap's bookkeeping (daemon.outbound.promptcap), carried through rewrites.
     cap_day: str = ""
     cap_steps: str = ""
     # Sorted ids of the client's commitments: opt-out and zone changes re-plan all of them.

@@ -18,10 +18,10 @@ import redis as redis_sync
 import redis.asyncio as redis_async
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from daemon.embedded_redis import EmbeddedRedis, find_redis_server
+from daemon.demo.smtpsink import LocalSmtpServer
 from daemon.errors import EmbeddedRedisError
-from daemon.mailer import SmtpConfig
-from daemon.smtpsink import LocalSmtpServer
+from daemon.outbound.mailer import SmtpConfig
+from daemon.store.embedded import EmbeddedRedis, find_redis_server
 
 LOOPBACK = "127.0.0.1"
 TEST_SMTP_TIMEOUT_SECONDS = 2.0

@@ -12,7 +12,7 @@ from typing import Any, Final, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from daemon.coachmodels import BASE_DIR_CONTEXT, NAME_PATTERN, Coach, CoachFile, Firm
+from daemon.config.models import BASE_DIR_CONTEXT, NAME_PATTERN, Coach, CoachFile, Firm
 from jobs.cadence import CadenceProfile
 from jobs.questions import QuestionBank
 

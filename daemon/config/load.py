@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
-from daemon.coachfiles import ConfigProblem, Loaded, add_file, config_files, read_toml
-from daemon.coachmodels import (
+from daemon.config.files import ConfigProblem, Loaded, add_file, config_files, read_toml
+from daemon.config.models import (
     BUILTIN_BANK,
     BUILTIN_PROFILE,
     Coach,
@@ -20,7 +20,7 @@ from daemon.errors import CoachdError
 from jobs.cadence import CadenceProfile
 from jobs.questions import DEFAULT_BANK, QuestionBank
 
-# The models live in daemon.coachmodels; callers keep importing them from here.
+# The models live in daemon.config.models; callers keep importing them from here.
 __all__ = [
     "Coach",
     "CoachConfig",

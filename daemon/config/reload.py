@@ -11,9 +11,9 @@ from pathlib import Path
 import structlog
 from jinja2 import TemplateError
 
-from daemon.coachconfig import CoachConfigError, format_problems, load_coach_config
-from daemon.coachmail import schedule_all_digests
-from daemon.firing import Services
+from daemon.config.load import CoachConfigError, format_problems, load_coach_config
+from daemon.outbound.coachmail import schedule_all_digests
+from daemon.outbound.firing import Services
 from jobs.composer import ComposeError
 
 log = structlog.get_logger(__name__)

@@ -20,14 +20,14 @@ import aiosmtplib
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from daemon.clock import ScaledClock
-from daemon.coachconfig import load_coach_config
-from daemon.coachmail import schedule_all_digests
-from daemon.embedded_redis import EmbeddedRedis
-from daemon.ingest import publish
-from daemon.intake import ReplyIntake
-from daemon.mailer import SmtpConfig, SmtpMailer
-from daemon.receiver import receiving
-from daemon.smtpsink import LocalSmtpServer
+from daemon.config.load import load_coach_config
+from daemon.demo.smtpsink import LocalSmtpServer
+from daemon.inbound.intake import ReplyIntake
+from daemon.inbound.receiver import receiving
+from daemon.inbox.stream import publish
+from daemon.outbound.coachmail import schedule_all_digests
+from daemon.outbound.mailer import SmtpConfig, SmtpMailer
+from daemon.store.embedded import EmbeddedRedis
 from daemon.worker import (
     Identity,
     WorkerOptions,
@@ -39,7 +39,7 @@ from daemon.worker import (
     step_dispatcher,
 )
 
-DEMO_CONFIG = Path(__file__).parent / "demo_config"
+DEMO_CONFIG = Path(__file__).parent / "firm"
 # Monday 30 November 2026, 07:00 UTC: the demo's week starts here, whatever today is.
 DEMO_START = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
 # 7.5 days of the demo's clock pass in about 45 seconds.

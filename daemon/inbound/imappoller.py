@@ -11,9 +11,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from daemon import keys
-from daemon.errors import SettingsError
-from daemon.imapsession import (
+from daemon.inbound.imapsession import (
     ImapConfig,
     ImapError,
     ImapLoginError,
@@ -21,10 +19,10 @@ from daemon.imapsession import (
     ImapSession,
     ImapTls,
 )
-from daemon.inbound import InboundMessage, MessageSink
-from daemon.settings import Settings
+from daemon.inbound.message import InboundMessage, MessageSink
+from daemon.store import keys
 
-__all__ = ["DONE_KEYWORD", "ImapConfig", "ImapPoller", "ImapTls", "imap_config"]
+__all__ = ["DONE_KEYWORD", "ImapConfig", "ImapPoller", "ImapTls"]
 
 log = structlog.get_logger(__name__)
 
@@ -167,24 +165,6 @@ class ImapPoller:
     async def _record(self, uidvalidity: int, uid: int) -> None:
         mapping = {"uidvalidity": uidvalidity, "last_uid": uid}
         await cast(Awaitable[int], self._redis.hset(self._key, mapping=mapping))
-
-
-def imap_config(settings: Settings) -> ImapConfig | None:
-    """The poller's config from the operator's settings, or None when IMAP polling is off."""
-    if settings.imap_host is None:
-        return None
-    if settings.imap_user is None or settings.imap_password is None:
-        raise SettingsError("COACHD_IMAP_HOST is set: COACHD_IMAP_USER and _PASSWORD are required")
-    return ImapConfig(
-        host=settings.imap_host,
-        port=settings.imap_port,
-        tls=settings.imap_tls,
-        user=settings.imap_user,
-        password=settings.imap_password.get_secret_value(),
-        mailbox=settings.imap_mailbox,
-        done_mailbox=settings.imap_done_mailbox,
-        poll_s=settings.imap_poll_s,
-    )
 
 
 def _unhandled(session: ImapSession) -> tuple[str, ...]:

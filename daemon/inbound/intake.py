@@ -12,15 +12,15 @@ from typing import cast
 import structlog
 from redis.asyncio import Redis
 
-from daemon import keys
 from daemon.clock import SystemClock
-from daemon.deadletter import dead_letter
-from daemon.inbound import InboundMessage
-from daemon.ingest import publish_event
-from daemon.records import load_commitment
-from daemon.stepqueue import Clock
+from daemon.inbound.message import InboundMessage
+from daemon.inbox.deadletters import dead_letter
+from daemon.inbox.stream import publish_event
+from daemon.store import keys
+from daemon.store.records import load_commitment
+from daemon.store.schedule import Clock
 from jobs.events import MAX_REPLY_CHARS, SCHEMA_VERSION, ClientUpdated, ReplyReceived
-from jobs.replyreading import ReadReply, read_reply
+from jobs.reading.reply import ReadReply, read_reply
 from jobs.replytoken import InvalidReplyToken, verify_reply_token
 from jobs.state import Client, Commitment
 

@@ -11,8 +11,8 @@ from urllib.parse import unquote_to_bytes
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import Field, File, FormParser, parse_options_header
 
-from daemon.inbound import InboundMessage
-from daemon.mimebuild import (
+from daemon.inbound.message import InboundMessage
+from daemon.inbound.mimebuild import (
     Header,
     MalformedPayloadError,
     build_message,

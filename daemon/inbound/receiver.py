@@ -11,7 +11,7 @@ import structlog
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from daemon.inbound import InboundMessage, MessageSink
+from daemon.inbound.message import InboundMessage, MessageSink
 
 log = structlog.get_logger(__name__)
 

@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from daemon.httpserver import serve_http
-from daemon.inbound import InboundMessage, MessageSink
-from daemon.mimebuild import MalformedPayloadError
-from daemon.providers import parse_form, parse_mailgun, parse_postmark, parse_sendgrid
-from daemon.webguard import InternalErrorGuard, MailgunVerifier, basic_auth_matches
+from daemon.inbound.httpserver import serve_http
+from daemon.inbound.message import InboundMessage, MessageSink
+from daemon.inbound.mimebuild import MalformedPayloadError
+from daemon.inbound.providers import parse_form, parse_mailgun, parse_postmark, parse_sendgrid
+from daemon.inbound.webguard import InternalErrorGuard, MailgunVerifier, basic_auth_matches
 
 # serve_http lives with the server plumbing; it is re-exported as part of this module's API.
 __all__ = ["Unsubscriber", "WebhookSecrets", "build_http_app", "serve_http"]

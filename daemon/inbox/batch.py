@@ -17,12 +17,12 @@ from typing import cast
 from redis.asyncio.client import Pipeline
 from redis.typing import EncodableT
 
-from daemon import keys
-from daemon.deadletter import queue_dead_letter
-from daemon.privacy import ERASED_REASON, markers_of
-from daemon.records import CommitmentChange, client_id_of
-from daemon.redisio import EXISTS, HASH, read_keys, transact
-from daemon.store import Applied, Store
+from daemon.inbox.deadletters import queue_dead_letter
+from daemon.store import keys
+from daemon.store.commitments import Applied, Store
+from daemon.store.privacy import ERASED_REASON, markers_of
+from daemon.store.records import CommitmentChange, client_id_of
+from daemon.store.redisio import EXISTS, HASH, read_keys, transact
 from jobs.events import (
     CommitmentCancelled,
     CommitmentCompleted,

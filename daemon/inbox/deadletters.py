@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.typing import EncodableT, FieldT
 
-from daemon import keys
+from daemon.store import keys
 from jobs.events import MAX_EVENT_BYTES
 
 

@@ -11,8 +11,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 from structlog.typing import FilteringBoundLogger
 
-from daemon import keys
-from daemon.batchapply import (
+from daemon.inbox.batch import (
     BatchApplier,
     Entry,
     OrderedBatches,
@@ -20,8 +19,9 @@ from daemon.batchapply import (
     batched,
     read_entry,
 )
-from daemon.deadletter import dead_letter_fields, queue_dead_letter
-from daemon.store import Applied, Store, StreamEntry
+from daemon.inbox.deadletters import dead_letter_fields, queue_dead_letter
+from daemon.store import keys
+from daemon.store.commitments import Applied, Store, StreamEntry
 from jobs.events import MAX_EVENT_BYTES, Event, EventRejected, parse_event
 
 log = structlog.get_logger(__name__)
@@ -155,7 +155,7 @@ class InboxConsumer:
         batches = OrderedBatches(self._batch, BATCHES_IN_FLIGHT)
         run: list[Entry] = []
         for entry_id, fields in entries:
-            # An entry erased while pending (see daemon.privacy) comes back without fields.
+            # An entry erased while pending (see daemon.store.privacy) comes back without fields.
             entry = read_entry(entry_id.decode(), (fields or {}).get(b"event", b""))
             if batched(entry):
                 run.append(entry)

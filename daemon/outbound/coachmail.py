@@ -10,19 +10,18 @@ from typing import Any, cast
 from uuid import uuid4
 
 import structlog
-from arq import Retry
 from redis.asyncio import Redis
 
-from daemon import keys
-from daemon.coachmodels import Coach
-from daemon.delivery import MAX_SEND_TRIES, retry_delay_s
-from daemon.errors import PermanentSendError, TransientSendError, UnknownOutcomeError
-from daemon.firing import Services
-from daemon.ledger import Outcome
-from daemon.records import read_commitments
-from daemon.redisio import read_hash
-from daemon.stepmail import format_due_date
-from daemon.stepqueue import SEND_DIGEST, StepQueue
+from daemon.config.models import Coach
+from daemon.errors import PermanentSendError, RetryLater, TransientSendError, UnknownOutcomeError
+from daemon.outbound.delivery import MAX_SEND_TRIES, retry_delay_s
+from daemon.outbound.firing import Services
+from daemon.outbound.ledger import Outcome
+from daemon.outbound.stepmail import format_due_date
+from daemon.store import keys
+from daemon.store.records import read_commitments
+from daemon.store.redisio import read_hash
+from daemon.store.schedule import SEND_DIGEST, StepQueue
 from jobs.composer import Envelope
 from jobs.state import Commitment, Status
 from jobs.step import StepKind
@@ -194,7 +193,7 @@ async def _send_once(
         job_try = int(ctx.get("job_try", 1))
         if job_try < MAX_SEND_TRIES:
             await services.ledger.release(ledger_key, attempt, claimed_at_ms)
-            raise Retry(defer=retry_delay_s(job_try, services.retry_base_s)) from exc
+            raise RetryLater(defer_s=retry_delay_s(job_try, services.retry_base_s)) from exc
         outcome = Outcome.FAILED
     except PermanentSendError:
         outcome = Outcome.FAILED

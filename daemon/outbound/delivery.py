@@ -10,17 +10,16 @@ from typing import Any
 from uuid import uuid4
 
 import structlog
-from arq import Retry
 from jinja2 import TemplateError
 from redis.exceptions import RedisError
 
-from daemon.errors import PermanentSendError, TransientSendError, UnknownOutcomeError
-from daemon.firing import Companion, Firing, Services
-from daemon.ledger import LedgerEntry, LedgerLost, LedgerOutcome, Outcome
-from daemon.smtpdata import CommitUnconfirmed
-from daemon.stepbatch import Settlement, StepBatch
-from daemon.stepmail import bounce_address, compose_step, step_questions
-from daemon.store import Finish, StepResult
+from daemon.errors import PermanentSendError, RetryLater, TransientSendError, UnknownOutcomeError
+from daemon.outbound.firing import Companion, Firing, Services
+from daemon.outbound.ledger import LedgerEntry, LedgerLost, LedgerOutcome, Outcome
+from daemon.outbound.smtpdata import CommitUnconfirmed
+from daemon.outbound.stepbatch import Settlement, StepBatch
+from daemon.outbound.stepmail import bounce_address, compose_step, step_questions
+from daemon.store.commitments import Finish, StepResult
 from jobs.commitment import next_step, scheduled_step
 from jobs.composer import ComposeError
 from jobs.planner import next_allowed_moment
@@ -60,7 +59,7 @@ async def fire_step(
 ) -> str:
     """Send the step if it is still the commitment's current one; returns what happened.
 
-    Run by daemon.dispatcher for each claimed step (and by arq for step jobs queued before
+    Run by daemon.outbound.dispatcher for each claimed step (and by arq for step jobs queued before
     steps had their own schedule, which name their step)."""
     services: Services = ctx["services"]
     structlog.contextvars.bind_contextvars(job_id=ctx.get("job_id"), commitment_id=commitment_id)
@@ -70,7 +69,7 @@ async def fire_step(
     except RedisError as exc:
         # Redis went away mid-step: try again once it is back; the ledger keeps it single.
         log.warning("step_redis_unavailable", error=type(exc).__name__)
-        raise Retry(defer=REDIS_RETRY_S) from exc
+        raise RetryLater(defer_s=REDIS_RETRY_S) from exc
     finally:
         structlog.contextvars.unbind_contextvars("job_id", "commitment_id", "step")
 
@@ -239,7 +238,7 @@ async def _send(
         for step_key in _step_keys(firing):
             await ledger.release(step_key, attempt, claimed_at_ms)
         log.warning("email_send_retry", code=exc.code, job_try=job_try)
-        raise Retry(defer=retry_delay_s(job_try, firing.services.retry_base_s)) from exc
+        raise RetryLater(defer_s=retry_delay_s(job_try, firing.services.retry_base_s)) from exc
     except PermanentSendError as exc:
         return Outcome.FAILED, f"refused: {exc}"
     except UnknownOutcomeError as exc:
@@ -289,7 +288,7 @@ async def _after_earlier_attempt(firing: Firing, previous: LedgerEntry) -> str:
     ledger = firing.services.ledger
     if previous.outcome is Outcome.CLAIMED:  # still within its lease: in flight elsewhere
         remaining_ms = previous.claimed_at_ms + ledger.lease_ms - _wall_ms()
-        raise Retry(defer=max(remaining_ms / MS_PER_S, 1.0))
+        raise RetryLater(defer_s=max(remaining_ms / MS_PER_S, 1.0))
     outcome, error = previous.outcome, ""
     recorded: tuple[LedgerOutcome, ...] = ()
     if outcome is Outcome.COMMITTING:

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from arq import Retry
 from redis.exceptions import RedisError
 
-from daemon import keys
-from daemon.delivery import ARQ_MAX_TRIES, fire_step
-from daemon.firing import Services
-from daemon.stepbatch import StepBatch
+from daemon.errors import RetryLater
+from daemon.outbound.delivery import ARQ_MAX_TRIES, fire_step
+from daemon.outbound.firing import Services
+from daemon.outbound.stepbatch import StepBatch
+from daemon.store import keys
 
 log = structlog.get_logger(__name__)
 
@@ -180,8 +180,8 @@ class StepDispatcher:
             # A timeout scope, not wait_for: that would run each step in a second task.
             async with asyncio.timeout(timeout_s):
                 await fire_step(ctx, claimed.commitment_id, claimed.version)
-        except Retry as retry:
-            return Fired(claimed, _defer_s(retry))
+        except RetryLater as retry:
+            return Fired(claimed, retry.defer_s)
         except TimeoutError:
             # Stuck (an SMTP server that stopped answering): it comes back when its lease
             # (longer than this timeout) runs out; the ledger says what became of its email.
@@ -207,8 +207,3 @@ class StepDispatcher:
                     at_ms = now_ms + int(item.retry_in_s * MS_PER_S)
                     pipe.eval(_RETRY, 1, keys.STEP_SCHEDULE, item.claimed.step_id, str(at_ms))
             await pipe.execute()
-
-
-def _defer_s(retry: Retry) -> float:
-    defer = retry.defer_score  # arq keeps the delay in milliseconds
-    return (defer or 0) / MS_PER_S

@@ -7,14 +7,14 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 
-from daemon import keys
-from daemon.coachconfig import CoachConfig
-from daemon.ledger import SendLedger
-from daemon.mailer import Mailer
-from daemon.promptcap import PromptCap
-from daemon.stepbatch import Settlement, StepBatch, settle_all
-from daemon.stepqueue import Clock
-from daemon.store import Finish, StepResult, Store
+from daemon.config.load import CoachConfig
+from daemon.outbound.ledger import SendLedger
+from daemon.outbound.mailer import Mailer
+from daemon.outbound.promptcap import PromptCap
+from daemon.outbound.stepbatch import Settlement, StepBatch, settle_all
+from daemon.store import keys
+from daemon.store.commitments import Finish, StepResult, Store
+from daemon.store.schedule import Clock
 from jobs.cadence import CadenceProfile
 from jobs.composer import Composer
 from jobs.replytoken import sign_reply_token

@@ -7,7 +7,7 @@ worker can never overwrite a newer one:
           |                      |
           +-- released ----------+   (the server refused, or hung up: nothing delivered)
 
-`committing` is written right before the final "." of SMTP DATA (see daemon.smtpdata).
+`committing` is written right before the final "." of SMTP DATA (see daemon.outbound.smtpdata).
 A worker that dies while `claimed` sent nothing the server kept: once the claim's lease
 has run out, another run takes it over and sends. A worker that dies while `committing`
 may have delivered: that step counts as sent and is never sent again.
@@ -23,8 +23,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from daemon import keys
-from daemon.autopipe import AutoPipeline
+from daemon.store import keys
+from daemon.store.pipelining import AutoPipeline
 
 # How long a claim protects an in-flight send; longer than a job may run (its timeout).
 DEFAULT_LEASE_MS = 75_000

@@ -17,7 +17,7 @@ from daemon.errors import (
     UnknownOutcomeError,
 )
 from daemon.logs import EMAIL_ADDRESS
-from daemon.smtpdata import CommitPoint, CommittedFailure, send_data
+from daemon.outbound.smtpdata import CommitPoint, CommittedFailure, send_data
 
 TlsMode = Literal["starttls", "tls", "none"]
 
@@ -58,7 +58,7 @@ class Mailer(Protocol):
     ) -> None:
         """Deliver `message` or raise a `SendError` subclass saying whether to retry.
 
-        `commit` is written together with the final dot of DATA (see daemon.smtpdata).
+        `commit` is written together with the final dot of DATA (see daemon.outbound.smtpdata).
         """
 
     async def close(self) -> None:
@@ -113,7 +113,7 @@ class SmtpMailer:
       A server takes a message only once it has the final dot, so nothing was delivered.
     * no reply after the final ".": `UnknownOutcomeError`. The server may have accepted
       the message (RFC 1047); the caller's ledger decides (coachd does not resend).
-      `commit` goes out together with that dot (see daemon.smtpdata).
+      `commit` goes out together with that dot (see daemon.outbound.smtpdata).
 
     Partial recipient refusals deliver to the accepted recipients; send one recipient
     per message when the outcome must be exact. Reasons never contain addresses.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from daemon import keys
-from daemon.autopipe import AutoPipeline
+from daemon.store import keys
+from daemon.store.pipelining import AutoPipeline
 
 # The reservation lives on the client's own hash (erased with it), as the local day and the
 # space-separated ids of the steps that took that day's places. A step already holding a

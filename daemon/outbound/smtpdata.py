@@ -7,7 +7,7 @@ delivered": writing the final dot. `send_data` writes the send ledger's "committ
 mark to Redis and the final dot to the SMTP server in one synchronous step (no await
 between the two socket writes), so a worker killed at any moment leaves either a claim
 that is safe to send again, or a commit mark whose dot also went out; only a kill in the
-microseconds between the two system calls loses the email (daemon.ledger.LedgerCommit
+microseconds between the two system calls loses the email (daemon.outbound.ledger.LedgerCommit
 says how the mark is kept from widening that gap).
 
 aiosmtplib's own `data()` writes body and dot in one go, so this module drives its

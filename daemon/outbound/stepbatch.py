@@ -12,8 +12,8 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from daemon.ledger import LedgerOutcome, SendLedger
-from daemon.store import Finish, Store
+from daemon.outbound.ledger import LedgerOutcome, SendLedger
+from daemon.store.commitments import Finish, Store
 
 # A step stuck longer than this (an SMTP timeout) does not hold up the others' settling.
 MAX_WAIT_S = 0.5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from daemon.firing import Firing
+from daemon.outbound.firing import Firing
 from jobs.composer import Envelope, thread_ids
 from jobs.questions import Question, choose_help_question, choose_questions
 from jobs.step import StepKind

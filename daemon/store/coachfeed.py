@@ -7,8 +7,8 @@ from datetime import datetime
 
 from redis.asyncio.client import Pipeline
 
-from daemon import keys
-from daemon.stepqueue import SEND_NOTICE, StepQueue, notice_job_id
+from daemon.store import keys
+from daemon.store.schedule import SEND_NOTICE, StepQueue, notice_job_id
 from jobs.events import ReplyReceived
 from jobs.state import Client, Commitment
 

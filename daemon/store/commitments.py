@@ -11,12 +11,12 @@ from typing import TypeVar, cast
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
-from daemon import keys
-from daemon.autopipe import AutoPipeline
-from daemon.coachconfig import CoachConfig, ConfigLookupError
-from daemon.coachfeed import add_to_digest, add_to_history, notify_coach
-from daemon.privacy import erase_client, refuse_if_erased
-from daemon.records import (
+from daemon.config.load import CoachConfig, ConfigLookupError
+from daemon.store import keys
+from daemon.store.coachfeed import add_to_digest, add_to_history, notify_coach
+from daemon.store.pipelining import AutoPipeline
+from daemon.store.privacy import erase_client, refuse_if_erased
+from daemon.store.records import (
     CommitmentChange,
     client_id_of,
     commitments_by_id,
@@ -24,8 +24,8 @@ from daemon.records import (
     merge_client_info,
     require_existing,
 )
-from daemon.redisio import nonempty, read_hash, read_hashes, transact
-from daemon.stepqueue import StepQueue
+from daemon.store.redisio import nonempty, read_hash, read_hashes, transact
+from daemon.store.schedule import StepQueue
 from jobs.cadence import CadenceProfile
 from jobs.commitment import (
     Transition,
@@ -106,7 +106,7 @@ class Store:
         self._config = config
         self._queue = queue
         self._signing_key = signing_key
-        # Steps fired side by side share their reads (their finishing: daemon.stepbatch).
+        # Steps fired side by side share their reads (their finishing: daemon.outbound.stepbatch).
         self.commands = AutoPipeline(redis)
 
     @property

@@ -11,8 +11,8 @@ from typing import Any, cast
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
-from daemon import keys
-from daemon.redisio import decode_hash
+from daemon.store import keys
+from daemon.store.redisio import decode_hash
 
 # SCAN, ZSCAN and XRANGE page size: erasure walks whole keyspaces and streams, in pages.
 SCAN_BATCH = 1000

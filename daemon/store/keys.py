@@ -13,12 +13,12 @@ DEAD_LETTER_MAX_LEN = 100_000
 
 # The step schedule: a sorted set of `<commitment>:<version>` scored by fire time (epoch
 # ms). A member is all a pending step costs; its details live in the commitment's hash.
-# While a worker fires a step its score is pushed a lease ahead (daemon.dispatcher).
+# While a worker fires a step its score is pushed a lease ahead (daemon.outbound.dispatcher).
 STEP_SCHEDULE = PREFIX + "due"
 # Send attempts of steps that were retried (member -> tries); absent means none yet.
 STEP_TRIES = PREFIX + "due-tries"
 # arq's queue: coach notices and digests. It held step jobs before steps had their own
-# schedule; a step job still in it from then runs as before (daemon.delivery.fire_step).
+# schedule; a step job still in it from then runs as before (daemon.outbound.delivery.fire_step).
 JOB_QUEUE = PREFIX + "steps"
 
 # A live worker rewrites this every WORKER_HEALTH_S; it expires when none is running.
@@ -26,7 +26,7 @@ WORKER_HEALTH = PREFIX + "worker-health"
 WORKER_HEALTH_S = 30
 
 # The schema version of the stored data (not of events: their `version` field), written by
-# daemon.migration once every key is in that layout; absent means v0.1's layout (or a new,
+# daemon.store.migration once every key is in that layout; absent means v0.1's layout (or a new,
 # empty database). A start that finds the current version skips the keyspace SCAN.
 STORAGE_VERSION = PREFIX + "storage-version"
 
@@ -46,12 +46,12 @@ def client(client_id: str) -> str:
 
 def legacy_client_commitments(client_id: str) -> str:
     """v0.1's set of the client's commitment ids, now the client hash's `commitments` field
-    (a set per client cost ~240 bytes). Only daemon.migration reads it: it folds each one
+    (a set per client cost ~240 bytes). Only daemon.store.migration reads it: it folds each one
     into its hash, and deletes it, before a worker applies an event or fires a step."""
     return f"{PREFIX}cl:{client_id}:c"
 
 
-# SCAN pattern for v0.1's sets (daemon.migration). Client ids have no ':', so no client
+# SCAN pattern for v0.1's sets (daemon.store.migration). Client ids have no ':', so no client
 # hash matches it.
 LEGACY_CLIENT_COMMITMENTS_PATTERN = legacy_client_commitments("*")
 

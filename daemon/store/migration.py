@@ -18,7 +18,7 @@ from typing import cast
 import structlog
 from redis.asyncio import Redis
 
-from daemon import keys
+from daemon.store import keys
 
 log = structlog.get_logger(__name__)
 

@@ -14,10 +14,10 @@ import structlog
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
-from daemon import keys
-from daemon.footprint import CommitmentTrace, Footprint, Tracer
-from daemon.redisio import transact
-from daemon.stepqueue import drop_job, drop_step, notice_job_id
+from daemon.store import keys
+from daemon.store.footprint import CommitmentTrace, Footprint, Tracer
+from daemon.store.redisio import transact
+from daemon.store.schedule import drop_job, drop_step, notice_job_id
 from jobs.events import (
     SCHEMA_VERSION,
     ClientErased,

@@ -10,9 +10,9 @@ from typing import cast
 
 from redis.asyncio import Redis
 
-from daemon import keys
-from daemon.autopipe import AutoPipeline
-from daemon.redisio import decode_hash, read_hash
+from daemon.store import keys
+from daemon.store.pipelining import AutoPipeline
+from daemon.store.redisio import decode_hash, read_hash
 from jobs.events import (
     ClientInfo,
     CommitmentCancelled,
@@ -23,7 +23,7 @@ from jobs.events import (
 )
 from jobs.state import Client, Commitment
 
-# The events the inbox applies in batches (daemon.batchapply): they touch one commitment.
+# The events the inbox applies in batches (daemon.inbox.batch): they touch one commitment.
 CommitmentChange = CommitmentCreated | CommitmentUpdated | CommitmentCompleted | CommitmentCancelled
 
 

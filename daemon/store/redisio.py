@@ -13,7 +13,7 @@ from redis.exceptions import WatchError
 from redis.typing import EncodableT
 from redis.utils import HIREDIS_AVAILABLE
 
-from daemon.autopipe import AutoPipeline
+from daemon.store.pipelining import AutoPipeline
 
 T = TypeVar("T")
 
@@ -107,3 +107,10 @@ def pack_with_hiredis(redis: Redis) -> None:
         # would be reused for nearly everything. The subclass only swaps the packer.
         for connection in pool._available_connections:
             connection.__class__ = HiredisPackedConnection
+
+
+def connect_client(url: str) -> Redis:
+    """A plain redis-py client for the CLI's one-off commands (no job queue of its own)."""
+    client: Redis = Redis.from_url(url)
+    pack_with_hiredis(client)
+    return client

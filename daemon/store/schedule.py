@@ -13,7 +13,7 @@ from arq.constants import job_key_prefix, retry_key_prefix
 from arq.jobs import serialize_job
 from redis.asyncio.client import Pipeline
 
-from daemon import keys
+from daemon.store import keys
 from jobs.step import PlannedStep
 
 # Job names are wire format: renaming one would orphan every queued job of it.
@@ -60,7 +60,7 @@ class StepQueue:
     the state change that caused it: both happen, or neither. A step is one member of
     `keys.STEP_SCHEDULE` and nothing else (a million pending steps must stay cheap; an arq
     job would add a ~400-byte payload key each, and arq's per-job bookkeeping cost more
-    than coachd's whole step); daemon.dispatcher fires them in batches.
+    than coachd's whole step); daemon.outbound.dispatcher fires them in batches.
     """
 
     def __init__(self, clock: Clock, now_ms: Callable[[], int]) -> None:

@@ -15,7 +15,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from daemon.embedded_redis import HASH_MAX_LISTPACK_VALUE
+from daemon.store.embedded import HASH_MAX_LISTPACK_VALUE
 
 log = structlog.get_logger(__name__)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from email.message import Message
 from email.parser import HeaderParser
 
-from jobs.mailparts import (
+from jobs.reading.parts import (
     content_type,
     header_text,
     message_ids,

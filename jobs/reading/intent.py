@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from jobs.datephrase import DAYS_PER_WEEK, DateHit, find_dates, iso_date
+from jobs.reading.dates import DAYS_PER_WEEK, DateHit, find_dates, iso_date
 
 Intent = Literal["done", "reschedule", "blocked", "stop", "note"]
 

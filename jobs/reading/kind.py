@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from email.message import Message
 from typing import Literal
 
-from jobs.bounce import BounceReading, read_bounce
-from jobs.datephrase import find_dates
-from jobs.mailparts import header_text, sender_address
+from jobs.reading.bounce import BounceReading, read_bounce
+from jobs.reading.dates import find_dates
+from jobs.reading.parts import header_text, sender_address
 
 MailKind = Literal["reply", "auto_reply", "bounce"]
 

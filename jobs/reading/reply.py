@@ -10,11 +10,11 @@ from email.message import Message
 from email.utils import getaddresses
 from typing import Any
 
-from jobs.intent import Intent, classify_intent
-from jobs.mailkind import MailKind, classify_kind, return_date
-from jobs.mailparts import addresses, header_text, message_ids, parse_message, sender_address
-from jobs.mailparts import sent_at as header_date
-from jobs.replytext import body_text, new_words
+from jobs.reading.intent import Intent, classify_intent
+from jobs.reading.kind import MailKind, classify_kind, return_date
+from jobs.reading.parts import addresses, header_text, message_ids, parse_message, sender_address
+from jobs.reading.parts import sent_at as header_date
+from jobs.reading.text import body_text, new_words
 
 # Where a reply token can show up: what the client addressed, and what the MTA delivered to.
 TOKEN_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")

@@ -7,8 +7,8 @@ from email.message import Message
 
 from mailparser_reply import EmailReplyParser
 
-from jobs.htmltext import html_to_text
-from jobs.mailparts import MAX_TEXT_CHARS, content_type, is_attachment, part_text, walk
+from jobs.reading.htmltext import html_to_text
+from jobs.reading.parts import MAX_TEXT_CHARS, content_type, is_attachment, part_text, walk
 
 # mail-parser-reply knows these of our languages (not Portuguese: our own rules cover it).
 PARSER_LANGUAGES = ["en", "de", "es", "fr"]

@@ -8,13 +8,12 @@ import os
 
 import pytest
 
-from daemon.bench import run_bench
-from daemon.benchcli import options_from
-from daemon.benchplan import FULL_LEVELS, SECTIONS, BenchOptions
-from daemon.benchreport import format_table
-from daemon.cli import build_parser
-from daemon.embedded_redis import find_redis_server
+from bench.cli import build_parser, options_from
+from bench.measure import run_bench
+from bench.plan import FULL_LEVELS, SECTIONS, BenchOptions
+from bench.report import format_table
 from daemon.errors import EmbeddedRedisError
+from daemon.store.embedded import find_redis_server
 
 TINY = BenchOptions(
     runs=1,
@@ -60,7 +59,7 @@ async def test_a_tiny_bench_reports_every_section_with_positive_figures() -> Non
 
 def test_the_cli_flags_become_bench_options() -> None:
     args = build_parser().parse_args(
-        ["bench", "--runs", "1", "--full", "--processes", "1,2", "--only", "memory,scaling"]
+        ["--runs", "1", "--full", "--processes", "1,2", "--only", "memory,scaling"]
     )
 
     options = options_from(args)

@@ -17,13 +17,13 @@ from arq.connections import ArqRedis
 from arq.utils import timestamp_ms
 from arq.worker import Worker
 
-from daemon import keys
 from daemon.clock import SystemClock
-from daemon.coachconfig import load_coach_config
-from daemon.dispatcher import StepDispatcher
-from daemon.firing import Services
-from daemon.ingest import InboxConsumer, PublishReport, ensure_group, publish
-from daemon.mailer import SmtpMailer
+from daemon.config.load import load_coach_config
+from daemon.inbox.stream import InboxConsumer, PublishReport, ensure_group, publish
+from daemon.outbound.dispatcher import StepDispatcher
+from daemon.outbound.firing import Services
+from daemon.outbound.mailer import SmtpMailer
+from daemon.store import keys
 from daemon.worker import (
     Identity,
     WorkerOptions,

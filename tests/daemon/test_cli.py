@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import redis as redis_sync
 
-from daemon import keys
 from daemon.cli import EXIT_CONFIG, EXIT_INVALID, EXIT_OK, main
+from daemon.store import keys
 
 EXAMPLE_CONFIG = Path(__file__).parents[2] / "deploy" / "coachd.example.toml"
 
@@ -190,7 +190,7 @@ def test_migrate_folds_v01_data_once_then_has_nothing_to_do(
         assert "Nothing to do" in capsys.readouterr().out
 
 
-CORPUS = Path(__file__).parents[1] / "jobs" / "corpus"
+CORPUS = Path(__file__).parents[1] / "jobs" / "reading" / "corpus"
 
 
 def test_inspect_reply_explains_a_french_reschedule_without_redis_or_config(

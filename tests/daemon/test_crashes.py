@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.daemon.procs import (
+from tests.helpers.procs import (
     daemon_env,
     emit,
     log_events,

@@ -8,13 +8,13 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
-from arq import Retry
 
-from daemon import keys
-from daemon.coachconfig import load_coach_config
-from daemon.coachmail import schedule_all_digests
-from daemon.delivery import fire_step
-from daemon.stepqueue import step_job_id
+from daemon.config.load import load_coach_config
+from daemon.errors import RetryLater
+from daemon.outbound.coachmail import schedule_all_digests
+from daemon.outbound.delivery import fire_step
+from daemon.store import keys
+from daemon.store.schedule import step_job_id
 from jobs.composer import Composer
 from jobs.replytoken import verify_reply_token
 from tests.daemon.conftest import SIGNING_KEY, START, Loop, changed, created
@@ -355,7 +355,7 @@ async def test_a_claim_still_within_its_lease_makes_the_job_wait_not_send(loop: 
     )
     ctx = {"services": loop.services, "job_id": "x", "job_try": 1}
 
-    with pytest.raises(Retry):
+    with pytest.raises(RetryLater):
         await fire_step(ctx, "c1", int(state["version"]), "reminder-2d")
     assert loop.messages == []
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from daemon.embedded_redis import EmbeddedRedis
-from tests.daemon.procs import (
+from daemon.store.embedded import EmbeddedRedis
+from tests.helpers.procs import (
     daemon_env,
     emit,
     log_events,

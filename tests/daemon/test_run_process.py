@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 import pytest
 import redis as redis_sync
 
-from daemon import keys
-from daemon.embedded_redis import pick_free_port
-from tests.daemon.procs import (
+from daemon.store import keys
+from daemon.store.embedded import pick_free_port
+from tests.helpers.procs import (
     COACHD,
     WAIT_S,
     daemon_env,

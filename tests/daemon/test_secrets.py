@@ -15,18 +15,17 @@ import pytest
 import structlog
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from daemon.app import identity_from, smtp_config_from, webhook_secrets
+from daemon.app import identity_from, imap_config_from, smtp_config_from, webhook_secrets
 from daemon.cli import main
-from daemon.coachconfig import load_coach_config
-from daemon.coachmail import schedule_all_digests
+from daemon.config.load import load_coach_config
+from daemon.demo.smtpsink import LocalSmtpServer
 from daemon.errors import SendError, SettingsError
-from daemon.imappoller import imap_config
-from daemon.intake import ReplyIntake
+from daemon.inbound.intake import ReplyIntake
+from daemon.inbound.webhooks import build_http_app
 from daemon.logs import configure_logging
-from daemon.mailer import SmtpMailer
+from daemon.outbound.coachmail import schedule_all_digests
+from daemon.outbound.mailer import SmtpMailer
 from daemon.settings import Settings
-from daemon.smtpsink import LocalSmtpServer
-from daemon.webhooks import build_http_app
 from tests.conftest import LOOPBACK, RecordingHandler, SmtpTestServer
 from tests.daemon.conftest import Loop, created, running_loop
 
@@ -183,7 +182,7 @@ async def test_a_refused_smtp_login_says_so_without_the_user_password_or_recipie
 def test_reprs_and_dumps_of_settings_and_configs_hold_no_secret() -> None:
     smtp = SmtpTestServer(LOOPBACK, 2525, RecordingHandler())
     settings = settings_for(smtp)
-    imap = imap_config(settings)
+    imap = imap_config_from(settings)
     assert imap is not None
     shown = [
         repr(settings),

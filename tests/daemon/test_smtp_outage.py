@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from daemon.embedded_redis import pick_free_port
-from daemon.smtpsink import LocalSmtpServer
+from daemon.demo.smtpsink import LocalSmtpServer
+from daemon.store.embedded import pick_free_port
 from tests.conftest import RecordingHandler
-from tests.daemon.procs import (
+from tests.helpers.procs import (
     daemon_env,
     emit,
     log_events,

@@ -20,9 +20,9 @@ from typing import Any
 
 import redis.asyncio as redis_async
 
-from daemon.embedded_redis import pick_free_port
-from daemon.imappoller import ImapConfig, ImapPoller
-from daemon.inbound import InboundMessage
+from daemon.inbound.imappoller import ImapConfig, ImapPoller
+from daemon.inbound.message import InboundMessage
+from daemon.store.embedded import pick_free_port
 
 DOVECOT = "/usr/sbin/dovecot"
 LOOPBACK = "127.0.0.1"

@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 from starlette.routing import Route
 
-from daemon.inbound import InboundMessage
-from daemon.webhooks import WebhookSecrets, build_http_app, serve_http
+from daemon.inbound.message import InboundMessage
+from daemon.inbound.webhooks import WebhookSecrets, build_http_app, serve_http
 
 SAMPLES = Path(__file__).parent / "webhook_samples"
 REPLY_EML = (SAMPLES / "reply.eml").read_bytes()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import daemon
-from daemon.coachconfig import (
+from daemon.config.load import (
     CoachConfig,
     CoachConfigError,
     CoachFile,
@@ -22,8 +22,8 @@ from daemon.errors import CoachdError
 from jobs.cadence import CadenceProfile, SendWindow
 from jobs.questions import DEFAULT_BANK
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "coachd.example.toml"
-DEMO = Path(daemon.__file__).resolve().parent / "demo_config"
+EXAMPLE = Path(__file__).resolve().parents[3] / "deploy" / "coachd.example.toml"
+DEMO = Path(daemon.__file__).resolve().parent / "demo" / "firm"
 
 FIRM = """
 [firm]

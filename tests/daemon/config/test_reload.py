@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.daemon.procs import (
+from tests.helpers.procs import (
     CONFIG,
     daemon_env,
     emit,

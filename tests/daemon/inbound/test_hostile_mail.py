@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daemon import keys
-from daemon.firing import REPLY_TOKEN_LIFETIME
-from daemon.inbound import InboundMessage
-from daemon.intake import ReplyIntake
+from daemon.inbound.intake import ReplyIntake
+from daemon.inbound.message import InboundMessage
+from daemon.outbound.firing import REPLY_TOKEN_LIFETIME
+from daemon.store import keys
 from jobs.composer import thread_ids
 from jobs.events import MAX_REPLY_CHARS
 from jobs.replytoken import ALPHABET, SIGNED_CHARS, TOKEN_CHARS, sign_reply_token
@@ -39,7 +39,7 @@ async def tokens(loop: Loop) -> dict[str, str]:
 async def two_reminded(loop: Loop) -> dict[str, str]:
     """Ana (c1) and Bo (c2) each have a commitment; their reminders' reply tokens and ids.
 
-    The tokens are the ones the reminders at REMINDER_AT carry (see daemon.delivery), made
+    The tokens are the ones the reminders at REMINDER_AT carry (see daemon.outbound.delivery), made
     here so these tests do not depend on sending.
     """
     await loop.emit(created("e1", "c1"), created("e2", "c2", client_id="bo", email=CLIENTS["c2"]))

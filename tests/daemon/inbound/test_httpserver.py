@@ -8,7 +8,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from conftest_webhooks import (
+from starlette.applications import Starlette
+
+from daemon.inbound.httpserver import serve_http
+from daemon.inbound.webhooks import build_http_app
+from tests.helpers.webhooks import (
     LOOPBACK,
     MAX_BODY,
     SECRETS,
@@ -17,10 +21,6 @@ from conftest_webhooks import (
     Start,
     webhook_servers,
 )
-from starlette.applications import Starlette
-
-from daemon.httpserver import serve_http
-from daemon.webhooks import build_http_app
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

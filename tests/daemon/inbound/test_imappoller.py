@@ -11,14 +11,23 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import redis.asyncio as redis_async
 import structlog
-from conftest_imap import LONG_POLL_S, Dovecot, Mailbox, dovecot_missing, message, start_dovecot
 
-from daemon import imappoller, keys
-from daemon.embedded_redis import pick_free_port
+from daemon.app import imap_config_from
 from daemon.errors import SettingsError
-from daemon.imappoller import DONE_KEYWORD, imap_config
-from daemon.imapsession import ImapError, ImapRefusedError, ImapSession
+from daemon.inbound import imappoller
+from daemon.inbound.imappoller import DONE_KEYWORD
+from daemon.inbound.imapsession import ImapError, ImapRefusedError, ImapSession
 from daemon.settings import Settings
+from daemon.store import keys
+from daemon.store.embedded import pick_free_port
+from tests.helpers.imap import (
+    LONG_POLL_S,
+    Dovecot,
+    Mailbox,
+    dovecot_missing,
+    message,
+    start_dovecot,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -248,7 +257,7 @@ def test_settings_become_a_config_with_the_password_hidden() -> None:
     settings = Settings(
         imap_host="imap.example.org", imap_user="replies", imap_password="s3cret", _env_file=None
     )
-    config = imap_config(settings)
+    config = imap_config_from(settings)
 
     assert config is not None
     assert (config.host, config.port, config.tls, config.password) == (
@@ -258,6 +267,6 @@ def test_settings_become_a_config_with_the_password_hidden() -> None:
         "s3cret",
     )
     assert "s3cret" not in repr(config)
-    assert imap_config(Settings(_env_file=None)) is None
+    assert imap_config_from(Settings(_env_file=None)) is None
     with pytest.raises(SettingsError):
-        imap_config(Settings(imap_host="imap.example.org", _env_file=None))
+        imap_config_from(Settings(imap_host="imap.example.org", _env_file=None))

@@ -9,10 +9,10 @@ from email.message import EmailMessage
 import aiosmtplib
 import pytest
 
-from daemon import keys
-from daemon.inbound import InboundMessage
-from daemon.intake import ReplyIntake
-from daemon.receiver import receiving
+from daemon.inbound.intake import ReplyIntake
+from daemon.inbound.message import InboundMessage
+from daemon.inbound.receiver import receiving
+from daemon.store import keys
 from tests.daemon.conftest import START, Loop, created
 
 pytestmark = pytest.mark.integration

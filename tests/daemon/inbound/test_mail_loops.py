@@ -7,8 +7,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from daemon.inbound import InboundMessage
-from daemon.intake import ReplyIntake
+from daemon.inbound.intake import ReplyIntake
+from daemon.inbound.message import InboundMessage
 from tests.daemon.conftest import Loop, created
 
 pytestmark = pytest.mark.integration

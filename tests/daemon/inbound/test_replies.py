@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from daemon import keys
-from daemon.coachmail import schedule_all_digests
+from daemon.outbound.coachmail import schedule_all_digests
+from daemon.store import keys
 from tests.daemon.conftest import START, Loop, changed, created
 
 pytestmark = pytest.mark.integration

@@ -11,14 +11,14 @@ from email.message import EmailMessage
 
 import httpx
 import pytest
-from conftest_imap import Dovecot, dovecot_missing, start_dovecot
 
-from daemon.embedded_redis import pick_free_port
-from daemon.httpserver import serve_http
-from daemon.imappoller import ImapConfig, ImapPoller
-from daemon.intake import ReplyIntake
-from daemon.webhooks import WebhookSecrets, build_http_app
+from daemon.inbound.httpserver import serve_http
+from daemon.inbound.imappoller import ImapConfig, ImapPoller
+from daemon.inbound.intake import ReplyIntake
+from daemon.inbound.webhooks import WebhookSecrets, build_http_app
+from daemon.store.embedded import pick_free_port
 from tests.daemon.conftest import Loop, created
+from tests.helpers.imap import Dovecot, dovecot_missing, start_dovecot
 
 pytestmark = pytest.mark.integration
 

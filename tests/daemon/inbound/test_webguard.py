@@ -8,7 +8,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from conftest_webhooks import (
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from structlog.testing import capture_logs
+
+from daemon.inbound.webhooks import WebhookSecrets
+from tests.helpers.webhooks import (
     CHUNK,
     LOOPBACK,
     MAX_BODY,
@@ -23,12 +29,6 @@ from conftest_webhooks import (
     sample,
     webhook_servers,
 )
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
-from structlog.testing import capture_logs
-
-from daemon.webhooks import WebhookSecrets
 
 # One event loop per module, so most tests share one server (starting and stopping uvicorn
 # per test costs ~0.2 s); tests needing other settings start their own with `start`.

@@ -11,7 +11,10 @@ from urllib.parse import urlencode
 
 import pytest
 import pytest_asyncio
-from conftest_webhooks import (
+
+from daemon.inbound.message import InboundMessage
+from daemon.inbound.webhooks import WebhookSecrets
+from tests.helpers.webhooks import (
     BOUNDARY,
     GMAIL_MESSAGE_ID,
     MAILGUN_KEY,
@@ -32,9 +35,6 @@ from conftest_webhooks import (
     webhook_servers,
     with_auth,
 )
-
-from daemon.inbound import InboundMessage
-from daemon.webhooks import WebhookSecrets
 
 # One event loop per module, so most tests share one server (starting and stopping uvicorn
 # per test costs ~0.2 s); tests needing other settings start their own with `start`.

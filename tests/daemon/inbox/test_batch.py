@@ -10,8 +10,10 @@ import pytest
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
-from daemon import batchapply, ingest, keys
-from daemon.batchapply import Entry
+from daemon.inbox import batch as batchapply
+from daemon.inbox import stream as ingest
+from daemon.inbox.batch import Entry
+from daemon.store import keys
 from tests.daemon.conftest import START, Loop, changed, created
 
 LATER = START + timedelta(minutes=5)

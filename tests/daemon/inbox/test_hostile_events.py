@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daemon import keys
-from daemon.ingest import ensure_group
+from daemon.inbox.stream import ensure_group
+from daemon.store import keys
 from jobs.events import (
     MAX_ACTION_CHARS,
     MAX_ECHO_CHARS,

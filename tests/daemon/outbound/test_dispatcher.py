@@ -11,12 +11,12 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from daemon import dispatcher as dispatcher_module
-from daemon import keys
-from daemon.autopipe import AutoPipeline
-from daemon.dispatcher import MAX_STARTS, StepDispatcher
-from daemon.stepbatch import Settlement, StepBatch
-from daemon.stepqueue import step_job_id
+from daemon.outbound import dispatcher as dispatcher_module
+from daemon.outbound.dispatcher import MAX_STARTS, StepDispatcher
+from daemon.outbound.stepbatch import Settlement, StepBatch
+from daemon.store import keys
+from daemon.store.pipelining import AutoPipeline
+from daemon.store.schedule import step_job_id
 from daemon.worker import lease_ms
 from tests.daemon.conftest import Loop, created
 

@@ -11,8 +11,8 @@ import pytest
 import redis as redis_sync
 from redis.asyncio import Redis
 
-from daemon.autopipe import AutoPipeline
-from daemon.ledger import Outcome, SendLedger, parse_entry
+from daemon.outbound.ledger import Outcome, SendLedger, parse_entry
+from daemon.store.pipelining import AutoPipeline
 
 pytestmark = [
     pytest.mark.integration,
@@ -52,8 +52,8 @@ CHILD = textwrap.dedent(
     """
     import asyncio, os, signal, sys
     from redis.asyncio import Redis
-    from daemon.autopipe import AutoPipeline
-    from daemon.ledger import SendLedger
+    from daemon.store.pipelining import AutoPipeline
+    from daemon.outbound.ledger import SendLedger
 
     async def main():
         redis = Redis.from_url(sys.argv[1])

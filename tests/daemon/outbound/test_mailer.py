@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from daemon.errors import PermanentSendError, TransientSendError, UnknownOutcomeError
-from daemon.mailer import Mailer, NullMailer, SmtpConfig, SmtpMailer
+from daemon.outbound.mailer import Mailer, NullMailer, SmtpConfig, SmtpMailer
 
 if TYPE_CHECKING:
     from conftest import SmtpTestServer

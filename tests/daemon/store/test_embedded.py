@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import redis.asyncio as redis_async
 
-from daemon.embedded_redis import EmbeddedRedis, find_redis_server
 from daemon.errors import EmbeddedRedisError
+from daemon.store.embedded import EmbeddedRedis, find_redis_server
 from jobs.events import MAX_ACTION_CHARS
 
 

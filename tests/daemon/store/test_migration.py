@@ -12,11 +12,12 @@ import pytest
 import redis as redis_sync
 from redis.asyncio import Redis
 
-from daemon import app, keys, migration
-from daemon.migration import STORAGE_LAYOUT, V01_LAYOUT, fold_clients, migrate
+from daemon import app
 from daemon.settings import Settings
+from daemon.store import keys, migration
+from daemon.store.migration import STORAGE_LAYOUT, V01_LAYOUT, fold_clients, migrate
 from tests.daemon.conftest import START, Loop, changed, created
-from tests.daemon.procs import (
+from tests.helpers.procs import (
     COACHD,
     WAIT_S,
     daemon_env,

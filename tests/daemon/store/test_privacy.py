@@ -13,11 +13,11 @@ import pytest
 import redis as redis_sync
 from redis.asyncio import Redis
 
-from daemon import keys
 from daemon.cli import EXIT_OK, main
-from daemon.inbound import InboundMessage
-from daemon.intake import ReplyIntake
-from daemon.privacy import ERASED_REASON, erase_event, export_client
+from daemon.inbound.intake import ReplyIntake
+from daemon.inbound.message import InboundMessage
+from daemon.store import keys
+from daemon.store.privacy import ERASED_REASON, erase_event, export_client
 from tests.daemon.conftest import START, Loop, changed
 
 pytestmark = pytest.mark.integration

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from daemon.redisio import HiredisPackedConnection
+from daemon.store.redisio import HiredisPackedConnection
 from daemon.worker import connect
 
 

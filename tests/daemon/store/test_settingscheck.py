@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 from structlog.testing import capture_logs
 
-from daemon.redischeck import (
+from daemon.store.settingscheck import (
     HASH_MAX_VALUE,
     MAXMEMORY_POLICY,
     SettingAdvice,
@@ -21,7 +21,7 @@ from daemon.redischeck import (
     read_settings,
     warn_about_settings,
 )
-from tests.daemon.procs import daemon_env, log_events, start, wait_for
+from tests.helpers.procs import daemon_env, log_events, start, wait_for
 
 if TYPE_CHECKING:
     from conftest import SmtpTestServer

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from jobs.datephrase import find_dates, next_weekday
-from jobs.intent import classify_intent
-from jobs.replytext import new_words
+from jobs.reading.dates import find_dates, next_weekday
+from jobs.reading.intent import classify_intent
+from jobs.reading.text import new_words
 
 WEDNESDAY = date(2026, 11, 25)
 SATURDAY = date(2026, 11, 28)

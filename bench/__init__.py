@@ -1,0 +1,1 @@
+"""coachd's benchmark, outside the product package: run it with `python -m bench`."""

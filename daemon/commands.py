@@ -1,0 +1,144 @@
+"""What each `coachd` subcommand does with its parsed arguments: call daemon.app, print, exit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import TypeAdapter, ValidationError
+
+from daemon import app, views
+from daemon.config.load import CoachConfigError, format_problems, load_coach_config
+from daemon.demo.scenario import run_demo
+from daemon.logs import configure_logging
+from jobs.events import Identifier, event_json_schema
+from jobs.planner import plan_commitment
+
+EXIT_OK = 0
+EXIT_INVALID = 1  # the input (config file, events) has errors; they were printed
+EXIT_CONFIG = 3  # settings or coach config stop the daemon from starting
+
+IDENTIFIER: TypeAdapter[str] = TypeAdapter(Identifier)
+
+
+def run(args: argparse.Namespace) -> int:
+    asyncio.run(app.run_daemon(args.settings))
+    return EXIT_OK
+
+
+def demo(args: argparse.Namespace) -> int:
+    # The demo prints the emails themselves; only problems should interrupt them.
+    configure_logging(args.settings.log_format, "WARNING")
+    return run_demo(args.out)
+
+
+def check_config(args: argparse.Namespace) -> int:
+    try:
+        config = load_coach_config(args.path)
+    except CoachConfigError as exc:
+        print(format_problems(exc.problems))
+        print(f"{len(exc.problems)} problem(s) found.")
+        return EXIT_INVALID
+    print(
+        f"OK: firm {config.firm.name!r}, {len(config.coaches)} coach(es), "
+        f"{len(config.profiles)} profile(s), {len(config.question_banks)} question bank(s)."
+    )
+    return EXIT_OK
+
+
+def plan(args: argparse.Namespace) -> int:
+    try:
+        zone = ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        print(f"coachd: {args.timezone!r} is not a known time zone", file=sys.stderr)
+        return EXIT_INVALID
+    config = load_coach_config(args.config or args.settings.config_path)
+    profile = config.profile(args.profile)
+    now = args.now or datetime.now(UTC)
+    if now.tzinfo is None:
+        print("coachd: --now needs a UTC offset, e.g. 2026-11-30T09:00+01:00", file=sys.stderr)
+        return EXIT_INVALID
+    steps = plan_commitment(profile, args.due, zone, now)
+    if args.json:
+        print(json.dumps([views.step_json(s) for s in steps], indent=2))
+    else:
+        print(views.format_plan(args.profile, args.due, args.timezone, steps))
+    return EXIT_OK
+
+
+def emit(args: argparse.Namespace) -> int:
+    report = asyncio.run(app.emit(args.settings, args.source))
+    for number, reason in report.rejected:
+        print(f"line {number}: rejected: {reason}", file=sys.stderr)
+    print(
+        f"{report.accepted} event(s) published, {len(report.rejected)} rejected "
+        "(kept in the dead-letter stream)."
+    )
+    return EXIT_INVALID if report.rejected else EXIT_OK
+
+
+def status(args: argparse.Namespace) -> int:
+    current = asyncio.run(app.status(args.settings))
+    if args.json:
+        print(json.dumps(current.as_dict(), indent=2))
+    else:
+        for name, value in current.as_dict().items():
+            print(f"{name.replace('_', ' '):<22}{value}")
+    return EXIT_OK
+
+
+def inspect_reply(args: argparse.Namespace) -> int:
+    report = views.inspect_reply(args.file.read_bytes(), args.settings)
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for name in ("kind", "intent", "new_due", "pause_until", "token_check"):
+        print(f"{name:<12}{report[name] if report[name] is not None else '-'}")
+    print("reasons:")
+    for reason in report["reasons"]:
+        print(f"  - {reason}")
+    print("text:")
+    print("\n".join(f"  | {line}" for line in report["text"].splitlines()) or "  (empty)")
+    return EXIT_OK
+
+
+def client_id(value: str) -> str:
+    try:
+        return IDENTIFIER.validate_python(value)
+    except ValidationError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a client id") from None
+
+
+def export_client(args: argparse.Namespace) -> int:
+    exported = asyncio.run(app.export_client(args.settings, args.client_id))
+    print(json.dumps(exported, indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+def erase_client(args: argparse.Namespace) -> int:
+    print(asyncio.run(app.erase_client(args.settings, args.client_id, now=args.now)))
+    return EXIT_OK
+
+
+def migrate(args: argparse.Namespace) -> int:
+    print(asyncio.run(app.migrate(args.settings)))
+    return EXIT_OK
+
+
+def bench(args: argparse.Namespace) -> int:
+    # The benchmark is not product code: it lives beside the package, in a source checkout.
+    try:
+        from bench.cli import main as bench_main  # noqa: PLC0415
+    except ImportError:
+        print("coachd: the benchmark runs from a source checkout: python -m bench", file=sys.stderr)
+        return EXIT_INVALID
+    return bench_main(args.passed)
+
+
+def schema(args: argparse.Namespace) -> int:
+    print(json.dumps(event_json_schema(), indent=2))
+    return EXIT_OK

@@ -1,0 +1,1 @@
+"""The embedded demo: a scripted week of a small firm, its local SMTP sink and its firm file."""

@@ -1,0 +1,1 @@
+"""Events in: the inbox stream, applying its events in batches, dead letters for bad ones."""

@@ -1,0 +1,1 @@
+"""Emails out: firing due steps, composing and sending them once, and the coach's emails."""

@@ -1,0 +1,1 @@
+"""Redis: every key and script coachd keeps, the commitments, the due schedule and privacy."""

@@ -1,0 +1,1 @@
+"""coachd's tests, mirroring the packages they test."""

@@ -1,0 +1,1 @@
+"""Tests of the process: CLI, settings, logs, and whole-process runs (crashes, outages)."""

@@ -1,0 +1,1 @@
+"""Tests of coach-file loading, checking and reloading."""

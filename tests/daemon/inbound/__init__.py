@@ -1,0 +1,1 @@
+"""Tests of the reply routes, the intake and hostile inbound mail."""

@@ -1,0 +1,1 @@
+"""Tests of the event inbox: batched apply and hostile events."""

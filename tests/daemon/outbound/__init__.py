@@ -1,0 +1,1 @@
+"""Tests of firing, sending, the ledger and crashes mid-send."""

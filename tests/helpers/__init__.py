@@ -1,0 +1,1 @@
+"""What many test modules share: real Redis, SMTP and IMAP servers, loops, processes."""

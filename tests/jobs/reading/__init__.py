@@ -1,0 +1,1 @@
+"""Tests of reading raw inbound mail, over a corpus and hostile inputs."""
