@@ -6,8 +6,6 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +24,10 @@ from daemon.inbound.webhooks import WebhookSecrets, build_http_app, serve_http
 from daemon.inbox.stream import PublishReport, publish, publish_event
 from daemon.outbound.mailer import SmtpConfig, SmtpMailer
 from daemon.settings import Settings
-from daemon.store import keys, migration, privacy
+from daemon.store import migration, privacy
 from daemon.store.embedded import EmbeddedRedis
 from daemon.store.redisio import connect_client
+from daemon.store.status import Status, read_status
 from daemon.worker import Identity, WorkerOptions, build_services, connect, run_worker
 
 log = structlog.get_logger(__name__)
@@ -224,40 +223,6 @@ async def emit(settings: Settings, source: str) -> PublishReport:
             return await publish(redis, sys.stdin.buffer)
         with Path(source).open("rb") as lines:
             return await publish(redis, lines)
-
-
-@dataclass(frozen=True)
-class Status:
-    inbox_length: int
-    inbox_pending: int
-    steps_scheduled: int
-    steps_due: int
-    dead_letters: int
-    redis_memory_bytes: int
-    worker: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-async def read_status(redis: Redis) -> Status:
-    now_ms = int(datetime.now(UTC).timestamp() * 1000)
-    pending = 0
-    if await redis.exists(keys.INBOX_STREAM):
-        groups = await redis.xinfo_groups(keys.INBOX_STREAM)
-        pending = sum(int(g["pending"]) for g in groups if g["name"] == keys.INBOX_GROUP.encode())
-    memory = await redis.info("memory")
-    health = await redis.get(keys.WORKER_HEALTH)
-    worker = health.decode() if health else f"none seen in the last {keys.WORKER_HEALTH_S} s"
-    return Status(
-        inbox_length=await redis.xlen(keys.INBOX_STREAM),
-        inbox_pending=pending,
-        steps_scheduled=await redis.zcard(keys.STEP_SCHEDULE),
-        steps_due=await redis.zcount(keys.STEP_SCHEDULE, "-inf", now_ms),
-        dead_letters=await redis.xlen(keys.DEAD_LETTER_STREAM),
-        redis_memory_bytes=int(memory["used_memory"]),
-        worker=worker,
-    )
 
 
 async def status(settings: Settings) -> Status:

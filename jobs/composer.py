@@ -78,7 +78,7 @@ class RenderedMessage:
     html: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Envelope:
     """Who a message is from and to, and the headers that thread and classify it."""
 
@@ -86,12 +86,12 @@ class Envelope:
     from_address: str
     to_name: str
     to_address: str
-    reply_to: str | None
     message_id: str
-    in_reply_to: str | None
-    references: tuple[str, ...]
-    list_unsubscribe: str | None  # the full header value, e.g. "<mailto:reply+tok@x.org>"
     date: datetime  # aware
+    reply_to: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    list_unsubscribe: str | None = None  # the full header value, e.g. "<mailto:reply+tok@x.org>"
 
 
 def one_line(text: str, max_chars: int) -> str:

@@ -64,61 +64,61 @@ def _client(client_id: str, name: str, email_address: str, zone: str) -> dict[st
     return {"client_id": client_id, "name": name, "email": email_address, "timezone": zone}
 
 
+# What the coaches' system sends during the demo week: (hours after the start, type, fields).
+_EVENTS: tuple[tuple[int, str, dict[str, Any]], ...] = (
+    (
+        0,
+        "commitment.created",
+        {
+            "commitment_id": "ana-grant",
+            "coach_id": "maria",
+            "client": _client("ana", "Ana Ruiz", "ana@example.org", "Europe/Madrid"),
+            "action": "draft the grant proposal's first page",
+            "why": "so the community garden gets its funding",
+            "due_date": "2026-12-02",
+        },
+    ),
+    (
+        0,
+        "commitment.created",
+        {
+            "commitment_id": "ben-calls",
+            "coach_id": "james",
+            "client": _client("ben", "Ben Carter", "ben@example.org", "America/New_York"),
+            "action": "call three former colleagues about the job market",
+            "due_date": "2026-12-01",
+        },
+    ),
+    (
+        0,
+        "commitment.created",
+        {
+            "commitment_id": "chloe-mentor",
+            "coach_id": "maria",
+            "client": _client("chloe", "Chloé Martin", "chloe@example.org", "Europe/Madrid"),
+            "action": "book a first session with a mentor",
+            "due_date": "2026-12-03",
+        },
+    ),
+    # The coach and Chloé agree a new date before the first reminder went out.
+    (20, "commitment.updated", {"commitment_id": "chloe-mentor", "due_date": "2026-12-07"}),
+)
+
+
 def demo_script() -> list[ScriptedEvent]:
     """What the coaches' system sends during the demo week, in order."""
-    t0 = DEMO_START
-
-    def event(n: int, at: datetime, kind: str, **fields: Any) -> ScriptedEvent:
+    scripted = []
+    for number, (hours, kind, fields) in enumerate(_EVENTS, start=1):
+        at = DEMO_START + timedelta(hours=hours)
         body = {
             "version": 1,
-            "event_id": f"demo-{n}",
+            "event_id": f"demo-{number}",
             "occurred_at": at.isoformat(),
             "type": kind,
             **fields,
         }
-        return ScriptedEvent(at, body)
-
-    return [
-        event(
-            1,
-            t0,
-            "commitment.created",
-            commitment_id="ana-grant",
-            coach_id="maria",
-            client=_client("ana", "Ana Ruiz", "ana@example.org", "Europe/Madrid"),
-            action="draft the grant proposal's first page",
-            why="so the community garden gets its funding",
-            due_date="2026-12-02",
-        ),
-        event(
-            2,
-            t0,
-            "commitment.created",
-            commitment_id="ben-calls",
-            coach_id="james",
-            client=_client("ben", "Ben Carter", "ben@example.org", "America/New_York"),
-            action="call three former colleagues about the job market",
-            due_date="2026-12-01",
-        ),
-        event(
-            3,
-            t0,
-            "commitment.created",
-            commitment_id="chloe-mentor",
-            coach_id="maria",
-            client=_client("chloe", "Chloé Martin", "chloe@example.org", "Europe/Madrid"),
-            action="book a first session with a mentor",
-            due_date="2026-12-03",
-        ),
-        # The coach and Chloé agree a new date before the first reminder went out.
-        event(
-            4,
-            t0 + timedelta(hours=20),
-            "commitment.updated",
-            commitment_id="chloe-mentor",
-            due_date="2026-12-07",
-        ),
-    ]
+        scripted.append(ScriptedEvent(at, body))
+    return scripted
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from daemon.store import keys
 from daemon.store.records import load_commitment
 from daemon.store.schedule import Clock
 from jobs.events import MAX_REPLY_CHARS, SCHEMA_VERSION, ClientUpdated, ReplyReceived
-from jobs.reading.reply import ReadReply, read_reply
+from jobs.reading.reply import MessageEnvelope, ReadReply, read_content, read_envelope
 from jobs.replytoken import InvalidReplyToken, verify_reply_token
 from jobs.state import Client, Commitment
 
@@ -69,15 +69,14 @@ class ReplyIntake:
 
     async def __call__(self, message: InboundMessage) -> None:
         now = self._clock.now()
-        first = read_reply(message.raw, recipients=message.recipients, received_at=now)
+        # Who it is for and from first: a body is read only for a message coachd may act on.
+        envelope = read_envelope(message.raw, recipients=message.recipients)
         try:
-            match = await self._match(first, now)
+            match = await self._match(envelope, now)
         except ReplyRejected as rejected:
-            await self._reject(message, first, rejected.reason)
+            await self._reject(message, envelope, rejected.reason)
             return
-        reading = read_reply(
-            message.raw, recipients=message.recipients, received_at=now, zone=match.client.zone
-        )
+        reading = read_content(envelope, zone=match.client.zone, received_at=now)
         event = self._event(message, reading, match, now)
         await publish_event(self._redis, event)
         log.info(
@@ -106,17 +105,17 @@ class ReplyIntake:
         log.info("client_unsubscribed", commitment_id=match.commitment.commitment_id)
         return True
 
-    async def _match(self, reading: ReadReply, now: datetime) -> Match:
-        if reading.tokens:
-            match = await self._by_token(reading.tokens[0], now)
+    async def _match(self, envelope: MessageEnvelope, now: datetime) -> Match:
+        if envelope.tokens:
+            match = await self._by_token(envelope.tokens[0], now)
             if match is None:
                 raise ReplyRejected("reply token is forged, expired or for an unknown commitment")
             return match
-        for reference in reading.references:
+        for reference in envelope.references:
             match = await self._by_reference(reference)
             if match is None:
                 continue
-            if (reading.sender or "").lower() != match.client.email.lower():
+            if (envelope.sender or "").lower() != match.client.email.lower():
                 raise ReplyRejected("references one of our emails but comes from someone else")
             return match
         raise ReplyRejected("no reply token and no reference to a coachd email")
@@ -165,10 +164,12 @@ class ReplyIntake:
             bounce_permanent=reading.bounce_permanent,
         )
 
-    async def _reject(self, message: InboundMessage, reading: ReadReply, reason: str) -> None:
+    async def _reject(
+        self, message: InboundMessage, envelope: MessageEnvelope, reason: str
+    ) -> None:
         # Kept for inspection without the body: the message may not be from our client at all.
-        log.warning("reply_rejected", reason=reason, source=message.source, kind=reading.kind)
-        summary = f"message-id {reading.message_id or '(none)'} from {message.source}".encode()
+        log.warning("reply_rejected", reason=reason, source=message.source)
+        summary = f"message-id {envelope.message_id or '(none)'} from {message.source}".encode()
         await dead_letter(self._redis, summary, f"reply rejected: {reason}", message.source)
 
 

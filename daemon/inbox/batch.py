@@ -19,7 +19,8 @@ from redis.typing import EncodableT
 
 from daemon.inbox.deadletters import queue_dead_letter
 from daemon.store import keys
-from daemon.store.commitments import Applied, Store
+from daemon.store.changes import Applied
+from daemon.store.commitments import Store
 from daemon.store.privacy import ERASED_REASON, markers_of
 from daemon.store.records import CommitmentChange, client_id_of
 from daemon.store.redisio import EXISTS, HASH, read_keys, transact

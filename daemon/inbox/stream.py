@@ -21,7 +21,8 @@ from daemon.inbox.batch import (
 )
 from daemon.inbox.deadletters import dead_letter_fields, queue_dead_letter
 from daemon.store import keys
-from daemon.store.commitments import Applied, Store, StreamEntry
+from daemon.store.changes import Applied, StreamEntry
+from daemon.store.commitments import Store
 from jobs.events import MAX_EVENT_BYTES, Event, EventRejected, parse_event
 
 log = structlog.get_logger(__name__)

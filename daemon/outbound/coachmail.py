@@ -171,16 +171,12 @@ async def _send_once(
     composer = services.composer_for(coach_id)
     rendered = composer.render(kind, context)
     envelope = Envelope(
-        services.config.firm.name,
-        services.from_address,
-        coach.name,
-        coach.email,
-        None,
-        f"<{message_key}@{services.reply_domain}>",
-        None,
-        (),
-        None,
-        services.clock.now(),
+        from_name=services.config.firm.name,
+        from_address=services.from_address,
+        to_name=coach.name,
+        to_address=coach.email,
+        message_id=f"<{message_key}@{services.reply_domain}>",
+        date=services.clock.now(),
     )
     message = composer.compose(envelope, rendered)
     attempt, claimed_at_ms = uuid4().hex, int(datetime.now(UTC).timestamp() * MS_PER_S)

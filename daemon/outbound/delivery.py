@@ -15,11 +15,12 @@ from redis.exceptions import RedisError
 
 from daemon.errors import PermanentSendError, RetryLater, TransientSendError, UnknownOutcomeError
 from daemon.outbound.firing import Companion, Firing, Services
-from daemon.outbound.ledger import LedgerEntry, LedgerLost, LedgerOutcome, Outcome
+from daemon.outbound.ledger import LedgerLost, LedgerOutcome, Outcome
+from daemon.outbound.recovery import after_earlier_attempt, may_take_over, wall_ms
 from daemon.outbound.smtpdata import CommitUnconfirmed
 from daemon.outbound.stepbatch import Settlement, StepBatch
 from daemon.outbound.stepmail import bounce_address, compose_step, step_questions
-from daemon.store.commitments import Finish, StepResult
+from daemon.store.changes import Finish, StepResult
 from jobs.commitment import next_step, scheduled_step
 from jobs.composer import ComposeError
 from jobs.planner import next_allowed_moment
@@ -161,10 +162,10 @@ async def _reschedule(firing: Firing, step: PlannedStep | None, reason: str) -> 
 
 async def _deliver(firing: Firing, job_try: int) -> str:
     ledger, key = firing.services.ledger, firing.ledger_key
-    attempt, claimed_at_ms = uuid4().hex, _wall_ms()
+    attempt, claimed_at_ms = uuid4().hex, wall_ms()
     previous = await ledger.claim(key, attempt, claimed_at_ms)
-    if previous is not None and not await _may_take_over(firing, previous, attempt, claimed_at_ms):
-        return await _after_earlier_attempt(firing, previous)
+    if previous is not None and not await may_take_over(firing, previous, attempt, claimed_at_ms):
+        return await after_earlier_attempt(firing, previous)
     firing = await _claim_companions(firing, attempt, claimed_at_ms)
     questions = step_questions(firing)
     try:
@@ -269,43 +270,6 @@ async def _record_sent_durably(firing: Firing, attempt: str, claimed_at_ms: int)
                 raise
             await asyncio.sleep(delay)
             delay *= 2
-
-
-async def _may_take_over(firing: Firing, previous: LedgerEntry, attempt: str, now_ms: int) -> bool:
-    """A claim whose lease ran out belongs to a worker that died before the point of no
-    return: nothing was delivered, so this run may send."""
-    ledger = firing.services.ledger
-    if not ledger.expired(previous, now_ms):
-        return False
-    taken = await ledger.take_over(firing.ledger_key, previous, attempt, now_ms)
-    if taken:
-        log.info("send_taken_over", abandoned_ms=now_ms - previous.claimed_at_ms)
-    return taken
-
-
-async def _after_earlier_attempt(firing: Firing, previous: LedgerEntry) -> str:
-    """An earlier run of this step holds or settled it: wait for it, or finish its work."""
-    ledger = firing.services.ledger
-    if previous.outcome is Outcome.CLAIMED:  # still within its lease: in flight elsewhere
-        remaining_ms = previous.claimed_at_ms + ledger.lease_ms - _wall_ms()
-        raise RetryLater(defer_s=max(remaining_ms / MS_PER_S, 1.0))
-    outcome, error = previous.outcome, ""
-    recorded: tuple[LedgerOutcome, ...] = ()
-    if outcome is Outcome.COMMITTING:
-        # Its worker died after the point of no return: the server has the message.
-        outcome = Outcome.SENT
-        key = firing.ledger_key
-        recorded = (LedgerOutcome(key, previous.attempt, previous.claimed_at_ms, outcome),)
-    elif outcome is not Outcome.SENT:
-        error = f"earlier attempt ended {outcome.value}"
-    await firing.settle(Settlement(recorded, (firing.finished(StepResult(error)),)))
-    log.info("step_recovered", outcome=outcome.value)
-    return f"recovered_{outcome.value}"
-
-
-def _wall_ms() -> int:
-    """Ledger leases are wall-clock (Redis expiry is too), whatever the domain clock says."""
-    return int(time.time() * MS_PER_S)
 
 
 def _skipped(reason: str) -> str:

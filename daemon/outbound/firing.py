@@ -13,7 +13,8 @@ from daemon.outbound.mailer import Mailer
 from daemon.outbound.promptcap import PromptCap
 from daemon.outbound.stepbatch import Settlement, StepBatch, settle_all
 from daemon.store import keys
-from daemon.store.commitments import Finish, StepResult, Store
+from daemon.store.changes import Finish, StepResult
+from daemon.store.commitments import Store
 from daemon.store.schedule import Clock
 from jobs.cadence import CadenceProfile
 from jobs.composer import Composer

@@ -16,8 +16,8 @@ from daemon.errors import (
     TransientSendError,
     UnknownOutcomeError,
 )
-from daemon.logs import EMAIL_ADDRESS
 from daemon.outbound.smtpdata import CommitPoint, CommittedFailure, send_data
+from daemon.outbound.smtpreply import PERMANENT_CLASS, classify, reason, reply_class
 
 TlsMode = Literal["starttls", "tls", "none"]
 
@@ -25,10 +25,6 @@ DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_POOL_SIZE = 4
 DEFAULT_MAX_MESSAGES_PER_CONNECTION = 100
 SERVICE_UNAVAILABLE = 421  # the server is closing the session: never reuse the client
-TRANSIENT_CLASS = 4  # first digit of 4xx replies
-PERMANENT_CLASS = 5  # first digit of 5xx replies
-REPLY_CLASS_DIVISOR = 100
-MAX_REASON_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -191,13 +187,13 @@ class SmtpMailer:
                 await client.login(cfg.username, cfg.password or "")
         except aiosmtplib.SMTPAuthenticationError as exc:
             client.close()
-            raise TransientSendError(_reason("authentication failed", exc), exc.code) from exc
+            raise TransientSendError(reason("authentication failed", exc), exc.code) from exc
         except aiosmtplib.SMTPResponseException as exc:
             client.close()
-            raise _classify("connect refused", exc) from exc
+            raise classify("connect refused", exc) from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
             client.close()
-            raise TransientSendError(_reason("connect failed", exc)) from exc
+            raise TransientSendError(reason("connect failed", exc)) from exc
         return client
 
 
@@ -213,21 +209,21 @@ async def _transact(
         await client.mail(sender, options=_mail_options(client, message))
         await _rcpt_all(client, recipients)
     except aiosmtplib.SMTPResponseException as exc:
-        raise _classify("envelope refused", exc) from exc
+        raise classify("envelope refused", exc) from exc
     except UnicodeEncodeError as exc:  # SMTPUTF8 addresses are not supported (yet)
         raise PermanentSendError("envelope refused: address is not ASCII") from exc
     except (aiosmtplib.SMTPException, OSError) as exc:
-        raise TransientSendError(_reason("connection failed before data", exc)) from exc
+        raise TransientSendError(reason("connection failed before data", exc)) from exc
     try:
         await send_data(client, message, commit, client.timeout or DEFAULT_TIMEOUT_SECONDS)
     except aiosmtplib.SMTPResponseException as exc:
-        raise _classify("data refused", exc) from exc
+        raise classify("data refused", exc) from exc
     except CommittedFailure as exc:
         # The final dot went out and no reply came: the server may have the message.
-        raise UnknownOutcomeError(_reason("no reply after the message", exc.cause)) from exc
+        raise UnknownOutcomeError(reason("no reply after the message", exc.cause)) from exc
     except (aiosmtplib.SMTPException, OSError) as exc:
         client.close()
-        raise TransientSendError(_reason("disconnected before the end of data", exc)) from exc
+        raise TransientSendError(reason("disconnected before the end of data", exc)) from exc
 
 
 async def _rcpt_all(client: aiosmtplib.SMTP, recipients: Sequence[str]) -> None:
@@ -243,7 +239,7 @@ async def _rcpt_all(client: aiosmtplib.SMTP, recipients: Sequence[str]) -> None:
     if len(refused) < len(recipients):
         return
     # Retry when any refusal may clear up (e.g. greylisting); else report the first 5xx.
-    transient = [exc for exc in refused if _reply_class(exc.code) != PERMANENT_CLASS]
+    transient = [exc for exc in refused if reply_class(exc.code) != PERMANENT_CLASS]
     raise (transient or refused)[0]
 
 
@@ -252,28 +248,6 @@ def _mail_options(client: aiosmtplib.SMTP, message: bytes) -> list[str]:
     if not message.isascii() and client.supports_extension("8BITMIME"):
         return ["BODY=8BITMIME"]
     return []
-
-
-def _classify(phase: str, exc: aiosmtplib.SMTPResponseException) -> SendError:
-    """A 5xx reply is permanent; 4xx and anything unexpected are worth retrying."""
-    reason = _reason(phase, exc)
-    if _reply_class(exc.code) == PERMANENT_CLASS:
-        return PermanentSendError(reason, exc.code)
-    return TransientSendError(reason, exc.code)
-
-
-def _reply_class(code: int) -> int:
-    return code // REPLY_CLASS_DIVISOR
-
-
-def _reason(phase: str, exc: BaseException) -> str:
-    """Say what failed, with the server's text stripped of addresses and trimmed."""
-    detail = exc.message if isinstance(exc, aiosmtplib.SMTPException) else str(exc)
-    # Server replies often echo the address ("<bob@example.com>: mailbox unknown").
-    detail = EMAIL_ADDRESS.sub("<address>", detail).strip()
-    if not detail:
-        detail = type(exc).__name__
-    return f"{phase}: {detail[:MAX_REASON_CHARS]}"
 
 
 async def _after_failure(slot: _Slot, error: SendError) -> None:

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from daemon.outbound.ledger import LedgerOutcome, SendLedger
-from daemon.store.commitments import Finish, Store
+from daemon.store.changes import Finish
+from daemon.store.commitments import Store
 
 # A step stuck longer than this (an SMTP timeout) does not hold up the others' settling.
 MAX_WAIT_S = 0.5

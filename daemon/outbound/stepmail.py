@@ -65,16 +65,12 @@ def _envelope(firing: Firing) -> Envelope:
         coach = services.config.coach(commitment.coach_id)
         notice_id = f"<{commitment.thread}.coach.{commitment.plan_gen}@{domain}>"
         return Envelope(
-            firm.name,
-            services.from_address,
-            coach.name,
-            coach.email,
-            None,
-            notice_id,
-            None,
-            (),
-            None,
-            firing.now,
+            from_name=firm.name,
+            from_address=services.from_address,
+            to_name=coach.name,
+            to_address=coach.email,
+            message_id=notice_id,
+            date=firing.now,
         )
     message_id, in_reply_to, references = thread_ids(
         commitment.thread, commitment.sent_count, domain
@@ -88,16 +84,16 @@ def _envelope(firing: Firing) -> Envelope:
     if prefix:
         unsubscribe = f"<{prefix.rstrip('/')}/{token}>, {unsubscribe}"
     return Envelope(
-        firm.name,
-        services.from_address,
-        client.name,
-        client.email,
-        f"reply+{token}@{domain}",
-        message_id,
-        in_reply_to,
-        references,
-        unsubscribe,
-        firing.now,
+        from_name=firm.name,
+        from_address=services.from_address,
+        to_name=client.name,
+        to_address=client.email,
+        message_id=message_id,
+        date=firing.now,
+        reply_to=f"reply+{token}@{domain}",
+        in_reply_to=in_reply_to,
+        references=references,
+        list_unsubscribe=unsubscribe,
     )
 
 

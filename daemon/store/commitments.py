@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from enum import StrEnum
-from typing import TypeVar, cast
+from typing import cast
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from daemon.config.load import CoachConfig, ConfigLookupError
 from daemon.store import keys
+from daemon.store.changes import Applied, Finish, StreamEntry
 from daemon.store.coachfeed import add_to_digest, add_to_history, notify_coach
 from daemon.store.pipelining import AutoPipeline
 from daemon.store.privacy import erase_client, refuse_if_erased
@@ -26,6 +26,7 @@ from daemon.store.records import (
 )
 from daemon.store.redisio import nonempty, read_hash, read_hashes, transact
 from daemon.store.schedule import StepQueue
+from daemon.store.watched import read_client, watch_client_commitments, watch_existing
 from jobs.cadence import CadenceProfile
 from jobs.commitment import (
     Transition,
@@ -48,52 +49,6 @@ from jobs.replyeffect import apply_reply
 from jobs.replytoken import thread_key
 from jobs.state import Client, Commitment, Status
 from jobs.step import PlannedStep
-
-T = TypeVar("T")
-
-
-class Applied(StrEnum):
-    APPLIED = "applied"
-    DUPLICATE = "duplicate"
-
-
-@dataclass(frozen=True, slots=True)
-class StreamEntry:
-    """An inbox entry to acknowledge in the same transaction that applies it."""
-
-    stream: str
-    group: str
-    entry_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class StepResult:
-    """What came of a step's email: the error to record, the question it asked."""
-
-    error: str = ""
-    question_id: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Finish:
-    """A step whose outcome the ledger holds: move its commitment on (Store.finish_all).
-
-    Normally only the `version` the step was fired for moves on. With `same_step` (a plan
-    generation), any version still waiting for that step does: a step that rode in another
-    commitment's email may have been moved meanwhile (e.g. by the daily cap).
-    """
-
-    commitment_id: str
-    version: int
-    step: PlannedStep
-    result: StepResult
-    now: datetime
-    same_step: int | None = None
-
-    def moves_on(self, current: Commitment) -> bool:
-        if self.same_step is None:
-            return current.version == self.version  # else the new version's step carries on
-        return (current.plan_gen, current.next_step) == (self.same_step, self.step.name)
 
 
 class Store:
@@ -165,8 +120,7 @@ class Store:
         return await transact(self._redis, attempt)
 
     async def finish_all(self, finishes: list[Finish]) -> None:
-        """Move commitments on from steps whose outcomes the ledger already holds, in one
-        transaction (see `Finish.moves_on` for which version moves)."""
+        """Move commitments on from steps the ledger has outcomes for (`Finish.moves_on`)."""
         if not finishes:
             return
         commitment_ids = sorted({f.commitment_id for f in finishes})
@@ -221,8 +175,7 @@ class Store:
     async def defer_step(
         self, commitment: Commitment, client: Client, step: PlannedStep | None
     ) -> None:
-        """Schedule `step` instead of the current one (a later window, or a re-plan after
-        downtime); None: nothing is left to send."""
+        """Schedule `step` instead of the current one (None: nothing is left to send)."""
 
         async def attempt(pipe: Pipeline) -> None:
             ckey = keys.commitment(commitment.commitment_id)
@@ -281,36 +234,28 @@ class Store:
         raw = await read_hash(pipe, ckey)
         current = Commitment.from_record(event.commitment_id, raw) if raw else None
         client_id = client_id_of(event, current)
-        client = await self._load_client(pipe, client_id, watch=True) if client_id else None
+        client = await read_client(pipe, client_id, watch=True) if client_id else None
         client, transition = self.commitment_change(event, current, client)
         pipe.multi()
         self.write_commitment_change(pipe, event, client, transition)
 
-    async def _existing(
-        self, pipe: Pipeline, commitment_id: str, raw: dict[str, str]
-    ) -> tuple[Commitment, Client]:
-        """The commitment (already read under WATCH) and its client, or why not."""
-        current = Commitment.from_record(commitment_id, raw) if raw else None
-        client = await self._load_client(pipe, current.client_id, watch=True) if current else None
-        return require_existing(commitment_id, current, client)
-
     async def _apply_client_event(self, pipe: Pipeline, event: ClientUpdated) -> None:
         await pipe.watch(keys.client(event.client_id))
-        client = update_client(event, await self._load_client(pipe, event.client_id))
-        commitments = await self._client_commitments(pipe, client)
+        client = update_client(event, await read_client(pipe, event.client_id))
+        commitments = await watch_client_commitments(pipe, client)
         pipe.multi()
         self._write_client(pipe, client, commitments, event.occurred_at)
 
     async def _apply_reply(self, pipe: Pipeline, event: ReplyReceived) -> None:
         ckey = keys.commitment(event.commitment_id)
         await pipe.watch(ckey)
-        current, client = await self._existing(
+        current, client = await watch_existing(
             pipe, event.commitment_id, await read_hash(pipe, ckey)
         )
         outcome = apply_reply(event, current, client, self.profile_of(current))
         others = []
         if outcome.client != client:  # opt-out, pause, bounce: every commitment of theirs
-            others = await self._client_commitments(pipe, client)
+            others = await watch_client_commitments(pipe, client)
         pipe.multi()
         profile = self.profile_of(current)
         self._write(pipe, replan(outcome.commitment, outcome.client, profile, event.occurred_at))
@@ -324,17 +269,6 @@ class Store:
             )
         if outcome.notice:
             notify_coach(pipe, self._queue, event, outcome.notice)
-
-    async def _client_commitments(self, pipe: Pipeline, client: Client) -> list[Commitment]:
-        """Watch and load every commitment of a client (a client-wide change replans them);
-        the client hash that lists them is already watched."""
-        commitments = []
-        for commitment_id in client.commitment_ids:
-            await pipe.watch(keys.commitment(commitment_id))
-            raw = await read_hash(pipe, keys.commitment(commitment_id))
-            if raw:
-                commitments.append(Commitment.from_record(commitment_id, raw))
-        return commitments
 
     def _write_client(
         self, pipe: Pipeline, client: Client, commitments: list[Commitment], now: datetime
@@ -359,15 +293,6 @@ class Store:
             self._queue.remove(pipe, commitment.commitment_id, transition.previous_version)
         if transition.step is not None:
             self._queue.add(pipe, commitment.commitment_id, commitment.version, transition.step)
-
-    async def _load_client(
-        self, conn: Redis | Pipeline, client_id: str, *, watch: bool = False
-    ) -> Client | None:
-        key = keys.client(client_id)
-        if watch and isinstance(conn, Pipeline):
-            await conn.watch(key)
-        raw = await read_hash(conn, key)
-        return Client.from_record(client_id, raw) if raw else None
 
 
 def _ack(pipe: Pipeline, ack: StreamEntry | None) -> None:

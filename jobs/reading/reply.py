@@ -68,12 +68,43 @@ def _iso(value: date | None) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Envelope:
-    tokens: tuple[str, ...]
-    references: tuple[str, ...]
-    message_id: str | None
-    sender: str | None
-    sent_at: datetime | None
+class MessageEnvelope:
+    """Who a message is for and from, read from its headers alone: enough to decide whether
+    coachd may act on it before its body is read at all (`read_content`)."""
+
+    message: Message | None  # None: the bytes would not parse as a message
+    tokens: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    message_id: str | None = None
+    sender: str | None = None
+    sent_at: datetime | None = None
+    problem: str | None = None  # why the message could not be read, when it could not
+
+
+def read_envelope(raw: bytes, *, recipients: Sequence[str] = ()) -> MessageEnvelope:
+    """Read a raw message's envelope (tokens, references, sender, date); never raises."""
+    try:
+        return _envelope(parse_message(raw), recipients)
+    except Exception as exc:  # hostile input must end in a reading, never a crash
+        return MessageEnvelope(message=None, problem=f"unreadable message ({type(exc).__name__})")
+
+
+def read_content(
+    envelope: MessageEnvelope, *, zone: tzinfo | None = None, received_at: datetime | None = None
+) -> ReadReply:
+    """Read what a message says (kind, intent, dates, the client's words); never raises.
+
+    Relative dates ("next Friday") count from `received_at`, else the Date header, on the
+    calendar of `zone`, else of the Date header's own UTC offset.
+    """
+    if envelope.message is None:
+        return ReadReply(kind="reply", intent="note", reasons=(envelope.problem or "unreadable",))
+    try:
+        return _read(envelope.message, envelope, zone, received_at)
+    except Exception as exc:  # hostile input must end in a reading, never a crash
+        return ReadReply(
+            kind="reply", intent="note", reasons=(f"unreadable message ({type(exc).__name__})",)
+        )
 
 
 def read_reply(
@@ -83,23 +114,17 @@ def read_reply(
     received_at: datetime | None = None,
     recipients: Sequence[str] = (),
 ) -> ReadReply:
-    """Read a raw message; never raises, whatever the bytes.
-
-    Relative dates ("next Friday") count from `received_at`, else the Date header, on the
-    calendar of `zone`, else of the Date header's own UTC offset.
-    """
-    try:
-        return _read(parse_message(raw), zone, received_at, recipients)
-    except Exception as exc:  # hostile input must end in a reading, never a crash
-        return ReadReply(
-            kind="reply", intent="note", reasons=(f"unreadable message ({type(exc).__name__})",)
-        )
+    """Read a raw message whole: its envelope, then its content (see `read_content`)."""
+    envelope = read_envelope(raw, recipients=recipients)
+    return read_content(envelope, zone=zone, received_at=received_at)
 
 
 def _read(
-    message: Message, zone: tzinfo | None, received_at: datetime | None, recipients: Sequence[str]
+    message: Message,
+    envelope: MessageEnvelope,
+    zone: tzinfo | None,
+    received_at: datetime | None,
 ) -> ReadReply:
-    envelope = _envelope(message, recipients)
     today, day_reasons = _reply_day(envelope.sent_at, received_at, zone)
     kind = classify_kind(message)
     base = ReadReply(
@@ -152,7 +177,7 @@ def _reply_day(
     return when.astimezone(local_zone).date(), ()
 
 
-def _envelope(message: Message, recipients: Sequence[str]) -> _Envelope:
+def _envelope(message: Message, recipients: Sequence[str]) -> MessageEnvelope:
     found = addresses(message, TOKEN_HEADERS)
     found += [addr.lower() for _, addr in getaddresses(list(recipients)) if "@" in addr]
     tokens = [m.group(1).lower() for m in map(_TOKEN_ADDRESS.match, found) if m]
@@ -160,7 +185,8 @@ def _envelope(message: Message, recipients: Sequence[str]) -> _Envelope:
         header_text(message, "References")
     )
     own_ids = message_ids(header_text(message, "Message-ID"))
-    return _Envelope(
+    return MessageEnvelope(
+        message=message,
         tokens=_unique(tokens),
         references=_unique(references),
         message_id=own_ids[0] if own_ids else None,

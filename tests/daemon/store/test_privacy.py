@@ -13,7 +13,8 @@ import pytest
 import redis as redis_sync
 from redis.asyncio import Redis
 
-from daemon.cli import EXIT_OK, main
+from daemon.cli import main
+from daemon.commands import EXIT_OK
 from daemon.inbound.intake import ReplyIntake
 from daemon.inbound.message import InboundMessage
 from daemon.store import keys
