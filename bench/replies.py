@@ -57,14 +57,15 @@ from bench.score import render
 # ============ ADAPTER: the only place bench touches coachd's code. Re-point it here. ============
 def load_reader() -> Reader:
     """coachd's reply reader as a bench Reader; passes commitments only if it accepts them."""
-    from jobs.replyreading import read_reply  # noqa: PLC0415 — the one project import
+    from jobs.reading.intent import Asked  # noqa: PLC0415 — the project imports
+    from jobs.reading.reply import read_reply  # noqa: PLC0415
 
     accepted = inspect.signature(read_reply).parameters
 
     def read(raw: bytes, context: Context) -> Reading:
         kwargs: dict[str, Any] = {"zone": context.zone}
-        if "commitments" in accepted:  # later readers: the actions and due dates as context
-            kwargs["commitments"] = tuple((c.action, c.due) for c in context.commitments)
+        if "asked" in accepted:  # the actions and due dates the answered email was about
+            kwargs["asked"] = tuple(Asked(c.action, c.due) for c in context.commitments)
         return as_reading(read_reply(raw, **kwargs))
 
     return read

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -89,6 +90,15 @@ _DONT_STOP = _words(r"don'?t\s+stop", r"do\s+not\s+stop", r"no\s+pares", r"nicht
 
 
 @dataclass(frozen=True, slots=True)
+class Asked:
+    """One commitment the answered email was about: the client's own words for the action,
+    and its due date as coachd knows it (a repeated due date is no new date)."""
+
+    action: str
+    due: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class IntentReading:
     """What the client's words ask for: the intent, any new date or pause, and why."""
 
@@ -98,7 +108,7 @@ class IntentReading:
     reasons: tuple[str, ...] = ()
 
 
-def classify_intent(text: str, today: date | None) -> IntentReading:
+def classify_intent(text: str, today: date | None, *, asked: Sequence[Asked] = ()) -> IntentReading:
     """Read intent from new words; `today` is the reply's day in the client's zone (None: unknown).
 
     Command words on the first line win; then stop, done (unless negated or asked),
@@ -115,7 +125,8 @@ def classify_intent(text: str, today: date | None) -> IntentReading:
     done = _affirmed_done(text)
     if done:
         return IntentReading("done", reasons=(f"done phrase '{done}'",))
-    return _reschedule_or_blocked(text, today)
+    due_dates = frozenset(a.due for a in asked if a.due is not None)
+    return _reschedule_or_blocked(text, today, due_dates)
 
 
 def _command(first: str, today: date | None) -> IntentReading | None:
@@ -180,14 +191,17 @@ def _affirmed_done(text: str) -> str | None:
     return None
 
 
-def _reschedule_or_blocked(text: str, today: date | None) -> IntentReading:
+def _reschedule_or_blocked(
+    text: str, today: date | None, due_dates: frozenset[date] = frozenset()
+) -> IntentReading:
     blocked = _BLOCKED.search(text)
     blocked_reasons = (f"blocked phrase '{blocked.group(0)}'",) if blocked else ()
     if today is None:
         reasons = blocked_reasons or ("no command or clear intent; dates not resolved",)
         return IntentReading("blocked" if blocked else "note", reasons=reasons)
     hits = find_dates(text, today)
-    future = [hit for hit in hits if hit.day > today]
+    # The due date coachd already has, said again ("I'll do the rest on Wednesday"), is no new date.
+    future = [hit for hit in hits if hit.day > today and hit.day not in due_dates]
     cue = _RESCHEDULE_CUE.search(text)
     chosen = _choose(future, has_cue=cue is not None)
     if chosen is not None:

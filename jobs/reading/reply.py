@@ -10,7 +10,7 @@ from email.message import Message
 from email.utils import getaddresses
 from typing import Any
 
-from jobs.reading.intent import Intent, classify_intent
+from jobs.reading.intent import Asked, Intent, classify_intent
 from jobs.reading.kind import MailKind, classify_kind, return_date
 from jobs.reading.parts import addresses, header_text, message_ids, parse_message, sender_address
 from jobs.reading.parts import sent_at as header_date
@@ -90,7 +90,11 @@ def read_envelope(raw: bytes, *, recipients: Sequence[str] = ()) -> MessageEnvel
 
 
 def read_content(
-    envelope: MessageEnvelope, *, zone: tzinfo | None = None, received_at: datetime | None = None
+    envelope: MessageEnvelope,
+    *,
+    zone: tzinfo | None = None,
+    received_at: datetime | None = None,
+    asked: Sequence[Asked] = (),
 ) -> ReadReply:
     """Read what a message says (kind, intent, dates, the client's words); never raises.
 
@@ -100,7 +104,7 @@ def read_content(
     if envelope.message is None:
         return ReadReply(kind="reply", intent="note", reasons=(envelope.problem or "unreadable",))
     try:
-        return _read(envelope.message, envelope, zone, received_at)
+        return _read(envelope.message, envelope, zone, received_at, asked)
     except Exception as exc:  # hostile input must end in a reading, never a crash
         return ReadReply(
             kind="reply", intent="note", reasons=(f"unreadable message ({type(exc).__name__})",)
@@ -113,10 +117,11 @@ def read_reply(
     zone: tzinfo | None = None,
     received_at: datetime | None = None,
     recipients: Sequence[str] = (),
+    asked: Sequence[Asked] = (),
 ) -> ReadReply:
     """Read a raw message whole: its envelope, then its content (see `read_content`)."""
     envelope = read_envelope(raw, recipients=recipients)
-    return read_content(envelope, zone=zone, received_at=received_at)
+    return read_content(envelope, zone=zone, received_at=received_at, asked=asked)
 
 
 def _read(
@@ -124,6 +129,7 @@ def _read(
     envelope: MessageEnvelope,
     zone: tzinfo | None,
     received_at: datetime | None,
+    asked: Sequence[Asked],
 ) -> ReadReply:
     today, day_reasons = _reply_day(envelope.sent_at, received_at, zone)
     kind = classify_kind(message)
@@ -145,7 +151,7 @@ def _read(
         pause, why = _return_date(text or body, header_text(message, "Subject"), today)
         reasons = (*kind.reasons, *why, *day_reasons)
         return replace(base, pause_until=pause, text=text, reasons=reasons)
-    intent = classify_intent(text, today)
+    intent = classify_intent(text, today, asked=asked)
     return replace(
         base, intent=intent.intent, new_due=intent.new_due, pause_until=intent.pause_until,
         text=text, reasons=(*intent.reasons, *body_reasons, *day_reasons),
