@@ -108,10 +108,13 @@ COMMANDS = (
     Command(
         "inspect-reply",
         "Show what coachd reads in a raw reply (kind, intent, new date, the client's words) "
-        "and why; needs no Redis.",
-        "coachd inspect-reply reply.eml --json",
+        "and why; needs no Redis. Several files or a folder: one JSON line per message.",
+        "coachd inspect-reply reply.eml --json   (or: coachd inspect-reply mailbox-export/)",
         commands.inspect_reply,
-        (_option("file", type=Path, help="the raw message (.eml)"), JSON),
+        (
+            _option("files", type=Path, nargs="+", help="raw messages (.eml), or folders of them"),
+            JSON,
+        ),
     ),
     Command(
         "export-client",

@@ -11,9 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import TypeAdapter, ValidationError
 
-from daemon import app, views
+from daemon import views
 from daemon.config.load import CoachConfigError, format_problems, load_coach_config
-from daemon.demo.scenario import run_demo
 from daemon.logs import configure_logging
 from jobs.events import Identifier, event_json_schema
 from jobs.planner import plan_commitment
@@ -24,8 +23,14 @@ EXIT_CONFIG = 3  # settings or coach config stop the daemon from starting
 
 IDENTIFIER: TypeAdapter[str] = TypeAdapter(Identifier)
 
+# The daemon's wiring (daemon.app) pulls in uvicorn, starlette, arq and aiosmtplib: the
+# commands that need Redis import it when they run, so offline ones (inspect-reply,
+# check-config, plan, schema) start quickly.
+
 
 def run(args: argparse.Namespace) -> int:
+    from daemon import app  # noqa: PLC0415
+
     asyncio.run(app.run_daemon(args.settings))
     return EXIT_OK
 
@@ -33,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
 def demo(args: argparse.Namespace) -> int:
     # The demo prints the emails themselves; only problems should interrupt them.
     configure_logging(args.settings.log_format, "WARNING")
+    from daemon.demo.scenario import run_demo  # noqa: PLC0415
+
     return run_demo(args.out)
 
 
@@ -71,6 +78,8 @@ def plan(args: argparse.Namespace) -> int:
 
 
 def emit(args: argparse.Namespace) -> int:
+    from daemon import app  # noqa: PLC0415
+
     report = asyncio.run(app.emit(args.settings, args.source))
     for number, reason in report.rejected:
         print(f"line {number}: rejected: {reason}", file=sys.stderr)
@@ -82,6 +91,8 @@ def emit(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
+    from daemon import app  # noqa: PLC0415
+
     current = asyncio.run(app.status(args.settings))
     if args.json:
         print(json.dumps(current.as_dict(), indent=2))
@@ -92,17 +103,21 @@ def status(args: argparse.Namespace) -> int:
 
 
 def inspect_reply(args: argparse.Namespace) -> int:
-    report = views.inspect_reply(args.file.read_bytes(), args.settings)
+    """One message read aloud; several (files or folders of .eml): one JSON line each."""
+    files = views.message_files(args.files)
+    if not files:
+        print("coachd: no messages found in " + ", ".join(map(str, args.files)), file=sys.stderr)
+        return EXIT_INVALID
+    if len(files) > 1 or any(path.is_dir() for path in args.files):
+        for path in files:
+            report = views.inspect_reply(path.read_bytes(), args.settings)
+            print(json.dumps({"file": str(path), **report}, ensure_ascii=False), flush=True)
+        return EXIT_OK
+    report = views.inspect_reply(files[0].read_bytes(), args.settings)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
-        return EXIT_OK
-    for name in ("kind", "intent", "new_due", "pause_until", "token_check"):
-        print(f"{name:<12}{report[name] if report[name] is not None else '-'}")
-    print("reasons:")
-    for reason in report["reasons"]:
-        print(f"  - {reason}")
-    print("text:")
-    print("\n".join(f"  | {line}" for line in report["text"].splitlines()) or "  (empty)")
+    else:
+        print(views.format_reading(report))
     return EXIT_OK
 
 
@@ -114,17 +129,23 @@ def client_id(value: str) -> str:
 
 
 def export_client(args: argparse.Namespace) -> int:
+    from daemon import app  # noqa: PLC0415
+
     exported = asyncio.run(app.export_client(args.settings, args.client_id))
     print(json.dumps(exported, indent=2, ensure_ascii=False))
     return EXIT_OK
 
 
 def erase_client(args: argparse.Namespace) -> int:
+    from daemon import app  # noqa: PLC0415
+
     print(asyncio.run(app.erase_client(args.settings, args.client_id, now=args.now)))
     return EXIT_OK
 
 
 def migrate(args: argparse.Namespace) -> int:
+    from daemon import app  # noqa: PLC0415
+
     print(asyncio.run(app.migrate(args.settings)))
     return EXIT_OK
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from daemon.settings import Settings
@@ -32,6 +33,30 @@ def format_plan(profile: str, due: date, zone: str, steps: Sequence[PlannedStep]
         )
     if not steps:
         lines.append("(nothing left to send: every step is in the past)")
+    return "\n".join(lines)
+
+
+def message_files(paths: Sequence[Path]) -> list[Path]:
+    """The messages to read: each file as given, and the .eml files of each folder, sorted."""
+    found: list[Path] = []
+    for path in paths:
+        found.extend(
+            sorted(p for p in path.rglob("*.eml") if p.is_file()) if path.is_dir() else [path]
+        )
+    return found
+
+
+def format_reading(report: dict[str, Any]) -> str:
+    """`inspect_reply`'s report for a person: the reading, the reasons, the client's words."""
+    lines = [
+        f"{name:<12}{report[name] if report[name] is not None else '-'}"
+        for name in ("kind", "intent", "new_due", "pause_until", "token_check")
+    ]
+    lines.append("reasons:")
+    lines.extend(f"  - {reason}" for reason in report["reasons"])
+    lines.append("text:")
+    text = "\n".join(f"  | {line}" for line in report["text"].splitlines())
+    lines.append(text or "  (empty)")
     return "\n".join(lines)
 
 

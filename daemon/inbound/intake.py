@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, TypeVar, cast
 
 import structlog
 from redis.asyncio import Redis
@@ -20,15 +21,22 @@ from daemon.store import keys
 from daemon.store.records import load_commitment
 from daemon.store.schedule import Clock
 from jobs.events import MAX_REPLY_CHARS, SCHEMA_VERSION, ClientUpdated, ReplyReceived
+from jobs.reading.intent import Asked
+from jobs.reading.parts import first_plain_text
 from jobs.reading.reply import MessageEnvelope, ReadReply, read_content, read_envelope
 from jobs.replytoken import InvalidReplyToken, verify_reply_token
 from jobs.state import Client, Commitment
 
 log = structlog.get_logger(__name__)
 
+T = TypeVar("T")
+
 # Message-IDs coachd gives its emails: <{thread}.{seq}@{reply domain}> (see jobs.composer).
 _OUR_MESSAGE_ID = re.compile(r"^<?([a-z2-7]{16})\.(\d+)@([^>]+)>?$")
 UNSUBSCRIBE_PREFIX = "unsubscribe+"
+# Reading runs in a worker thread under this limit, so no message can stall the event loop;
+# the readers bound their own input, so only a bug or a starved machine gets near it.
+READ_TIMEOUT_S = 5.0
 
 
 class ReplyRejected(Exception):
@@ -70,13 +78,26 @@ class ReplyIntake:
     async def __call__(self, message: InboundMessage) -> None:
         now = self._clock.now()
         # Who it is for and from first: a body is read only for a message coachd may act on.
-        envelope = read_envelope(message.raw, recipients=message.recipients)
+        envelope = await _off_loop(
+            MessageEnvelope(message=None, problem="reading its headers took too long"),
+            read_envelope,
+            message.raw,
+            recipients=message.recipients,
+        )
         try:
             match = await self._match(envelope, now)
         except ReplyRejected as rejected:
             await self._reject(message, envelope, rejected.reason)
             return
-        reading = read_content(envelope, zone=match.client.zone, received_at=now)
+        asked = (Asked(match.commitment.action, match.commitment.due_date),)
+        reading = await _off_loop(
+            _too_slow(envelope),
+            read_content,
+            envelope,
+            zone=match.client.zone,
+            received_at=now,
+            asked=asked,
+        )
         event = self._event(message, reading, match, now)
         await publish_event(self._redis, event)
         log.info(
@@ -174,3 +195,29 @@ class ReplyIntake:
 
 
 _FAR_PAST = datetime(2020, 1, 1).date()
+
+
+async def _off_loop(fallback: T, read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`read(*args, **kwargs)` in a worker thread, or `fallback` once READ_TIMEOUT_S passed."""
+    try:
+        async with asyncio.timeout(READ_TIMEOUT_S):
+            return await asyncio.to_thread(read, *args, **kwargs)
+    except TimeoutError:
+        log.warning("reply_read_timed_out", timeout_s=READ_TIMEOUT_S, reader=read.__name__)
+        return fallback
+
+
+def _too_slow(envelope: MessageEnvelope) -> ReadReply:
+    """What the coach gets for a message that took too long to read: a note with the first
+    plain-text words as they are (quotes and all: better than losing the client's words)."""
+    return ReadReply(
+        kind="reply",
+        intent="note",
+        text=first_plain_text(envelope.message, MAX_REPLY_CHARS) if envelope.message else "",
+        reasons=(f"reading took longer than {READ_TIMEOUT_S:g} s: left for the coach to read",),
+        tokens=envelope.tokens,
+        references=envelope.references,
+        message_id=envelope.message_id,
+        sender=envelope.sender,
+        sent_at=envelope.sent_at,
+    )

@@ -126,6 +126,14 @@ def part_text(part: Message) -> str:
     return decode_bytes(payload[: MAX_TEXT_CHARS * 4], part.get_content_charset())[:MAX_TEXT_CHARS]
 
 
+def first_plain_text(message: Message, max_chars: int) -> str:
+    """The first text/plain part's first `max_chars`, undecorated: a cheap, bounded fallback."""
+    for part in walk(message):
+        if part.get_content_type() == "text/plain":
+            return part_text(part)[:max_chars]
+    return ""
+
+
 def decode_bytes(data: bytes, charset: str | None) -> str:
     """Decode with the declared charset when Python knows it, else UTF-8, else Latin-1."""
     if charset:

@@ -227,3 +227,39 @@ def test_inspect_reply_checks_the_token_when_it_has_the_key(
     out = capsys.readouterr().out
     assert "token_check invalid: signature" in out
     assert "intent      done" in out
+
+
+def test_inspect_reply_reads_a_folder_as_one_json_line_per_message(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = CORPUS / "auto_reply"
+    expected = sorted(str(p) for p in folder.rglob("*.eml"))
+
+    assert main(["inspect-reply", str(folder)]) == EXIT_OK
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["file"] for line in lines] == expected
+    assert {line["kind"] for line in lines} == {"auto_reply"}
+
+
+def test_inspect_reply_with_several_files_names_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = tmp_path / "a.eml", tmp_path / "b.eml"
+    first.write_bytes(b"From: a@example.org\r\nSubject: Re: x\r\n\r\nDone!\r\n")
+    second.write_bytes(b"From: a@example.org\r\nSubject: Re: x\r\n\r\nI'm stuck.\r\n")
+
+    assert main(["inspect-reply", str(first), str(second)]) == EXIT_OK
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(line["file"], line["intent"]) for line in lines] == [
+        (str(first), "done"),
+        (str(second), "blocked"),
+    ]
+
+
+def test_inspect_reply_on_an_empty_folder_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["inspect-reply", str(tmp_path)]) == EXIT_INVALID
+    assert "no messages found" in capsys.readouterr().err

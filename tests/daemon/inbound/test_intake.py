@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -9,10 +11,12 @@ from email.message import EmailMessage
 import aiosmtplib
 import pytest
 
+from daemon.inbound import intake as intake_module
 from daemon.inbound.intake import ReplyIntake
 from daemon.inbound.message import InboundMessage
 from daemon.inbound.receiver import receiving
 from daemon.store import keys
+from jobs.reading.reply import ReadReply
 from tests.daemon.conftest import START, Loop, created
 
 pytestmark = pytest.mark.integration
@@ -190,3 +194,44 @@ async def test_one_click_unsubscribe_works_even_after_the_reply_token_expired(
     assert await intake.unsubscribe(token[:-1] + "a") is False
     await loop.consume()
     assert await loop.redis.hget(keys.client("ana"), "opted_out") == b"1"
+
+
+async def test_a_message_too_slow_to_read_neither_stalls_the_loop_nor_is_dropped(
+    loop: Loop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader runs in a thread under a time limit: the loop keeps ticking meanwhile,
+    and the message still reaches the coach, as a note, once the limit has passed."""
+    reminder = await reminded(loop)
+    release = threading.Event()
+
+    def stuck_reader(*_args: object, **_kwargs: object) -> ReadReply:
+        release.wait(timeout=5)  # a reader stuck on a crafted message, released at the end
+        raise AssertionError("the intake should have stopped waiting")
+
+    monkeypatch.setattr(intake_module, "read_content", stuck_reader)
+    monkeypatch.setattr(intake_module, "READ_TIMEOUT_S", 0.3)
+    intake = ReplyIntake(loop.redis, loop.services.signing_key, DOMAIN)
+    raw = bytes(answer(reminder, "Done, sent it off."))
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    try:
+        await intake(
+            InboundMessage(raw=raw, recipients=(str(reminder["Reply-To"]),), source="test")
+        )
+    finally:
+        ticker.cancel()
+        release.set()
+    await loop.consume()
+
+    assert ticks >= 10  # ~30 ticks of 10 ms fit in the 0.3 s limit; a blocked loop gives 0
+    state = await loop.commitment()
+    assert state["status"] == "active"  # not read as done: nobody could read it in time
+    [entry] = await loop.redis.lrange(keys.history("c1"), 0, -1)
+    assert b"Done, sent it off." in entry  # the client's words reach the coach unread
