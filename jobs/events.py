@@ -127,7 +127,11 @@ class ClientUpdated(_Event):
 
 
 ReplyKind = Literal["reply", "auto_reply", "bounce"]
-Intent = Literal["done", "reschedule", "blocked", "stop", "note"]
+Intent = Literal["done", "reschedule", "blocked", "stop", "note", "undo"]
+# A bounce says the address is gone (user unknown, domain gone, account disabled), or only
+# that this message was refused (policy, spam, full mailbox, size); a complaint (an ARF
+# feedback report) means the person does not want these emails.
+BounceClass = Literal["gone", "refused", "complaint"]
 MAX_REPLY_CHARS = 4000
 
 
@@ -143,6 +147,10 @@ class ReplyReceived(_Event):
     text: str = Field(default="", max_length=MAX_REPLY_CHARS, description="New words only.")
     source: str = Field(default="", max_length=32, description="imap, smtp, postmark, ...")
     bounce_permanent: bool = False
+    bounce_class: BounceClass | None = None
+    confidence: float = Field(
+        default=1.0, ge=0.0, le=1.0, description="How sure the reading of the intent is (0-1)."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ReplyReceived:

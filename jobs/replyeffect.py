@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from jobs.cadence import CadenceProfile
 from jobs.events import ReplyReceived
@@ -22,8 +22,17 @@ class ReplyOutcome:
 
 # Replies the coach hears about at once; the rest wait for the daily digest.
 NOTICE_BLOCKED = "says something is in the way"
+NOTICE_MAYBE_BLOCKED = "may be stuck: their reply is worth a look"
 NOTICE_STOP = "asked to stop the emails"
+NOTICE_MAYBE_STOP = "may have asked to stop the emails: paused until you confirm"
+NOTICE_COMPLAINT = "marked an email as spam: emails to them are stopped"
 NOTICE_BOUNCE = "cannot be reached: emails to them bounce"
+NOTICE_UNDO = "says coachd misread their last reply: please check it with them"
+# Below this a reading is a guess: coachd takes the path that cannot hurt the client. A
+# possible stop pauses every email and asks the coach; a possible done or new date changes
+# nothing (the reply still reaches the coach); a possible blocked tells the coach at once.
+CONFIDENT = 0.7
+UNSURE_STOP_PAUSE_DAYS = 14
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -32,9 +41,7 @@ def apply_reply(
 ) -> ReplyOutcome:
     """A reply, auto-reply or bounce, read and matched: how state changes because of it."""
     if event.kind == "bounce":
-        if not event.bounce_permanent:
-            return ReplyOutcome(commitment, client, None)
-        return ReplyOutcome(commitment, replace(client, email_failing=True), NOTICE_BOUNCE)
+        return _bounced(event, commitment, client)
     if event.pause_until is not None:
         client = replace(client, paused_until=event.pause_until)
     if event.kind == "auto_reply":  # never an answer, never answered
@@ -48,7 +55,20 @@ def apply_reply(
     )
     if answered.status is not Status.ACTIVE:
         return ReplyOutcome(answered, client, None)  # a note on a closed step: kept, no change
+    if event.confidence < CONFIDENT:
+        return _act_when_unsure(event, answered, client)
     return _act_on_intent(event, answered, client)
+
+
+def _bounced(event: ReplyReceived, commitment: Commitment, client: Client) -> ReplyOutcome:
+    """A complaint stops the emails; a gone address stops them until it changes; a refused
+    message (policy, full mailbox) changes nothing: the address still works."""
+    gone = event.bounce_class == "gone" or (event.bounce_class is None and event.bounce_permanent)
+    if event.bounce_class == "complaint":
+        return ReplyOutcome(commitment, replace(client, opted_out=True), NOTICE_COMPLAINT)
+    if gone:
+        return ReplyOutcome(commitment, replace(client, email_failing=True), NOTICE_BOUNCE)
+    return ReplyOutcome(commitment, client, None)
 
 
 def _act_on_intent(event: ReplyReceived, commitment: Commitment, client: Client) -> ReplyOutcome:
@@ -72,7 +92,19 @@ def _act_on_intent(event: ReplyReceived, commitment: Commitment, client: Client)
         return ReplyOutcome(replace(commitment, blocked=True), client, NOTICE_BLOCKED)
     if event.intent == "stop":
         return ReplyOutcome(commitment, replace(client, opted_out=True), NOTICE_STOP)
+    if event.intent == "undo":  # reverting is the coach's call: they hear it at once
+        return ReplyOutcome(commitment, client, NOTICE_UNDO)
     return ReplyOutcome(replace(commitment, blocked=False), client, None)
+
+
+def _act_when_unsure(event: ReplyReceived, commitment: Commitment, client: Client) -> ReplyOutcome:
+    if event.intent == "stop":
+        until = event.occurred_at.date() + timedelta(days=UNSURE_STOP_PAUSE_DAYS)
+        paused = replace(client, paused_until=max(until, client.paused_until or until))
+        return ReplyOutcome(commitment, paused, NOTICE_MAYBE_STOP)
+    if event.intent in ("blocked", "undo"):
+        return ReplyOutcome(commitment, client, NOTICE_MAYBE_BLOCKED)
+    return ReplyOutcome(commitment, client, None)  # a possible done or new date: the coach reads it
 
 
 def _caught_up(

@@ -183,6 +183,8 @@ class ReplyIntake:
             text=reading.text[:MAX_REPLY_CHARS],
             source=message.source,
             bounce_permanent=reading.bounce_permanent,
+            bounce_class=reading.bounce_class,
+            confidence=reading.confidence,
         )
 
     async def _reject(

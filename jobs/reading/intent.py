@@ -10,7 +10,7 @@ from typing import Literal
 
 from jobs.reading.dates import DAYS_PER_WEEK, DateHit, find_dates, iso_date
 
-Intent = Literal["done", "reschedule", "blocked", "stop", "note"]
+Intent = Literal["done", "reschedule", "blocked", "stop", "note", "undo"]
 
 MAX_INTENT_CHARS = 2000  # the decision is in the first lines; the rest only costs time
 MAX_SNOOZE_UNITS = 365
@@ -106,6 +106,7 @@ class IntentReading:
     new_due: date | None = None
     pause_until: date | None = None
     reasons: tuple[str, ...] = ()
+    confidence: float = 1.0  # 0-1: below replyeffect.CONFIDENT coachd takes the safe path
 
 
 def classify_intent(text: str, today: date | None, *, asked: Sequence[Asked] = ()) -> IntentReading:

@@ -10,6 +10,7 @@ from email.message import Message
 from email.utils import getaddresses
 from typing import Any
 
+from jobs.events import BounceClass
 from jobs.reading.intent import Asked, Intent, classify_intent
 from jobs.reading.kind import MailKind, classify_kind, return_date
 from jobs.reading.parts import addresses, header_text, message_ids, parse_message, sender_address
@@ -43,6 +44,8 @@ class ReadReply:
     sent_at: datetime | None = None
     bounce_recipient: str | None = None
     bounce_permanent: bool = False
+    bounce_class: BounceClass | None = None
+    confidence: float = 1.0  # how sure the intent is (jobs.reading.intent); 1.0 for non-replies
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-safe dict: dates as ISO strings, tuples as lists."""
@@ -60,6 +63,8 @@ class ReadReply:
             "sent_at": _iso(self.sent_at),
             "bounce_recipient": self.bounce_recipient,
             "bounce_permanent": self.bounce_permanent,
+            "bounce_class": self.bounce_class,
+            "confidence": round(self.confidence, 2),
         }
 
 
@@ -154,7 +159,8 @@ def _read(
     intent = classify_intent(text, today, asked=asked)
     return replace(
         base, intent=intent.intent, new_due=intent.new_due, pause_until=intent.pause_until,
-        text=text, reasons=(*intent.reasons, *body_reasons, *day_reasons),
+        text=text, confidence=intent.confidence,
+        reasons=(*intent.reasons, *body_reasons, *day_reasons),
     )  # fmt: skip
 
 
