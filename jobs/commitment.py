@@ -232,8 +232,11 @@ def record_sent(
     *,
     now: datetime,
     error: str = "",
+    sent_with: tuple[str, ...] = (),
 ) -> Transition:
-    """State after a step's email went out (or failed for good): move on to the next step."""
+    """State after a step's email went out (or failed for good): move on to the next step.
+
+    `sent_with` are the other commitments the same email asked about (none for a rider)."""
     status = commitment.status
     if step.kind is StepKind.COACH_QUIET:
         status = Status.QUIET
@@ -245,6 +248,7 @@ def record_sent(
         sent_count=commitment.sent_count + (0 if step.kind is StepKind.COACH_QUIET else 1),
         unanswered=commitment.unanswered + (1 if step.kind is StepKind.OVERDUE else 0),
         last_error=error or commitment.last_error,
+        sent_with=sent_with,
     )
     return replan(sent, client, profile, now)
 

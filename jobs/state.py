@@ -104,6 +104,9 @@ class Commitment:
     renegotiations: int = 0  # due date moved by the client's reply ("moved 3 times")
     blocked: bool = False  # the client said something is in the way: prompts pause
     pending_ack: bool = False  # a new date the client asked for is yet to be confirmed
+    # The other commitments its last email asked about, in the email's order: a reply that
+    # answers each on its own line reaches each (daemon.inbound.intake).
+    sent_with: tuple[str, ...] = ()
 
     def to_record(self) -> dict[str, str]:
         """The stored fields; the id is the key's, and an empty field (or a counter at its
@@ -131,6 +134,7 @@ class Commitment:
             "renegotiations": str(self.renegotiations) if self.renegotiations else "",
             "blocked": "1" if self.blocked else "",
             "pending_ack": "1" if self.pending_ack else "",
+            "sent_with": ",".join(self.sent_with),
         }
 
     @classmethod
@@ -159,6 +163,7 @@ class Commitment:
             renegotiations=int(r.get("renegotiations") or 0),
             blocked=r.get("blocked") == "1",
             pending_ack=r.get("pending_ack") == "1",
+            sent_with=tuple(filter(None, r.get("sent_with", "").split(","))),
         )
 
 

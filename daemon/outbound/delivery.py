@@ -24,6 +24,7 @@ from daemon.store.changes import Finish, StepResult
 from jobs.commitment import next_step, scheduled_step
 from jobs.composer import ComposeError
 from jobs.planner import next_allowed_moment
+from jobs.questions import Question
 from jobs.state import Status
 from jobs.step import PlannedStep, StepKind
 
@@ -192,7 +193,7 @@ async def _deliver(firing: Firing, job_try: int) -> str:
     await firing.settle(
         Settlement(
             tuple(LedgerOutcome(k, attempt, claimed_at_ms, outcome) for k in _step_keys(firing)),
-            (firing.finished(StepResult(error, questions[0].id if questions else "")), *riders),
+            (firing.finished(_main_result(firing, error, questions)), *riders),
         )
     )
     log.info(
@@ -270,6 +271,11 @@ async def _record_sent_durably(firing: Firing, attempt: str, claimed_at_ms: int)
                 raise
             await asyncio.sleep(delay)
             delay *= 2
+
+
+def _main_result(firing: Firing, error: str, questions: tuple[Question, ...]) -> StepResult:
+    riders = tuple(c.commitment.commitment_id for c in firing.companions)
+    return StepResult(error, questions[0].id if questions else "", riders if not error else ())
 
 
 def _skipped(reason: str) -> str:

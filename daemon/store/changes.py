@@ -26,10 +26,12 @@ class StreamEntry:
 
 @dataclass(frozen=True, slots=True)
 class StepResult:
-    """What came of a step's email: the error to record, the question it asked."""
+    """What came of a step's email: the error to record, the question it asked, and the
+    other commitments it asked about (its riders)."""
 
     error: str = ""
     question_id: str = ""
+    sent_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,20 +152,21 @@ class Store:
         commitments: dict[str, Commitment],
         clients: dict[str, Client],
     ) -> None:
-        """One step's part of the finishing MULTI; `commitments` and `clients` are the
-        batch's working copies (two steps of one client see each other's change)."""
+        """One step's part of the finishing MULTI, on the batch's working copies of
+        `commitments` and `clients` (two steps of one client see each other's change)."""
         current = commitments.get(finish.commitment_id)
         client = clients.get(current.client_id) if current else None
         if current is None or client is None or not finish.moves_on(current):
             return
-        step, result = finish.step, finish.result
+        step, result, profile = finish.step, finish.result, self.profile_of(current)
         if result.question_id:
             client = replace(client, last_question=result.question_id)
             clients[client.client_id] = client
             pipe.hset(keys.client(client.client_id), "last_question", result.question_id)
         error = f"{step.name}: {result.error}" if result.error else ""
+        sent_with = result.sent_with
         transition = record_sent(
-            current, client, self.profile_of(current), step, now=finish.now, error=error
+            current, client, profile, step, now=finish.now, error=error, sent_with=sent_with
         )
         self._write(pipe, transition)
         commitments[current.commitment_id] = transition.commitment
@@ -197,10 +198,8 @@ class Store:
     def commitment_change(
         self, event: CommitmentChange, current: Commitment | None, client: Client | None
     ) -> tuple[Client, Transition]:
-        """The pure part of a commitment event: the client to store and the transition.
-
-        `current` is the stored commitment, `client` the stored record of `client_id_of`.
-        """
+        """The pure part of a commitment event: the client to store and the transition
+        (`current`: the stored commitment; `client`: the stored record of `client_id_of`)."""
         if not isinstance(event, CommitmentCreated):
             current, client = require_existing(event.commitment_id, current, client)
             profile = self.profile_of(current)
