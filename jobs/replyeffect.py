@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from jobs.cadence import CadenceProfile
 from jobs.events import ReplyReceived
@@ -28,6 +28,7 @@ NOTICE_MAYBE_STOP = "may have asked to stop the emails: paused until you confirm
 NOTICE_COMPLAINT = "marked an email as spam: emails to them are stopped"
 NOTICE_BOUNCE = "cannot be reached: emails to them bounce"
 NOTICE_UNDO = "says coachd misread their last reply: please check it with them"
+NOTICE_UNDONE = "said coachd misread their last reply, so that change was undone"
 # Below this a reading is a guess: coachd takes the path that cannot hurt the client. A
 # possible stop pauses every email and asks the coach; a possible done or new date changes
 # nothing (the reply still reaches the coach); a possible blocked tells the coach at once.
@@ -42,10 +43,14 @@ def apply_reply(
     """A reply, auto-reply or bounce, read and matched: how state changes because of it."""
     if event.kind == "bounce":
         return _bounced(event, commitment, client)
-    if event.pause_until is not None:
-        client = replace(client, paused_until=event.pause_until)
     if event.kind == "auto_reply":  # never an answer, never answered
-        return ReplyOutcome(commitment, client, None)
+        paused = replace(client, paused_until=event.pause_until or client.paused_until)
+        return ReplyOutcome(commitment, paused, None)
+    if event.intent == "undo" and event.confidence >= CONFIDENT and commitment.undo:
+        return _undo(commitment, client)
+    if event.pause_until is not None:
+        commitment = replace(commitment, undo=f"pause:{_iso(client.paused_until)}")
+        client = replace(client, paused_until=event.pause_until)
     answered = replace(
         commitment,
         replies=commitment.replies + 1,
@@ -74,7 +79,11 @@ def _bounced(event: ReplyReceived, commitment: Commitment, client: Client) -> Re
 def _act_on_intent(event: ReplyReceived, commitment: Commitment, client: Client) -> ReplyOutcome:
     if event.intent == "done":
         done = replace(
-            commitment, status=Status.COMPLETED, completed_at=event.occurred_at, blocked=False
+            commitment,
+            status=Status.COMPLETED,
+            completed_at=event.occurred_at,
+            blocked=False,
+            undo="done",
         )
         return ReplyOutcome(done, client, None)
     if event.intent == "reschedule" and event.new_due is not None:
@@ -86,12 +95,14 @@ def _act_on_intent(event: ReplyReceived, commitment: Commitment, client: Client)
             renegotiations=commitment.renegotiations + 1,
             pending_ack=True,
             blocked=False,
+            undo=f"due:{commitment.due_date.isoformat()}",
         )
         return ReplyOutcome(moved, client, None)
     if event.intent == "blocked":
         return ReplyOutcome(replace(commitment, blocked=True), client, NOTICE_BLOCKED)
     if event.intent == "stop":
-        return ReplyOutcome(commitment, replace(client, opted_out=True), NOTICE_STOP)
+        stopped = replace(commitment, undo="stop")
+        return ReplyOutcome(stopped, replace(client, opted_out=True), NOTICE_STOP)
     if event.intent == "undo":  # reverting is the coach's call: they hear it at once
         return ReplyOutcome(commitment, client, NOTICE_UNDO)
     return ReplyOutcome(replace(commitment, blocked=False), client, None)
@@ -105,6 +116,32 @@ def _act_when_unsure(event: ReplyReceived, commitment: Commitment, client: Clien
     if event.intent in ("blocked", "undo"):
         return ReplyOutcome(commitment, client, NOTICE_MAYBE_BLOCKED)
     return ReplyOutcome(commitment, client, None)  # a possible done or new date: the coach reads it
+
+
+def _undo(commitment: Commitment, client: Client) -> ReplyOutcome:
+    """Put back what the last consequential reply changed; the coach hears of it at once."""
+    what, _, previous = commitment.undo.partition(":")
+    restored = replace(commitment, undo="")
+    if what == "done":
+        restored = replace(restored, status=Status.ACTIVE, completed_at=None)
+    elif what == "due" and previous:
+        restored = replace(
+            restored,
+            due_date=date.fromisoformat(previous),
+            plan_gen=commitment.plan_gen + 1,
+            last_sent="",
+            renegotiations=max(commitment.renegotiations - 1, 0),
+            pending_ack=False,
+        )
+    elif what == "stop":
+        client = replace(client, opted_out=False)
+    elif what == "pause":
+        client = replace(client, paused_until=date.fromisoformat(previous) if previous else None)
+    return ReplyOutcome(restored, client, NOTICE_UNDONE)
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""
 
 
 def _caught_up(

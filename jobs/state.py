@@ -107,6 +107,9 @@ class Commitment:
     # The other commitments its last email asked about, in the email's order: a reply that
     # answers each on its own line reaches each (daemon.inbound.intake).
     sent_with: tuple[str, ...] = ()
+    # What the last consequential reply changed, so that "undo" can put it back (replyeffect):
+    # "done", "stop", "due:<previous due date>" or "pause:<previous pause date, or empty>".
+    undo: str = ""
 
     def to_record(self) -> dict[str, str]:
         """The stored fields; the id is the key's, and an empty field (or a counter at its
@@ -135,6 +138,7 @@ class Commitment:
             "blocked": "1" if self.blocked else "",
             "pending_ack": "1" if self.pending_ack else "",
             "sent_with": ",".join(self.sent_with),
+            "undo": self.undo,
         }
 
     @classmethod
@@ -164,6 +168,7 @@ class Commitment:
             blocked=r.get("blocked") == "1",
             pending_ack=r.get("pending_ack") == "1",
             sent_with=tuple(filter(None, r.get("sent_with", "").split(","))),
+            undo=r.get("undo", ""),
         )
 
 
