@@ -130,7 +130,9 @@ def _mailbox_exists(status: str | None) -> bool:
     """X.2.x other than X.2.1 (disabled) is mailbox status: the mailbox is there (RFC 3463 §3.3),
     so a "user unknown" text under it is a filter's wording, not a missing address."""
     found = _ENHANCED.search(status or "")
-    return bool(found) and found.group(2) == MAILBOX_SUBJECT and found.group(3) != DISABLED_DETAIL
+    if found is None:
+        return False
+    return found.group(2) == MAILBOX_SUBJECT and found.group(3) != DISABLED_DETAIL
 
 
 def _status(code: str | None, texts: tuple[str, ...]) -> str | None:
