@@ -150,7 +150,8 @@ def judge_bounce(case: BounceCase, got: Reading, seconds: float) -> tuple[Outcom
         if wants and is_bounce
         else None,
         "class": class_ok,
-        "no_false_bounce": None if wants else not is_bounce,
+        # An ARF complaint comes back as a bounce of class "complaint" (it stops the emails).
+        "no_false_bounce": None if wants or case.group == "complaint" else not is_bounce,
         "fast": seconds < SLOW_SECONDS,
     }
     return outcome, predicted if is_bounce else got.kind

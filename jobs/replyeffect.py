@@ -27,6 +27,10 @@ NOTICE_STOP = "asked to stop the emails"
 NOTICE_MAYBE_STOP = "may have asked to stop the emails: paused until you confirm"
 NOTICE_COMPLAINT = "marked an email as spam: emails to them are stopped"
 NOTICE_BOUNCE = "cannot be reached: emails to them bounce"
+NOTICE_REFUSED = "is not getting the emails: their mail server keeps refusing them"
+# A refused email (policy, spam filter, full mailbox) is no proof the address is gone; this
+# many in a row and the coach hears of it (again at each further multiple).
+REFUSALS_BEFORE_NOTICE = 3
 NOTICE_UNDO = "says coachd misread their last reply: please check it with them"
 NOTICE_UNDONE = "said coachd misread their last reply, so that change was undone"
 # Below this a reading is a guess: coachd takes the path that cannot hurt the client. A
@@ -51,6 +55,7 @@ def apply_reply(
     if event.pause_until is not None:
         commitment = replace(commitment, undo=f"pause:{_iso(client.paused_until)}")
         client = replace(client, paused_until=event.pause_until)
+    client = replace(client, refusals=0)  # their mail gets through
     answered = replace(
         commitment,
         replies=commitment.replies + 1,
@@ -73,7 +78,9 @@ def _bounced(event: ReplyReceived, commitment: Commitment, client: Client) -> Re
         return ReplyOutcome(commitment, replace(client, opted_out=True), NOTICE_COMPLAINT)
     if gone:
         return ReplyOutcome(commitment, replace(client, email_failing=True), NOTICE_BOUNCE)
-    return ReplyOutcome(commitment, client, None)
+    refused = replace(client, refusals=client.refusals + 1)
+    persists = refused.refusals % REFUSALS_BEFORE_NOTICE == 0
+    return ReplyOutcome(commitment, refused, NOTICE_REFUSED if persists else None)
 
 
 def _act_on_intent(event: ReplyReceived, commitment: Commitment, client: Client) -> ReplyOutcome:

@@ -27,6 +27,7 @@ class Client:
     updated_at: datetime | None = None
     paused_until: date | None = None  # an out-of-office (or "pause until") return date
     email_failing: bool = False  # a hard bounce: nothing more is sent until the email changes
+    refusals: int = 0  # emails refused in a row (policy, full mailbox): the coach hears at 3
     # The per-client prompt cap's bookkeeping (daemon.outbound.promptcap), carried through rewrites.
     cap_day: str = ""
     cap_steps: str = ""
@@ -48,6 +49,7 @@ class Client:
             "updated_at": _stamp(self.updated_at),
             "paused_until": self.paused_until.isoformat() if self.paused_until else "",
             "email_failing": "1" if self.email_failing else "",
+            "refusals": str(self.refusals) if self.refusals else "",
             "cap_day": self.cap_day,
             "cap_steps": self.cap_steps,
             "commitments": " ".join(self.commitment_ids),
@@ -71,6 +73,7 @@ class Client:
             updated_at=_parse_dt(record.get("updated_at", "")),
             paused_until=_parse_date(record.get("paused_until", "")),
             email_failing=record.get("email_failing") == "1",
+            refusals=int(record.get("refusals") or 0),
             cap_day=record.get("cap_day", ""),
             cap_steps=record.get("cap_steps", ""),
             commitment_ids=tuple(record.get("commitments", "").split()),

@@ -8,12 +8,12 @@ from email.message import Message
 from email.parser import HeaderParser
 from itertools import islice
 
+from jobs.events import BounceClass
 from jobs.reading.complaint import complaint_recipient, is_feedback_report
 from jobs.reading.failure import (
     COMPLAINT,
     GONE,
     MAX_CLASSIFY_CHARS,
-    BounceClass,
     classify_failure,
 )
 from jobs.reading.parts import (

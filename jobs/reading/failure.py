@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
 
-BounceClass = Literal["gone", "refused", "complaint"]
+from jobs.events import BounceClass
 
 GONE: BounceClass = "gone"
 REFUSED: BounceClass = "refused"

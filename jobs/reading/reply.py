@@ -148,6 +148,7 @@ def _read(
         return replace(
             base, references=_unique(envelope.references + ((original,) if original else ())),
             bounce_recipient=kind.bounce.recipient, bounce_permanent=kind.bounce.permanent,
+            bounce_class=kind.bounce.bounce_class,
         )  # fmt: skip
     source, body = body_text(message)
     text = new_words(body)

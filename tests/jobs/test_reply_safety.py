@@ -17,8 +17,10 @@ from jobs.replyeffect import (
     NOTICE_COMPLAINT,
     NOTICE_MAYBE_BLOCKED,
     NOTICE_MAYBE_STOP,
+    NOTICE_REFUSED,
     NOTICE_STOP,
     NOTICE_UNDO,
+    REFUSALS_BEFORE_NOTICE,
     UNSURE_STOP_PAUSE_DAYS,
     apply_reply,
 )
@@ -127,3 +129,17 @@ def test_a_permanent_bounce_without_a_class_still_counts_as_gone() -> None:
     """Events from before bounce classes (bounce_permanent only) keep their meaning."""
     _, client, notice = _apply(_reply(kind="bounce", bounce_permanent=True))
     assert (client.email_failing, notice) == (True, NOTICE_BOUNCE)
+
+
+def test_refusals_in_a_row_reach_the_coach_and_a_reply_resets_them() -> None:
+    profile, commitment = CadenceProfile(), _commitment()
+    client, notices = _client(), []
+    for _ in range(REFUSALS_BEFORE_NOTICE):
+        outcome = apply_reply(
+            _reply(kind="bounce", bounce_class="refused"), commitment, client, profile
+        )
+        client, notices = outcome.client, [*notices, outcome.notice]
+    assert notices == [None] * (REFUSALS_BEFORE_NOTICE - 1) + [NOTICE_REFUSED]
+    assert client.email_failing is False  # the address still works
+    answered = apply_reply(_reply(intent="note"), commitment, client, profile)
+    assert answered.client.refusals == 0
