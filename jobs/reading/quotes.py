@@ -1,0 +1,127 @@
+"""Find quoted history in a reply's lines: ">" blocks, attribution lines, header blocks, rules."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Every regex here runs on one line cut to this length, and none nests quantifiers: matching
+# costs at most a constant per line, whatever the sender put in the body.
+MAX_MATCH_CHARS = 400
+MAX_ATTRIBUTION_LINES = 3  # clients wrap "On <date>, <name> <address> wrote:" over 2-3 lines
+MAX_ATTRIBUTION_CHARS = 300
+MAX_HEADER_BLOCK_LINES = 8  # From/Sent/To/Cc/Subject (and Date, Reply-To) with bold markers
+MIN_HEADER_LABELS = 2
+MAX_LABEL_CHARS = 30
+
+# "X wrote:" in the languages clients reply in; a quote header also carries a date or address.
+_WROTE = re.compile(
+    r"\b(?:wrote|writes|schrieb|geschrieben|[ée]crit|escribi[óo]|escreveu|scritto|schreef|"
+    r"geschreven|skrev|skriver|kirjoitti|napisa[łl]|napsal|написал|пишет|[íi]rta|yazd[ıi]|"
+    r"έγραψε|scrise|rašė)|写道|寫道|のメッセージ|님이 작성|작성:",
+    re.IGNORECASE,
+)
+_DATE_OR_TIME = re.compile(r"\d{1,4}[./-]\d{1,2}|\d{1,2}[:.h]\d{2}|\d{4}\s*年|\d{1,2}\s+\w{3}")
+_ADDRESS = re.compile(r"[\w.+-]@[\w-]+\.\w|<[^<>\s]{1,100}>|\(coach\)")
+_ENDS_WITH_COLON = re.compile(r"[:：]\s*$")
+# Lines that open a forwarded or original message in every common wording: a rule of dashes
+# around a few words ("-----Original Message-----", "----- Mail original -----", Proton's
+# "------- Original Message -------") or the Apple/Outlook forward openers.
+_WORDS_IN_RULE = re.compile(r"^\s*[-=_*]{3,}\s*[^\W\d][^-=_]{2,60}[-=_*]{3,}\s*$")
+_FORWARD_OPENER = re.compile(
+    r"^\s*(?:Begin\s+forwarded\s+message|Anfang\s+der\s+weitergeleiteten\s+Nachricht|"
+    r"D[ée]but\s+du\s+message\s+r[ée]exp[ée]di[ée]|Inicio\s+del\s+mensaje\s+reenviado|"
+    r"In[íi]cio\s+da\s+mensagem\s+reencaminhada|Messaggio\s+inoltrato|Doorgestuurd\s+bericht)"
+    r"\s*[:：]\s*$",
+    re.IGNORECASE,
+)
+_RULE = re.compile(r"^\s*(?:-{5,}|_{5,}|={5,}|\*{5,})\s*$")
+_LONG_RULE = re.compile(r"^\s*_{20,}\s*$")  # Outlook's own rule, alone means history follows
+_LABEL = re.compile(r"^\s*[>\s]*\*{0,2}([^:：*<>\d]{1,30}?)\*{0,2}\s*[:：]")
+# Header labels of Outlook-style blocks (From/Sent/To/Cc/Subject/Date) in many languages.
+HEADER_LABELS = frozenset(
+    """from sent to cc bcc subject date reply-to von gesendet an betreff datum kopie de envoyé
+    à a objet date enviado para asunto fecha enviada assunto data van verzonden aan onderwerp
+    datum da inviato oggetto data från skickat till ämne kopia fra sendt til emne od wysłano do
+    temat dw от отправлено кому тема дата копия 发件人 发送时间 收件人 主题 抄送 日期 寄件者 寄件日期
+    收件者 主旨 差出人 送信日時 宛先 件名 日付 보낸 사람 받는 사람 제목 날짜 lähettäjä lähetetty
+    vastaanottaja aihe feladó elküldve címzett tárgy kimden gönderildi kime konu tarih""".split()
+) | {"보낸 사람", "받는 사람", "envoyé le", "enviado el", "sent on"}
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """Lines [start, end) of quoted history; `rest` when it runs to the end of the message."""
+
+    start: int
+    end: int
+
+
+def is_quoted(line: str) -> bool:
+    return line.lstrip().startswith(">")
+
+
+def _attribution_text(lines: list[str], start: int, end: int) -> str:
+    return " ".join(line[:MAX_MATCH_CHARS].strip().lstrip("> ") for line in lines[start:end])
+
+
+def _is_attribution(text: str) -> bool:
+    """A quote header: ends with a colon, and says "wrote" with a date or address near it, or is
+    a date + a name/address + a colon (Gmail's and Japanese clients' header with no verb)."""
+    if len(text) > MAX_ATTRIBUTION_CHARS or not _ENDS_WITH_COLON.search(text):
+        return False
+    has_date = _DATE_OR_TIME.search(text) is not None
+    has_address = _ADDRESS.search(text) is not None
+    if _WROTE.search(text):
+        return has_date or has_address
+    return has_date and has_address
+
+
+def attribution_span(lines: list[str], end: int) -> int | None:
+    """Where a quote header ending on line `end` starts, if it is one: the widest span whose
+    first line opens a paragraph, else the line alone."""
+    if not _ENDS_WITH_COLON.search(lines[end][:MAX_MATCH_CHARS]):
+        return None
+    found = None
+    for start in range(end, max(-1, end - MAX_ATTRIBUTION_LINES), -1):
+        if not lines[start].strip():
+            break
+        if _is_attribution(_attribution_text(lines, start, end + 1)):
+            opens = start == 0 or not lines[start - 1].strip() or is_quoted(lines[start - 1])
+            if found is None or opens:
+                found = start
+    return found
+
+
+def _label(line: str) -> str | None:
+    match = _LABEL.match(line[:MAX_MATCH_CHARS])
+    if match is None:
+        return None
+    label = " ".join(match.group(1).lower().split())
+    return label if label in HEADER_LABELS else None
+
+
+def is_header_block(lines: list[str], index: int) -> bool:
+    """At least two known "Label: value" lines in a row open an Outlook-style header block."""
+    if _label(lines[index]) is None:
+        return False
+    labels = 0
+    for line in lines[index : index + MAX_HEADER_BLOCK_LINES]:
+        if _label(line) is None:
+            break
+        labels += 1
+    return labels >= MIN_HEADER_LABELS
+
+
+def is_opener(lines: list[str], index: int) -> bool:
+    """A separator line that opens history: worded rules, forward openers, Outlook's long rule,
+    or a bare rule right above a header block or attribution."""
+    line = lines[index][:MAX_MATCH_CHARS]
+    if _WORDS_IN_RULE.match(line) or _FORWARD_OPENER.match(line) or _LONG_RULE.match(line):
+        return True
+    if not _RULE.match(line):
+        return False
+    following = next((i for i in range(index + 1, len(lines)) if lines[i].strip()), None)
+    if following is None:
+        return False
+    return is_header_block(lines, following) or attribution_span(lines, following) is not None
