@@ -8,6 +8,7 @@ from jobs.reading.quotes import MAX_MATCH_CHARS
 
 MAX_FOOTER_CHARS = 90  # a phone footer is one short line; longer lines are sentences
 MAX_NAME_WORDS = 4
+FOOTER_DEVICE_WORDS = 9
 MAX_NAME_CHARS = 40
 MAX_SIGNOFF_CHARS = 60
 MAX_SIGNOFF_TAIL_WORDS = 5  # "Liebe Grüße und ein schönes Wochenende!"
@@ -44,7 +45,9 @@ _SIGNOFF = re.compile(
     r"^(?:best|all\s+the\s+best|cheers|regards|kind\s+regards|warm(?:est)?\s+regards|"
     r"best\s+regards|many\s+thanks|thanks|thank\s+you|thx|ta|talk\s+soon|speak\s+soon|love|"
     r"take\s+care|sincerely|yours|cordialement|bien\s+(?:à\s+vous|à\s+toi|cordialement)|"
-    r"bises|bisous|amiti[ée]s|[àa]\s+bient[ôo]t|belle\s+journ[ée]e|bonne\s+journ[ée]e|merci|"
+    r"bises|bisous|bonne\s+(?:soir[ée]e|semaine|fin\s+de\s+semaine)|bon\s+week-?end|"
+    r"sch[öo]nes\s+wochenende|have\s+a\s+(?:good|great|nice|lovely)\s+(?:day|weekend|one)|"
+    r"amiti[ée]s|[àa]\s+bient[ôo]t|belle\s+journ[ée]e|bonne\s+journ[ée]e|merci|"
     r"(?:viele|liebe|beste|herzliche|sch[öo]ne|freundliche|sonnige)\s+gr[üu](?:ß|ss)e|"
     r"gr[üu](?:ß|ss)e?|lg|vg|mfg|mit\s+freundlichen\s+gr[üu](?:ß|ss)en|danke|bis\s+bald|"
     r"servus|ciao|saludos|un\s+saludo|un\s+abrazo|abrazos?|besos|gracias|muchas\s+gracias|"
@@ -54,8 +57,20 @@ _SIGNOFF = re.compile(
     r"pozdrawiam|с\s+уважением|спасибо|xx+|xo+)\b",
     re.IGNORECASE,
 )
+# Contact lines of a signature: a column bar, a link, an address, a phone number.
+_CONTACT = re.compile(r"\||www\.|https?://|@|\+?\d[\d ()./-]{6,}")
+# Sign-offs that end in their noun, whatever leads to it: "Com os melhores cumprimentos",
+# "Meilleures salutations", "Belle fin de journée", "Un beso", "With best wishes".
+_SIGNOFF_NOUN = re.compile(
+    r"^(?:\S+\s+){0,3}(?:salutations|cumprimentos|saludos|gr[üu](?:ß|ss)e|regards|wishes|"
+    r"journ[ée]e|soir[ée]e|besos?|abrazos?|abra[çc]os?|beijos?|bisous|groeten|d['’]avance)[,!.]?$",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"\S+")
-_NAME_TOKEN = re.compile(r"^(?:[^\W\d_][\w'’.-]*,?|[xX]{1,3}|[&+]|de|da|do|dos|del|van|von|y|e)$")
+_NAME_TOKEN = re.compile(r"^(?:[^\W\d_][\w'’.-]*,?|[xX]{1,3}|[&+|])$")
+_PARTICLES = frozenset("de da do dos das del della van von der den y e et und".split())
+_KISSES = frozenset({"x", "xx", "xxx", "xo", "xoxo"})
+_NAME_LEAD = "-–—~ "  # "-Abhishek Kona", "~ Jo": a dash before the name, nothing else
 _COMMON_ANSWERS = frozenset(
     "done yes no ok okay sure thanks erledigt fertig ja nein fait oui non hecho listo sí si "
     "feito pronto sim não nao stop gemacht claro vale super top perfect perfekt parfait".split()
@@ -72,7 +87,9 @@ def is_footer(line: str) -> bool:
     text = line.strip()[:MAX_MATCH_CHARS]
     if len(text) > MAX_FOOTER_CHARS or not _FOOTER.match(text):
         return False
-    return _FOOTER_DEVICE.search(text) is not None or text.lower().startswith("get outlook")
+    # "Sent from my desk, is much easier than my phone" is a sentence: the device comes early.
+    head = " ".join(text.split(",")[0].split()[:FOOTER_DEVICE_WORDS])
+    return _FOOTER_DEVICE.search(head) is not None or text.lower().startswith("get outlook")
 
 
 def is_disclaimer(line: str) -> bool:
@@ -85,6 +102,8 @@ def is_signoff(line: str) -> bool:
     text = line.strip()
     if len(text) > MAX_SIGNOFF_CHARS or text.endswith(("?", ".", ":")):
         return False
+    if _SIGNOFF_NOUN.match(text):
+        return True
     match = _SIGNOFF.match(text)
     if match is None:
         return False
@@ -93,7 +112,7 @@ def is_signoff(line: str) -> bool:
 
 def is_name(line: str) -> bool:
     """A bare name line: "Maria", "Julia Neumann", "Dr. Lena Ortiz, PsyD", "N x", "R"."""
-    text = line.strip()
+    text = line.strip().lstrip(_NAME_LEAD).split("|")[0].strip()
     words = text.split()
     if not words or len(words) > MAX_NAME_WORDS or len(text) > MAX_NAME_CHARS:
         return False
@@ -101,7 +120,9 @@ def is_name(line: str) -> bool:
         return False
     if not words[0][0].isupper():
         return False
-    return all(_NAME_TOKEN.match(word) for word in words)
+    return all(
+        word in _PARTICLES or word in _KISSES or (_NAME_TOKEN.match(word) and word[0].isupper()) for word in words
+    )
 
 
 def _is_signature_line(line: str) -> bool:
@@ -109,9 +130,15 @@ def _is_signature_line(line: str) -> bool:
     text = line.strip()
     if not text:
         return True
-    if len(text) > MAX_SIGNATURE_LINE_CHARS or len(text.split()) >= PROSE_WORDS:
+    if is_signoff(text) or _CONTACT.search(text):
+        return True
+    words = text.split()
+    if len(text) > MAX_SIGNATURE_LINE_CHARS or len(words) >= PROSE_WORDS:
         return False
-    return not (_SENTENCE_END.search(text) and len(text.split()) > MAX_NAME_WORDS)
+    # A sentence ends with punctuation and is mostly small words; "Asesores Lozano y Vidal,
+    # S.L.P." or "Distribuidora del Bajío S.A. de C.V." end with a dot but are names.
+    lower = sum(1 for word in words if word[0].islower())
+    return not (_SENTENCE_END.search(text) and len(words) > 2 and 2 * lower >= len(words))
 
 
 def signature_start(lines: list[str]) -> int | None:

@@ -19,6 +19,7 @@ MAX_LINES = 4000
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 Passage = list[str]
+_POSTSCRIPT = re.compile(r"^\s*P\.?\s?P?\.?S\.?\s*[:.-]?\s", re.IGNORECASE)
 
 
 def body_text(message: Message) -> tuple[str, str]:
@@ -45,17 +46,26 @@ def new_words(text: str) -> str:
     text = _INVISIBLE.sub("", text[:MAX_BODY_CHARS])
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:MAX_LINES]
     lines = [line.rstrip() for line in lines]
-    found = [passage for passage in _passages(lines) if passage]
-    if found:
-        last = found[-1]
-        cut = signatures.signature_start(last)
-        if cut is not None and any(line.strip() for line in last[:cut]):
-            found[-1] = _trimmed(last[:cut])
-    words = "\n\n".join("\n".join(passage) for passage in found if passage)
+    found = _passages(lines)
+    kept = [_unsigned(passage) if signed else passage for passage, signed in found]
+    words = "\n\n".join("\n".join(passage) for passage in kept if passage)
     if not words:
         # Garbage over missing content: whatever the client left unquoted is theirs.
         words = "\n".join(line for line in lines if line.strip() and not quotes.is_quoted(line))
     return re.sub(r"\n{3,}", "\n\n", words).strip()
+
+
+def _unsigned(passage: Passage) -> Passage:
+    """The passage without its trailing signature; a P.S. after the signature is kept."""
+    postscript = next(
+        (i for i in range(len(passage) - 1, 0, -1) if _POSTSCRIPT.match(passage[i])), None
+    )
+    if postscript is not None:
+        return [*_unsigned(passage[:postscript]), "", *_unsigned(passage[postscript:])]
+    cut = signatures.signature_start(passage)
+    if cut is None or not any(line.strip() for line in passage[:cut]):
+        return passage
+    return _trimmed(passage[:cut])
 
 
 def _trimmed(passage: Passage) -> Passage:
@@ -93,34 +103,61 @@ def _history_after(lines: list[str], index: int, attributions: dict[int, int]) -
     return None
 
 
-def _passages(lines: list[str]) -> list[Passage]:
-    """The client's passages in order. A quote header followed by ">" lines quotes only those
+def _passages(lines: list[str]) -> list[tuple[Passage, bool]]:
+    """The client's passages in order, each with whether a signature may end it (the last one,
+    and one right above a quote header). A header followed by ">" lines quotes only those
     lines; one followed by plain text (Outlook, Yahoo, forwards) is history to the end."""
     attributions = _attributions(lines)
-    passages: list[Passage] = [[]]
+    passages: list[tuple[Passage, bool]] = []
+    current: Passage = []
     cutting = False  # inside a signature, phone footer or disclaimer: not words until a quote
     index = 0
     while index < len(lines):
         line = lines[index]
         after = None if quotes.is_quoted(line) else _history_after(lines, index, attributions)
         if quotes.is_quoted(line) or after is not None:
-            passages.append([])
-            cutting = False
+            passages.append((_trimmed(current), after is not None))
+            current, cutting = [], False
             index = _next_content(lines, after if after is not None else index + 1)
             if after is not None and index < len(lines) and not quotes.is_quoted(lines[index]):
-                break  # un-prefixed history: everything below the header is the old message
+                passages.extend((answer, False) for answer in _inline_answers(lines, index))
+                return [p for p in passages if p[0]]
             continue
         if signatures.is_delimiter(line) or signatures.is_footer(line):
             cutting = True
         elif signatures.is_disclaimer(line):
             cutting = True
         elif not cutting:
-            passages[-1].append(line)
+            current.append(line)
         index += 1
-    return [_trimmed(passage) for passage in passages]
+    passages.append((_trimmed(current), True))
+    return [p for p in passages if p[0]]
+
+
+def _inline_answers(lines: list[str], index: int) -> list[Passage]:
+    """Tagged answers ("[JM] Done", "R: Enviei") written into un-prefixed history, each to the
+    end of its paragraph; the next older header ends the search."""
+    answers: list[Passage] = []
+    if quotes.is_header_block(lines, index):  # the header under a separator line
+        index = _paragraph_end(lines, index)
+    while index < len(lines):
+        if quotes.is_header_block(lines, index) or quotes.is_opener(lines, index):
+            break
+        if quotes.is_inline_answer(lines[index]):
+            end = _paragraph_end(lines, index)
+            answers.append(lines[index:end])
+            index = end
+        index += 1
+    return answers
 
 
 def _next_content(lines: list[str], index: int) -> int:
     while index < len(lines) and not lines[index].strip():
+        index += 1
+    return index
+
+
+def _paragraph_end(lines: list[str], index: int) -> int:
+    while index < len(lines) and lines[index].strip():
         index += 1
     return index
