@@ -17,7 +17,7 @@ MAX_LABEL_CHARS = 30
 # "X wrote:" in the languages clients reply in; a quote header also carries a date or address.
 _WROTE = re.compile(
     r"\b(?:wrote|writes|schrieb|geschrieben|[ée]crit|escribi[óo]|escreveu|scritto|schreef|"
-    r"geschreven|skrev|skriver|kirjoitti|napisa[łl]|napsal|написал|пишет|[íi]rta|yazd[ıi]|"
+    r"geschreven|skrev|skriver|kirjoitti|napisa[łl]|napsal|написал|пишет|[íi]rta|yazd[\u0131i]|"
     r"έγραψε|scrise|rašė)|写道|寫道|のメッセージ|님이 작성|작성:",
     re.IGNORECASE,
 )
@@ -30,7 +30,7 @@ _HEADER_LEAD = re.compile(
     r"Quoting\b|Citando\b|Zitat\b|在|於|[^\W\d]{2,12}\.?,?\s+\d)",
     re.IGNORECASE,
 )
-_ENDS_WITH_COLON = re.compile(r"[:：]\s*$")
+_ENDS_WITH_COLON = re.compile(r"[:\uff1a]\s*$")
 # Lines that open a forwarded or original message in every common wording: a rule of dashes
 # around a few words ("-----Original Message-----", "----- Mail original -----", Proton's
 # "------- Original Message -------") or the Apple/Outlook forward openers.
@@ -39,7 +39,7 @@ _FORWARD_OPENER = re.compile(
     r"^\s*(?:Begin\s+forwarded\s+message|Anfang\s+der\s+weitergeleiteten\s+Nachricht|"
     r"D[ée]but\s+du\s+message\s+r[ée]exp[ée]di[ée]|Inicio\s+del\s+mensaje\s+reenviado|"
     r"In[íi]cio\s+da\s+mensagem\s+reencaminhada|Messaggio\s+inoltrato|Doorgestuurd\s+bericht)"
-    r"\s*[:：]\s*$",
+    r"\s*[:\uff1a]\s*$",
     re.IGNORECASE,
 )
 # Outlook users answer inside the un-prefixed history, each answer tagged: "[JM] Done",
@@ -49,15 +49,101 @@ _INLINE_ANSWER = re.compile(
 )
 _RULE = re.compile(r"^\s*(?:-{5,}|_{5,}|={5,}|\*{5,})\s*$")
 _LONG_RULE = re.compile(r"^\s*_{20,}\s*$")  # Outlook's own rule, alone means history follows
-_LABEL = re.compile(r"^[>\s]*\*{0,2}([^\s:：*<>\d][^:：*<>\d]{0,29}?)\*{0,2}\s*[:：]")
+_LABEL = re.compile(r"^[>\s]*\*{0,2}([^\s:\uff1a*<>\d][^:\uff1a*<>\d]{0,29}?)\*{0,2}\s*[:\uff1a]")
 # Header labels of Outlook-style blocks (From/Sent/To/Cc/Subject/Date) in many languages.
 HEADER_LABELS = frozenset(
-    """from sent to cc bcc subject date reply-to von gesendet an betreff datum kopie de envoyé
-    à a objet date enviado para asunto fecha enviada assunto data van verzonden aan onderwerp
-    datum da inviato oggetto data från skickat till ämne kopia fra sendt til emne od wysłano do
-    temat dw от отправлено кому тема дата копия 发件人 发送时间 收件人 主题 抄送 日期 寄件者 寄件日期
-    收件者 主旨 差出人 送信日時 宛先 件名 日付 보낸 사람 받는 사람 제목 날짜 lähettäjä lähetetty
-    vastaanottaja aihe feladó elküldve címzett tárgy kimden gönderildi kime konu tarih""".split()
+    [
+        "from",
+        "sent",
+        "to",
+        "cc",
+        "bcc",
+        "subject",
+        "date",
+        "reply-to",
+        "von",
+        "gesendet",
+        "an",
+        "betreff",
+        "datum",
+        "kopie",
+        "de",
+        "envoyé",
+        "à",
+        "a",
+        "objet",
+        "date",
+        "enviado",
+        "para",
+        "asunto",
+        "fecha",
+        "enviada",
+        "assunto",
+        "data",
+        "van",
+        "verzonden",
+        "aan",
+        "onderwerp",
+        "datum",
+        "da",
+        "inviato",
+        "oggetto",
+        "data",
+        "från",
+        "skickat",
+        "till",
+        "ämne",
+        "kopia",
+        "fra",
+        "sendt",
+        "til",
+        "emne",
+        "od",
+        "wysłano",
+        "do",
+        "temat",
+        "dw",
+        "от",
+        "отправлено",
+        "кому",
+        "тема",
+        "дата",
+        "копия",
+        "发件人",
+        "发送时间",
+        "收件人",
+        "主题",
+        "抄送",
+        "日期",
+        "寄件者",
+        "寄件日期",
+        "收件者",
+        "主旨",
+        "差出人",
+        "送信日時",
+        "宛先",
+        "件名",
+        "日付",
+        "보낸",
+        "사람",
+        "받는",
+        "사람",
+        "제목",
+        "날짜",
+        "lähettäjä",
+        "lähetetty",
+        "vastaanottaja",
+        "aihe",
+        "feladó",
+        "elküldve",
+        "címzett",
+        "tárgy",
+        "kimden",
+        "gönderildi",
+        "kime",
+        "konu",
+        "tarih",
+    ]
 ) | {"보낸 사람", "받는 사람", "envoyé le", "enviado el", "sent on", "enviada em", "enviado em"}
 
 

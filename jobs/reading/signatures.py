@@ -24,7 +24,7 @@ _FOOTER = re.compile(
     r"Von\s+meine[mr]?[\s/]|Gesendet\s+(?:von|mit|vom|über)\s|Holen\s+Sie\s+sich\s+Outlook|"
     r"Envoy[ée]\s+(?:de|depuis|à\s+partir|avec|via)\s|T[ée]l[ée]charger\s+Outlook|"
     r"Inviato\s+(?:da|dal|con)\s|Verzonden\s+(?:vanaf|met|van)\s|Verstuurd\s+(?:vanaf|met)\s|"
-    r"Skickat\s+från\s|Sendt\s+fra\s|Wysłane\s+z\s|Wysłano\s+z\s|Отправлено\s+(?:с|из)\s|"
+    r"Skickat\s+från\s|Sendt\s+fra\s|Wysłane\s+z\s|Wysłano\s+z\s|Отправлено\s+(?:\u0441|из)\s|"
     r"Скачайте\s+Outlook|Lähetetty\s+\S+\s*:|\S+\s+gesendet\s*$)",
     re.IGNORECASE,
 )
@@ -40,7 +40,12 @@ _DISCLAIMER = re.compile(
     r"vertrouwelijk|DISCLAIMER|HAFTUNGSAUSSCHLUSS|AVISO\s+LEGAL|Rechtshinweis",
     re.IGNORECASE,
 )
-MIN_DISCLAIMER_CHARS = 80  # a disclaimer is a paragraph of legal prose, not a short remark
+MIN_DISCLAIMER_CHARS = 80
+# A short legal line still opens like one: "This email …", "Diese E-Mail …", "Ce message …".
+_DISCLAIMER_LEAD = re.compile(
+    r"^\W{0,3}(?:This|The\s+information|Diese|Este|Esta|Ce|Cet|Questa|Questo|Deze|Dit)\s",
+    re.IGNORECASE,
+)  # a disclaimer is a paragraph of legal prose, not a short remark
 _SIGNOFF = re.compile(
     r"^(?:best|all\s+the\s+best|cheers|regards|kind\s+regards|warm(?:est)?\s+regards|"
     r"best\s+regards|many\s+thanks|thanks|thank\s+you|thx|ta|talk\s+soon|speak\s+soon|love|"
@@ -54,7 +59,7 @@ _SIGNOFF = re.compile(
     r"atentamente|cordiales\s+saludos|hasta\s+pronto|abra[çc]os?|beijos?|bjs|bj|obrigad[oa]|"
     r"atenciosamente|att|cumprimentos|at[ée]\s+(?:logo|breve|mais)|groet(?:jes|en)?|"
     r"met\s+vriendelijke\s+groet(?:en)?|saluti|cordiali\s+saluti|grazie|h[äa]lsningar|mvh|"
-    r"pozdrawiam|с\s+уважением|спасибо|xx+|xo+)\b",
+    r"pozdrawiam|\u0441\s+уважением|спасибо|xx+|xo+)\b",
     re.IGNORECASE,
 )
 # Contact lines of a signature: a column bar, a link, an address, a phone number.
@@ -63,19 +68,75 @@ _CONTACT = re.compile(r"\||www\.|https?://|@|\+?\d[\d ()./-]{6,}")
 # "Meilleures salutations", "Belle fin de journée", "Un beso", "With best wishes".
 _SIGNOFF_NOUN = re.compile(
     r"^(?:\S+\s+){0,3}(?:salutations|cumprimentos|saludos|gr[üu](?:ß|ss)e|regards|wishes|"
-    r"journ[ée]e|soir[ée]e|besos?|abrazos?|abra[çc]os?|beijos?|bisous|groeten|d['’]avance)[,!.]?$",
+    r"journ[ée]e|soir[ée]e|besos?|abrazos?|abra[çc]os?|beijos?|bisous|groeten|d['\u2019]avance)[,!.]?$",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\S+")
-_NAME_TOKEN = re.compile(r"^(?:[^\W\d_][\w'’.-]*,?|[xX]{1,3}|[&+|])$")
-_PARTICLES = frozenset("de da do dos das del della van von der den y e et und".split())
+_NAME_TOKEN = re.compile(r"^(?:[^\W\d_][\w'\u2019.-]*,?|[xX]{1,3}|[&+|])$")
+_PARTICLES = frozenset(
+    [
+        "de",
+        "da",
+        "do",
+        "dos",
+        "das",
+        "del",
+        "della",
+        "van",
+        "von",
+        "der",
+        "den",
+        "y",
+        "e",
+        "et",
+        "und",
+    ]
+)
 _KISSES = frozenset({"x", "xx", "xxx", "xo", "xoxo"})
-_NAME_LEAD = "-–—~ "  # "-Abhishek Kona", "~ Jo": a dash before the name, nothing else
+_NAME_LEAD = "-\u2013—~ "  # "-Abhishek Kona", "~ Jo": a dash before the name, nothing else
 _COMMON_ANSWERS = frozenset(
-    "done yes no ok okay sure thanks erledigt fertig ja nein fait oui non hecho listo sí si "
-    "feito pronto sim não nao stop gemacht claro vale super top perfect perfekt parfait".split()
+    [
+        "done",
+        "yes",
+        "no",
+        "ok",
+        "okay",
+        "sure",
+        "thanks",
+        "erledigt",
+        "fertig",
+        "ja",
+        "nein",
+        "fait",
+        "oui",
+        "non",
+        "hecho",
+        "listo",
+        "sí",
+        "si",
+        "feito",
+        "pronto",
+        "sim",
+        "não",
+        "nao",
+        "stop",
+        "gemacht",
+        "claro",
+        "vale",
+        "super",
+        "top",
+        "perfect",
+        "perfekt",
+        "parfait",
+    ]
 )
 _SENTENCE_END = re.compile(r"[.?!…:;]\s*$")
+
+
+def ends_words(line: str) -> bool:
+    """A line after which, until the next quote, nothing is the client's: "-- ", a phone
+    footer, a disclaimer."""
+    return is_delimiter(line) or is_footer(line) or is_disclaimer(line)
 
 
 def is_delimiter(line: str) -> bool:
@@ -94,7 +155,9 @@ def is_footer(line: str) -> bool:
 
 def is_disclaimer(line: str) -> bool:
     text = line.strip()[:MAX_MATCH_CHARS]
-    return len(text) >= MIN_DISCLAIMER_CHARS and _DISCLAIMER.search(text) is not None
+    if _DISCLAIMER.search(text) is None:
+        return False
+    return len(text) >= MIN_DISCLAIMER_CHARS or _DISCLAIMER_LEAD.match(text) is not None
 
 
 def is_signoff(line: str) -> bool:
@@ -121,7 +184,8 @@ def is_name(line: str) -> bool:
     if not words[0][0].isupper():
         return False
     return all(
-        word in _PARTICLES or word in _KISSES or (_NAME_TOKEN.match(word) and word[0].isupper()) for word in words
+        word in _PARTICLES or word in _KISSES or (_NAME_TOKEN.match(word) and word[0].isupper())
+        for word in words
     )
 
 

@@ -123,9 +123,7 @@ def _passages(lines: list[str]) -> list[tuple[Passage, bool]]:
                 passages.extend((answer, False) for answer in _inline_answers(lines, index))
                 return [p for p in passages if p[0]]
             continue
-        if signatures.is_delimiter(line) or signatures.is_footer(line):
-            cutting = True
-        elif signatures.is_disclaimer(line):
+        if signatures.ends_words(line):
             cutting = True
         elif not cutting:
             current.append(line)
