@@ -5,58 +5,21 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from mailparser_reply import EmailReplyParser
-
+from jobs.reading import quotes, signatures
 from jobs.reading.htmltext import html_to_text
-from jobs.reading.parts import MAX_TEXT_CHARS, content_type, is_attachment, part_text, walk
+from jobs.reading.parts import content_type, is_attachment, part_text, walk
 
-# mail-parser-reply knows these of our languages (not Portuguese: our own rules cover it).
-PARSER_LANGUAGES = ["en", "de", "es", "fr"]
-MAX_PARSER_CHARS = 64 * 1024  # its regexes backtrack on long input; new words come first
-MAX_HEADER_BLOCK_LINES = 5
-MAX_WROTE_LINES = 3
+# New words come first or sit between short quotes: what lies beyond these is never read, so a
+# hostile body costs the same as a long honest one.
+MAX_BODY_CHARS = 64 * 1024
+MAX_LINES = 4000
 
-_WROTE = re.compile(
-    r"^(?:On\s.+wrote|El\s.+escribi[óo]|Am\s.+schrieb.*|Le\s.+a\s+[ée]crit|Em\s.+escreveu|"
-    r"Op\s.+schreef|Il\s.+ha\s+scritto)\s*:\s*$",
-    re.IGNORECASE | re.DOTALL,
-)
-_SEPARATOR = re.compile(
-    r"^\s*(?:-{2,}\s*(?:Original\s+Message|Mensaje\s+original|Urspr[üu]ngliche\s+Nachricht|"
-    r"Message\s+d'origine|Mensagem\s+original|Forwarded\s+message|Mensaje\s+reenviado|"
-    r"Weitergeleitete\s+Nachricht|Message\s+transf[ée]r[ée]|Mensagem\s+encaminhada)\s*-{2,}|"
-    r"_{10,}|Begin\s+forwarded\s+message:)\s*$",
-    re.IGNORECASE,
-)
-_FROM_LINE = re.compile(r"^\s*\*?(?:From|De|Von|Da|Van)\s*:\*?\s*\S", re.IGNORECASE)
-_HEADER_LINE = re.compile(
-    r"^\s*\*?(?:Sent|Date|To|Subject|Enviado|Fecha|Para|Asunto|Gesendet|Datum|An|Betreff|"
-    r"Envoy[ée]|[ÀA]|Objet|Data|Assunto|Cc)\s*:\*?",
-    re.IGNORECASE,
-)
-_PHONE_SIGNATURE = re.compile(
-    r"^\s*(?:Sent\s+from\s+(?:my\s+|Yahoo\s+Mail|Mail\s+for\s+Windows|Outlook)|Sent\s+via\s|"
-    r"Sent\s+with\s|Get\s+Outlook\s+for|Enviado\s+desde\s+(?:mi|Yahoo|Outlook|Correo)|"
-    r"Obtener\s+Outlook\s+para|Von\s+meinem\s|Gesendet\s+(?:von|mit|vom)\s|"
-    r"Holen\s+Sie\s+sich\s+Outlook|Envoy[ée]\s+(?:de|depuis)\s+(?:mon|Yahoo|Outlook|l'application)|"
-    r"T[ée]l[ée]charger\s+Outlook|Enviado\s+do\s+(?:meu|Yahoo|Outlook)|Baixe\s+o\s+Outlook|"
-    r"Obter\s+o\s+Outlook)",
-    re.IGNORECASE,
-)
-_SIGNATURE_DELIMITER = re.compile(r"^--\s*$")
 # NUL and other control characters (but tab and line breaks), and the bidi embeddings and
 # overrides that reorder what a reader sees: never words, and kept out of the coach's email.
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_DISCLAIMER = re.compile(
-    r"^\s*(?:\**\s*(?:CONFIDENTIALITY\s+NOTICE|DISCLAIMER|AVISO\s+LEGAL|HAFTUNGSAUSSCHLUSS)|"
-    r"(?:This|The\s+information\s+in\s+this)\s+(?:e-?mail|message|communication)\b.{0,80}\b"
-    r"(?:confidential|privileged|intended\s+(?:only|solely))|"
-    r"Este\s+(?:correo|mensaje|e-?mail)\b.{0,80}\bconfidencial|"
-    r"Diese\s+(?:E-?Mail|Nachricht)\b.{0,80}\bvertraulich|"
-    r"Ce\s+(?:message|courriel|e-?mail)\b.{0,80}\bconfidenti|"
-    r"Esta\s+mensagem\b.{0,80}\bconfidenc|Este\s+e-?mail\b.{0,80}\bconfidenc)",
-    re.IGNORECASE,
-)
+
+Passage = list[str]
+_POSTSCRIPT = re.compile(r"^\s*P\.?\s?P?\.?S\.?\s*[:.-]?\s", re.IGNORECASE)
 
 
 def body_text(message: Message) -> tuple[str, str]:
@@ -78,57 +41,121 @@ def body_text(message: Message) -> tuple[str, str]:
 
 
 def new_words(text: str) -> str:
-    """Only what the client wrote this time: history, signature, phone line, disclaimer removed."""
-    text = _INVISIBLE.sub("", text[:MAX_TEXT_CHARS])
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    lines = _cut_lines(lines, _history_start(lines))
-    text = _parser_reply("\n".join(lines))
-    lines = [line for line in text.split("\n") if not line.lstrip().startswith(">")]
-    lines = _cut_lines(lines, _signature_start(lines))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in lines)).strip()
+    """Only what the client wrote this time, every passage of it in order (top-, bottom-posted
+    or between quotes): history, quote headers, signature, phone line, disclaimer removed."""
+    text = _INVISIBLE.sub("", text[:MAX_BODY_CHARS])
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")[:MAX_LINES]
+    lines = [line.rstrip() for line in lines]
+    found = _passages(lines)
+    kept = [_unsigned(passage) if signed else passage for passage, signed in found]
+    words = "\n\n".join("\n".join(passage) for passage in kept if passage)
+    if not words:
+        # Garbage over missing content: whatever the client left unquoted is theirs.
+        words = "\n".join(line for line in lines if line.strip() and not quotes.is_quoted(line))
+    return re.sub(r"\n{3,}", "\n\n", words).strip()
 
 
-def _cut_lines(lines: list[str], index: int | None) -> list[str]:
-    return lines if index is None else lines[:index]
+def _unsigned(passage: Passage) -> Passage:
+    """The passage without its trailing signature; a P.S. after the signature is kept."""
+    postscript = next(
+        (i for i in range(len(passage) - 1, 0, -1) if _POSTSCRIPT.match(passage[i])), None
+    )
+    if postscript is not None:
+        return [*_unsigned(passage[:postscript]), "", *_unsigned(passage[postscript:])]
+    cut = signatures.signature_start(passage)
+    if cut is None or not any(line.strip() for line in passage[:cut]):
+        return passage
+    return _trimmed(passage[:cut])
 
 
-def _history_start(lines: list[str]) -> int | None:
-    """The first line of quoted history: a "wrote:" header, a separator, or a From/Sent block."""
-    for index, line in enumerate(lines):
-        if _SEPARATOR.match(line) or _is_header_block(lines, index):
-            return index
-        for end in range(MAX_WROTE_LINES, 0, -1):
-            candidate = " ".join(item.strip() for item in lines[index : index + end])
-            if candidate and _WROTE.match(candidate.lstrip("> ")):
-                return index
+def _trimmed(passage: Passage) -> Passage:
+    start, end = 0, len(passage)
+    while start < end and not passage[start].strip():
+        start += 1
+    while end > start and not passage[end - 1].strip():
+        end -= 1
+    return passage[start:end]
+
+
+def _attributions(lines: list[str]) -> dict[int, int]:
+    """First line -> last line of every quote header ("On … wrote:") in the message."""
+    found: dict[int, int] = {}
+    for end in range(len(lines)):
+        start = quotes.attribution_span(lines, end)
+        if start is not None and not quotes.is_quoted(lines[start]):
+            found.setdefault(start, end)
+    return found
+
+
+def _history_after(lines: list[str], index: int, attributions: dict[int, int]) -> int | None:
+    """If history opens at `index`, the first line after its header; None if it does not."""
+    if index in attributions:
+        return attributions[index] + 1
+    if quotes.is_header_block(lines, index):
+        end = index
+        while end < len(lines) and (end - index) < quotes.MAX_HEADER_BLOCK_LINES:
+            if not lines[end].strip() or quotes.is_quoted(lines[end]):
+                break
+            end += 1
+        return end
+    if quotes.is_opener(lines, index):
+        return index + 1
     return None
 
 
-def _is_header_block(lines: list[str], index: int) -> bool:
-    if not _FROM_LINE.match(lines[index].lstrip("> ")):
-        return False
-    following = lines[index + 1 : index + MAX_HEADER_BLOCK_LINES]
-    return any(_HEADER_LINE.match(line.lstrip("> ")) for line in following)
+def _passages(lines: list[str]) -> list[tuple[Passage, bool]]:
+    """The client's passages in order, each with whether a signature may end it (the last one,
+    and one right above a quote header). A header followed by ">" lines quotes only those
+    lines; one followed by plain text (Outlook, Yahoo, forwards) is history to the end."""
+    attributions = _attributions(lines)
+    passages: list[tuple[Passage, bool]] = []
+    current: Passage = []
+    cutting = False  # inside a signature, phone footer or disclaimer: not words until a quote
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        after = None if quotes.is_quoted(line) else _history_after(lines, index, attributions)
+        if quotes.is_quoted(line) or after is not None:
+            passages.append((_trimmed(current), after is not None))
+            current, cutting = [], False
+            index = _next_content(lines, after if after is not None else index + 1)
+            if after is not None and index < len(lines) and not quotes.is_quoted(lines[index]):
+                passages.extend((answer, False) for answer in _inline_answers(lines, index))
+                return [p for p in passages if p[0]]
+            continue
+        if signatures.ends_words(line):
+            cutting = True
+        elif not cutting:
+            current.append(line)
+        index += 1
+    passages.append((_trimmed(current), True))
+    return [p for p in passages if p[0]]
 
 
-def _signature_start(lines: list[str]) -> int | None:
-    for index, line in enumerate(lines):
-        stripped = line.strip()
-        if index > 0 and _SIGNATURE_DELIMITER.match(stripped):
-            return index
-        if _PHONE_SIGNATURE.match(stripped) or _DISCLAIMER.match(stripped):
-            return index
-    return None
+def _inline_answers(lines: list[str], index: int) -> list[Passage]:
+    """Tagged answers ("[JM] Done", "R: Enviei") written into un-prefixed history, each to the
+    end of its paragraph; the next older header ends the search."""
+    answers: list[Passage] = []
+    if quotes.is_header_block(lines, index):  # the header under a separator line
+        index = _paragraph_end(lines, index)
+    while index < len(lines):
+        if quotes.is_header_block(lines, index) or quotes.is_opener(lines, index):
+            break
+        if quotes.is_inline_answer(lines[index]):
+            end = _paragraph_end(lines, index)
+            answers.append(lines[index:end])
+            index = end
+        index += 1
+    return answers
 
 
-def _parser_reply(text: str) -> str:
-    """mail-parser-reply's latest reply, for the header styles our own rules do not know."""
-    head, tail = text[:MAX_PARSER_CHARS], text[MAX_PARSER_CHARS:]
-    try:
-        parsed = EmailReplyParser(languages=list(PARSER_LANGUAGES)).read(head)
-        reply: str | None = parsed.latest_reply
-    except (re.error, ValueError, IndexError, RecursionError):
-        return text
-    if reply is None or not reply.strip():
-        return text  # the library found nothing of its own: keep ours
-    return reply if len(reply) < len(head.strip()) else reply + tail
+def _next_content(lines: list[str], index: int) -> int:
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    return index
+
+
+def _paragraph_end(lines: list[str], index: int) -> int:
+    while index < len(lines) and lines[index].strip():
+        index += 1
+    return index
