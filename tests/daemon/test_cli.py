@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import redis as redis_sync
 
-from daemon.cli import EXIT_CONFIG, EXIT_INVALID, EXIT_OK, main
+from daemon.cli import main
+from daemon.commands import EXIT_CONFIG, EXIT_INVALID, EXIT_OK
 from daemon.store import keys
 
 EXAMPLE_CONFIG = Path(__file__).parents[2] / "deploy" / "coachd.example.toml"
