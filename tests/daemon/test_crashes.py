@@ -9,7 +9,6 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -22,9 +21,7 @@ from tests.helpers.procs import (
     start,
     wait_for,
 )
-
-if TYPE_CHECKING:
-    from conftest import SmtpTestServer
+from tests.helpers.smtp import SmtpTestServer
 
 pytestmark = [
     pytest.mark.integration,

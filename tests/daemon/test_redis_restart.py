@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,9 +18,7 @@ from tests.helpers.procs import (
     start,
     wait_for,
 )
-
-if TYPE_CHECKING:
-    from conftest import SmtpTestServer
+from tests.helpers.smtp import SmtpTestServer
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,6 @@ import subprocess
 import urllib.request
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 import redis as redis_sync
@@ -25,9 +24,7 @@ from tests.helpers.procs import (
     overdue_commitment,
     wait_for,
 )
-
-if TYPE_CHECKING:
-    from conftest import SmtpTestServer
+from tests.helpers.smtp import SmtpTestServer
 
 pytestmark = pytest.mark.integration
 

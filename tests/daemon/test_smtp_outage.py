@@ -11,7 +11,6 @@ import pytest
 
 from daemon.demo.smtpsink import LocalSmtpServer
 from daemon.store.embedded import pick_free_port
-from tests.conftest import RecordingHandler
 from tests.helpers.procs import (
     daemon_env,
     emit,
@@ -21,6 +20,7 @@ from tests.helpers.procs import (
     start,
     wait_for,
 )
+from tests.helpers.smtp import RecordingHandler
 
 pytestmark = pytest.mark.integration
 

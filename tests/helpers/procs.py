@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.daemon.conftest import FIRM_TOML
+from tests.helpers.firm import FIRM_TOML
 
 WAIT_S = 20.0
 COACHD = [sys.executable, "-m", "daemon.cli"]

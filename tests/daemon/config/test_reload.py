@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,9 +17,7 @@ from tests.helpers.procs import (
     start,
     wait_for,
 )
-
-if TYPE_CHECKING:
-    from conftest import SmtpTestServer
+from tests.helpers.smtp import SmtpTestServer
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 import redis as redis_sync
@@ -16,7 +15,9 @@ from daemon import app
 from daemon.settings import Settings
 from daemon.store import keys, migration
 from daemon.store.migration import STORAGE_LAYOUT, V01_LAYOUT, fold_clients, migrate
-from tests.daemon.conftest import START, Loop, changed, created
+from tests.helpers.events import changed, created
+from tests.helpers.firm import START
+from tests.helpers.loop import Loop
 from tests.helpers.procs import (
     COACHD,
     WAIT_S,
@@ -26,9 +27,7 @@ from tests.helpers.procs import (
     overdue_commitment,
     wait_for,
 )
-
-if TYPE_CHECKING:
-    from conftest import SmtpTestServer
+from tests.helpers.smtp import SmtpTestServer
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 import redis as redis_sync
@@ -22,9 +22,7 @@ from daemon.store.settingscheck import (
     warn_about_settings,
 )
 from tests.helpers.procs import daemon_env, log_events, start, wait_for
-
-if TYPE_CHECKING:
-    from conftest import SmtpTestServer
+from tests.helpers.smtp import SmtpTestServer
 
 SAFE = {"maxmemory-policy": "noeviction", "appendonly": "yes", HASH_MAX_VALUE: "2048"}
 
