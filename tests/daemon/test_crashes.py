@@ -4,27 +4,23 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.helpers.procs import (
+    CoachdProcess,
     daemon_env,
     emit,
-    log_events,
     now_utc,
     overdue_commitment,
-    start,
+    stop_all,
     wait_for,
 )
-
-if TYPE_CHECKING:
-    from conftest import SmtpTestServer
+from tests.helpers.smtp import SmtpTestServer
 
 pytestmark = [
     pytest.mark.integration,
@@ -44,7 +40,7 @@ def received_per_commitment(smtp: SmtpTestServer) -> Counter[str]:
     return Counter(m.rcpt_tos[0].split("@")[0].removeprefix("client") for m in smtp.messages)
 
 
-def kill_mid_send(process: subprocess.Popen[bytes], smtp: SmtpTestServer) -> bool:
+def kill_mid_send(process: CoachdProcess, smtp: SmtpTestServer) -> bool:
     """SIGKILL `process` while the SMTP server holds an unfinished message of its own.
 
     Frozen (SIGSTOP) while it is looked at, so what is seen is what it dies with: a step
@@ -54,8 +50,7 @@ def kill_mid_send(process: subprocess.Popen[bytes], smtp: SmtpTestServer) -> boo
     while time.monotonic() < deadline:
         process.send_signal(signal.SIGSTOP)
         if ports_connected_to(smtp.port, process.pid) & smtp.ports_mid_transaction():
-            process.send_signal(signal.SIGKILL)
-            process.wait()
+            process.kill()
             return True
         process.send_signal(signal.SIGCONT)
         time.sleep(0.005)
@@ -76,11 +71,9 @@ def ports_connected_to(remote_port: int, pid: int) -> set[int]:
     return ports
 
 
-def emails_sent_in(log: Path) -> int:
+def emails_sent_by(worker: CoachdProcess) -> int:
     """Counted from raw lines: the worker may be halfway through writing the last one."""
-    if not log.exists():
-        return 0
-    return sum('"email_sent"' in line for line in log.read_text(errors="replace").splitlines())
+    return sum('"email_sent"' in line for line in worker.log_text().splitlines())
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
@@ -98,24 +91,20 @@ def test_a_worker_killed_mid_burst_loses_nothing_and_doubles_nothing(
     )
     now = now_utc()
     emit(env, [overdue_commitment(n, now) for n in range(BURST)])
-    logs = [tmp_path / f"worker{i}.log" for i in range(workers)]
-    running = [start(env, log) for log in logs]
+    running = [CoachdProcess(env, tmp_path / f"worker{i}.log").start() for i in range(workers)]
     try:
         assert wait_for(lambda: len(smtp_server.messages) >= KILL_AFTER, RECOVERY_S)
         # Workers start side by side and one may still be starting: the one that has sent
         # the most goes, at a moment it has an email in flight.
-        victim = max(range(workers), key=lambda i: emails_sent_in(logs[i]))
-        assert kill_mid_send(running[victim], smtp_server)
-        running[victim] = start(env, logs[victim])  # the operator's supervisor restarts it
+        victim = max(running, key=emails_sent_by)
+        assert kill_mid_send(victim, smtp_server)
+        victim.start()  # the operator's supervisor restarts it
         assert wait_for(lambda: len(smtp_server.messages) >= BURST, RECOVERY_S), (
             f"missing: {sorted(EVERY_COMMITMENT - set(received_per_commitment(smtp_server)))}"
         )
         wait_for(lambda: len(smtp_server.messages) > BURST, SETTLE_S)
     finally:
-        for process in running:
-            process.send_signal(signal.SIGTERM)
-        for process in running:
-            process.wait(timeout=60)
+        stop_all(running)
 
     counts = received_per_commitment(smtp_server)
     assert len(counts) == BURST  # none lost
@@ -123,8 +112,8 @@ def test_a_worker_killed_mid_burst_loses_nothing_and_doubles_nothing(
     assert all(p.returncode == 0 for p in running)
     recovered = [
         e
-        for log in logs
-        for e in log_events(log)
+        for worker in running
+        for e in worker.events()
         if e["event"] in ("step_recovered", "send_taken_over")
     ]
     assert recovered, "the kill should have left sends in flight for the restart to settle"

@@ -17,7 +17,9 @@ from daemon.store import keys
 from daemon.store.schedule import step_job_id
 from jobs.composer import Composer
 from jobs.replytoken import verify_reply_token
-from tests.daemon.conftest import SIGNING_KEY, START, Loop, changed, created
+from tests.helpers.events import changed, created
+from tests.helpers.firm import SIGNING_KEY, START
+from tests.helpers.loop import Loop
 
 pytestmark = pytest.mark.integration
 

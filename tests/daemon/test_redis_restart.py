@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import signal
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
 from daemon.store.embedded import EmbeddedRedis
 from tests.helpers.procs import (
+    CoachdProcess,
     daemon_env,
     emit,
-    log_events,
     now_utc,
     overdue_commitment,
-    start,
     wait_for,
 )
-
-if TYPE_CHECKING:
-    from conftest import SmtpTestServer
+from tests.helpers.smtp import SmtpTestServer
 
 pytestmark = pytest.mark.integration
 
@@ -37,25 +32,20 @@ def test_a_redis_restart_mid_flow_loses_no_event_or_step_and_doubles_none(
     redis.start_blocking()
     env = daemon_env(tmp_path, redis.url, smtp_server.host, smtp_server.port, job_timeout_s="5")
     now = now_utc()
-    log = tmp_path / "daemon.log"
-    daemon = start(env, log)
     try:
-        emit(env, [overdue_commitment(n, now) for n in range(BATCH)])
-        emit(env, [overdue_commitment(n, now) for n in range(BATCH, 2 * BATCH)])
-        assert wait_for(lambda: len(smtp_server.messages) >= BATCH // 2, WAIT_S)
-        redis.stop_blocking()  # mid-burst: steps are due and events are still being applied
-        assert wait_for(
-            lambda: any(e["event"].endswith("redis_unavailable") for e in log_events(log)), WAIT_S
-        )
-        redis.start_blocking()  # same port, the AOF replays
-        emit(env, [overdue_commitment(n, now) for n in range(2 * BATCH, 3 * BATCH)])
-        assert wait_for(lambda: len(smtp_server.messages) >= 3 * BATCH, WAIT_S), (
-            f"only {len(smtp_server.messages)} of {3 * BATCH} arrived"
-        )
-        wait_for(lambda: len(smtp_server.messages) > 3 * BATCH, SETTLE_S)
+        with CoachdProcess(env, tmp_path / "daemon.log") as daemon:
+            emit(env, [overdue_commitment(n, now) for n in range(BATCH)])
+            emit(env, [overdue_commitment(n, now) for n in range(BATCH, 2 * BATCH)])
+            assert wait_for(lambda: len(smtp_server.messages) >= BATCH // 2, WAIT_S)
+            redis.stop_blocking()  # mid-burst: steps are due and events are still being applied
+            assert daemon.wait_for_event(lambda name: name.endswith("redis_unavailable"), WAIT_S)
+            redis.start_blocking()  # same port, the AOF replays
+            emit(env, [overdue_commitment(n, now) for n in range(2 * BATCH, 3 * BATCH)])
+            assert wait_for(lambda: len(smtp_server.messages) >= 3 * BATCH, WAIT_S), (
+                f"only {len(smtp_server.messages)} of {3 * BATCH} arrived"
+            )
+            wait_for(lambda: len(smtp_server.messages) > 3 * BATCH, SETTLE_S)
     finally:
-        daemon.send_signal(signal.SIGTERM)
-        daemon.wait(timeout=60)
         redis.stop_blocking()
 
     counts = Counter(m.rcpt_tos[0] for m in smtp_server.messages)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import signal
 import smtplib
-import subprocess
 import urllib.request
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 import redis as redis_sync
@@ -17,17 +13,15 @@ import redis as redis_sync
 from daemon.store import keys
 from daemon.store.embedded import pick_free_port
 from tests.helpers.procs import (
-    COACHD,
     WAIT_S,
+    CoachdProcess,
     daemon_env,
     emit,
     now_utc,
     overdue_commitment,
     wait_for,
 )
-
-if TYPE_CHECKING:
-    from conftest import SmtpTestServer
+from tests.helpers.smtp import SmtpTestServer
 
 pytestmark = pytest.mark.integration
 
@@ -56,9 +50,7 @@ def test_run_sends_a_prompt_reads_the_reply_and_stops_cleanly_on_sigterm(
         http_port=str(http_port),
     )
     event = overdue_commitment(1, now_utc())
-    coachd = COACHD
-    daemon = subprocess.Popen([*coachd, "run"], env=env, stderr=subprocess.PIPE, text=True)
-    try:
+    with CoachdProcess(env, tmp_path / "daemon.log") as daemon:
         emit(env, [event])
         assert wait_for(lambda: len(smtp_server.messages) == 1), "the overdue prompt never came"
         with smtplib.SMTP("127.0.0.1", receiver_port) as smtp:
@@ -68,17 +60,11 @@ def test_run_sends_a_prompt_reads_the_reply_and_stops_cleanly_on_sigterm(
         url = f"http://127.0.0.1:{http_port}/healthz"
         with urllib.request.urlopen(url, timeout=5) as health:
             assert health.status == 200
-        daemon.send_signal(signal.SIGTERM)
-        _, logs = daemon.communicate(timeout=WAIT_S)
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
+        daemon.stop(timeout=WAIT_S)
 
     assert daemon.returncode == 0
     assert smtp_server.messages[0].rcpt_tos == ["client1@example.org"]
-    lines = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
-    sent = [line for line in lines if line["event"] == "email_sent"]
+    sent = daemon.logged("email_sent")
     assert [(s["commitment_id"], s["step"]) for s in sent] == [("c1", "overdue-1d")]
-    assert "client1@example.org" not in logs  # ids in logs, never addresses
-    assert any(line["event"] == "worker_stopped" for line in lines)
+    assert "client1@example.org" not in daemon.log_text()  # ids in logs, never addresses
+    assert daemon.logged("worker_stopped")

@@ -26,8 +26,9 @@ from daemon.logs import configure_logging
 from daemon.outbound.coachmail import schedule_all_digests
 from daemon.outbound.mailer import SmtpMailer
 from daemon.settings import Settings
-from tests.conftest import LOOPBACK, RecordingHandler, SmtpTestServer
-from tests.daemon.conftest import Loop, created, running_loop
+from tests.helpers.events import created
+from tests.helpers.loop import Loop, running_loop
+from tests.helpers.smtp import LOOPBACK, RecordingHandler, SmtpTestServer
 
 pytestmark = pytest.mark.integration
 
@@ -97,7 +98,7 @@ def restore_logging() -> Iterator[None]:
 async def secret_loop(
     redis_url: str, auth_smtp: SmtpTestServer, firm_config: Path
 ) -> AsyncIterator[Loop]:
-    """The conftest `loop`, wired from Settings the way `coachd run` wires it."""
+    """The `loop` fixture, wired from Settings the way `coachd run` wires it."""
     settings = settings_for(auth_smtp)
     mailer = SmtpMailer(smtp_config_from(settings))
     identity = identity_from(settings, load_coach_config(firm_config))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import time
 from collections import Counter
 from pathlib import Path
@@ -11,16 +10,15 @@ import pytest
 
 from daemon.demo.smtpsink import LocalSmtpServer
 from daemon.store.embedded import pick_free_port
-from tests.conftest import RecordingHandler
 from tests.helpers.procs import (
+    CoachdProcess,
     daemon_env,
     emit,
-    log_events,
     now_utc,
     overdue_commitment,
-    start,
     wait_for,
 )
+from tests.helpers.smtp import RecordingHandler
 
 pytestmark = pytest.mark.integration
 
@@ -48,24 +46,21 @@ def test_an_smtp_server_down_for_a_while_gets_every_email_once_when_it_returns(
 ) -> None:
     port = pick_free_port()
     env = daemon_env(tmp_path, redis_url, "127.0.0.1", port, smtp_retry_base_s=RETRY_BASE_S)
-    log = tmp_path / "daemon.log"
-    daemon = start(env, log)
     handler = RecordingHandler()
     server = _ServerOnPort(handler, port)
     try:
-        emit(env, [overdue_commitment(n, now_utc()) for n in range(EMAILS)])
-        assert wait_for(lambda: any(e["event"] == "email_send_retry" for e in log_events(log)))
-        time.sleep(OUTAGE_S)  # the relay stays down: retries back off, nothing is given up
-        server.start()
-        assert wait_for(lambda: len(handler.messages) >= EMAILS, WAIT_S)
-        wait_for(lambda: len(handler.messages) > EMAILS, 2.0)
+        with CoachdProcess(env, tmp_path / "daemon.log") as daemon:
+            emit(env, [overdue_commitment(n, now_utc()) for n in range(EMAILS)])
+            assert daemon.wait_for_event("email_send_retry")
+            time.sleep(OUTAGE_S)  # the relay stays down: retries back off, nothing is given up
+            server.start()
+            assert wait_for(lambda: len(handler.messages) >= EMAILS, WAIT_S)
+            wait_for(lambda: len(handler.messages) > EMAILS, 2.0)
     finally:
-        daemon.send_signal(signal.SIGTERM)
-        daemon.wait(timeout=60)
         server.stop()
 
     counts = Counter(m.rcpt_tos[0] for m in handler.messages)
     assert len(counts) == EMAILS
     assert [address for address, n in counts.items() if n > 1] == []
-    retries = [e for e in log_events(log) if e["event"] == "email_send_retry"]
+    retries = daemon.logged("email_send_retry")
     assert len(retries) >= EMAILS  # every one of them failed at least once, and came back

@@ -1,1 +1,1 @@
-"""What many test modules share: real Redis, SMTP and IMAP servers, loops, processes."""
+"""What many test modules share: real servers (Redis, SMTP, IMAP), the test firm, the loop."""

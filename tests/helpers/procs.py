@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -12,9 +13,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.daemon.conftest import FIRM_TOML
+from tests.helpers.firm import FIRM_TOML
 
 WAIT_S = 20.0
+# A clean stop finishes the jobs in hand first; a process still running after this is killed.
+STOP_S = 60.0
 COACHD = [sys.executable, "-m", "daemon.cli"]
 # The loop tests' firm, plus a profile whose window is open whatever the hour in UTC.
 CONFIG = (
@@ -100,16 +103,111 @@ def emit(env: dict[str, str], events: list[dict[str, Any]]) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """`coachd run`, logging to `log` (a file: a pipe nobody reads would block it)."""
-    with log.open("ab") as out:
-        return subprocess.Popen([*COACHD, "run"], env=env, stderr=out, stdout=out)
-
-
-def log_events(log: Path) -> list[dict[str, Any]]:
-    lines = log.read_text(errors="replace").splitlines()
-    return [json.loads(line) for line in lines if line.startswith("{")]
-
-
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+class CoachdProcess:
+    """`coachd run` as a child process with `env`, logging (JSON, stdout and stderr) to `log`.
+
+    As a context manager it starts on the way in and stops on the way out (SIGTERM, then
+    SIGKILL if it has not gone after STOP_S): no test leaves a daemon running behind it.
+    """
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> CoachdProcess:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self) -> CoachdProcess:
+        """Start it, or start it again once it has ended (as a supervisor would): the log
+        is a file, not a pipe nobody reads (that would block it), and a restart appends."""
+        assert not self.running, "coachd is already running"
+        with self.log.open("ab") as out:
+            self._process = subprocess.Popen([*COACHD, "run"], env=self.env, stdout=out, stderr=out)
+        return self
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        assert self._process is not None, "coachd was never started"
+        return self._process
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        """Its exit code once it has ended (negative: the signal that ended it)."""
+        return self.process.returncode
+
+    def send_signal(self, signum: signal.Signals) -> None:
+        self.process.send_signal(signum)
+
+    def kill(self) -> int:
+        """SIGKILL, as when the machine dies (no clean-up at all); returns once it is gone."""
+        self.process.kill()
+        return self.process.wait()
+
+    def stop(self, signum: signal.Signals = signal.SIGTERM, timeout: float = STOP_S) -> int:
+        """Send `signum` (unless it has ended already) and wait for it; its exit code."""
+        if self.running:
+            self.send_signal(signum)
+        return self.wait(timeout)
+
+    def wait(self, timeout: float = STOP_S) -> int:
+        """Its exit code once it has ended; if still running after `timeout`, it is killed
+        and TimeoutExpired raised."""
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+
+    def log_text(self) -> str:
+        """Its log as written so far, raw."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every JSON event in its log so far (each start's, for a restarted process); a last
+        line still being written is left for the next look."""
+        text = self.log_text()
+        complete = text[: text.rfind("\n") + 1]
+        return [json.loads(line) for line in complete.splitlines() if line.startswith("{")]
+
+    def logged(self, event: str) -> list[dict[str, Any]]:
+        """The events named `event` in its log so far."""
+        return [e for e in self.events() if e["event"] == event]
+
+    def wait_for_event(self, event: str | Callable[[str], bool], timeout: float = WAIT_S) -> bool:
+        """Whether, within `timeout`, it logs an event named `event` (or one `event` accepts)."""
+
+        def matches(name: str) -> bool:
+            return event(name) if callable(event) else name == event
+
+        return wait_for(lambda: any(matches(e["event"]) for e in self.events()), timeout)
+
+
+def stop_all(processes: list[CoachdProcess], timeout: float = STOP_S) -> None:
+    """SIGTERM to every one first, so they shut down side by side, then wait for each."""
+    for process in processes:
+        if process.running:
+            process.send_signal(signal.SIGTERM)
+    expired: subprocess.TimeoutExpired | None = None
+    for process in processes:
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired as error:  # killed; the others are still waited for
+            expired = expired or error
+    if expired:
+        raise expired

@@ -1,24 +1,11 @@
 """Stored client and commitment records: moments to the microsecond, v0.1 records still read."""
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from jobs.state import Client, Commitment, readable_record
+from tests.helpers.state import commitment
 
 BERLIN_SUMMER = timezone(timedelta(hours=2))
-
-
-def commitment(**changes: object) -> Commitment:
-    fields: dict[str, object] = {
-        "commitment_id": "c1",
-        "client_id": "ana",
-        "coach_id": "coach",
-        "profile": "default",
-        "action": "draft the first page",
-        "why": "",
-        "due_date": date(2026, 12, 4),
-        "thread": "t1",
-    }
-    return Commitment(**(fields | changes))  # type: ignore[arg-type]
 
 
 def test_moments_survive_storage_to_the_microsecond() -> None:

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.helpers.procs import (
     CONFIG,
+    CoachdProcess,
     daemon_env,
     emit,
-    log_events,
     now_utc,
     overdue_commitment,
-    start,
     wait_for,
 )
-
-if TYPE_CHECKING:
-    from conftest import SmtpTestServer
+from tests.helpers.smtp import SmtpTestServer
 
 pytestmark = pytest.mark.integration
 
@@ -32,23 +28,18 @@ timezone = "Asia/Singapore"
 """
 
 
-def logged(log: Path, event: str) -> list[dict[str, object]]:
-    return [e for e in log_events(log) if e["event"] == event]
-
-
 def test_a_broken_coach_file_on_reload_keeps_the_last_good_config_and_says_why(
     redis_url: str, smtp_server: SmtpTestServer, tmp_path: Path
 ) -> None:
     env = daemon_env(tmp_path, redis_url, smtp_server.host, smtp_server.port)
-    config, log = Path(env["COACHD_CONFIG_PATH"]), tmp_path / "daemon.log"
-    daemon = start(env, log)
-    try:
-        assert wait_for(lambda: bool(logged(log, "worker_started")))
+    config = Path(env["COACHD_CONFIG_PATH"])
+    with CoachdProcess(env, tmp_path / "daemon.log") as daemon:
+        assert daemon.wait_for_event("worker_started")
         config.write_text(CONFIG.replace("[firm]", "[firm", 1))
         daemon.send_signal(signal.SIGHUP)
-        assert wait_for(lambda: bool(logged(log, "config_reload_failed")))
-        [failure] = logged(log, "config_reload_failed")
-        assert any("coachd.toml" in str(p) and "TOML" in str(p) for p in failure["problems"])  # type: ignore[attr-defined]
+        assert daemon.wait_for_event("config_reload_failed")
+        [failure] = daemon.logged("config_reload_failed")
+        assert any("coachd.toml" in str(p) and "TOML" in str(p) for p in failure["problems"])
 
         now = now_utc()
         emit(env, [overdue_commitment(1, now)])
@@ -56,11 +47,8 @@ def test_a_broken_coach_file_on_reload_keeps_the_last_good_config_and_says_why(
 
         config.write_text(CONFIG + NEW_COACH)
         daemon.send_signal(signal.SIGHUP)
-        assert wait_for(lambda: bool(logged(log, "config_reloaded")))
+        assert daemon.wait_for_event("config_reloaded")
         event = overdue_commitment(2, now) | {"coach_id": "lee"}
         emit(env, [event])
         assert wait_for(lambda: len(smtp_server.messages) == 2)  # the new coach is known
-    finally:
-        daemon.send_signal(signal.SIGTERM)
-        daemon.wait(timeout=60)
     assert daemon.returncode == 0

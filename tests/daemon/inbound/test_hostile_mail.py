@@ -17,7 +17,9 @@ from daemon.store import keys
 from jobs.composer import thread_ids
 from jobs.events import MAX_REPLY_CHARS
 from jobs.replytoken import ALPHABET, SIGNED_CHARS, TOKEN_CHARS, sign_reply_token
-from tests.daemon.conftest import SIGNING_KEY, Loop, created
+from tests.helpers.events import created
+from tests.helpers.firm import SIGNING_KEY
+from tests.helpers.loop import Loop
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,9 @@ from daemon.inbound.message import InboundMessage
 from daemon.inbound.receiver import receiving
 from daemon.store import keys
 from jobs.reading.reply import ReadReply
-from tests.daemon.conftest import START, Loop, created
+from tests.helpers.events import created
+from tests.helpers.firm import START
+from tests.helpers.loop import Loop
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,8 @@ import pytest
 
 from daemon.inbound.intake import ReplyIntake
 from daemon.inbound.message import InboundMessage
-from tests.daemon.conftest import Loop, created
+from tests.helpers.events import created
+from tests.helpers.loop import Loop
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,9 @@ import pytest
 
 from daemon.outbound.coachmail import schedule_all_digests
 from daemon.store import keys
-from tests.daemon.conftest import START, Loop, changed, created
+from tests.helpers.events import changed, created
+from tests.helpers.firm import START
+from tests.helpers.loop import Loop
 
 pytestmark = pytest.mark.integration
 

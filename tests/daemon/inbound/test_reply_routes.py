@@ -17,8 +17,9 @@ from daemon.inbound.imappoller import ImapConfig, ImapPoller
 from daemon.inbound.intake import ReplyIntake
 from daemon.inbound.webhooks import WebhookSecrets, build_http_app
 from daemon.store.embedded import pick_free_port
-from tests.daemon.conftest import Loop, created
+from tests.helpers.events import created
 from tests.helpers.imap import Dovecot, dovecot_missing, start_dovecot
+from tests.helpers.loop import Loop
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,9 @@ from daemon.inbox import batch as batchapply
 from daemon.inbox import stream as ingest
 from daemon.inbox.batch import Entry
 from daemon.store import keys
-from tests.daemon.conftest import START, Loop, changed, created
+from tests.helpers.events import changed, created
+from tests.helpers.firm import START
+from tests.helpers.loop import Loop
 
 LATER = START + timedelta(minutes=5)
 LATEST = START + timedelta(minutes=10)

@@ -24,7 +24,9 @@ from jobs.events import (
     event_json_schema,
     parse_event,
 )
-from tests.daemon.conftest import START, Loop, changed, created
+from tests.helpers.events import changed, created
+from tests.helpers.firm import START
+from tests.helpers.loop import Loop
 
 KNOWN_TYPES = tuple(event_json_schema()["discriminator"]["mapping"])
 EVENT_KEYS = ("event_id", "occurred_at", "commitment_id", "client_id")

@@ -18,7 +18,8 @@ from daemon.store import keys
 from daemon.store.pipelining import AutoPipeline
 from daemon.store.schedule import step_job_id
 from daemon.worker import lease_ms
-from tests.daemon.conftest import Loop, created
+from tests.helpers.events import created
+from tests.helpers.loop import Loop
 
 pytestmark = pytest.mark.integration
 

@@ -6,15 +6,12 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
-from typing import TYPE_CHECKING
 
 import pytest
 
 from daemon.errors import PermanentSendError, TransientSendError, UnknownOutcomeError
 from daemon.outbound.mailer import Mailer, NullMailer, SmtpConfig, SmtpMailer
-
-if TYPE_CHECKING:
-    from conftest import SmtpTestServer
+from tests.helpers.smtp import SmtpTestServer
 
 SENDER = "coach@firm.example"
 CLIENT = "client@example.org"

@@ -3,10 +3,8 @@ atomically per client, and no commitment drops out of a client's list afterwards
 
 from __future__ import annotations
 
-import subprocess
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 import redis as redis_sync
@@ -16,19 +14,19 @@ from daemon import app
 from daemon.settings import Settings
 from daemon.store import keys, migration
 from daemon.store.migration import STORAGE_LAYOUT, V01_LAYOUT, fold_clients, migrate
-from tests.daemon.conftest import START, Loop, changed, created
+from tests.helpers.events import changed, created
+from tests.helpers.firm import START
+from tests.helpers.loop import Loop
 from tests.helpers.procs import (
-    COACHD,
     WAIT_S,
+    CoachdProcess,
     daemon_env,
     emit,
     now_utc,
     overdue_commitment,
     wait_for,
 )
-
-if TYPE_CHECKING:
-    from conftest import SmtpTestServer
+from tests.helpers.smtp import SmtpTestServer
 
 pytestmark = pytest.mark.integration
 
@@ -241,16 +239,10 @@ def test_coachd_run_migrates_before_it_applies_an_event(
     with redis_sync.Redis.from_url(redis_url) as state:
         state.hset(keys.client("client3"), mapping=V01_RECORD)
         state.sadd(keys.legacy_client_commitments("client3"), "c1", "c2")
-        daemon = subprocess.Popen([*COACHD, "run"], env=env, stderr=subprocess.DEVNULL)
-        try:
+        with CoachdProcess(env, tmp_path / "daemon.log") as daemon:
             emit(env, [overdue_commitment(3, now_utc())])  # client3's third commitment
             assert wait_for(lambda: state.exists(keys.commitment("c3")) == 1)
-            daemon.terminate()
-            daemon.wait(timeout=WAIT_S)
-        finally:
-            if daemon.poll() is None:
-                daemon.kill()
-                daemon.wait()
+            daemon.stop(timeout=WAIT_S)
         assert state.hget(keys.client("client3"), "commitments") == b"c1 c2 c3"
         assert not state.exists(keys.legacy_client_commitments("client3"))
     assert daemon.returncode == 0

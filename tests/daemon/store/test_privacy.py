@@ -19,7 +19,9 @@ from daemon.inbound.intake import ReplyIntake
 from daemon.inbound.message import InboundMessage
 from daemon.store import keys
 from daemon.store.privacy import ERASED_REASON, erase_event, export_client
-from tests.daemon.conftest import START, Loop, changed
+from tests.helpers.events import changed
+from tests.helpers.firm import START
+from tests.helpers.loop import Loop
 
 pytestmark = pytest.mark.integration
 

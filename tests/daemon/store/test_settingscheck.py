@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 import redis as redis_sync
@@ -21,10 +20,8 @@ from daemon.store.settingscheck import (
     read_settings,
     warn_about_settings,
 )
-from tests.helpers.procs import daemon_env, log_events, start, wait_for
-
-if TYPE_CHECKING:
-    from conftest import SmtpTestServer
+from tests.helpers.procs import CoachdProcess, daemon_env
+from tests.helpers.smtp import SmtpTestServer
 
 SAFE = {"maxmemory-policy": "noeviction", "appendonly": "yes", HASH_MAX_VALUE: "2048"}
 
@@ -111,15 +108,13 @@ def test_coachd_run_warns_at_start_about_an_evicting_redis(
     client = redis_sync.Redis.from_url(redis_url, decode_responses=True)
     before = client.config_get(MAXMEMORY_POLICY)[MAXMEMORY_POLICY]
     client.config_set(MAXMEMORY_POLICY, "allkeys-lru")
-    log = tmp_path / "worker.log"
-    worker = start(daemon_env(tmp_path, redis_url, smtp_server.host, smtp_server.port), log)
+    env = daemon_env(tmp_path, redis_url, smtp_server.host, smtp_server.port)
     try:
-        assert wait_for(lambda: "worker_started" in log.read_text())
+        with CoachdProcess(env, tmp_path / "worker.log") as worker:
+            assert worker.wait_for_event("worker_started")
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=60)
         client.config_set(MAXMEMORY_POLICY, before)
         client.close()
-    warned = [e for e in log_events(log) if e["event"] == "redis_setting_unsafe"]
+    warned = worker.logged("redis_setting_unsafe")
     policy = [(e["found"], e["level"]) for e in warned if e["setting"] == MAXMEMORY_POLICY]
     assert policy == [("allkeys-lru", "warning")]
