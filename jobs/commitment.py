@@ -53,9 +53,14 @@ def next_step(
     commitment: Commitment, client: Client, profile: CadenceProfile, now: datetime
 ) -> PlannedStep | None:
     """The one step that should be scheduled next for this commitment, or None."""
-    if client.opted_out or client.email_failing:
+    if client.email_failing:
         return None
+    if client.opted_out:  # one last email: "got it, no more emails" (and how to undo that)
+        confirming_stop = commitment.pending_ack and commitment.ack_for == "stop"
+        return _confirmation_step(profile, client, now) if confirming_stop else None
     if commitment.status is Status.COMPLETED:
+        if commitment.pending_ack:
+            return _confirmation_step(profile, client, now)
         return _reflection_step(commitment, client, profile)
     if commitment.status is not Status.ACTIVE:
         return None
@@ -96,15 +101,20 @@ def _answer_step(
 ) -> PlannedStep | None:
     """The one email that answers the client's last reply, if it still needs sending."""
     if commitment.pending_ack:
-        name, kind = ACK_STEP, StepKind.ACK
-    elif commitment.blocked:
-        name, kind = f"{BLOCKED_PREFIX}{commitment.replies}", StepKind.BLOCKED
-        if commitment.last_sent == name:
-            return None
-    else:
+        return _confirmation_step(profile, client, now)
+    if not commitment.blocked:
+        return None
+    name = f"{BLOCKED_PREFIX}{commitment.replies}"
+    if commitment.last_sent == name:
         return None
     local = next_allowed_moment(profile, now, client.zone)
-    return PlannedStep(name, kind, local.astimezone(UTC), local)
+    return PlannedStep(name, StepKind.BLOCKED, local.astimezone(UTC), local)
+
+
+def _confirmation_step(profile: CadenceProfile, client: Client, now: datetime) -> PlannedStep:
+    """The one short email that says what coachd understood from the client's last reply."""
+    local = next_allowed_moment(profile, now, client.zone)
+    return PlannedStep(ACK_STEP, StepKind.ACK, local.astimezone(UTC), local)
 
 
 def _pause_end(profile: CadenceProfile, client: Client) -> datetime | None:

@@ -148,6 +148,9 @@ class ReplyReceived(_Event):
     source: str = Field(default="", max_length=32, description="imap, smtp, postmark, ...")
     bounce_permanent: bool = False
     bounce_class: BounceClass | None = None
+    language: Literal["", "en", "de", "fr", "es", "pt"] = Field(
+        default="", description="The language the reply is written in, when known."
+    )
     confidence: float = Field(
         default=1.0, ge=0.0, le=1.0, description="How sure the reading of the intent is (0-1)."
     )

@@ -37,6 +37,7 @@ NOTICE_UNDONE = "said coachd misread their last reply, so that change was undone
 # possible stop pauses every email and asks the coach; a possible done or new date changes
 # nothing (the reply still reaches the coach); a possible blocked tells the coach at once.
 CONFIDENT = 0.7
+NOTICES_PER_DAY = 3
 UNSURE_STOP_PAUSE_DAYS = 14
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -45,15 +46,36 @@ def apply_reply(
     event: ReplyReceived, commitment: Commitment, client: Client, profile: CadenceProfile
 ) -> ReplyOutcome:
     """A reply, auto-reply or bounce, read and matched: how state changes because of it."""
+    outcome = _apply(event, commitment, client, profile)
+    if outcome.notice is None:
+        return outcome
+    return _counted_notice(outcome, event.occurred_at.astimezone(client.zone).date().isoformat())
+
+
+def _counted_notice(outcome: ReplyOutcome, day: str) -> ReplyOutcome:
+    """At most NOTICES_PER_DAY immediate coach notices a client's day: a responder that
+    answers every email must not flood the coach (the replies still reach the digest)."""
+    client = outcome.client
+    count = client.notices + 1 if client.notice_day == day else 1
+    counted = replace(client, notice_day=day, notices=count)
+    return replace(
+        outcome, client=counted, notice=outcome.notice if count <= NOTICES_PER_DAY else None
+    )
+
+
+def _apply(
+    event: ReplyReceived, commitment: Commitment, client: Client, profile: CadenceProfile
+) -> ReplyOutcome:
     if event.kind == "bounce":
         return _bounced(event, commitment, client)
     if event.kind == "auto_reply":  # never an answer, never answered
         paused = replace(client, paused_until=event.pause_until or client.paused_until)
         return ReplyOutcome(commitment, paused, None)
+    client = replace(client, language=event.language or client.language)
     if event.intent == "undo" and event.confidence >= CONFIDENT and commitment.undo:
         return _undo(commitment, client)
     if event.pause_until is not None:
-        commitment = replace(commitment, undo=f"pause:{_iso(client.paused_until)}")
+        commitment = _confirming(commitment, "pause", undo=f"pause:{_iso(client.paused_until)}")
         client = replace(client, paused_until=event.pause_until)
     client = replace(client, refusals=0)  # their mail gets through
     answered = replace(
@@ -86,29 +108,26 @@ def _bounced(event: ReplyReceived, commitment: Commitment, client: Client) -> Re
 def _act_on_intent(event: ReplyReceived, commitment: Commitment, client: Client) -> ReplyOutcome:
     if event.intent == "done":
         done = replace(
-            commitment,
+            _confirming(commitment, "done", undo="done"),
             status=Status.COMPLETED,
             completed_at=event.occurred_at,
             blocked=False,
-            undo="done",
         )
         return ReplyOutcome(done, client, None)
     if event.intent == "reschedule" and event.new_due is not None:
         moved = replace(
-            commitment,
+            _confirming(commitment, "due", undo=f"due:{commitment.due_date.isoformat()}"),
             due_date=event.new_due,
             plan_gen=commitment.plan_gen + 1,
             last_sent="",
             renegotiations=commitment.renegotiations + 1,
-            pending_ack=True,
             blocked=False,
-            undo=f"due:{commitment.due_date.isoformat()}",
         )
         return ReplyOutcome(moved, client, None)
     if event.intent == "blocked":
         return ReplyOutcome(replace(commitment, blocked=True), client, NOTICE_BLOCKED)
     if event.intent == "stop":
-        stopped = replace(commitment, undo="stop")
+        stopped = _confirming(commitment, "stop", undo="stop")
         return ReplyOutcome(stopped, replace(client, opted_out=True), NOTICE_STOP)
     if event.intent == "undo":  # reverting is the coach's call: they hear it at once
         return ReplyOutcome(commitment, client, NOTICE_UNDO)
@@ -128,7 +147,7 @@ def _act_when_unsure(event: ReplyReceived, commitment: Commitment, client: Clien
 def _undo(commitment: Commitment, client: Client) -> ReplyOutcome:
     """Put back what the last consequential reply changed; the coach hears of it at once."""
     what, _, previous = commitment.undo.partition(":")
-    restored = replace(commitment, undo="")
+    restored = _confirming(commitment, "undo", undo="")
     if what == "done":
         restored = replace(restored, status=Status.ACTIVE, completed_at=None)
     elif what == "due" and previous:
@@ -138,13 +157,18 @@ def _undo(commitment: Commitment, client: Client) -> ReplyOutcome:
             plan_gen=commitment.plan_gen + 1,
             last_sent="",
             renegotiations=max(commitment.renegotiations - 1, 0),
-            pending_ack=False,
         )
     elif what == "stop":
         client = replace(client, opted_out=False)
     elif what == "pause":
         client = replace(client, paused_until=date.fromisoformat(previous) if previous else None)
     return ReplyOutcome(restored, client, NOTICE_UNDONE)
+
+
+def _confirming(commitment: Commitment, what: str, *, undo: str) -> Commitment:
+    """The commitment with one confirmation to the client pending (what coachd understood,
+    and how to undo it), replacing any earlier one not yet sent."""
+    return replace(commitment, pending_ack=True, ack_for=what, undo=undo)
 
 
 def _iso(day: date | None) -> str:

@@ -28,9 +28,14 @@ class Client:
     paused_until: date | None = None  # an out-of-office (or "pause until") return date
     email_failing: bool = False  # a hard bounce: nothing more is sent until the email changes
     refusals: int = 0  # emails refused in a row (policy, full mailbox): the coach hears at 3
+    language: str = ""  # of their last reply (en, de, fr, es, pt): confirmations use it
     # The per-client prompt cap's bookkeeping (daemon.outbound.promptcap), carried through rewrites.
     cap_day: str = ""
     cap_steps: str = ""
+    ans_day: str = ""  # the same for answers (confirmations, "what would help?")
+    ans_steps: str = ""
+    notice_day: str = ""  # the client's local day of the coach notices counted in `notices`
+    notices: int = 0
     # Sorted ids of the client's commitments: opt-out and zone changes re-plan all of them.
     commitment_ids: tuple[str, ...] = ()
 
@@ -50,8 +55,13 @@ class Client:
             "paused_until": self.paused_until.isoformat() if self.paused_until else "",
             "email_failing": "1" if self.email_failing else "",
             "refusals": str(self.refusals) if self.refusals else "",
+            "language": self.language,
             "cap_day": self.cap_day,
             "cap_steps": self.cap_steps,
+            "ans_day": self.ans_day,
+            "ans_steps": self.ans_steps,
+            "notice_day": self.notice_day,
+            "notices": str(self.notices) if self.notices else "",
             "commitments": " ".join(self.commitment_ids),
         }
 
@@ -74,8 +84,13 @@ class Client:
             paused_until=_parse_date(record.get("paused_until", "")),
             email_failing=record.get("email_failing") == "1",
             refusals=int(record.get("refusals") or 0),
+            language=record.get("language", ""),
             cap_day=record.get("cap_day", ""),
             cap_steps=record.get("cap_steps", ""),
+            ans_day=record.get("ans_day", ""),
+            ans_steps=record.get("ans_steps", ""),
+            notice_day=record.get("notice_day", ""),
+            notices=int(record.get("notices") or 0),
             commitment_ids=tuple(record.get("commitments", "").split()),
         )
 
@@ -113,6 +128,9 @@ class Commitment:
     # What the last consequential reply changed, so that "undo" can put it back (replyeffect):
     # "done", "stop", "due:<previous due date>" or "pause:<previous pause date, or empty>".
     undo: str = ""
+    # What the pending confirmation (pending_ack) confirms: "due" (a new date; also empty, as
+    # v0.2 wrote it), "done", "stop", "pause" or "undo".
+    ack_for: str = ""
 
     def to_record(self) -> dict[str, str]:
         """The stored fields; the id is the key's, and an empty field (or a counter at its
@@ -142,6 +160,7 @@ class Commitment:
             "pending_ack": "1" if self.pending_ack else "",
             "sent_with": ",".join(self.sent_with),
             "undo": self.undo,
+            "ack_for": self.ack_for,
         }
 
     @classmethod
@@ -172,6 +191,7 @@ class Commitment:
             pending_ack=r.get("pending_ack") == "1",
             sent_with=tuple(filter(None, r.get("sent_with", "").split(","))),
             undo=r.get("undo", ""),
+            ack_for=r.get("ack_for", ""),
         )
 
 

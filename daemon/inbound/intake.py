@@ -185,6 +185,7 @@ class ReplyIntake:
             bounce_permanent=reading.bounce_permanent,
             bounce_class=reading.bounce_class,
             confidence=reading.confidence,
+            language=reading.language or "",
         )
 
     async def _reject(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 
 from daemon.errors import PermanentSendError, RetryLater, TransientSendError, UnknownOutcomeError
 from daemon.outbound.firing import Companion, Firing, Services
+from daemon.outbound.holdback import PROMPTS, WINDOW_SLACK, held_back, reschedule
 from daemon.outbound.ledger import LedgerLost, LedgerOutcome, Outcome
 from daemon.outbound.recovery import after_earlier_attempt, may_take_over, wall_ms
 from daemon.outbound.smtpdata import CommitUnconfirmed
@@ -23,10 +24,9 @@ from daemon.outbound.stepmail import bounce_address, compose_step, step_question
 from daemon.store.changes import Finish, StepResult
 from jobs.commitment import next_step, scheduled_step
 from jobs.composer import ComposeError
-from jobs.planner import next_allowed_moment
 from jobs.questions import Question
 from jobs.state import Status
-from jobs.step import PlannedStep, StepKind
+from jobs.step import StepKind
 
 log = structlog.get_logger(__name__)
 
@@ -45,9 +45,7 @@ LATE_AFTER = timedelta(hours=1)
 # At most this many of a client's other prompts due the same day ride in one email.
 MAX_COMPANIONS = 5
 # The steps that count as prompts for the per-client daily cap.
-PROMPTS = (StepKind.REMINDER, StepKind.OVERDUE)
 # A job that fires a little before its window opens (clock skew) still sends.
-WINDOW_SLACK = timedelta(minutes=1)
 MS_PER_S = 1000
 
 
@@ -93,7 +91,8 @@ async def _fire(
     if commitment.version != version or step is None or name not in (None, step.name):
         return _skipped("superseded")
     structlog.contextvars.bind_contextvars(step=step.name)
-    if client.opted_out and step.kind is not StepKind.COACH_QUIET:
+    # An opted-out client gets one email more: the confirmation that they are opted out.
+    if client.opted_out and step.kind not in (StepKind.COACH_QUIET, StepKind.ACK):
         return _skipped("client_opted_out")
     now = services.clock.now()
     profile = services.store.profile_of(commitment)
@@ -103,9 +102,9 @@ async def _fire(
         # of several missed prompts only the latest goes out). Never a flood.
         current = next_step(commitment, client, profile, now)
         if current is None or current.fire_at > now + WINDOW_SLACK:
-            return await _reschedule(firing, current, "replanned_after_downtime")
+            return await reschedule(firing, current, "replanned_after_downtime")
         firing = replace(firing, step=current)
-    held = await _held_back(firing)
+    held = await held_back(firing)
     if held:
         return held
     if step.kind in PROMPTS:
@@ -126,39 +125,6 @@ async def _due_today_too(firing: Firing) -> tuple[Companion, ...]:
         if step and due_today and other.commitment_id != mine and step.kind in PROMPTS:
             companions.append(Companion(other, step))
     return tuple(companions[:MAX_COMPANIONS])
-
-
-async def _held_back(firing: Firing) -> str | None:
-    """Reschedule a step that may not go out now (outside the window, over the client's
-    daily cap) and say why; None when it may."""
-    step, now, zone = firing.step, firing.now, firing.client.zone
-    if step.kind is StepKind.COACH_QUIET:
-        return None
-    opens = next_allowed_moment(firing.profile, now, zone)
-    if opens - now > WINDOW_SLACK:
-        return await _reschedule(
-            firing, replace(step, fire_at=opens, fire_at_local=opens), "deferred_to_window"
-        )
-    if step.kind not in PROMPTS:
-        return None
-    cap = firing.services.config.firm.max_prompts_per_client_per_day
-    today = now.astimezone(zone).date()
-    step_id = f"{firing.commitment.commitment_id}:{firing.commitment.plan_gen}:{step.name}"
-    if await firing.services.prompt_cap.reserve(firing.client.client_id, today, step_id, cap):
-        return None
-    if await firing.services.ledger.peek(firing.ledger_key) is not None:
-        return None  # it rides in another of today's emails: the ledger settles it
-    tomorrow = datetime.combine(today + timedelta(days=1), firing.profile.send_at, tzinfo=zone)
-    later = next_allowed_moment(firing.profile, tomorrow, zone)
-    return await _reschedule(
-        firing, replace(step, fire_at=later, fire_at_local=later), "capped_for_today"
-    )
-
-
-async def _reschedule(firing: Firing, step: PlannedStep | None, reason: str) -> str:
-    await firing.services.store.defer_step(firing.commitment, firing.client, step)
-    log.info("step_rescheduled", reason=reason, fire_at=step.fire_at.isoformat() if step else None)
-    return reason
 
 
 async def _deliver(firing: Firing, job_try: int) -> str:

@@ -6,6 +6,7 @@ from datetime import date
 
 from daemon.outbound.firing import Firing
 from jobs.composer import Envelope, thread_ids
+from jobs.daynames import day_name
 from jobs.questions import Question, choose_help_question, choose_questions
 from jobs.step import StepKind
 
@@ -37,10 +38,16 @@ def compose_step(firing: Firing, questions: tuple[Question, ...]) -> tuple[bytes
         "client_name": client.name,
         "action": commitment.action,
         "why": commitment.why,
-        "due_date": format_due_date(commitment.due_date),
+        "due_date": format_due_date(commitment.due_date, _lang(firing)),
         "days_until_due": (commitment.due_date - local_today).days,
         "overdue_days": firing.overdue_days,
         "questions": [q.text for q in questions],
+        # A confirmation (ack) says what coachd understood, in the language of the reply.
+        "understood": commitment.ack_for or "due",
+        "lang": _lang(firing),
+        "pause_until": format_due_date(client.paused_until, _lang(firing))
+        if client.paused_until
+        else "",
         "unanswered": commitment.unanswered,
         # The client's other steps due today, in this one email (see delivery._due_today_too).
         "also": [
@@ -97,6 +104,11 @@ def _envelope(firing: Firing) -> Envelope:
     )
 
 
+def _lang(firing: Firing) -> str:
+    """The language a confirmation is written in; other emails stay in the coach's words."""
+    return (firing.client.language or "en") if firing.step.kind is StepKind.ACK else "en"
+
+
 def bounce_address(firing: Firing) -> str:
     """Envelope sender on the reply domain, so bounces come back to coachd (VERP: the token
     says whose email bounced), not to a person."""
@@ -106,5 +118,5 @@ def bounce_address(firing: Firing) -> str:
     return f"bounces+{firing.reply_token}@{domain}"
 
 
-def format_due_date(due: date) -> str:
-    return f"{due:%A} {due.day} {due:%B}"
+def format_due_date(due: date, lang: str = "en") -> str:
+    return day_name(due, lang)

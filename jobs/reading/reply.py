@@ -11,6 +11,7 @@ from email.utils import getaddresses
 from typing import Any
 
 from jobs.events import BounceClass
+from jobs.reading.dates import guess_language
 from jobs.reading.intent import Asked, Intent, classify_intent
 from jobs.reading.kind import MailKind, classify_kind, return_date
 from jobs.reading.parts import addresses, header_text, message_ids, parse_message, sender_address
@@ -46,6 +47,7 @@ class ReadReply:
     bounce_permanent: bool = False
     bounce_class: BounceClass | None = None
     confidence: float = 1.0  # how sure the intent is (jobs.reading.intent); 1.0 for non-replies
+    language: str = ""  # of a human reply's words: en, de, fr, es or pt ("" when unknown)
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-safe dict: dates as ISO strings, tuples as lists."""
@@ -65,6 +67,7 @@ class ReadReply:
             "bounce_permanent": self.bounce_permanent,
             "bounce_class": self.bounce_class,
             "confidence": round(self.confidence, 2),
+            "language": self.language,
         }
 
 
@@ -160,7 +163,7 @@ def _read(
     intent = classify_intent(text, today, asked=asked)
     return replace(
         base, intent=intent.intent, new_due=intent.new_due, pause_until=intent.pause_until,
-        text=text, confidence=intent.confidence,
+        text=text, confidence=intent.confidence, language=guess_language(text) if text else "",
         reasons=(*intent.reasons, *body_reasons, *day_reasons),
     )  # fmt: skip
 

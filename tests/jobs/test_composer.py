@@ -82,6 +82,10 @@ def _context(**overrides: object) -> dict[str, object]:
         "days_until_due": 2,
         "overdue_days": 5,
         "questions": ["What would make this step a little easier for you?", "Who could help?"],
+        # ack
+        "understood": "due",
+        "lang": "en",
+        "pause_until": "",
         "unanswered": 3,
         # coach_notice
         "headline": "says something is in the way",
@@ -180,8 +184,9 @@ def test_subject_truncates_a_long_action_the_same_way_every_time(composer: Compo
     assert subjects == {"Your step: Write the first chapter Write the first chapter Write..."}
 
 
-@pytest.mark.parametrize("kind", CLIENT_KINDS)
+@pytest.mark.parametrize("kind", [k for k in CLIENT_KINDS if k is not StepKind.ACK])
 def test_client_emails_invite_a_reply_to_the_coach(composer: Composer, kind: StepKind) -> None:
+    """(A confirmation has its own footer, in the client's language: see below.)"""
     rendered = composer.render(kind, _context())
     assert rendered.text.startswith("Hi Sam,\n\n")
     footer = "Just reply to this email — your coach Ana reads every reply.\n"
@@ -521,3 +526,25 @@ def test_override_dir_must_exist(tmp_path: Path) -> None:
     with pytest.raises(ComposeError) as excinfo:
         Composer(tmp_path / "missing")
     assert excinfo.value.field == "override_dir"
+
+
+@pytest.mark.parametrize(
+    ("lang", "understood", "said", "undo"),
+    [
+        ("en", "due", "Got it: new date Friday 4 December.", "just reply 'undo'"),
+        ("en", "stop", "Got it: no more emails about this.", "just reply 'undo'"),
+        ("de", "done", "Verstanden: erledigt.", "„rückgängig“"),
+        ("fr", "pause", "C'est noté : pause jusqu'au lundi 14 décembre.", "« annuler »"),
+        ("es", "undo", "Entendido: he deshecho el último cambio.", "«deshacer»"),
+        ("pt", "due", "Entendido: nova data, Friday 4 December.", '"desfazer"'),
+    ],
+)
+def test_a_confirmation_says_what_was_understood_and_how_to_undo_it(
+    lang: str, understood: str, said: str, undo: str
+) -> None:
+    context = _context(lang=lang, understood=understood, pause_until="lundi 14 décembre")
+    rendered = Composer().render(StepKind.ACK, context)
+    assert said in rendered.text
+    assert undo in rendered.text
+    assert "Ana" in rendered.text.split(undo)[1]  # the coach reads every reply
+    assert undo.replace('"', "&#34;") in rendered.html or undo in rendered.html

@@ -86,6 +86,10 @@ def context(client: str, coach: str, action: str, why: str) -> dict[str, object]
         "days_until_due": 2,
         "overdue_days": 3,
         "questions": ["What would help?"],
+        # ack
+        "understood": "due",
+        "lang": "en",
+        "pause_until": "",
         "unanswered": 1,
     }
 

@@ -20,6 +20,7 @@ from jobs.replyeffect import (
     NOTICE_REFUSED,
     NOTICE_STOP,
     NOTICE_UNDO,
+    NOTICES_PER_DAY,
     REFUSALS_BEFORE_NOTICE,
     UNSURE_STOP_PAUSE_DAYS,
     apply_reply,
@@ -143,3 +144,14 @@ def test_refusals_in_a_row_reach_the_coach_and_a_reply_resets_them() -> None:
     assert client.email_failing is False  # the address still works
     answered = apply_reply(_reply(intent="note"), commitment, client, profile)
     assert answered.client.refusals == 0
+
+
+def test_coach_notices_are_capped_per_client_day() -> None:
+    profile, commitment, client = CadenceProfile(), _commitment(), _client()
+    notices = []
+    for _ in range(NOTICES_PER_DAY + 2):
+        outcome = apply_reply(
+            _reply(intent="blocked", confidence=SURE), commitment, client, profile
+        )
+        commitment, client, notices = outcome.commitment, outcome.client, [*notices, outcome.notice]
+    assert notices == [NOTICE_BLOCKED] * NOTICES_PER_DAY + [None, None]

@@ -56,7 +56,9 @@ def test_undo_after_done_makes_the_commitment_active_again() -> None:
 def test_undo_after_a_new_date_restores_the_old_one() -> None:
     undone = _then_undo(_reply(1, intent="reschedule", new_due=date(2026, 12, 18)))
     assert undone.commitment.due_date == DUE
-    assert (undone.commitment.renegotiations, undone.commitment.pending_ack) == (0, False)
+    assert undone.commitment.renegotiations == 0
+    # The confirmation now says the change was put back, not the misread date.
+    assert (undone.commitment.pending_ack, undone.commitment.ack_for) == (True, "undo")
 
 
 def test_undo_after_stop_opts_the_client_back_in() -> None:

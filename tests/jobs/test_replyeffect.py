@@ -29,6 +29,8 @@ from tests.helpers.state import ANA, client, commitment
 PROFILE = CadenceProfile()
 # Tuesday 8 December, 10:00 in Madrid: overdue-1d and overdue-4d have gone out.
 AFTER_TWO_PROMPTS = datetime(2026, 12, 8, 9, tzinfo=UTC)
+# A coach notice is counted on the client (at most replyeffect.NOTICES_PER_DAY a day).
+NOTICED = {"notice_day": "2026-12-08", "notices": 1}
 # Monday 30 November, 10:00 in Madrid: nothing of the ladder is due yet.
 BEFORE_ANY_STEP = datetime(2026, 11, 30, 9, tzinfo=UTC)
 # Ana after two unanswered overdue prompts, the second one a few hours old.
@@ -68,13 +70,13 @@ def answered(current: Commitment = PROMPTED, **changes: Any) -> Commitment:
 def test_a_permanent_bounce_marks_the_address_failing_and_tells_the_coach() -> None:
     outcome = apply_reply(bounce(permanent=True), PROMPTED, ANA, PROFILE)
 
-    assert outcome == ReplyOutcome(PROMPTED, client(email_failing=True), NOTICE_BOUNCE)
+    assert outcome == ReplyOutcome(PROMPTED, client(email_failing=True, **NOTICED), NOTICE_BOUNCE)
 
 
-def test_a_temporary_bounce_changes_nothing_and_tells_no_one() -> None:
+def test_a_temporary_bounce_only_counts_a_refusal_and_tells_no_one() -> None:
     outcome = apply_reply(bounce(permanent=False), PROMPTED, ANA, PROFILE)
 
-    assert outcome == ReplyOutcome(PROMPTED, ANA, None)
+    assert outcome == ReplyOutcome(PROMPTED, client(refusals=1), None)
 
 
 def test_an_auto_reply_is_no_answer_and_changes_nothing() -> None:
@@ -146,9 +148,9 @@ def test_a_reply_on_a_closed_commitment_is_kept_and_changes_nothing_else(
 def test_a_reply_asking_for_a_pause_pauses_the_client_and_still_acts_on_its_intent() -> None:
     outcome = apply_reply(reply("blocked", pause_until="2026-12-14"), PROMPTED, ANA, PROFILE)
 
-    assert outcome == ReplyOutcome(
-        answered(blocked=True), client(paused_until=date(2026, 12, 14)), NOTICE_BLOCKED
-    )
+    paused = answered(blocked=True, pending_ack=True, ack_for="pause", undo="pause:")
+    paused_client = client(paused_until=date(2026, 12, 14), **NOTICED)
+    assert outcome == ReplyOutcome(paused, paused_client, NOTICE_BLOCKED)
 
 
 # --- intents ------------------------------------------------------------------------------
@@ -160,7 +162,8 @@ def test_done_completes_the_commitment_and_lifts_a_block() -> None:
     outcome = apply_reply(reply("done"), blocked, ANA, PROFILE)
 
     done = answered(blocked, status=Status.COMPLETED, completed_at=AFTER_TWO_PROMPTS, blocked=False)
-    assert outcome == ReplyOutcome(done, ANA, None)
+    confirming = replace(done, pending_ack=True, ack_for="done", undo="done")
+    assert outcome == ReplyOutcome(confirming, ANA, None)
 
 
 def test_reschedule_moves_the_date_starts_a_new_plan_and_asks_for_an_ack() -> None:
@@ -176,6 +179,8 @@ def test_reschedule_moves_the_date_starts_a_new_plan_and_asks_for_an_ack() -> No
         renegotiations=2,
         pending_ack=True,
         blocked=False,
+        ack_for="due",
+        undo=f"due:{PROMPTED.due_date.isoformat()}",
     )
     assert outcome == ReplyOutcome(moved, ANA, None)
 
@@ -183,13 +188,14 @@ def test_reschedule_moves_the_date_starts_a_new_plan_and_asks_for_an_ack() -> No
 def test_blocked_pauses_the_prompts_and_tells_the_coach_at_once() -> None:
     outcome = apply_reply(reply("blocked"), PROMPTED, ANA, PROFILE)
 
-    assert outcome == ReplyOutcome(answered(blocked=True), ANA, NOTICE_BLOCKED)
+    assert outcome == ReplyOutcome(answered(blocked=True), client(**NOTICED), NOTICE_BLOCKED)
 
 
 def test_stop_opts_the_client_out_and_tells_the_coach_at_once() -> None:
     outcome = apply_reply(reply("stop"), PROMPTED, ANA, PROFILE)
 
-    assert outcome == ReplyOutcome(answered(), client(opted_out=True), NOTICE_STOP)
+    confirming = answered(pending_ack=True, ack_for="stop", undo="stop")
+    assert outcome == ReplyOutcome(confirming, client(opted_out=True, **NOTICED), NOTICE_STOP)
 
 
 def test_a_note_lifts_a_block_and_waits_for_the_digest() -> None:

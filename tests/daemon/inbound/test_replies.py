@@ -47,8 +47,11 @@ async def test_done_completes_the_commitment_and_brings_the_reflection(loop: Loo
     await loop.consume()
     await loop.advance(OVERDUE_4_AT)
 
-    assert [m.rcpt_tos[0] for m in loop.messages] == [CLIENT, CLIENT]
-    assert "learn" in text_of(loop, 1).lower()
+    # The reminder, the confirmation of what coachd understood, then the reflection.
+    assert [m.rcpt_tos[0] for m in loop.messages] == [CLIENT, CLIENT, CLIENT]
+    assert "Got it: done." in text_of(loop, 1)
+    assert "reply 'undo'" in text_of(loop, 1)
+    assert "learn" in text_of(loop, 2).lower()
     state = await loop.commitment()
     assert (state["status"], state["replies"]) == ("completed", "1")
     history = [json.loads(h) for h in await loop.redis.lrange(keys.history("c1"), 0, -1)]
@@ -114,7 +117,13 @@ async def test_stop_opts_out_at_once_and_tells_the_coach(loop: Loop) -> None:
     await loop.consume()
     await loop.advance(OVERDUE_4_AT)
 
-    assert [m.rcpt_tos[0] for m in loop.messages] == [CLIENT, COACH]
+    # The reminder, the coach's notice, and one last email: the confirmation of the stop.
+    assert sorted(m.rcpt_tos[0] for m in loop.messages) == sorted([CLIENT, COACH, CLIENT])
+    [confirmation] = [m for m in loop.messages[1:] if m.rcpt_tos[0] == CLIENT]
+    assert (
+        "Got it: no more emails about this."
+        in confirmation.message.get_body(("plain",)).get_content()
+    )
     client = await loop.redis.hget(keys.client("ana"), "opted_out")
     assert client == b"1"
     assert await loop.redis.zcard(keys.STEP_SCHEDULE) == 0

@@ -133,12 +133,14 @@ async def test_a_migrated_v01_client_keeps_its_old_commitments_after_a_new_one(
     await loop.consume()
     assert await listed(loop.redis, "ana") == "c1 c2 c3"
 
-    # "stop" on the new commitment pauses every one of the client's commitments.
+    # "stop" on the new commitment stops every one of the client's commitments; the one
+    # email left is its confirmation ("no more emails; reply 'undo' if I misread you").
     stop = changed("reply.received", "r1", LATER, "c3", kind="reply", intent="stop", text="stop")
     await loop.emit(stop)
     await loop.consume()
     scheduled = await loop.redis.zrange(keys.STEP_SCHEDULE, 0, -1)
-    assert [m.decode().split(":")[0] for m in scheduled] == ["b1"]
+    assert sorted(m.decode().split(":")[0] for m in scheduled) == ["b1", "c3"]
+    assert await loop.redis.hget(keys.commitment("c3"), "next_step") == b"ack"
 
 
 def command_settings(redis_url: str, tmp_path: Path) -> Settings:
