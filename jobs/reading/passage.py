@@ -1,0 +1,207 @@
+"""Read one passage (a whole reply, or one commitment's line) clause by clause into an intent."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from jobs.reading import cues
+from jobs.reading.clauses import split_clauses
+from jobs.reading.dates import DateHit, find_dates
+from jobs.reading.verbs import action_verb, language_of, lemma, past_form_of
+
+Intent = Literal["done", "reschedule", "blocked", "stop", "note", "undo"]
+
+# Confidence scale: explicit cue in a clear clause → STRONG; a cue that needs inference → WEAK.
+STRONG = 0.9
+FIRM = 0.8
+WEAK = 0.7
+UNSURE = 0.55
+CONFLICT_PENALTY = 0.15
+BARE_DATE_WORDS = 4  # "2. tomorrow", "Tomorrow. Absolutely tomorrow."
+_WORD = re.compile(r"[\w'’]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One passage's intent, its new date or pause, how sure, and which clause decided why."""
+
+    intent: Intent
+    new_due: date | None = None
+    pause_until: date | None = None
+    confidence: float = UNSURE
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the passage is read against: the reply's day, the action, due dates already known."""
+
+    today: date | None
+    action: str = ""
+    dues: frozenset[date] = frozenset()
+
+
+def read_passage(text: str, context: Context) -> Finding:
+    """The intent of `text`, from the first clause of the strongest cue class that applies."""
+    clauses = split_clauses(text)
+    language = language_of(context.action, text)
+    verb = action_verb(context.action, language) if context.action else None
+    for rule in (_undo, _pause, _stop):
+        found = rule(clauses, context)
+        if found is not None:
+            return found
+    dated = _dated_clauses(clauses, context)
+    strong = [f for f in dated if f.confidence >= FIRM]
+    blocked = _blocked(clauses, strong=True)
+    done = _done(clauses, verb, language)
+    candidates = [
+        strong[0] if strong else None, blocked, done,
+        dated[0] if dated else None, _blocked(clauses, strong=False),
+    ]  # fmt: skip
+    chosen = next((c for c in candidates if c is not None), None)
+    if chosen is None:
+        return _note(clauses, context)
+    others = {c.intent for c in candidates if c is not None} - {chosen.intent}
+    if others:
+        penalised = round(max(chosen.confidence - CONFLICT_PENALTY, UNSURE), 2)
+        why = f"also cues of {', '.join(sorted(others))}: less sure"
+        return Finding(chosen.intent, chosen.new_due, None, penalised, (*chosen.reasons, why))
+    return chosen
+
+
+def _undo(clauses: list[str], context: Context) -> Finding | None:
+    del context
+    for clause in clauses:
+        if found := cues.UNDO.search(clause):
+            return Finding("undo", confidence=STRONG, reasons=(_why(clause, found, "undo"),))
+    return None
+
+
+def _pause(clauses: list[str], context: Context) -> Finding | None:
+    if context.today is None or not any(cues.PAUSE.search(c) for c in clauses):
+        return None
+    for clause in clauses:
+        if not cues.UNTIL.search(clause):
+            continue
+        hits = _future(clause, context)
+        if hits:
+            day = hits[0].day
+            reason = f"clause '{clause}': away or hold-off until '{hits[0].phrase}' → pause {day}"
+            return Finding("note", pause_until=day, confidence=FIRM, reasons=(reason,))
+    return None
+
+
+def _stop(clauses: list[str], context: Context) -> Finding | None:
+    del context
+    for clause in clauses:
+        if found := cues.STOP_CEASE.search(clause):
+            reason = _why(clause, found, "a request to receive no more emails → stop")
+            return Finding("stop", confidence=STRONG, reasons=(reason,))
+    for clause in clauses:
+        alone, prefer = cues.ON_MY_OWN.search(clause), cues.PREFER.search(clause)
+        if alone and prefer:
+            reason = f"clause '{clause}': prefers to go on alone ('{alone.group(0)}') → stop"
+            return Finding("stop", confidence=WEAK, reasons=(reason,))
+    return None
+
+
+def _dated_clauses(clauses: list[str], context: Context) -> list[Finding]:
+    """Reschedules, one per clause whose future date is a new due date (strong ones first)."""
+    found = []
+    for clause in clauses:
+        if cues.OTHER_EVENT.search(clause) or _help_with_day(clause):
+            continue
+        hits = _future(clause, context)
+        if not hits:
+            continue
+        hit = _best(hits)
+        strength, why = _commitment(clause, hit)
+        if strength:
+            reason = f"clause '{clause}': {why} with date '{hit.phrase}' → reschedule {hit.day}"
+            found.append(Finding("reschedule", hit.day, None, strength, (reason,)))
+    return sorted(found, key=lambda f: -f.confidence)
+
+
+def _commitment(clause: str, hit: DateHit) -> tuple[float, str]:
+    """How strongly a dated clause commits to a new date, and the cue that says so."""
+    if move := cues.MOVE.search(clause):
+        return FIRM, f"moving cue '{move.group(0)}'"
+    future = cues.FUTURE.search(clause)
+    if future and cues.DONE.search(clause):
+        return FIRM, f"completion promised ('{future.group(0)}')"
+    if future:
+        return WEAK, f"future or plan cue '{future.group(0)}'"
+    rest = _WORD.findall(clause.replace(hit.phrase, " "))
+    if len(rest) <= BARE_DATE_WORDS or hit.explicit:
+        return WEAK, "a date said as the answer"
+    return 0.0, ""
+
+
+def _help_with_day(clause: str) -> bool:
+    return bool(cues.BLOCKED.search(clause)) and "?" in clause or _together(clause)
+
+
+def _together(clause: str) -> bool:
+    return bool(re.search(r"together|gemeinsam|ensemble|juntos|juntas", clause, re.IGNORECASE))
+
+
+def _blocked(clauses: list[str], *, strong: bool) -> Finding | None:
+    pattern = cues.BLOCKED if strong else cues.UNABLE
+    for clause in clauses:
+        if found := pattern.search(clause):
+            kind = "obstacle, waiting or help" if strong else "cannot do it"
+            reason = _why(clause, found, f"{kind} → blocked")
+            return Finding("blocked", confidence=FIRM if strong else WEAK, reasons=(reason,))
+    return None
+
+
+def _done(clauses: list[str], verb: str | None, language: str) -> Finding | None:
+    for clause in clauses:
+        if cues.QUESTION_END.search(clause) or cues.NEGATION.search(clause):
+            continue
+        if cues.FUTURE.search(clause) and not _past_anyway(clause):
+            continue
+        if cues.PARTIAL.search(" ".join(clauses)):
+            return None
+        if found := cues.DONE.search(clause):
+            reason = _why(clause, found, "a completion word → done")
+            return Finding("done", confidence=FIRM, reasons=(reason,))
+        past = past_form_of(verb, clause, language) if verb else None
+        if past:
+            base = lemma(verb or "", language)
+            reason = f"clause '{clause}': past form '{past}' of the action's verb '{base}' → done"
+            return Finding("done", confidence=WEAK + 0.05, reasons=(reason,))
+    return None
+
+
+def _past_anyway(clause: str) -> bool:
+    """"sent it by email" has "by" but no date; only a dated future clause is a plan."""
+    return not re.search(r"\d|tomorrow|morgen|demain|mañana|amanhã", clause, re.IGNORECASE)
+
+
+def _note(clauses: list[str], context: Context) -> Finding:
+    ignored = [c for c in clauses if cues.DONE.search(c) or _future(c, context)]
+    if ignored:
+        reason = f"clause '{ignored[0]}': a completion or date cue, but negated, partial or not new"
+        return Finding("note", confidence=UNSURE, reasons=(reason, "→ note"))
+    return Finding("note", confidence=WEAK - 0.05, reasons=("no clause asks for a change → note",))
+
+
+def _future(clause: str, context: Context) -> list[DateHit]:
+    if context.today is None:
+        return []
+    today = context.today
+    return [h for h in find_dates(clause, today) if h.day > today and h.day not in context.dues]
+
+
+def _best(hits: list[DateHit]) -> DateHit:
+    """A day-and-month beats a bare weekday ("lunes 4 de enero"); else the first found."""
+    dated = [h for h in hits if any(ch.isdigit() for ch in h.phrase)]
+    return dated[0] if dated else hits[0]
+
+
+def _why(clause: str, found: re.Match[str], meaning: str) -> str:
+    return f"clause '{clause}': '{found.group(0)}' is {meaning}"
