@@ -35,7 +35,7 @@ STOP_CEASE = words(
     r"arr[êe]te[zs]?\s+de\s+m'[ée]crire", rf"plus\s+de\s+{MESSAGES}",
     rf"(?:ya\s+)?no\s+(?:quiero|deseo|necesito)\s+(?:que\s+me\s+sigan\s+llegando|recibir|m[áa]s)",
     rf"no\s+me\s+(?:env[íi]e|env[íi]en|mandes?|escrib\w+)\s+m[áa]s", r"ya\s+no\s+me\s+\w+\s+m[áa]s",
-    r"s[áa]c(?:a|ame|enme|adme)\s+de", r"dar(?:me)?\s+de\s+baja", r"cancelar\s+la\s+suscripci[óo]n",
+    r"s[áa](?:c|qu)\w*me\s+de", r"dar(?:me)?\s+de\s+baja", r"cancelar\s+la\s+suscripci[óo]n",
     rf"dej(?:a|en|ad|e)\s+de\s+(?:escribirme|enviarme|mandarme|me\s+enviar|me\s+mandar)",
     rf"n[ãa]o\s+(?:quero|desejo|preciso)\s+mais", r"n[ãa]o\s+precisa\s+mais\s+me",
     r"deix(?:e|a)\s+de\s+me\s+(?:enviar|mandar|escrever)", r"pare\s+de\s+me", r"descadastr\w+",
@@ -74,7 +74,7 @@ BLOCKED = words(
     r"nothing\s+(?:more\s+)?i\s+can\s+do", r"not\s+much\s+(?:more\s+)?i\s+can\s+do",
     r"need\s+(?:some\s+|your\s+)?help", r"help\s+me", r"(?:can|could)\s+you\s+help", r"aider\w*",
     r"together", r"warte\w*", r"kaputt", r"h[äa]ng\w*\s+fest", r"stecke\s+fest", r"hilfe",
-    r"komm\w*\s+(?:da\s+)?(?:grad\s+)?nicht\s+weiter", r"l[äa]sst\s+mich\s+nicht", r"gemeinsam",
+    r"komm\w*\s+(?:da\s+)?(?:grad\s+)?nicht\s+weiter", r"l[äa]sst\s+mich\s+(?:\w+\s+){0,4}nicht", r"gemeinsam",
     r"nichts\s+machen", r"im\s+kreis", r"blockiert", r"attend\w*", r"en\s+attente", r"bloqu[ée]e?",
     r"coinc[ée]e?", r"perdue?", r"rendu\s+l'[âa]me", r"suspendu", r"en\s+panne", r"aide",
     r"ensemble", r"tourne\s+en\s+rond", r"esperando", r"espero", r"atascad[oa]", r"ca[íi]d[ao]",
@@ -96,21 +96,35 @@ MOVE = words(
     r"move", r"push", r"postpone", r"reschedule", r"delay", r"shift", r"instead", r"let'?s\s+say",
     r"can\s+i\s+have", r"give\s+me", r"aim", r"more\s+time", r"verschieben", r"schieben",
     r"stattdessen", r"lieber", r"reporter", r"repousse\w*", r"d[ée]caler", r"plut[ôo]t", r"vise",
-    r"propose", r"mover", r"mueve", r"aplazar", r"posponer", r"cambi\w+", r"dejamos\s+para",
+    r"propose", r"mover", r"mueve", r"aplazar", r"posponer", r"c[áa]mbi\w+", r"dejamos\s+para",
     r"dejo\s+para", r"m[áa]s\s+margen", r"adiar", r"remarcar", r"passar\s+pra", r"deixar\s+pra",
     r"fica\s+pra", r"em\s+vez",
 )
 # Promise or plan: first person future, "by", "bis", "d'ici", "para el", "até".
+# Promise or plan: first person future, going to, will have it done.
 FUTURE = words(
-    r"i'?ll", r"i\s+will", r"will\s+have", r"gonna", r"going\s+to", r"should", r"by",
-    r"werde", r"wird", r"bis", r"mach(?:e)?\s+ich", r"ich\s+mach\w*", r"schaffe\s+ich", r"nehm\w*",
-    r"je\s+vais", r"je\s+(?:l'|m'y\s+|m'en\s+)?\w+rai", r"sera", r"d'ici", r"pour", r"occupe",
-    r"je\s+m'y\s+colle", r"je\s+(?:les|le|la|l')\s*\w+", r"sans\s+faute", r"voy\s+a", r"\w+r[ée]", r"para", r"lo\s+tengo", r"hago",
-    r"vou", r"vamos", r"\w+rei", r"at[ée]", r"fa[çc]o", r"eu\s+fa[çc]o",
+    r"i'?ll", r"i\s+will", r"will\s+have", r"gonna", r"going\s+to", r"should", r"we'?ll",
+    r"werde", r"wird", r"mach(?:e)?\s+ich", r"ich\s+mach\w*", r"schaffe\s+ich", r"nehm\w*",
+    r"je\s+vais", r"je\s+(?:l'|m'y\s+|m'en\s+)?\w+rai", r"sera", r"occupe", r"je\s+m'y\s+colle",
+    r"je\s+(?:les|le|la|l')\s*(?!ai\b)\w+", r"sans\s+faute", r"voy\s+a", r"\w+r[ée]", r"lo\s+tengo",
+    r"hago", r"vou", r"vamos", r"\w+rei", r"fa[çc]o", r"eu\s+fa[çc]o", r"a\s+m[áa]s\s+tardar",
 )
+# A deadline before a date: "by Friday", "bis Freitag", "d'ici", "pour", "para el", "até".
+DEADLINE = words(
+    r"by", r"until", r"till", r"bis", r"d'ici", r"pour", r"avant", r"para", r"hasta", r"at[ée]",
+)
+ALL_OF_THEM = words(
+    r"all", r"both", r"everything", r"alle[s]?", r"beide[s]?", r"tout", r"tous", r"les\s+deux",
+    r"les\s+trois", r"todo", r"todos", r"todas", r"ambos", r"tudo", r"os\s+dois",
+)
+YES = re.compile(r"^\W*(?:\w+\s+){0,2}(?:yes|yep|yeah|ja|jep|oui|s[íi]|sim)\b", re.IGNORECASE)
 DONE = words(
     r"done", r"finished", r"completed?", r"did\s+it", r"nailed\s+it", r"sorted", r"arranged",
     r"is\s+out", r"went\s+(?:up|out)", r"(?:is|are)\s+(?:signed|sent|booked|filed|live|up)",
+    r"(?:is|are|ist|sind|est|sont|está|están|estão)\s+(?:en\s+ligne|online|live|no\s+ar)",
+    r"sent", r"submitted", r"handed\s+in", r"eingereicht", r"abgeschickt", r"abgegeben",
+    r"envoy[ée]e?s?", r"enviad[oa]s?", r"envi[ée]", r"mand[ée]", r"entregu[ée]", r"entreguei",
+    r"enviei", r"mandei",
     r"erledigt", r"fertig", r"geschafft", r"gemacht", r"abgeschlossen", r"ist\s+raus",
     r"c'est\s+fait", r"fait", r"faite?s?", r"fini[es]?", r"termin[ée]e?s?", r"boucl[ée]", r"envoy[ée]",
     r"hecho", r"listo", r"terminad[oa]", r"ya\s+est[áa]", r"completad[oa]", r"acab[ée]",

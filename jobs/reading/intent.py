@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from jobs.reading import cues
 from jobs.reading.commitments import split_for
 from jobs.reading.dates import DAYS_PER_WEEK, find_dates, iso_date
 from jobs.reading.passage import Context, Finding, Intent, read_passage
@@ -17,6 +18,7 @@ MAX_INTENT_CHARS = 2000  # the decision is in the first lines; the rest only cos
 MAX_SNOOZE_UNITS = 365
 COMMAND_CONFIDENCE = 0.98
 MISSING_CONFIDENCE = 0.3
+YES_CONFIDENCE = 0.65
 
 _COMMAND_DONE = re.compile(r"^done[.!]*$", re.IGNORECASE)
 _COMMAND_STOP = re.compile(
@@ -98,6 +100,9 @@ def _several(
     whole = read_passage(text, Context(today, "", dues))
     if whole.intent in ("stop", "undo") or whole.pause_until is not None:
         return _reading(whole)
+    if whole.intent == "done" and cues.ALL_OF_THEM.search(whole.reasons[0]):
+        each = CommitmentIntent("done", None, whole.confidence, whole.reasons)
+        return IntentReading("done", None, None, whole.reasons, whole.confidence, (each,) * len(asked))
     parts = split_for(text, [a.action for a in asked])
     readings = tuple(
         _one(part, Context(today, item.action, dues), index)
@@ -115,6 +120,8 @@ def _one(part: str | None, context: Context, index: int) -> CommitmentIntent:
     if part is None:
         why = f"no line of the reply is about commitment {index}"
         return CommitmentIntent("note", None, MISSING_CONFIDENCE, (why,))
+    if cues.YES.match(part) and not cues.NEGATION.search(part):
+        return CommitmentIntent("done", None, YES_CONFIDENCE, (f"line '{part}': a plain yes → done",))
     found = read_passage(part, context)
     return CommitmentIntent(found.intent, found.new_due, found.confidence, found.reasons)
 

@@ -22,6 +22,7 @@ UNSURE = 0.55
 CONFLICT_PENALTY = 0.15
 BARE_DATE_WORDS = 4  # "2. tomorrow", "Tomorrow. Absolutely tomorrow."
 _WORD = re.compile(r"[\w'’]+")
+_PAST_SUFFIXES = ("ed", "é", "ó", "ei", "ou", "iu", "ait")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,7 @@ def read_passage(text: str, context: Context) -> Finding:
     dated = _dated_clauses(clauses, context)
     strong = [f for f in dated if f.confidence >= FIRM]
     blocked = _blocked(clauses, strong=True)
-    done = _done(clauses, verb, language)
+    done = _done(clauses, context, verb, language)
     candidates = [
         strong[0] if strong else None, blocked, done,
         dated[0] if dated else None, _blocked(clauses, strong=False),
@@ -129,13 +130,13 @@ def _commitment(clause: str, hit: DateHit) -> tuple[float, str]:
     """How strongly a dated clause commits to a new date, and the cue that says so."""
     if move := cues.MOVE.search(clause):
         return FIRM, f"moving cue '{move.group(0)}'"
-    future = cues.FUTURE.search(clause)
+    future = cues.FUTURE.search(clause) or cues.DEADLINE.search(clause)
     if future and cues.DONE.search(clause):
         return FIRM, f"completion promised ('{future.group(0)}')"
     if future:
         return WEAK, f"future or plan cue '{future.group(0)}'"
     rest = _WORD.findall(clause.replace(hit.phrase, " "))
-    if len(rest) <= BARE_DATE_WORDS or hit.explicit:
+    if len(rest) <= BARE_DATE_WORDS and not any(_looks_past(w) for w in rest) or hit.explicit:
         return WEAK, "a date said as the answer"
     return 0.0, ""
 
@@ -158,14 +159,14 @@ def _blocked(clauses: list[str], *, strong: bool) -> Finding | None:
     return None
 
 
-def _done(clauses: list[str], verb: str | None, language: str) -> Finding | None:
+def _done(clauses: list[str], context: Context, verb: str | None, language: str) -> Finding | None:
+    if cues.PARTIAL.search(" ".join(clauses)):
+        return None
     for clause in clauses:
         if cues.QUESTION_END.search(clause) or cues.NEGATION.search(clause):
             continue
-        if cues.FUTURE.search(clause) and not _past_anyway(clause):
-            continue
-        if cues.PARTIAL.search(" ".join(clauses)):
-            return None
+        if cues.FUTURE.search(clause) or cues.DEADLINE.search(clause) and _future(clause, context):
+            continue  # "I'll have it done", "bis Freitag ist es erledigt": a plan, not a completion
         if found := cues.DONE.search(clause):
             reason = _why(clause, found, "a completion word → done")
             return Finding("done", confidence=FIRM, reasons=(reason,))
@@ -177,9 +178,9 @@ def _done(clauses: list[str], verb: str | None, language: str) -> Finding | None
     return None
 
 
-def _past_anyway(clause: str) -> bool:
-    """"sent it by email" has "by" but no date; only a dated future clause is a plan."""
-    return not re.search(r"\d|tomorrow|morgen|demain|mañana|amanhã", clause, re.IGNORECASE)
+def _looks_past(word: str) -> bool:
+    """A word that reads as a past verb ("picked", "empecé", "liguei"): no plan in that clause."""
+    return word.lower().endswith(_PAST_SUFFIXES) and len(word) > len(max(_PAST_SUFFIXES, key=len))
 
 
 def _note(clauses: list[str], context: Context) -> Finding:
