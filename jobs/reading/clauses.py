@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 
+from jobs.reading.daywords import MONTH_PATTERN
+
 MAX_CLAUSES = 40  # the decision is in the first few; a wall of text only costs time
 GREETING_MAX_WORDS = 4
 
-_SENTENCE = re.compile(r"(?<=\D\.)\s+|(?<=\d\.)\s+(?=[A-ZÄÖÜ][a-zäöü])|(?<=[!?…])\s+|\n+|(?<=[!?])(?=\S)|\s+[–—]\s+|;\s*|\s+-\s+")
+_SENTENCE = re.compile(
+    rf"(?<=\D\.)\s+|(?<=\d\.)\s+(?=[A-ZÄÖÜ][a-zäöü])(?!{MONTH_PATTERN})|(?<=[!?…])\s+|\n+|(?<=[!?])(?=\S)|\s+[–—]\s+|;\s*|\s+-\s+")
 _JOINT = re.compile(
-    r",?\s+(?:but|though|aber|doch|sondern|mais|pero|sino|mas|por[ée]m)\s+|,\s+(?=(?:so|also|donc|"
+    r",?\s+(?:but|though|aber|doch|sondern|pero|sino|por[ée]m)\s+|,\s+(?:mais|mas)\s+|,\s+(?=(?:so|also|donc|"
     r"as[íi]\s+que|ent[ãa]o|pois|porque|because|weil|car)\b)",
     re.IGNORECASE,
 )

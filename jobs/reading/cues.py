@@ -106,7 +106,7 @@ FUTURE = words(
     r"i'?ll", r"i\s+will", r"will\s+have", r"gonna", r"going\s+to", r"should", r"we'?ll",
     r"werde", r"wird", r"mach(?:e)?\s+ich", r"ich\s+mach\w*", r"schaffe\s+ich", r"nehm\w*",
     r"je\s+vais", r"je\s+(?:l'|m'y\s+|m'en\s+)?\w+rai", r"sera", r"occupe", r"je\s+m'y\s+colle",
-    r"je\s+(?:les|le|la|l')\s*(?!ai\b)\w+", r"sans\s+faute", r"voy\s+a", r"\w+r[ée]", r"lo\s+tengo",
+    r"je\s+(?:les|le|la|l')\s*(?!ai\b)\w+", r"sans\s+faute", r"voy\s+a", r"\w{2,}rés?", r"lo\s+tengo",
     r"hago", r"vou", r"vamos", r"\w+rei", r"fa[çc]o", r"eu\s+fa[çc]o", r"a\s+m[áa]s\s+tardar",
 )
 # A deadline before a date: "by Friday", "bis Freitag", "d'ici", "pour", "para el", "até".

@@ -31,6 +31,7 @@ MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(_MONTH_NAMES, start=1):
     MONTHS.update(dict.fromkeys(_names.split(), _number))
 _MONTH = "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True))
+MONTH_PATTERN = rf"(?i:(?:{_MONTH})\b)"
 _ORD = r"(?:st|nd|rd|th|º|ª|er|\.)?"
 
 _DAY_MONTH = re.compile(

@@ -85,12 +85,15 @@ def _pause(clauses: list[str], context: Context) -> Finding | None:
     if context.today is None or not any(cues.PAUSE.search(c) for c in clauses):
         return None
     for clause in clauses:
-        if not cues.UNTIL.search(clause):
+        until = cues.UNTIL.search(clause)
+        if until is None:
             continue
-        hits = _future(clause, context)
+        after = clause[until.start() :]
+        hits = [h for h in _future(clause, context) if h.phrase in after] or _future(clause, context)
         if hits:
-            day = hits[0].day
-            reason = f"clause '{clause}': away or hold-off until '{hits[0].phrase}' → pause {day}"
+            hit = _best(hits)
+            reason = f"clause '{clause}': away or hold-off until '{hit.phrase}' → pause {hit.day}"
+            day = hit.day
             return Finding("note", pause_until=day, confidence=FIRM, reasons=(reason,))
     return None
 
@@ -165,7 +168,7 @@ def _done(clauses: list[str], context: Context, verb: str | None, language: str)
     for clause in clauses:
         if cues.QUESTION_END.search(clause) or cues.NEGATION.search(clause):
             continue
-        if cues.FUTURE.search(clause) or cues.DEADLINE.search(clause) and _future(clause, context):
+        if cues.FUTURE.search(clause) or _deadline_ahead(clause, context):
             continue  # "I'll have it done", "bis Freitag ist es erledigt": a plan, not a completion
         if found := cues.DONE.search(clause):
             reason = _why(clause, found, "a completion word → done")
@@ -176,6 +179,13 @@ def _done(clauses: list[str], context: Context, verb: str | None, language: str)
             reason = f"clause '{clause}': past form '{past}' of the action's verb '{base}' → done"
             return Finding("done", confidence=WEAK + 0.05, reasons=(reason,))
     return None
+
+
+def _deadline_ahead(clause: str, context: Context) -> bool:
+    """"by"/"bis"/"para" with a future date, unless the date is some other event's."""
+    if not cues.DEADLINE.search(clause) or cues.OTHER_EVENT.search(clause):
+        return False
+    return bool(_future(clause, context))
 
 
 def _looks_past(word: str) -> bool:

@@ -8,6 +8,7 @@ from functools import cache
 from jobs.reading.dates import guess_language
 
 MIN_STEM_CHARS = 3
+_INFINITIVE_END = re.compile(r"(?:en|er|ir|ír|ar|re|n)$")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _ROMANCE_INFINITIVE = re.compile(r"^\w+(?:ar|er|ir|ír|re)$")
 # fmt: off
@@ -92,8 +93,9 @@ def _looks_past(word: str, language: str) -> bool:
 
 
 def _same_stem(word: str, wanted: set[str], language: str) -> bool:
-    """German separable and ge- participles: "abgeschickt" carries "schick" of "schicken"."""
-    if language != "de":
-        return False
-    stems = {w[:-2] if w.endswith("en") else w[:-1] for w in wanted}
-    return any(len(s) >= MIN_STEM_CHARS and s in word for s in stems)
+    """The verb's stem inside the word: German "abgeschickt" carries "schick" of "schicken";
+    "résilié" starts with "résili" of "résilier" even when the language guess was wrong."""
+    stems = {_INFINITIVE_END.sub("", w) for w in wanted}
+    if language == "de":
+        return any(len(s) >= MIN_STEM_CHARS and s in word for s in stems)
+    return any(len(s) > MIN_STEM_CHARS and word.startswith(s) for s in stems)
