@@ -23,7 +23,7 @@ MESSAGES = (
 # "don't want these any more", "ne plus recevoir", "ya no quiero recibir", "não desejo mais".
 STOP_CEASE = words(
     r"stop\s+(?:e-?mailing|sending|messaging|contacting|writing|reminding)",
-    rf"no\s+more\s+(?:of\s+)?(?:these|your|the)?\s*{MESSAGES}", r"unsubscribe", r"opt\s+out",
+    rf"(?:no\s+more|no\s+m[áa]s|n[ãa]o\s+mais)\s+(?:of\s+)?(?:these|your|the|estos|esses)?\s*{MESSAGES}", r"unsubscribe", r"opt\s+out",
     rf"(?:don'?t|do\s+not|no\s+longer)\s+(?:want|need|wish)\s+(?:to\s+(?:get|receive)\s+)?(?:any\s+more\s+)?(?:the|these|your|any)?\s*{MESSAGES}",
     rf"no\s+need\s+for\s+(?:the|these|any)?\s*{MESSAGES}",
     rf"(?:don'?t|do\s+not|please\s+don'?t)\s+(?:e-?mail|contact|write\s+to|send)\s+me",
@@ -32,7 +32,7 @@ STOP_CEASE = words(
     r"abmelden", r"austragen", r"rausnehmen", r"h[öo]r(?:en\s+sie|t)\s+auf",
     r"ne\s+(?:\w+\s+)?(?:plus|pas)\s+recevoir", rf"(?:n'ai|ai)\s+plus\s+besoin(?:\s+de\s+ces\s+{MESSAGES})?",
     r"j'en\s+ai\s+plus\s+besoin", r"ne\s+plus\s+m'en", r"d[ée]sabonner", r"d[ée]sinscri\w*",
-    r"arr[êe]te[zs]?\s+de\s+m'[ée]crire", rf"plus\s+de\s+{MESSAGES}",
+    r"arr[êe]te[zs]?\s+de\s+m'[ée]crire", r"arr[êe]tez", rf"plus\s+de\s+{MESSAGES}",
     rf"(?:ya\s+)?no\s+(?:quiero|deseo|necesito)\s+(?:que\s+me\s+sigan\s+llegando|recibir|m[áa]s)",
     rf"no\s+me\s+(?:env[íi]e|env[íi]en|mandes?|escrib\w+)\s+m[áa]s", r"ya\s+no\s+me\s+\w+\s+m[áa]s",
     r"s[áa](?:c|qu)\w*me\s+de", r"dar(?:me)?\s+de\s+baja", r"cancelar\s+la\s+suscripci[óo]n",
@@ -84,7 +84,7 @@ BLOCKED = words(
 )
 # Not being able to, said plainly: blocked unless a new date follows.
 UNABLE = words(
-    r"can'?t", r"cannot", r"couldn'?t", r"unable", r"don'?t\s+know\s+how", r"no\s+time",
+    r"can'?t(?!\s+(?:stop|wait))", r"cannot", r"couldn'?t", r"unable", r"don'?t\s+know\s+how", r"no\s+time",
     r"kann\s+(?:ich\s+)?(?:\w+\s+)?nicht", r"nicht\s+schaffe", r"keine\s+zeit", r"wei(?:ß|ss)\s+nicht",
     r"ne\s+peux\s+(?:pas|plus)", r"impossible", r"j'?y\s+arrive\s+pas", r"n'y\s+arrive\s+pas",
     r"je\s+sais\s+pas", r"pas\s+le\s+temps", r"no\s+puedo", r"no\s+(?:consigo|logro)",
@@ -103,7 +103,7 @@ MOVE = words(
 # Promise or plan: first person future, "by", "bis", "d'ici", "para el", "até".
 # Promise or plan: first person future, going to, will have it done.
 FUTURE = words(
-    r"i'?ll", r"i\s+will", r"will\s+have", r"gonna", r"going\s+to", r"should", r"we'?ll",
+    r"i['’]ll", r"i\s+will", r"will\s+have", r"gonna", r"going\s+to", r"should", r"we['’]ll",
     r"werde", r"wird", r"mach(?:e)?\s+ich", r"ich\s+mach\w*", r"schaffe\s+ich", r"nehm\w*",
     r"je\s+vais", r"je\s+(?:l'|m'y\s+|m'en\s+)?\w+rai", r"sera", r"occupe", r"je\s+m'y\s+colle",
     r"je\s+(?:les|le|la|l')\s*(?!ai\b)\w+", r"sans\s+faute", r"voy\s+a", r"\w{2,}rés?", r"lo\s+tengo",
@@ -149,6 +149,10 @@ OTHER_EVENT = words(
     r"toujours\s+pr[ée]vu", r"sigue\s+(?:bien|en\s+pie)", r"de\s+p[ée]", r"tudo\s+certo",
     r"they", r"she'?ll", r"he'?ll", r"il\s+doit", r"viene", r"kommt", r"passent", r"me\s+operan",
     r"cita", r"birthday", r"geburtstag", r"anniversaire", r"cumplea[ñn]os", r"anivers[áa]rio",
+)
+SINCE = words(
+    r"since", r"last", r"ago", r"seit", r"letzte\w*", r"depuis", r"derni(?:er|ère)", r"desde",
+    r"pasad[oa]", r"passad[oa]", r"semana\s+passada",
 )
 QUESTION_END = re.compile(r"\?\s*$")
 # fmt: on

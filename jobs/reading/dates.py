@@ -152,7 +152,18 @@ def find_dates(text: str, today: date, language: str | None = None) -> list[Date
     language = language or guess_language(text)
     for window in _windows(text):
         hits.extend(_dateparser_hits(window, today, language))
-    return hits
+    return _unique_days(hits)
+
+
+def _unique_days(hits: list[DateHit]) -> list[DateHit]:
+    """The first hit for each day: several finders often read the same phrase."""
+    seen: set[date] = set()
+    unique = []
+    for hit in hits:
+        if hit.day not in seen:
+            seen.add(hit.day)
+            unique.append(hit)
+    return unique
 
 
 _MONTH_WORD = "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True))

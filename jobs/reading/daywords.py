@@ -38,7 +38,7 @@ _DAY_MONTH = re.compile(
     rf"\b(?P<d>\d{{1,2}}){_ORD}\s*(?:de\s+|of\s+|-)?(?P<m>{_MONTH})\b\.?", re.IGNORECASE
 )
 _MONTH_DAY = re.compile(rf"\b(?P<m>{_MONTH})\.?\s+(?P<d>\d{{1,2}}){_ORD}(?![\d:])", re.IGNORECASE)
-_NUMERIC = re.compile(r"(?<![\d.])(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.?(?![\d])")
+_NUMERIC = re.compile(r"(?<![\d.])(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.?(?!\d|\.\d)")
 _WEEKDAY = (
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|montag|dienstag|mittwoch|"
     r"donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|"

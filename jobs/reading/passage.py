@@ -10,7 +10,7 @@ from typing import Literal
 from jobs.reading import cues
 from jobs.reading.clauses import split_clauses
 from jobs.reading.dates import DateHit, find_dates
-from jobs.reading.verbs import action_verb, language_of, lemma, past_form_of
+from jobs.reading.verbs import EN_PAST, action_verb, language_of, lemma, past_form_of
 
 Intent = Literal["done", "reschedule", "blocked", "stop", "note", "undo"]
 
@@ -124,8 +124,9 @@ def _dated_clauses(clauses: list[str], context: Context) -> list[Finding]:
         hit = _best(hits)
         strength, why = _commitment(clause, hit)
         if strength:
-            reason = f"clause '{clause}': {why} with date '{hit.phrase}' → reschedule {hit.day}"
-            found.append(Finding("reschedule", hit.day, None, strength, (reason,)))
+            reason = f"clause '{clause}': {why} with date '{hit.phrase}' → reschedule"
+            date_reason = f"date phrase '{hit.phrase}' → {hit.day.isoformat()}"
+            found.append(Finding("reschedule", hit.day, None, strength, (reason, date_reason)))
     return sorted(found, key=lambda f: -f.confidence)
 
 
@@ -133,9 +134,9 @@ def _commitment(clause: str, hit: DateHit) -> tuple[float, str]:
     """How strongly a dated clause commits to a new date, and the cue that says so."""
     if move := cues.MOVE.search(clause):
         return FIRM, f"moving cue '{move.group(0)}'"
+    if done := cues.DONE.search(clause):
+        return FIRM, f"completion '{done.group(0)}' promised for a day"
     future = cues.FUTURE.search(clause) or cues.DEADLINE.search(clause)
-    if future and cues.DONE.search(clause):
-        return FIRM, f"completion promised ('{future.group(0)}')"
     if future:
         return WEAK, f"future or plan cue '{future.group(0)}'"
     rest = _WORD.findall(clause.replace(hit.phrase, " "))
@@ -168,7 +169,7 @@ def _done(clauses: list[str], context: Context, verb: str | None, language: str)
     for clause in clauses:
         if cues.QUESTION_END.search(clause) or cues.NEGATION.search(clause):
             continue
-        if cues.FUTURE.search(clause) or _deadline_ahead(clause, context):
+        if cues.FUTURE.search(clause) or _dated_plan(clause, context):
             continue  # "I'll have it done", "bis Freitag ist es erledigt": a plan, not a completion
         if found := cues.DONE.search(clause):
             reason = _why(clause, found, "a completion word → done")
@@ -181,9 +182,10 @@ def _done(clauses: list[str], context: Context, verb: str | None, language: str)
     return None
 
 
-def _deadline_ahead(clause: str, context: Context) -> bool:
-    """"by"/"bis"/"para" with a future date, unless the date is some other event's."""
-    if not cues.DEADLINE.search(clause) or cues.OTHER_EVENT.search(clause):
+def _dated_plan(clause: str, context: Context) -> bool:
+    """A new future date in the clause ("bis Freitag ist es erledigt", "em duas semanas fica
+    pronto") makes a completion word a promise, unless the date is some other event's."""
+    if cues.OTHER_EVENT.search(clause):
         return False
     return bool(_future(clause, context))
 
@@ -205,7 +207,17 @@ def _future(clause: str, context: Context) -> list[DateHit]:
     if context.today is None:
         return []
     today = context.today
-    return [h for h in find_dates(clause, today) if h.day > today and h.day not in context.dues]
+    hits = [h for h in find_dates(clause, today) if h.day > today and h.day not in context.dues]
+    if _told_in_past(clause):  # "submitted them Monday", "envoyé mardi": last Monday, not next
+        hits = [h for h in hits if h.explicit or any(ch.isdigit() for ch in h.phrase)]
+    return hits
+
+
+def _told_in_past(clause: str) -> bool:
+    if cues.FUTURE.search(clause):
+        return False
+    words = [w.lower() for w in _WORD.findall(clause)]
+    return bool(cues.SINCE.search(clause)) or any(w in EN_PAST or _looks_past(w) for w in words)
 
 
 def _best(hits: list[DateHit]) -> DateHit:

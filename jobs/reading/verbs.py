@@ -13,7 +13,7 @@ _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _ROMANCE_INFINITIVE = re.compile(r"^\w+(?:ar|er|ir|ír|re)$")
 # fmt: off
 # Irregular English pasts and plain synonyms a client uses for the action's verb.
-_EN_PAST = {
+EN_PAST = {
     "sent": "send", "wrote": "write", "written": "write", "rang": "ring", "rung": "ring",
     "bought": "buy", "made": "make", "got": "get", "took": "take", "spoke": "speak",
     "spoken": "speak", "paid": "pay", "told": "tell", "ran": "run", "sold": "sell", "did": "do",
@@ -47,8 +47,8 @@ def _lemmatizer() -> object:
 def lemma(word: str, language: str) -> str:
     """The dictionary form of `word` in `language`, lower case (the word itself if unknown)."""
     lowered = word.lower()
-    if language == "en" and lowered in _EN_PAST:
-        return _EN_PAST[lowered]
+    if language == "en" and lowered in EN_PAST:
+        return EN_PAST[lowered]
     module = _lemmatizer()
     found: str = module.lemmatize(lowered, lang=language)  # type: ignore[attr-defined]
     return found.lower()
@@ -87,7 +87,7 @@ def past_form_of(verb: str, clause: str, language: str) -> str | None:
 
 
 def _looks_past(word: str, language: str) -> bool:
-    if language == "en" and word in _EN_PAST:
+    if language == "en" and word in EN_PAST:
         return True
     return word.endswith(_PAST_ENDINGS.get(language, ()))
 
