@@ -10,7 +10,9 @@ MAX_CLAUSES = 40  # the decision is in the first few; a wall of text only costs 
 GREETING_MAX_WORDS = 4
 
 _SENTENCE = re.compile(
-    rf"(?<=\D\.)\s+|(?<=\d\.)\s+(?=[A-ZÄÖÜ][a-zäöü])(?!{MONTH_PATTERN})|(?<=[!?…])\s+|\n+|(?<=[!?])(?=\S)|\s+[–—]\s+|;\s*|\s+-\s+")
+    rf"(?<=\D\.)\s+|(?<=\d\.)\s+(?=[A-ZÄÖÜ][a-zäöü])(?!{MONTH_PATTERN})|(?<=[!?…])\s+|\n+"
+    r"|(?<=[!?])(?=\S)|\s+[\u2013\u2014]\s+|;\s*|\s+-\s+"
+)
 _JOINT = re.compile(
     r",?\s+(?:but|though|aber|doch|sondern|pero|sino|por[ée]m)\s+|,\s+(?:mais|mas)\s+|,\s+(?=(?:so|also|donc|"
     r"as[íi]\s+que|ent[ãa]o|pois|porque|because|weil|car)\b)",
@@ -27,8 +29,8 @@ _GREETING = re.compile(
 def split_clauses(text: str) -> list[str]:
     """The clauses of `text` in order, greetings dropped, each stripped and non-empty."""
     clauses: list[str] = []
-    for sentence in _SENTENCE.split(text):
-        sentence = sentence.strip(" \t,")
+    for raw in _SENTENCE.split(text):
+        sentence = raw.strip(" \t,")
         if not sentence or _is_greeting(sentence):
             continue
         clauses.extend(part.strip(" ,") for part in _JOINT.split(sentence) if part.strip(" ,"))

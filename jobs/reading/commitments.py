@@ -10,7 +10,7 @@ from jobs.reading.clauses import split_clauses
 MIN_KEYWORD_CHARS = 4
 KEYWORD_STEM_CHARS = 5
 
-_NUMBERED = re.compile(r"^\s*\(?(\d)\s*(?:[.):]|\s-|\s–)\s*(.*)$")
+_NUMBERED = re.compile(r"^\s*\(?(\d)\s*(?:[.):]|\s-|\s\u2013)\s*(.*)$")
 _MARKED = re.compile(r"^\s*(?:[-•*]|r:|\[[^\]]{1,12}\]|>)\s*(.+)$", re.IGNORECASE)
 _INTRO = re.compile(r"below|abaixo|unten|ci-dessous|abajo|respondi|antworten|r[ée]ponses", re.I)
 # fmt: off

@@ -7,7 +7,9 @@ import re
 
 def words(*patterns: str) -> re.Pattern[str]:
     """One case-insensitive pattern matching any of `patterns` as whole words."""
-    return re.compile(r"(?<![\w'’])(?:" + "|".join(patterns) + r")(?![\w'’])", re.IGNORECASE)
+    return re.compile(
+        r"(?<![\w'\u2019])(?:" + "|".join(patterns) + r")(?![\w'\u2019])", re.IGNORECASE
+    )
 
 
 # One line per language where it fits (en, de, fr, es, pt): kept compact on purpose.
@@ -20,24 +22,29 @@ MESSAGES = (
     r"correos?|mensajes?|recordatorios?|avisos?|"
     r"mensagens?|lembretes?)"
 )
+_DETERMINER = r"(?:these|your|the|any|estos|esses)"
 # "don't want these any more", "ne plus recevoir", "ya no quiero recibir", "não desejo mais".
 STOP_CEASE = words(
     r"stop\s+(?:e-?mailing|sending|messaging|contacting|writing|reminding)",
-    rf"(?:no\s+more|no\s+m[áa]s|n[ãa]o\s+mais)\s+(?:of\s+)?(?:these|your|the|estos|esses)?\s*{MESSAGES}", r"unsubscribe", r"opt\s+out",
-    rf"(?:don'?t|do\s+not|no\s+longer)\s+(?:want|need|wish)\s+(?:to\s+(?:get|receive)\s+)?(?:any\s+more\s+)?(?:the|these|your|any)?\s*{MESSAGES}",
+    rf"(?:no\s+more|no\s+m[áa]s|n[ãa]o\s+mais)\s+(?:of\s+)?{_DETERMINER}?\s*{MESSAGES}",
+    r"unsubscribe", r"opt\s+out",
+    rf"(?:don'?t|do\s+not|no\s+longer)\s+(?:want|need|wish)\s+(?:to\s+(?:get|receive)\s+)?"
+    rf"(?:any\s+more\s+)?{_DETERMINER}?\s*{MESSAGES}",
     rf"no\s+need\s+for\s+(?:the|these|any)?\s*{MESSAGES}",
-    rf"(?:don'?t|do\s+not|please\s+don'?t)\s+(?:e-?mail|contact|write\s+to|send)\s+me",
-    r"(?:take|remove)\s+me\s+off", r"remove\s+me\s+from", r"off\s+(?:the|this|your)\s+(?:list|reminders)",
+    r"(?:don'?t|do\s+not|please\s+don'?t)\s+(?:e-?mail|contact|write\s+to|send)\s+me",
+    r"(?:take|remove)\s+me\s+off", r"remove\s+me\s+from",
+    r"off\s+(?:the|this|your)\s+(?:list|reminders)",
     rf"{MESSAGES}\s+(?:[\w']+\s+){{0,4}}nicht\s+mehr", rf"keine\s+{MESSAGES}\s+mehr",
     r"abmelden", r"austragen", r"rausnehmen", r"h[öo]r(?:en\s+sie|t)\s+auf",
-    r"ne\s+(?:\w+\s+)?(?:plus|pas)\s+recevoir", rf"(?:n'ai|ai)\s+plus\s+besoin(?:\s+de\s+ces\s+{MESSAGES})?",
+    r"ne\s+(?:\w+\s+)?(?:plus|pas)\s+recevoir",
+    rf"(?:n'ai|ai)\s+plus\s+besoin(?:\s+de\s+ces\s+{MESSAGES})?",
     r"j'en\s+ai\s+plus\s+besoin", r"ne\s+plus\s+m'en", r"d[ée]sabonner", r"d[ée]sinscri\w*",
     r"arr[êe]te[zs]?\s+de\s+m'[ée]crire", r"arr[êe]tez", rf"plus\s+de\s+{MESSAGES}",
-    rf"(?:ya\s+)?no\s+(?:quiero|deseo|necesito)\s+(?:que\s+me\s+sigan\s+llegando|recibir|m[áa]s)",
-    rf"no\s+me\s+(?:env[íi]e|env[íi]en|mandes?|escrib\w+)\s+m[áa]s", r"ya\s+no\s+me\s+\w+\s+m[áa]s",
+    r"(?:ya\s+)?no\s+(?:quiero|deseo|necesito)\s+(?:que\s+me\s+sigan\s+llegando|recibir|m[áa]s)",
+    r"no\s+me\s+(?:env[íi]e|env[íi]en|mandes?|escrib\w+)\s+m[áa]s", r"ya\s+no\s+me\s+\w+\s+m[áa]s",
     r"s[áa](?:c|qu)\w*me\s+de", r"dar(?:me)?\s+de\s+baja", r"cancelar\s+la\s+suscripci[óo]n",
-    rf"dej(?:a|en|ad|e)\s+de\s+(?:escribirme|enviarme|mandarme|me\s+enviar|me\s+mandar)",
-    rf"n[ãa]o\s+(?:quero|desejo|preciso)\s+mais", r"n[ãa]o\s+precisa\s+mais\s+me",
+    r"dej(?:a|en|ad|e)\s+de\s+(?:escribirme|enviarme|mandarme|me\s+enviar|me\s+mandar)",
+    r"n[ãa]o\s+(?:quero|desejo|preciso)\s+mais", r"n[ãa]o\s+precisa\s+mais\s+me",
     r"deix(?:e|a)\s+de\s+me\s+(?:enviar|mandar|escrever)", r"pare\s+de\s+me", r"descadastr\w+",
     rf"chega\s+de\s+{MESSAGES}", r"cancelar\s+(?:a\s+)?inscri[çc][ãa]o",
 )
@@ -74,7 +81,8 @@ BLOCKED = words(
     r"nothing\s+(?:more\s+)?i\s+can\s+do", r"not\s+much\s+(?:more\s+)?i\s+can\s+do",
     r"need\s+(?:some\s+|your\s+)?help", r"help\s+me", r"(?:can|could)\s+you\s+help", r"aider\w*",
     r"together", r"warte\w*", r"kaputt", r"h[äa]ng\w*\s+fest", r"stecke\s+fest", r"hilfe",
-    r"komm\w*\s+(?:da\s+)?(?:grad\s+)?nicht\s+weiter", r"l[äa]sst\s+mich\s+(?:\w+\s+){0,4}nicht", r"gemeinsam",
+    r"komm\w*\s+(?:da\s+)?(?:grad\s+)?nicht\s+weiter", r"l[äa]sst\s+mich\s+(?:\w+\s+){0,4}nicht",
+    r"gemeinsam",
     r"nichts\s+machen", r"im\s+kreis", r"blockiert", r"attend\w*", r"en\s+attente", r"bloqu[ée]e?",
     r"coinc[ée]e?", r"perdue?", r"rendu\s+l'[âa]me", r"suspendu", r"en\s+panne", r"aide",
     r"ensemble", r"tourne\s+en\s+rond", r"esperando", r"espero", r"atascad[oa]", r"ca[íi]d[ao]",
@@ -84,8 +92,10 @@ BLOCKED = words(
 )
 # Not being able to, said plainly: blocked unless a new date follows.
 UNABLE = words(
-    r"can'?t(?!\s+(?:stop|wait))", r"cannot", r"couldn'?t", r"unable", r"don'?t\s+know\s+how", r"no\s+time",
-    r"kann\s+(?:ich\s+)?(?:\w+\s+)?nicht", r"nicht\s+schaffe", r"keine\s+zeit", r"wei(?:ß|ss)\s+nicht",
+    r"can'?t(?!\s+(?:stop|wait))", r"cannot", r"couldn'?t", r"unable", r"don'?t\s+know\s+how",
+    r"no\s+time",
+    r"kann\s+(?:ich\s+)?(?:\w+\s+)?nicht", r"nicht\s+schaffe", r"keine\s+zeit",
+    r"wei(?:ß|ss)\s+nicht",
     r"ne\s+peux\s+(?:pas|plus)", r"impossible", r"j'?y\s+arrive\s+pas", r"n'y\s+arrive\s+pas",
     r"je\s+sais\s+pas", r"pas\s+le\s+temps", r"no\s+puedo", r"no\s+(?:consigo|logro)",
     r"no\s+soy\s+capaz", r"no\s+s[ée]\s+c[óo]mo", r"n[ãa]o\s+(?:consigo|consegui|tenho\s+o\s+que)",
@@ -103,10 +113,12 @@ MOVE = words(
 # Promise or plan: first person future, "by", "bis", "d'ici", "para el", "até".
 # Promise or plan: first person future, going to, will have it done.
 FUTURE = words(
-    r"i['’]ll", r"i\s+will", r"will\s+have", r"gonna", r"going\s+to", r"should", r"we['’]ll",
+    r"i['\u2019]ll", r"i\s+will", r"will\s+have", r"gonna", r"going\s+to", r"should",
+    r"we['\u2019]ll",
     r"werde", r"wird", r"mach(?:e)?\s+ich", r"ich\s+mach\w*", r"schaffe\s+ich", r"nehm\w*",
     r"je\s+vais", r"je\s+(?:l'|m'y\s+|m'en\s+)?\w+rai", r"sera", r"occupe", r"je\s+m'y\s+colle",
-    r"je\s+(?:les|le|la|l')\s*(?!ai\b)\w+", r"sans\s+faute", r"voy\s+a", r"\w{2,}rés?", r"lo\s+tengo",
+    r"je\s+(?:les|le|la|l')\s*(?!ai\b)\w+", r"sans\s+faute", r"voy\s+a", r"\w{2,}rés?",
+    r"lo\s+tengo",
     r"hago", r"vou", r"vamos", r"\w+rei", r"fa[çc]o", r"eu\s+fa[çc]o", r"a\s+m[áa]s\s+tardar",
 )
 # A deadline before a date: "by Friday", "bis Freitag", "d'ici", "pour", "para el", "até".
@@ -126,7 +138,8 @@ DONE = words(
     r"envoy[ée]e?s?", r"enviad[oa]s?", r"envi[ée]", r"mand[ée]", r"entregu[ée]", r"entreguei",
     r"enviei", r"mandei",
     r"erledigt", r"fertig", r"geschafft", r"gemacht", r"abgeschlossen", r"ist\s+raus",
-    r"c'est\s+fait", r"fait", r"faite?s?", r"fini[es]?", r"termin[ée]e?s?", r"boucl[ée]", r"envoy[ée]",
+    r"c'est\s+fait", r"fait", r"faite?s?", r"fini[es]?", r"termin[ée]e?s?", r"boucl[ée]",
+    r"envoy[ée]",
     r"hecho", r"listo", r"terminad[oa]", r"ya\s+est[áa]", r"completad[oa]", r"acab[ée]",
     r"feit[oa]", r"pronto", r"terminei", r"conclu[íi]d[oa]", r"acabei", r"est[áa]\s+marcad[oa]",
 )
@@ -145,7 +158,8 @@ PARTIAL = words(
 # A date here is for something else: a session, an appointment, another person's doing.
 OTHER_EVENT = words(
     r"session", r"sitzung", r"termin\s+beim", r"s[ée]ance", r"sesi[óo]n", r"sess[ãa]o",
-    r"see\s+you", r"on\s+track", r"still\s+on", r"no\s+changes?", r"klappt", r"pas\s+de\s+changement",
+    r"see\s+you", r"on\s+track", r"still\s+on", r"no\s+changes?", r"klappt",
+    r"pas\s+de\s+changement",
     r"toujours\s+pr[ée]vu", r"sigue\s+(?:bien|en\s+pie)", r"de\s+p[ée]", r"tudo\s+certo",
     r"they", r"she'?ll", r"he'?ll", r"il\s+doit", r"viene", r"kommt", r"passent", r"me\s+operan",
     r"cita", r"birthday", r"geburtstag", r"anniversaire", r"cumplea[ñn]os", r"anivers[áa]rio",

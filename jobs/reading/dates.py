@@ -24,9 +24,12 @@ MAX_AMOUNT = 365
 # Very common words per language: enough to pick dateparser's language and the day-month order.
 _STOPWORDS = {
     "en": "the and is it i you to my will be on of this that by can next week have with just",
-    "es": "el la los las de que y en un una por para es lo mi semana próximo próxima hasta con ya pero muy",
-    "de": "der die das und ist ich nicht es zu ein eine mit bis auf dem den wir nächste woche hab habe auch schon",
-    "fr": "le la les et est je ne pas de un une pour au du ce mon semaine prochain d'ici j'ai des avec ça c'est qui sur",
+    "es": "el la los las de que y en un una por para es lo mi semana próximo próxima hasta"
+    " con ya pero muy",
+    "de": "der die das und ist ich nicht es zu ein eine mit bis auf dem den wir nächste woche"
+    " hab habe auch schon",
+    "fr": "le la les et est je ne pas de un une pour au du ce mon semaine prochain d'ici"
+    " j'ai des avec ça c'est qui sur",
     "pt": "o a os as e é eu não de um uma para em do da meu semana próxima até com já mas",
 }
 _STOPSETS = {lang: frozenset(words.split()) for lang, words in _STOPWORDS.items()}
@@ -167,9 +170,7 @@ def _unique_days(hits: list[DateHit]) -> list[DateHit]:
 
 
 _MONTH_WORD = "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True))
-_CANDIDATE = re.compile(
-    rf"\d|\b(?:{_MONTH_WORD})\b|{_RELATIVE_WORDS.pattern}", re.IGNORECASE
-)
+_CANDIDATE = re.compile(rf"\d|\b(?:{_MONTH_WORD})\b|{_RELATIVE_WORDS.pattern}", re.IGNORECASE)
 
 
 def _windows(text: str) -> list[str]:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+
 from jobs.reading import cues
 from jobs.reading.commitments import split_for
 from jobs.reading.dates import DAYS_PER_WEEK, find_dates, iso_date
@@ -53,9 +54,9 @@ class CommitmentIntent:
 class IntentReading:
     """What the client's words ask for: the intent, any new date or pause, and why.
 
-    `confidence` (0–1) says how sure the reading is: ≥0.9 a command word or an explicit cue
+    `confidence` (0 to 1) says how sure the reading is: ≥0.9 a command word or an explicit cue
     in a clear clause ("please take me off", "undo"); 0.8 a firm cue (a completion word, a
-    moving verb with a date, waiting on someone); 0.7–0.75 an inferred cue (the action's own
+    moving verb with a date, waiting on someone); 0.7 to 0.75 an inferred cue (the action's own
     verb in the past, a date given as the answer, "can't"); 0.55 and below: conflicting cues
     or none (a note that might be more). Callers take the safe path under 0.7.
     `per_commitment` holds one reading per `Asked` when the email covered several.
@@ -102,7 +103,9 @@ def _several(
         return _reading(whole)
     if whole.intent == "done" and cues.ALL_OF_THEM.search(whole.reasons[0]):
         each = CommitmentIntent("done", None, whole.confidence, whole.reasons)
-        return IntentReading("done", None, None, whole.reasons, whole.confidence, (each,) * len(asked))
+        return IntentReading(
+            "done", None, None, whole.reasons, whole.confidence, (each,) * len(asked)
+        )
     parts = split_for(text, [a.action for a in asked])
     readings = tuple(
         _one(part, Context(today, item.action, dues), index)
@@ -121,7 +124,9 @@ def _one(part: str | None, context: Context, index: int) -> CommitmentIntent:
         why = f"no line of the reply is about commitment {index}"
         return CommitmentIntent("note", None, MISSING_CONFIDENCE, (why,))
     if cues.YES.match(part) and not cues.NEGATION.search(part):
-        return CommitmentIntent("done", None, YES_CONFIDENCE, (f"line '{part}': a plain yes → done",))
+        return CommitmentIntent(
+            "done", None, YES_CONFIDENCE, (f"line '{part}': a plain yes → done",)
+        )
     found = read_passage(part, context)
     return CommitmentIntent(found.intent, found.new_due, found.confidence, found.reasons)
 

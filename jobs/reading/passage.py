@@ -21,7 +21,7 @@ WEAK = 0.7
 UNSURE = 0.55
 CONFLICT_PENALTY = 0.15
 BARE_DATE_WORDS = 4  # "2. tomorrow", "Tomorrow. Absolutely tomorrow."
-_WORD = re.compile(r"[\w'’]+")
+_WORD = re.compile(r"[\w'\u2019]+")
 _PAST_SUFFIXES = ("ed", "é", "ó", "ei", "ou", "iu", "ait")
 
 
@@ -89,7 +89,9 @@ def _pause(clauses: list[str], context: Context) -> Finding | None:
         if until is None:
             continue
         after = clause[until.start() :]
-        hits = [h for h in _future(clause, context) if h.phrase in after] or _future(clause, context)
+        hits = [h for h in _future(clause, context) if h.phrase in after] or _future(
+            clause, context
+        )
         if hits:
             hit = _best(hits)
             reason = f"clause '{clause}': away or hold-off until '{hit.phrase}' → pause {hit.day}"
@@ -140,13 +142,13 @@ def _commitment(clause: str, hit: DateHit) -> tuple[float, str]:
     if future:
         return WEAK, f"future or plan cue '{future.group(0)}'"
     rest = _WORD.findall(clause.replace(hit.phrase, " "))
-    if len(rest) <= BARE_DATE_WORDS and not any(_looks_past(w) for w in rest) or hit.explicit:
+    if (len(rest) <= BARE_DATE_WORDS and not any(_looks_past(w) for w in rest)) or hit.explicit:
         return WEAK, "a date said as the answer"
     return 0.0, ""
 
 
 def _help_with_day(clause: str) -> bool:
-    return bool(cues.BLOCKED.search(clause)) and "?" in clause or _together(clause)
+    return (bool(cues.BLOCKED.search(clause)) and "?" in clause) or _together(clause)
 
 
 def _together(clause: str) -> bool:

@@ -9,7 +9,7 @@ from jobs.reading.dates import guess_language
 
 MIN_STEM_CHARS = 3
 _INFINITIVE_END = re.compile(r"(?:en|er|ir|ír|ar|re|n)$")
-_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 _ROMANCE_INFINITIVE = re.compile(r"^\w+(?:ar|er|ir|ír|re)$")
 # fmt: off
 # Irregular English pasts and plain synonyms a client uses for the action's verb.
@@ -21,7 +21,8 @@ EN_PAST = {
     "had": "have", "gave": "give", "given": "give", "drew": "draw", "drawn": "draw",
 }
 _SYNONYMS = {
-    "call": {"ring", "phone", "speak", "talk"}, "email": {"send", "write"}, "send": {"email", "post", "mail"},
+    "call": {"ring", "phone", "speak", "talk"}, "email": {"send", "write"}, "send": {"email",
+    "post", "mail"},
     "ring": {"call", "phone"}, "post": {"send", "publish"}, "anrufen": {"sprechen", "telefonieren"},
     "appeler": {"parler", "téléphoner"}, "llamar": {"hablar"}, "ligar": {"falar"},
     "enviar": {"mandar"}, "mandar": {"enviar"}, "schicken": {"senden"}, "envoyer": {"poster"},
@@ -39,7 +40,7 @@ _PAST_ENDINGS = {
 @cache
 def _lemmatizer() -> object:
     """simplemma, imported on first use: its language data costs ~1 s per language to load."""
-    import simplemma  # noqa: PLC0415 — lazy on purpose (see docstring)
+    import simplemma  # noqa: PLC0415 \u2014 lazy on purpose (see docstring)
 
     return simplemma
 
@@ -61,10 +62,10 @@ def action_verb(action: str, language: str) -> str | None:
     if not tokens:
         return None
     if language == "en":
-        return tokens[0]
+        return str(tokens[0])
     if language == "de":
-        return tokens[-1]
-    return next((t for t in tokens if _ROMANCE_INFINITIVE.match(t)), tokens[0])
+        return str(tokens[-1])
+    return str(next((t for t in tokens if _ROMANCE_INFINITIVE.match(t)), tokens[0]))
 
 
 def language_of(action: str, text: str) -> str:
@@ -76,13 +77,13 @@ def past_form_of(verb: str, clause: str, language: str) -> str | None:
     """The first word of `clause` that is a past or perfect form of `verb` (or a synonym)."""
     wanted = {verb, lemma(verb, language), *_SYNONYMS.get(verb, ())}
     for word in _WORD.findall(clause):
-        lowered = word.lower().split("'")[-1].split("’")[-1]
+        lowered = word.lower().split("'")[-1].split("\u2019")[-1]
         if lowered in wanted or lowered.endswith(("ing", "ndo")):
             continue  # the infinitive or a gerund is a plan or a process, not a completion
         if not _looks_past(lowered, language):
             continue
         if lemma(lowered, language) in wanted or _same_stem(lowered, wanted, language):
-            return word
+            return str(word)
     return None
 
 
