@@ -6,7 +6,7 @@ import re
 
 from jobs.reading.daywords import MONTH_PATTERN
 
-MAX_CLAUSES = 40  # the decision is in the first few; a wall of text only costs time
+MAX_CLAUSES = 24  # the decision is in the first few; a wall of text only costs time
 GREETING_MAX_WORDS = 4
 
 _SENTENCE = re.compile(

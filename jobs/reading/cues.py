@@ -7,9 +7,8 @@ import re
 
 def words(*patterns: str) -> re.Pattern[str]:
     """One case-insensitive pattern matching any of `patterns` as whole words."""
-    return re.compile(
-        r"(?<![\w'\u2019])(?:" + "|".join(patterns) + r")(?![\w'\u2019])", re.IGNORECASE
-    )
+    joined = "|".join(patterns)  # after an elision too: "j'attends", "l'ai envoyé"
+    return re.compile(rf"(?<!\w)(?:{joined})(?![\w'\u2019])", re.IGNORECASE)
 
 
 # One line per language where it fits (en, de, fr, es, pt): kept compact on purpose.
@@ -27,7 +26,7 @@ _DETERMINER = r"(?:these|your|the|any|estos|esses)"
 STOP_CEASE = words(
     r"stop\s+(?:e-?mailing|sending|messaging|contacting|writing|reminding)",
     rf"(?:no\s+more|no\s+m[áa]s|n[ãa]o\s+mais)\s+(?:of\s+)?{_DETERMINER}?\s*{MESSAGES}",
-    r"unsubscribe", r"opt\s+out",
+    r"unsubscribe", r"opt\s+out", rf"stop\s+{_DETERMINER}?\s*{MESSAGES}",
     rf"(?:don'?t|do\s+not|no\s+longer)\s+(?:want|need|wish)\s+(?:to\s+(?:get|receive)\s+)?"
     rf"(?:any\s+more\s+)?{_DETERMINER}?\s*{MESSAGES}",
     rf"no\s+need\s+for\s+(?:the|these|any)?\s*{MESSAGES}",
@@ -144,9 +143,15 @@ DONE = words(
     r"feit[oa]", r"pronto", r"terminei", r"conclu[íi]d[oa]", r"acabei", r"est[áa]\s+marcad[oa]",
 )
 NEGATION = words(
-    r"not", r"no", r"never", r"yet", r"n'?t", r"nicht", r"nie", r"kein\w*", r"noch", r"pas",
+    r"not", r"no", r"never", r"\w+n['\u2019]t", r"yet", r"n'?t", r"nicht", r"nie", r"kein\w*",
+    r"noch", r"pas",
     r"jamais", r"todav[íi]a", r"a[úu]n", r"nada", r"n[ãa]o", r"ainda", r"nunca", r"nee", r"nope",
     r"didn'?t", r"haven'?t", r"hasn'?t", r"isn'?t", r"wasn'?t", r"qu[ée]\s+va",
+)
+# "Not yet" wherever it stands in the clause: "done? not yet", "noch nicht", "pas encore".
+NOT_YET = words(
+    r"yet", r"noch\s+nicht", r"nicht\s+mehr", r"pas\s+encore", r"todav[íi]a\s+no", r"a[úu]n\s+no",
+    r"ainda\s+n[ãa]o", r"n[ãa]o\s+\w+\s+ainda",
 )
 # A part, not the whole: "half", "two of three", "still need", "il me reste".
 PARTIAL = words(
@@ -158,7 +163,7 @@ PARTIAL = words(
 # A date here is for something else: a session, an appointment, another person's doing.
 OTHER_EVENT = words(
     r"session", r"sitzung", r"termin\s+beim", r"s[ée]ance", r"sesi[óo]n", r"sess[ãa]o",
-    r"see\s+you", r"on\s+track", r"still\s+on", r"no\s+changes?", r"klappt",
+    r"see\s+you", r"on\s+track", r"still\s+(?:on|fine|good|ok)", r"no\s+changes?", r"klappt",
     r"pas\s+de\s+changement",
     r"toujours\s+pr[ée]vu", r"sigue\s+(?:bien|en\s+pie)", r"de\s+p[ée]", r"tudo\s+certo",
     r"they", r"she'?ll", r"he'?ll", r"il\s+doit", r"viene", r"kommt", r"passent", r"me\s+operan",

@@ -20,6 +20,7 @@ WINDOW_CHARS = 40
 MAX_WINDOW_SPAN = 200
 MIN_MATCH_CHARS = 3
 MAX_AMOUNT = 365
+MAX_AHEAD = timedelta(days=366)  # a dateparser day further out is a misreading
 
 # Very common words per language: enough to pick dateparser's language and the day-month order.
 _STOPWORDS = {
@@ -154,8 +155,14 @@ def find_dates(text: str, today: date, language: str | None = None) -> list[Date
     hits = [*_iso_hits(text), *own, *_weekday_hits(text, today), *_amount_hits(text, today)]
     language = language or guess_language(text)
     for window in _windows(text):
-        hits.extend(_dateparser_hits(window, today, language))
+        for hit in _dateparser_hits(window, today, language):
+            if hit.day - today <= MAX_AHEAD and not any(_overlap(hit, mine) for mine in own):
+                hits.append(hit)  # dateparser misreads what the own finders read well
     return _unique_days(hits)
+
+
+def _overlap(first: DateHit, second: DateHit) -> bool:
+    return first.phrase in second.phrase or second.phrase in first.phrase
 
 
 def _unique_days(hits: list[DateHit]) -> list[DateHit]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import Literal
 
 from jobs.reading import cues
@@ -21,6 +22,8 @@ WEAK = 0.7
 UNSURE = 0.55
 CONFLICT_PENALTY = 0.15
 BARE_DATE_WORDS = 4  # "2. tomorrow", "Tomorrow. Absolutely tomorrow."
+DATE_CACHE_SIZE = 256
+MAX_DATED_CLAUSES = 12  # dateparser costs ~10 ms a clause; dates come early in a reply
 _WORD = re.compile(r"[\w'\u2019]+")
 _PAST_SUFFIXES = ("ed", "é", "ó", "ei", "ou", "iu", "ait")
 
@@ -43,11 +46,15 @@ class Context:
     today: date | None
     action: str = ""
     dues: frozenset[date] = frozenset()
+    dated: frozenset[str] = (
+        frozenset()
+    )  # the clauses searched for dates (bounded: see read_passage)
 
 
 def read_passage(text: str, context: Context) -> Finding:
     """The intent of `text`, from the first clause of the strongest cue class that applies."""
     clauses = split_clauses(text)
+    context = replace(context, dated=frozenset(clauses[:MAX_DATED_CLAUSES]))
     language = language_of(context.action, text)
     verb = action_verb(context.action, language) if context.action else None
     for rule in (_undo, _pause, _stop):
@@ -169,19 +176,26 @@ def _done(clauses: list[str], context: Context, verb: str | None, language: str)
     if cues.PARTIAL.search(" ".join(clauses)):
         return None
     for clause in clauses:
-        if cues.QUESTION_END.search(clause) or cues.NEGATION.search(clause):
+        if cues.QUESTION_END.search(clause) or cues.NOT_YET.search(clause):
             continue
         if cues.FUTURE.search(clause) or _dated_plan(clause, context):
             continue  # "I'll have it done", "bis Freitag ist es erledigt": a plan, not a completion
-        if found := cues.DONE.search(clause):
+        found = cues.DONE.search(clause)
+        if found and not _negated_before(clause, found.start()):
             reason = _why(clause, found, "a completion word → done")
             return Finding("done", confidence=FIRM, reasons=(reason,))
         past = past_form_of(verb, clause, language) if verb else None
-        if past:
+        if past and not _negated_before(clause, clause.find(past)):
             base = lemma(verb or "", language)
             reason = f"clause '{clause}': past form '{past}' of the action's verb '{base}' → done"
             return Finding("done", confidence=WEAK + 0.05, reasons=(reason,))
     return None
+
+
+def _negated_before(clause: str, position: int) -> bool:
+    """A negation scopes over what follows it in its clause ("not done", "no lo he terminado");
+    "no" after the cue is another word ("arrumei no sábado": in the)."""
+    return any(found.start() < position for found in cues.NEGATION.finditer(clause))
 
 
 def _dated_plan(clause: str, context: Context) -> bool:
@@ -206,13 +220,18 @@ def _note(clauses: list[str], context: Context) -> Finding:
 
 
 def _future(clause: str, context: Context) -> list[DateHit]:
-    if context.today is None:
+    if context.today is None or clause not in context.dated:
         return []
-    today = context.today
-    hits = [h for h in find_dates(clause, today) if h.day > today and h.day not in context.dues]
+    return list(_future_hits(clause, context.today, context.dues))
+
+
+@lru_cache(maxsize=DATE_CACHE_SIZE)
+def _future_hits(clause: str, today: date, dues: frozenset[date]) -> tuple[DateHit, ...]:
+    """New future days in one clause (cached: every rule asks about the same clauses)."""
+    hits = [h for h in find_dates(clause, today) if h.day > today and h.day not in dues]
     if _told_in_past(clause):  # "submitted them Monday", "envoyé mardi": last Monday, not next
         hits = [h for h in hits if h.explicit or any(ch.isdigit() for ch in h.phrase)]
-    return hits
+    return tuple(hits)
 
 
 def _told_in_past(clause: str) -> bool:

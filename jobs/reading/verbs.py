@@ -35,6 +35,7 @@ _PAST_ENDINGS = {
     "pt": ("ei", "ou", "ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas", "eu", "iu"),
 }
 # fmt: on
+_ROMANCE = ("fr", "es", "pt")
 
 
 @cache
@@ -90,6 +91,8 @@ def past_form_of(verb: str, clause: str, language: str) -> str | None:
 def _looks_past(word: str, language: str) -> bool:
     if language == "en" and word in EN_PAST:
         return True
+    if language in _ROMANCE:  # the guess between close languages is often wrong: take all
+        return any(word.endswith(_PAST_ENDINGS[other]) for other in _ROMANCE)
     return word.endswith(_PAST_ENDINGS.get(language, ()))
 
 
