@@ -22,11 +22,27 @@ MESSAGES = (
     r"mensagens?|lembretes?)"
 )
 _DETERMINER = r"(?:these|your|the|any|estos|esses)"
+_REMOVE = (
+    r"(?:remove|take|delete|retir\w*|enl[eè]v\w*|nehm\w*|streich\w*|tir\w*|sac\w*|quit\w*|borr\w*)"
+)
+_LIST = r"(?:(?:mailing\s+)?list\w*|verteiler\w*|liste|lista|newsletter|diffusion)"
+# The emails as nouns only (no "these"): "no more reminders", "keine Mails mehr".
+MESSAGE_NOUN = words(MESSAGES.replace("these|them|", ""))
+# Getting, sending or wanting them: the verbs a "no more emails" request is made of.
+DELIVERY = words(
+    r"receiv\w*", r"get(?:ting)?", r"send\w*", r"want", r"need", r"bekomm\w*", r"erhalt\w*",
+    r"krieg\w*", r"schick\w*", r"will", r"m[öo]chte", r"recev\w*", r"re[çc]oi\w*", r"re[çc]u\w*",
+    r"envoy\w*",
+    r"veux", r"souhaite", r"recib\w*", r"lleg\w*", r"envi\w*", r"mand\w*", r"quiero", r"receb\w*",
+    r"quero", r"cheg\w*",
+)
+MORE = words(r"any\s*more", r"no\s+more", r"no\s+longer", r"mehr", r"plus", r"m[áa]s", r"mais")
 # "don't want these any more", "ne plus recevoir", "ya no quiero recibir", "não desejo mais".
 STOP_CEASE = words(
     r"stop\s+(?:e-?mailing|sending|messaging|contacting|writing|reminding)",
     rf"(?:no\s+more|no\s+m[áa]s|n[ãa]o\s+mais)\s+(?:of\s+)?{_DETERMINER}?\s*{MESSAGES}",
-    r"unsubscribe", r"opt\s+out", rf"stop\s+{_DETERMINER}?\s*{MESSAGES}",
+    r"unsubscribe", r"opt\s+out", rf"{_REMOVE}\b[^.!?]{{0,30}}\b{_LIST}",
+    rf"stop\s+{_DETERMINER}?\s*{MESSAGES}",
     rf"(?:don'?t|do\s+not|no\s+longer)\s+(?:want|need|wish)\s+(?:to\s+(?:get|receive)\s+)?"
     rf"(?:any\s+more\s+)?{_DETERMINER}?\s*{MESSAGES}",
     rf"no\s+need\s+for\s+(?:the|these|any)?\s*{MESSAGES}",
@@ -69,7 +85,9 @@ PAUSE = words(
     r"don'?t\s+write", r"urlaub", r"verreist", r"pausieren", r"nix", r"nichts\s+schicken",
     r"vacances", r"absente?", r"en\s+voyage", r"pauser?",
     r"pausar", r"vacaciones", r"de\s+viaje", r"fuera\s+de\s+la\s+oficina", r"no\s+vuelvo",
-    r"f[ée]rias", r"viagem", r"segurar", r"sem\s+internet",
+    r"f[ée]rias", r"viagem", r"segurar", r"sem\s+internet", r"cong[ée]s?", r"(?:i'?m|i\s+am)\s+off",
+    r"out\s+of\s+(?:the\s+)?office", r"abwesend", r"ausente", r"licen[çc]a",
+    r"ne\s+rien\s+m'envoyer",
 )
 UNTIL = words(r"until", r"till", r"before", r"bis", r"jusqu'(?:au|à|a)", r"avant", r"hasta",
               r"antes", r"at[ée]")
@@ -95,7 +113,9 @@ UNABLE = words(
     r"no\s+time",
     r"kann\s+(?:ich\s+)?(?:\w+\s+)?nicht", r"nicht\s+schaffe", r"keine\s+zeit",
     r"wei(?:ß|ss)\s+nicht",
-    r"ne\s+peux\s+(?:pas|plus)", r"impossible", r"j'?y\s+arrive\s+pas", r"n'y\s+arrive\s+pas",
+    r"ne\s+peux\s+(?:pas|plus)", r"impossible", r"n'arriv\w*\s+pas", r"any\s+further",
+    r"no\s+avanzo", r"n[ãa]o\s+avan[çc]o", r"nicht\s+weiter", r"j'?y\s+arrive\s+pas",
+    r"n'y\s+arrive\s+pas",
     r"je\s+sais\s+pas", r"pas\s+le\s+temps", r"no\s+puedo", r"no\s+(?:consigo|logro)",
     r"no\s+soy\s+capaz", r"no\s+s[ée]\s+c[óo]mo", r"n[ãa]o\s+(?:consigo|consegui|tenho\s+o\s+que)",
     r"n[ãa]o\s+t[ôo]\s+conseguindo", r"n[ãa]o\s+sei", r"sem\s+tempo",
@@ -116,7 +136,8 @@ FUTURE = words(
     r"we['\u2019]ll",
     r"werde", r"wird", r"mach(?:e)?\s+ich", r"ich\s+mach\w*", r"schaffe\s+ich", r"nehm\w*",
     r"je\s+vais", r"je\s+(?:l'|m'y\s+|m'en\s+)?\w+rai", r"sera", r"occupe", r"je\s+m'y\s+colle",
-    r"je\s+(?:les|le|la|l')\s*(?!ai\b)\w+", r"sans\s+faute", r"voy\s+a", r"\w{2,}rés?",
+    r"je\s+(?:les|le|la|l')\s*(?!ai\b)\w+", r"sans\s+faute", r"sin\s+falta", r"sem\s+falta",
+    r"without\s+fail", r"voy\s+a", r"\w{2,}rés?",
     r"lo\s+tengo",
     r"hago", r"vou", r"vamos", r"\w+rei", r"fa[çc]o", r"eu\s+fa[çc]o", r"a\s+m[áa]s\s+tardar",
 )
@@ -131,7 +152,8 @@ ALL_OF_THEM = words(
 YES = re.compile(r"^\W*(?:\w+\s+){0,2}(?:yes|yep|yeah|ja|jep|oui|s[íi]|sim)\b", re.IGNORECASE)
 DONE = words(
     r"done", r"finished", r"completed?", r"did\s+it", r"nailed\s+it", r"sorted", r"arranged",
-    r"is\s+out", r"went\s+(?:up|out)", r"(?:is|are)\s+(?:signed|sent|booked|filed|live|up)",
+    r"is\s+out", r"(?:is|are|it'?s)\s+in(?=\s*[!.]|\s*$)", r"went\s+(?:up|out)",
+    r"(?:is|are)\s+(?:signed|sent|booked|filed|live|up)",
     r"(?:is|are|ist|sind|est|sont|está|están|estão)\s+(?:en\s+ligne|online|live|no\s+ar)",
     r"sent", r"submitted", r"handed\s+in", r"eingereicht", r"abgeschickt", r"abgegeben",
     r"envoy[ée]e?s?", r"enviad[oa]s?", r"envi[ée]", r"mand[ée]", r"entregu[ée]", r"entreguei",
@@ -167,7 +189,9 @@ OTHER_EVENT = words(
     r"pas\s+de\s+changement",
     r"toujours\s+pr[ée]vu", r"sigue\s+(?:bien|en\s+pie)", r"de\s+p[ée]", r"tudo\s+certo",
     r"they", r"she'?ll", r"he'?ll", r"il\s+doit", r"viene", r"kommt", r"passent", r"me\s+operan",
-    r"cita", r"birthday", r"geburtstag", r"anniversaire", r"cumplea[ñn]os", r"anivers[áa]rio",
+    r"cita", r"meeting", r"appointment", r"interview", r"gespr[äa]ch", r"r[ée]union", r"reuni[óo]n",
+    r"reuni[ãa]o", r"consulta", r"rendez-vous", r"birthday", r"geburtstag", r"anniversaire",
+    r"cumplea[ñn]os", r"anivers[áa]rio",
 )
 SINCE = words(
     r"since", r"last", r"ago", r"seit", r"letzte\w*", r"depuis", r"derni(?:er|ère)", r"desde",

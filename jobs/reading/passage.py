@@ -11,7 +11,7 @@ from typing import Literal
 from jobs.reading import cues
 from jobs.reading.clauses import split_clauses
 from jobs.reading.dates import DateHit, find_dates
-from jobs.reading.verbs import EN_PAST, action_verb, language_of, lemma, past_form_of
+from jobs.reading.verbs import EN_PAST, Verb, action_verb, language_of
 
 Intent = Literal["done", "reschedule", "blocked", "stop", "note", "undo"]
 
@@ -21,8 +21,9 @@ FIRM = 0.8
 WEAK = 0.7
 UNSURE = 0.55
 CONFLICT_PENALTY = 0.15
-BARE_DATE_WORDS = 4  # "2. tomorrow", "Tomorrow. Absolutely tomorrow."
+BARE_DATE_WORDS = 2  # "2. tomorrow", "Tomorrow. Absolutely tomorrow."
 DATE_CACHE_SIZE = 256
+NEAR_CHARS = 40  # an email noun and "more" this close belong to one request
 MAX_DATED_CLAUSES = 12  # dateparser costs ~10 ms a clause; dates come early in a reply
 _WORD = re.compile(r"[\w'\u2019]+")
 _PAST_SUFFIXES = ("ed", "é", "ó", "ei", "ou", "iu", "ait")
@@ -56,15 +57,16 @@ def read_passage(text: str, context: Context) -> Finding:
     clauses = split_clauses(text)
     context = replace(context, dated=frozenset(clauses[:MAX_DATED_CLAUSES]))
     language = language_of(context.action, text)
-    verb = action_verb(context.action, language) if context.action else None
+    word = action_verb(context.action, language) if context.action else None
+    verb = Verb(word, language) if word else None
     for rule in (_undo, _pause, _stop):
         found = rule(clauses, context)
         if found is not None:
             return found
-    dated = _dated_clauses(clauses, context)
+    dated = _dated_clauses(clauses, context, verb)
     strong = [f for f in dated if f.confidence >= FIRM]
     blocked = _blocked(clauses, strong=True)
-    done = _done(clauses, context, verb, language)
+    done = _done(clauses, context, verb)
     candidates = [
         strong[0] if strong else None, blocked, done,
         dated[0] if dated else None, _blocked(clauses, strong=False),
@@ -110,7 +112,8 @@ def _pause(clauses: list[str], context: Context) -> Finding | None:
 def _stop(clauses: list[str], context: Context) -> Finding | None:
     del context
     for clause in clauses:
-        if found := cues.STOP_CEASE.search(clause):
+        found = cues.STOP_CEASE.search(clause) or _no_more_messages(clause)
+        if found:
             reason = _why(clause, found, "a request to receive no more emails → stop")
             return Finding("stop", confidence=STRONG, reasons=(reason,))
     for clause in clauses:
@@ -121,17 +124,29 @@ def _stop(clauses: list[str], context: Context) -> Finding | None:
     return None
 
 
-def _dated_clauses(clauses: list[str], context: Context) -> list[Finding]:
+def _no_more_messages(clause: str) -> re.Match[str] | None:
+    """A negation, an email noun and "more" in one clause: "no quiero que me lleguen más avisos"."""
+    noun, more = cues.MESSAGE_NOUN.search(clause), cues.MORE.search(clause)
+    if not (noun and more and cues.NEGATION.search(clause) and cues.DELIVERY.search(clause)):
+        return None
+    if abs(noun.start() - more.start()) <= NEAR_CHARS:
+        return noun
+    return None
+
+
+def _dated_clauses(clauses: list[str], context: Context, verb: Verb | None) -> list[Finding]:
     """Reschedules, one per clause whose future date is a new due date (strong ones first)."""
     found = []
     for clause in clauses:
-        if cues.OTHER_EVENT.search(clause) or _help_with_day(clause):
+        if _help_with_day(clause) or (
+            cues.OTHER_EVENT.search(clause) and not cues.MOVE.search(clause)
+        ):
             continue
         hits = _future(clause, context)
         if not hits:
             continue
         hit = _best(hits)
-        strength, why = _commitment(clause, hit)
+        strength, why = _commitment(clause, hit, verb)
         if strength:
             reason = f"clause '{clause}': {why} with date '{hit.phrase}' → reschedule"
             date_reason = f"date phrase '{hit.phrase}' → {hit.day.isoformat()}"
@@ -139,7 +154,7 @@ def _dated_clauses(clauses: list[str], context: Context) -> list[Finding]:
     return sorted(found, key=lambda f: -f.confidence)
 
 
-def _commitment(clause: str, hit: DateHit) -> tuple[float, str]:
+def _commitment(clause: str, hit: DateHit, verb: Verb | None) -> tuple[float, str]:
     """How strongly a dated clause commits to a new date, and the cue that says so."""
     if move := cues.MOVE.search(clause):
         return FIRM, f"moving cue '{move.group(0)}'"
@@ -148,6 +163,8 @@ def _commitment(clause: str, hit: DateHit) -> tuple[float, str]:
     future = cues.FUTURE.search(clause) or cues.DEADLINE.search(clause)
     if future:
         return WEAK, f"future or plan cue '{future.group(0)}'"
+    if verb is not None and (said := verb.said_in(clause)):
+        return WEAK, f"the action's verb '{said}' with a day"
     rest = _WORD.findall(clause.replace(hit.phrase, " "))
     if (len(rest) <= BARE_DATE_WORDS and not any(_looks_past(w) for w in rest)) or hit.explicit:
         return WEAK, "a date said as the answer"
@@ -172,7 +189,7 @@ def _blocked(clauses: list[str], *, strong: bool) -> Finding | None:
     return None
 
 
-def _done(clauses: list[str], context: Context, verb: str | None, language: str) -> Finding | None:
+def _done(clauses: list[str], context: Context, verb: Verb | None) -> Finding | None:
     if cues.PARTIAL.search(" ".join(clauses)):
         return None
     for clause in clauses:
@@ -184,10 +201,11 @@ def _done(clauses: list[str], context: Context, verb: str | None, language: str)
         if found and not _negated_before(clause, found.start()):
             reason = _why(clause, found, "a completion word → done")
             return Finding("done", confidence=FIRM, reasons=(reason,))
-        past = past_form_of(verb, clause, language) if verb else None
-        if past and not _negated_before(clause, clause.find(past)):
-            base = lemma(verb or "", language)
-            reason = f"clause '{clause}': past form '{past}' of the action's verb '{base}' → done"
+        past = verb.past_in(clause) if verb else None
+        if verb and past and not _negated_before(clause, clause.find(past)):
+            reason = (
+                f"clause '{clause}': past form '{past}' of the action's verb '{verb.word}' → done"
+            )
             return Finding("done", confidence=WEAK + 0.05, reasons=(reason,))
     return None
 

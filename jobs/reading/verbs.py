@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 
 from jobs.reading.dates import guess_language
@@ -103,3 +104,26 @@ def _same_stem(word: str, wanted: set[str], language: str) -> bool:
     if language == "de":
         return any(len(s) >= MIN_STEM_CHARS and s in word for s in stems)
     return any(len(s) > MIN_STEM_CHARS and word.startswith(s) for s in stems)
+
+
+@dataclass(frozen=True, slots=True)
+class Verb:
+    """The action's main verb in the client's language, found in their clauses."""
+
+    word: str
+    language: str
+
+    def past_in(self, clause: str) -> str | None:
+        """Its past or perfect form in `clause` ("posted", "enviei"), if any."""
+        return past_form_of(self.word, clause, self.language)
+
+    def said_in(self, clause: str) -> str | None:
+        """Any form of it in `clause` ("je l'envoie lundi", "lo entrego el lunes")."""
+        wanted = {self.word, lemma(self.word, self.language)}
+        for word in _WORD.findall(clause):
+            lowered = word.lower().split("'")[-1].split("\u2019")[-1]
+            if lowered in wanted or lemma(lowered, self.language) in wanted:
+                return str(word)
+            if _same_stem(lowered, wanted, self.language):
+                return str(word)
+        return None

@@ -79,6 +79,81 @@ def test_which_date_is_a_new_due_date(
     ), reading.reasons
 
 
+@pytest.mark.parametrize(
+    ("text", "action", "intent"),
+    [
+        ("Could you stop sending me these? I've got it from here.", "water the plants", "stop"),
+        ("I'd like to unsubscribe from the reminder emails please", "water the plants", "stop"),
+        ("Merci de me retirer de la liste de diffusion.", "arroser les plantes", "stop"),
+        ("Bitte nehmen Sie mich aus dem Verteiler.", "die Pflanzen gießen", "stop"),
+        ("Prefiero que no me lleguen más estos avisos.", "regar las plantas", "stop"),
+        ("Por favor me tirem dessa lista.", "regar as plantas", "stop"),
+        ("Can't go any further until my manager signs it off.", "submit the report", "blocked"),
+        ("The website keeps crashing when I try to upload.", "submit the report", "blocked"),
+        ("Ich hänge fest, weiß nicht wie weiter.", "den Bericht abgeben", "blocked"),
+        ("Je n'arrive pas à avancer sans les chiffres de Paul.", "rendre le rapport", "blocked"),
+        ("No avanzo, me falta la información del cliente.", "entregar el informe", "blocked"),
+        ("Tô parado esperando o aval do chefe.", "entregar o relatório", "blocked"),
+        ("Submitted it on Tuesday.", "submit the report", "done"),
+        ("Report is in!", "submit the report", "done"),
+        ("Den Bericht hab ich heute abgegeben.", "den Bericht abgeben", "done"),
+        ("Rapport rendu ce matin.", "rendre le rapport", "done"),
+        ("Entregué el informe ayer por la tarde.", "entregar el informe", "done"),
+        ("Relatório entregue, finalmente!", "entregar o relatório", "done"),
+        ("Not submitted yet, still polishing.", "submit the report", "note"),
+        ("Noch nicht abgegeben, fehlt noch die Grafik.", "den Bericht abgeben", "note"),
+        ("Pas encore rendu.", "rendre le rapport", "note"),
+        ("Todavía no lo entregué.", "entregar el informe", "note"),
+        ("Ainda não entreguei.", "entregar o relatório", "note"),
+        ("That's not what I said at all, please undo.", "submit the report", "undo"),
+        ("Annuler svp, je me suis trompé de mail.", "rendre le rapport", "undo"),
+        ("Deshacer, me equivoqué.", "entregar el informe", "undo"),
+        ("How long should the summary be?", "submit the report", "note"),
+        ("Feeling much better about it after our chat.", "submit the report", "note"),
+    ],
+)
+def test_more_voices_of_each_class(text: str, action: str, intent: str) -> None:
+    """Other wordings of the same classes: removal from a list, "no avanzo", "report is in"."""
+    reading = classify_intent(text, THURSDAY, asked=[Asked(action, FRIDAY_DUE)])
+    assert reading.intent == intent, reading.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "new_due", "pause_until"),
+    [
+        ("I'll get it in by next Wednesday.", "reschedule", date(2026, 12, 9), None),
+        ("Can I have until the 18th?", "reschedule", date(2026, 12, 18), None),
+        ("Ich reiche ihn bis zum 11.12. ein.", "reschedule", date(2026, 12, 11), None),
+        ("Je le rends le 10, c'est promis.", "reschedule", date(2026, 12, 10), None),
+        ("Lo entrego el lunes 7 sin falta.", "reschedule", date(2026, 12, 7), None),
+        ("Entrego até dia 9.", "reschedule", date(2026, 12, 9), None),
+        ("My appraisal meeting is on the 8th, so I'll know more then.", "note", None, None),
+        ("Yes, still on for Friday.", "note", None, None),
+        ("We're moving house on the 12th so please stop the emails for good.", "stop", None, None),
+        (
+            "Off on holiday until 5 January, please hold the reminders until then.",
+            "note",
+            None,
+            date(2027, 1, 5),
+        ),
+        (
+            "Je suis en congé jusqu'au 4 janvier, merci de ne rien m'envoyer avant.",
+            "note",
+            None,
+            date(2027, 1, 4),
+        ),
+        ("Estoy de vacaciones hasta el 8 de enero.", "note", None, date(2027, 1, 8)),
+    ],
+)
+def test_more_dates_in_their_clauses(
+    text: str, intent: str, new_due: date | None, pause_until: date | None
+) -> None:
+    """Promised days, other events' days, stops with a day and absences, in five languages."""
+    reading = classify_intent(text, THURSDAY, asked=[Asked("submit the report", FRIDAY_DUE)])
+    got = (reading.intent, reading.new_due, reading.pause_until)
+    assert got == (intent, new_due, pause_until), reading.reasons
+
+
 def test_several_commitments_line_by_line() -> None:
     """Each numbered line answers its own commitment; overall a note when they differ."""
     asked = [Asked("print the flyers", FRIDAY_DUE), Asked("book the hall", FRIDAY_DUE)]
