@@ -9,20 +9,29 @@ from datetime import date, datetime, timedelta
 
 from dateparser.search import search_dates
 
+from jobs.reading.daywords import MONTHS, day_phrases
+
 LANGUAGES = ("en", "es", "de", "fr", "pt")
 DAYS_PER_WEEK = 7
 DAYS_PER_MONTH = 30
 MAX_SEARCH_CHARS = 2000  # dateparser is slow; the new words are short and the dates near the top
+MAX_WINDOWS = 6  # dateparser reads at most this many short windows around date-like words
+WINDOW_CHARS = 40
+MAX_WINDOW_SPAN = 200
 MIN_MATCH_CHARS = 3
 MAX_AMOUNT = 365
+MAX_AHEAD = timedelta(days=366)  # a dateparser day further out is a misreading
 
 # Very common words per language: enough to pick dateparser's language and the day-month order.
 _STOPWORDS = {
-    "en": "the and is it i you to my will be on of this that by can next week",
-    "es": "el la los las de que y en un una por para es lo mi semana próximo próxima hasta",
-    "de": "der die das und ist ich nicht es zu ein eine mit bis auf dem den wir nächste woche",
-    "fr": "le la les et est je ne pas de un une pour au du ce mon semaine prochain d'ici",
-    "pt": "o a os as e é eu não de um uma para em do da meu semana próxima até",
+    "en": "the and is it i you to my will be on of this that by can next week have with just",
+    "es": "el la los las de que y en un una por para es lo mi semana próximo próxima hasta"
+    " con ya pero muy",
+    "de": "der die das und ist ich nicht es zu ein eine mit bis auf dem den wir nächste woche"
+    " hab habe auch schon",
+    "fr": "le la les et est je ne pas de un une pour au du ce mon semaine prochain d'ici"
+    " j'ai des avec ça c'est qui sur",
+    "pt": "o a os as e é eu não de um uma para em do da meu semana próxima até com já mas",
 }
 _STOPSETS = {lang: frozenset(words.split()) for lang, words in _STOPWORDS.items()}
 
@@ -61,6 +70,10 @@ for _value, _names in enumerate(
         "four cuatro vier quatre quatro",
         "five cinco fünf cinq",
         "six seis sechs",
+        "seven siete sete sieben sept",
+        "eight ocho oito acht huit",
+        "nine nueve nove neun neuf",
+        "ten diez dez zehn dix",
     ),
     start=1,
 ):
@@ -138,9 +151,55 @@ def find_dates(text: str, today: date, language: str | None = None) -> list[Date
     Callers decide what to do with dates that are not after `today`.
     """
     text = text[:MAX_SEARCH_CHARS]
-    hits = [*_iso_hits(text), *_weekday_hits(text, today), *_amount_hits(text, today)]
-    hits.extend(_dateparser_hits(text, today, language or guess_language(text)))
-    return hits
+    own = [DateHit(p, d, _deadline(text, p)) for p, d in day_phrases(text, today)]
+    hits = [*_iso_hits(text), *own, *_weekday_hits(text, today), *_amount_hits(text, today)]
+    language = language or guess_language(text)
+    for window in _windows(text):
+        for hit in _dateparser_hits(window, today, language):
+            if hit.day - today <= MAX_AHEAD and not any(_overlap(hit, mine) for mine in own):
+                hits.append(hit)  # dateparser misreads what the own finders read well
+    return _unique_days(hits)
+
+
+def _overlap(first: DateHit, second: DateHit) -> bool:
+    return first.phrase in second.phrase or second.phrase in first.phrase
+
+
+def _unique_days(hits: list[DateHit]) -> list[DateHit]:
+    """The first hit for each day: several finders often read the same phrase."""
+    seen: set[date] = set()
+    unique = []
+    for hit in hits:
+        if hit.day not in seen:
+            seen.add(hit.day)
+            unique.append(hit)
+    return unique
+
+
+_MONTH_WORD = "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True))
+_CANDIDATE = re.compile(rf"\d|\b(?:{_MONTH_WORD})\b|{_RELATIVE_WORDS.pattern}", re.IGNORECASE)
+
+
+def _windows(text: str) -> list[str]:
+    """Short stretches around date-like words: all dateparser ever sees (it is slow)."""
+    spans: list[tuple[int, int]] = []
+    for found in _CANDIDATE.finditer(text):
+        start, end = max(found.start() - WINDOW_CHARS, 0), found.end() + WINDOW_CHARS
+        if spans and start <= spans[-1][1] and end - spans[-1][0] <= MAX_WINDOW_SPAN:
+            spans[-1] = (spans[-1][0], end)
+        elif len(spans) < MAX_WINDOWS:
+            spans.append((start, end))
+        else:
+            break
+    return [_whole_words(text, start, end) for start, end in spans]
+
+
+def _whole_words(text: str, start: int, end: int) -> str:
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return text[start:end]
 
 
 def _iso_hits(text: str) -> list[DateHit]:

@@ -1,4 +1,4 @@
-"""Classify a client's new words as done, reschedule, blocked, stop or note, saying why."""
+"""Classify a client's new words as done, reschedule, blocked, stop, undo or note, saying why."""
 
 from __future__ import annotations
 
@@ -6,15 +6,21 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
 
-from jobs.reading.dates import DAYS_PER_WEEK, DateHit, find_dates, iso_date
+from jobs.events import Intent
+from jobs.reading import cues
+from jobs.reading.commitments import split_for
+from jobs.reading.dates import DAYS_PER_WEEK, find_dates, iso_date
+from jobs.reading.passage import Context, Finding, read_passage
 
-Intent = Literal["done", "reschedule", "blocked", "stop", "note", "undo"]
+__all__ = ["Asked", "CommitmentIntent", "Intent", "IntentReading", "classify_intent"]
+
 
 MAX_INTENT_CHARS = 2000  # the decision is in the first lines; the rest only costs time
 MAX_SNOOZE_UNITS = 365
-NEGATION_WINDOW_WORDS = 4
+COMMAND_CONFIDENCE = 0.98
+MISSING_CONFIDENCE = 0.3
+YES_CONFIDENCE = 0.65
 
 _COMMAND_DONE = re.compile(r"^done[.!]*$", re.IGNORECASE)
 _COMMAND_STOP = re.compile(
@@ -24,69 +30,6 @@ _COMMAND_STOP = re.compile(
 _COMMAND_SNOOZE = re.compile(r"^snooze\s+(\d{1,3})\s*(d|days?|w|weeks?)?[.!]*$", re.IGNORECASE)
 _COMMAND_NEW_DATE = re.compile(r"^new\s+date\s*:?\s+(.+)$", re.IGNORECASE)
 _COMMAND_PAUSE = re.compile(r"^pause\s+until\s*:?\s+(.+)$", re.IGNORECASE)
-
-
-def _words(*patterns: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w'])(?:" + "|".join(patterns) + r")(?![\w'])", re.IGNORECASE)
-
-
-# Phrase tables, one line per language (en, es, de, fr, pt): kept compact on purpose.
-# fmt: off
-_STOP = _words(
-    r"(?:please\s+)?stop\s+(?:e-?mailing|sending|messaging|contacting|writing|reminding)",
-    r"stop\s+(?:these|the|your|all)\s+(?:e-?mails|messages|reminders)", r"unsubscribe(?:\s+me)?",
-    r"remove\s+me\s+from", r"opt\s+out", r"no\s+more\s+(?:e-?mails|reminders|messages)",
-    r"don'?t\s+(?:e-?mail|contact|write\s+to)\s+me",
-    r"no\s+m[áa]s\s+(?:correos|mensajes|recordatorios)", r"dar(?:me)?\s+de\s+baja",
-    r"dej(?:a|en|ad)\s+de\s+(?:escribirme|enviarme|mandarme)",
-    r"abmelden", r"keine\s+(?:e-?mails|mails|nachrichten|erinnerungen)\s+mehr",
-    r"h[öo]ren\s+sie\s+auf", r"h[öo]rt\s+auf",
-    r"arr[êe]tez", r"arr[êe]te\s+de\s+m'[ée]crire", r"d[ée]sabonner", r"d[ée]sinscri(?:re|vez)",
-    r"ne\s+plus\s+recevoir", r"plus\s+de\s+(?:mails|courriels|e-mails|messages)",
-    r"pare\s+de\s+(?:me\s+)?(?:enviar|mandar|escrever)", r"cancelar\s+(?:a\s+)?inscri[çc][ãa]o",
-    r"descadastrar", r"n[ãa]o\s+quero\s+mais\s+receber", r"chega\s+de\s+(?:e-?mails|mensagens)",
-)
-_DONE = _words(
-    r"done", r"finished(?:\s+it)?", r"completed?", r"i\s+did\s+it", r"did\s+it", r"nailed\s+it",
-    r"hecho", r"terminad[oa]", r"lo\s+termin[ée]", r"ya\s+lo\s+hice", r"listo", r"acab[ée]",
-    r"completad[oa]",
-    r"erledigt", r"fertig", r"geschafft", r"abgeschlossen", r"hab(?:e)?\s+es\s+gemacht",
-    r"c'est\s+fait", r"termin[ée]e?", r"fini(?:e)?", r"j'ai\s+fini", r"accompli",
-    r"feito", r"terminei", r"conclu[íi]d[oa]", r"acabei", r"consegui",
-)
-_NEGATION = frozenset((
-    "not", "no", "never", "yet", "almost", "nearly", "half",
-    "casi", "todavía", "todavia", "aún", "aun",
-    "nicht", "nie", "kein", "keine", "noch", "fast",
-    "pas", "ne", "jamais", "presque",
-    "não", "nao", "nunca", "ainda", "quase",
-    # future, not past: "I'll have it done by…", "will be finished", "voy a tenerlo hecho"
-    "will", "would", "should", "going", "gonna", "hope", "voy", "vou", "werde", "wird",
-    "sera", "serai", "será", "estará", "tendré", "ficará",
-))
-_BLOCKED = _words(
-    r"stuck", r"blocked", r"can'?t\s+(?:do|get|find|seem|manage|figure)", r"cannot\s+(?:do|get)",
-    r"no\s+time", r"need\s+(?:some\s+)?help", r"struggling", r"overwhelmed",
-    r"don'?t\s+know\s+how", r"haven'?t\s+had\s+(?:the\s+)?time",
-    r"atascad[oa]", r"no\s+puedo", r"no\s+tengo\s+tiempo", r"necesito\s+ayuda",
-    r"bloquead[oa]", r"trabad[oa]", r"sin\s+tiempo", r"no\s+s[ée]\s+c[óo]mo",
-    r"komme\s+nicht\s+weiter", r"keine\s+zeit", r"brauche\s+hilfe", r"blockiert",
-    r"stecke\s+fest", r"schaffe\s+es\s+nicht",
-    r"je\s+bloque", r"bloqu[ée]e?", r"pas\s+le\s+temps", r"besoin\s+d'aide",
-    r"je\s+n'y\s+arrive\s+pas", r"coinc[ée]e?", r"je\s+ne\s+peux\s+pas",
-    r"estou\s+travad[oa]", r"travad[oa]", r"n[ãa]o\s+consigo", r"sem\s+tempo",
-    r"n[ãa]o\s+tenho\s+tempo", r"preciso\s+de\s+ajuda", r"empacad[oa]",
-)
-_RESCHEDULE_CUE = _words(
-    r"move", r"push", r"postpone", r"reschedule", r"delay", r"shift", r"later", r"instead",
-    r"more\s+time", r"extend", r"i'?ll", r"i\s+will", r"can\s+we", r"could\s+we", r"new\s+date",
-    r"mover", r"mueve", r"aplazar", r"posponer", r"cambiar", r"m[áa]s\s+tiempo", r"lo\s+har[ée]",
-    r"verschieben", r"sp[äa]ter", r"mehr\s+zeit", r"mache\s+ich", r"erledige\s+ich",
-    r"reporter", r"d[ée]caler", r"plus\s+de\s+temps", r"je\s+le\s+ferai",
-    r"adiar", r"remarcar", r"mais\s+tempo", r"vou\s+fazer", r"farei",
-)
-_DONT_STOP = _words(r"don'?t\s+stop", r"do\s+not\s+stop", r"no\s+pares", r"nicht\s+aufh[öo]ren")
-# fmt: on
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,35 +42,94 @@ class Asked:
 
 
 @dataclass(frozen=True, slots=True)
+class CommitmentIntent:
+    """The reading for one commitment of a multi-commitment email."""
+
+    intent: Intent
+    new_due: date | None = None
+    confidence: float = 0.0
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class IntentReading:
-    """What the client's words ask for: the intent, any new date or pause, and why."""
+    """What the client's words ask for: the intent, any new date or pause, and why.
+
+    `confidence` (0 to 1) says how sure the reading is: ≥0.9 a command word or an explicit cue
+    in a clear clause ("please take me off", "undo"); 0.8 a firm cue (a completion word, a
+    moving verb with a date, waiting on someone); 0.7 to 0.75 an inferred cue (the action's own
+    verb in the past, a date given as the answer, "can't"); 0.55 and below: conflicting cues
+    or none (a note that might be more). Callers take the safe path under 0.7.
+    `per_commitment` holds one reading per `Asked` when the email covered several.
+    """
 
     intent: Intent
     new_due: date | None = None
     pause_until: date | None = None
     reasons: tuple[str, ...] = ()
-    confidence: float = 1.0  # 0-1: below replyeffect.CONFIDENT coachd takes the safe path
+    confidence: float = COMMAND_CONFIDENCE
+    per_commitment: tuple[CommitmentIntent, ...] = ()
 
 
 def classify_intent(text: str, today: date | None, *, asked: Sequence[Asked] = ()) -> IntentReading:
     """Read intent from new words; `today` is the reply's day in the client's zone (None: unknown).
 
-    Command words on the first line win; then stop, done (unless negated or asked),
-    a future date (reschedule), blocked, and otherwise a note.
+    Command words on the first line win; otherwise the words are read clause by clause (see
+    `passage.read_passage`), one passage per commitment when `asked` lists several.
     """
     text = text[:MAX_INTENT_CHARS]
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     command = _command(first, today)
     if command is not None:
         return command
-    stop = _STOP.search(text)
-    if stop and not _DONT_STOP.search(text):
-        return IntentReading("stop", reasons=(f"stop phrase '{stop.group(0)}'",))
-    done = _affirmed_done(text)
-    if done:
-        return IntentReading("done", reasons=(f"done phrase '{done}'",))
-    due_dates = frozenset(a.due for a in asked if a.due is not None)
-    return _reschedule_or_blocked(text, today, due_dates)
+    dues = frozenset(a.due for a in asked if a.due is not None)
+    if len(asked) > 1:
+        return _several(text, today, asked, dues)
+    action = asked[0].action if asked else ""
+    return _reading(read_passage(text, Context(today, action, dues)))
+
+
+def _reading(found: Finding) -> IntentReading:
+    return IntentReading(
+        found.intent, found.new_due, found.pause_until, found.reasons, found.confidence
+    )
+
+
+def _several(
+    text: str, today: date | None, asked: Sequence[Asked], dues: frozenset[date]
+) -> IntentReading:
+    """One reading per commitment; overall the shared intent, else a note."""
+    whole = read_passage(text, Context(today, "", dues))
+    if whole.intent in ("stop", "undo") or whole.pause_until is not None:
+        return _reading(whole)
+    if whole.intent == "done" and cues.ALL_OF_THEM.search(whole.reasons[0]):
+        each = CommitmentIntent("done", None, whole.confidence, whole.reasons)
+        return IntentReading(
+            "done", None, None, whole.reasons, whole.confidence, (each,) * len(asked)
+        )
+    parts = split_for(text, [a.action for a in asked])
+    readings = tuple(
+        _one(part, Context(today, item.action, dues), index)
+        for index, (part, item) in enumerate(zip(parts, asked, strict=True), start=1)
+    )
+    intents = {r.intent for r in readings}
+    shared = intents.pop() if len(intents) == 1 else "note"
+    due = readings[0].new_due if shared == "reschedule" else None
+    reasons = tuple(f"#{i}: {r.reasons[0]}" for i, r in enumerate(readings, start=1) if r.reasons)
+    confidence = min(r.confidence for r in readings)
+    return IntentReading(shared, due, None, reasons, confidence, readings)
+
+
+def _one(part: str | None, context: Context, index: int) -> CommitmentIntent:
+    if part is None:
+        why = f"no line of the reply is about commitment {index}"
+        return CommitmentIntent("note", None, MISSING_CONFIDENCE, (why,))
+    if cues.YES.match(part) and not cues.NEGATION.search(part):
+        return CommitmentIntent(
+            "done", None, YES_CONFIDENCE, (f"line '{part}': a plain yes → done",)
+        )
+    found = read_passage(part, context)
+    return CommitmentIntent(found.intent, found.new_due, found.confidence, found.reasons)
 
 
 def _command(first: str, today: date | None) -> IntentReading | None:
@@ -173,51 +175,3 @@ def _dated_command(word: str, argument: str, today: date | None) -> IntentReadin
     if word == "new date":
         return IntentReading("reschedule", new_due=day, reasons=reason)
     return IntentReading("note", pause_until=day, reasons=reason)
-
-
-def _affirmed_done(text: str) -> str | None:
-    """The first done phrase that is neither negated nor part of a question."""
-    for found in _DONE.finditer(text):
-        sentence_end = re.search(r"[.!?\n]", text[found.end() :])
-        if sentence_end and sentence_end.group(0) == "?":
-            continue
-        before = re.findall(r"[\w'\u2019]+", text[: found.start()].lower())
-        window = before[-NEGATION_WINDOW_WORDS:]
-        if any(
-            word in _NEGATION or word.endswith(("n't", "n\u2019t", "'ll", "\u2019ll"))
-            for word in window
-        ):
-            continue
-        return found.group(0)
-    return None
-
-
-def _reschedule_or_blocked(
-    text: str, today: date | None, due_dates: frozenset[date] = frozenset()
-) -> IntentReading:
-    blocked = _BLOCKED.search(text)
-    blocked_reasons = (f"blocked phrase '{blocked.group(0)}'",) if blocked else ()
-    if today is None:
-        reasons = blocked_reasons or ("no command or clear intent; dates not resolved",)
-        return IntentReading("blocked" if blocked else "note", reasons=reasons)
-    hits = find_dates(text, today)
-    # The due date coachd already has, said again ("I'll do the rest on Wednesday"), is no new date.
-    future = [hit for hit in hits if hit.day > today and hit.day not in due_dates]
-    cue = _RESCHEDULE_CUE.search(text)
-    chosen = _choose(future, has_cue=cue is not None)
-    if chosen is not None:
-        reason = f"date phrase '{chosen.phrase}' → {chosen.day.isoformat()}"
-        return IntentReading("reschedule", new_due=chosen.day, reasons=(reason, *blocked_reasons))
-    past = [
-        f"date phrase '{hit.phrase}' is not after the reply" for hit in hits if hit not in future
-    ]
-    if blocked:
-        return IntentReading("blocked", reasons=(*blocked_reasons, *past[:1]))
-    return IntentReading("note", reasons=("no command, date or clear intent", *past[:1]))
-
-
-def _choose(hits: list[DateHit], *, has_cue: bool) -> DateHit | None:
-    explicit = [hit for hit in hits if hit.explicit]
-    if explicit:
-        return explicit[0]
-    return hits[0] if hits and has_cue else None

@@ -12,7 +12,7 @@ from typing import Any
 
 from jobs.events import BounceClass
 from jobs.reading.dates import guess_language
-from jobs.reading.intent import Asked, Intent, classify_intent
+from jobs.reading.intent import Asked, CommitmentIntent, Intent, classify_intent
 from jobs.reading.kind import MailKind, classify_kind, return_date
 from jobs.reading.parts import addresses, header_text, message_ids, parse_message, sender_address
 from jobs.reading.parts import sent_at as header_date
@@ -48,6 +48,8 @@ class ReadReply:
     bounce_class: BounceClass | None = None
     confidence: float = 1.0  # how sure the intent is (jobs.reading.intent); 1.0 for non-replies
     language: str = ""  # of a human reply's words: en, de, fr, es or pt ("" when unknown)
+    # One reading per commitment the answered email asked about, in its order (several only).
+    per_commitment: tuple[CommitmentIntent, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-safe dict: dates as ISO strings, tuples as lists."""
@@ -68,6 +70,15 @@ class ReadReply:
             "bounce_class": self.bounce_class,
             "confidence": round(self.confidence, 2),
             "language": self.language,
+            "per_commitment": [
+                {
+                    "intent": c.intent,
+                    "new_due": _iso(c.new_due),
+                    "confidence": round(c.confidence, 2),
+                    "reasons": list(c.reasons),
+                }
+                for c in self.per_commitment
+            ],
         }
 
 
@@ -164,6 +175,7 @@ def _read(
     return replace(
         base, intent=intent.intent, new_due=intent.new_due, pause_until=intent.pause_until,
         text=text, confidence=intent.confidence, language=guess_language(text) if text else "",
+        per_commitment=intent.per_commitment,
         reasons=(*intent.reasons, *body_reasons, *day_reasons),
     )  # fmt: skip
 

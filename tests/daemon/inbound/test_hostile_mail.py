@@ -233,7 +233,7 @@ READ_AS = {
     "bogus encoded word": ("done", "done"),
     "8-bit charset name": ("done", "done"),
     "utf-16": ("done", "done"),
-    "latin-1 html": ("done", "Fini à moitié"),
+    "latin-1 html": ("note", "Fini à moitié"),  # half finished: a partial step is a note
 }
 
 

@@ -1,0 +1,201 @@
+"""Cue classes (en/de/fr/es/pt) that say what a clause does: asks to stop, is blocked, is done…"""
+
+from __future__ import annotations
+
+import re
+
+
+def words(*patterns: str) -> re.Pattern[str]:
+    """One case-insensitive pattern matching any of `patterns` as whole words."""
+    joined = "|".join(patterns)  # after an elision too: "j'attends", "l'ai envoyé"
+    return re.compile(rf"(?<!\w)(?:{joined})(?![\w'\u2019])", re.IGNORECASE)
+
+
+# One line per language where it fits (en, de, fr, es, pt): kept compact on purpose.
+# fmt: off
+# The emails themselves, as clients name them.
+MESSAGES = (
+    r"(?:e-?mails?|messages?|reminders?|nudges?|these|them|"
+    r"mails?|e-?mails|nachrichten|erinnerungen|"
+    r"courriels?|rappels?|relances?|"
+    r"correos?|mensajes?|recordatorios?|avisos?|"
+    r"mensagens?|lembretes?)"
+)
+_DETERMINER = r"(?:these|your|the|any|estos|esses)"
+_REMOVE = (
+    r"(?:remove|take|delete|retir\w*|enl[eè]v\w*|nehm\w*|streich\w*|tir\w*|sac\w*|quit\w*|borr\w*)"
+)
+_LIST = r"(?:(?:mailing\s+)?list\w*|verteiler\w*|liste|lista|newsletter|diffusion)"
+# The emails as nouns only (no "these"): "no more reminders", "keine Mails mehr".
+MESSAGE_NOUN = words(MESSAGES.replace("these|them|", ""))
+# Getting, sending or wanting them: the verbs a "no more emails" request is made of.
+DELIVERY = words(
+    r"receiv\w*", r"get(?:ting)?", r"send\w*", r"want", r"need", r"bekomm\w*", r"erhalt\w*",
+    r"krieg\w*", r"schick\w*", r"will", r"m[öo]chte", r"recev\w*", r"re[çc]oi\w*", r"re[çc]u\w*",
+    r"envoy\w*",
+    r"veux", r"souhaite", r"recib\w*", r"lleg\w*", r"envi\w*", r"mand\w*", r"quiero", r"receb\w*",
+    r"quero", r"cheg\w*",
+)
+MORE = words(r"any\s*more", r"no\s+more", r"no\s+longer", r"mehr", r"plus", r"m[áa]s", r"mais")
+# "don't want these any more", "ne plus recevoir", "ya no quiero recibir", "não desejo mais".
+STOP_CEASE = words(
+    r"stop\s+(?:e-?mailing|sending|messaging|contacting|writing|reminding)",
+    rf"(?:no\s+more|no\s+m[áa]s|n[ãa]o\s+mais)\s+(?:of\s+)?{_DETERMINER}?\s*{MESSAGES}",
+    r"unsubscribe", r"opt\s+out", rf"{_REMOVE}\b[^.!?]{{0,30}}\b{_LIST}",
+    rf"stop\s+{_DETERMINER}?\s*{MESSAGES}",
+    rf"(?:don'?t|do\s+not|no\s+longer)\s+(?:want|need|wish)\s+(?:to\s+(?:get|receive)\s+)?"
+    rf"(?:any\s+more\s+)?{_DETERMINER}?\s*{MESSAGES}",
+    rf"no\s+need\s+for\s+(?:the|these|any)?\s*{MESSAGES}",
+    r"(?:don'?t|do\s+not|please\s+don'?t)\s+(?:e-?mail|contact|write\s+to|send)\s+me",
+    r"(?:take|remove)\s+me\s+off", r"remove\s+me\s+from",
+    r"off\s+(?:the|this|your)\s+(?:list|reminders)",
+    rf"{MESSAGES}\s+(?:[\w']+\s+){{0,4}}nicht\s+mehr", rf"keine\s+{MESSAGES}\s+mehr",
+    r"abmelden", r"austragen", r"rausnehmen", r"h[öo]r(?:en\s+sie|t)\s+auf",
+    r"ne\s+(?:\w+\s+)?(?:plus|pas)\s+recevoir",
+    rf"(?:n'ai|ai)\s+plus\s+besoin(?:\s+de\s+ces\s+{MESSAGES})?",
+    r"j'en\s+ai\s+plus\s+besoin", r"ne\s+plus\s+m'en", r"d[ée]sabonner", r"d[ée]sinscri\w*",
+    r"arr[êe]te[zs]?\s+de\s+m'[ée]crire", r"arr[êe]tez", rf"plus\s+de\s+{MESSAGES}",
+    r"(?:ya\s+)?no\s+(?:quiero|deseo|necesito)\s+(?:que\s+me\s+sigan\s+llegando|recibir|m[áa]s)",
+    r"no\s+me\s+(?:env[íi]e|env[íi]en|mandes?|escrib\w+)\s+m[áa]s", r"ya\s+no\s+me\s+\w+\s+m[áa]s",
+    r"s[áa](?:c|qu)\w*me\s+de", r"dar(?:me)?\s+de\s+baja", r"cancelar\s+la\s+suscripci[óo]n",
+    r"dej(?:a|en|ad|e)\s+de\s+(?:escribirme|enviarme|mandarme|me\s+enviar|me\s+mandar)",
+    r"n[ãa]o\s+(?:quero|desejo|preciso)\s+mais", r"n[ãa]o\s+precisa\s+mais\s+me",
+    r"deix(?:e|a)\s+de\s+me\s+(?:enviar|mandar|escrever)", r"pare\s+de\s+me", r"descadastr\w+",
+    rf"chega\s+de\s+{MESSAGES}", r"cancelar\s+(?:a\s+)?inscri[çc][ãa]o",
+)
+# "I'd rather carry on by myself": a preference for going alone.
+ON_MY_OWN = words(
+    r"on\s+my\s+own", r"by\s+myself", r"allein(?:e)?", r"selbst", r"seule?", r"moi-m[êe]me",
+    r"sol[oa]", r"por\s+mi\s+cuenta", r"a\s+mi\s+ritmo", r"sozinh[oa]", r"por\s+conta\s+pr[óo]pria",
+)
+PREFER = words(
+    r"rather", r"prefer", r"going\s+to\s+handle", r"from\s+here", r"lieber", r"weiter",
+    r"pr[ée]f[èe]re", r"continuer", r"prefiero", r"seguir", r"prefiro", r"gerir",
+)
+UNDO = words(
+    r"undo", r"not\s+what\s+i\s+meant", r"misunderst\w+", r"misread", r"wrong\s+(?:e-?mail|reply)",
+    r"r[üu]ckg[äa]ngig", r"falsch\s+verstanden", r"nicht\s+gemeint",
+    r"annule[rz]?", r"mal\s+compris", r"revenir\s+en\s+arri[èe]re", r"ce\s+n'est\s+pas\s+ce\s+que",
+    r"deshac\w*", r"deshaz", r"no\s+es\s+lo\s+que\s+quise", r"lo\s+que\s+quise\s+decir",
+    r"desfaz\w*", r"n[ãa]o\s+(?:foi|era)\s+isso", r"e-?mail\s+errado", r"entendeu\s+mal",
+)
+# Away or holding off until a day: a pause, not a new date.
+PAUSE = words(
+    r"pause", r"hold\s+off", r"away", r"travel(?:l)?ing", r"holiday", r"vacation", r"leave",
+    r"don'?t\s+write", r"urlaub", r"verreist", r"pausieren", r"nix", r"nichts\s+schicken",
+    r"vacances", r"absente?", r"en\s+voyage", r"pauser?",
+    r"pausar", r"vacaciones", r"de\s+viaje", r"fuera\s+de\s+la\s+oficina", r"no\s+vuelvo",
+    r"f[ée]rias", r"viagem", r"segurar", r"sem\s+internet", r"cong[ée]s?", r"(?:i'?m|i\s+am)\s+off",
+    r"out\s+of\s+(?:the\s+)?office", r"abwesend", r"ausente", r"licen[çc]a",
+    r"ne\s+rien\s+m'envoyer",
+)
+UNTIL = words(r"until", r"till", r"before", r"bis", r"jusqu'(?:au|à|a)", r"avant", r"hasta",
+              r"antes", r"at[ée]")
+# Ongoing obstacles: waiting on someone, a tool broke, stuck, asking for help.
+BLOCKED = words(
+    r"waiting", r"wait\s+for", r"in\s+(?:her|his|their)\s+hands", r"stuck", r"blocked", r"broke\w*",
+    r"died", r"(?:is|are|'s)\s+down", r"crash\w*", r"won'?t\s+(?:switch|start|open|let|take)",
+    r"nothing\s+(?:more\s+)?i\s+can\s+do", r"not\s+much\s+(?:more\s+)?i\s+can\s+do",
+    r"need\s+(?:some\s+|your\s+)?help", r"help\s+me", r"(?:can|could)\s+you\s+help", r"aider\w*",
+    r"together", r"warte\w*", r"kaputt", r"h[äa]ng\w*\s+fest", r"stecke\s+fest", r"hilfe",
+    r"komm\w*\s+(?:da\s+)?(?:grad\s+)?nicht\s+weiter", r"l[äa]sst\s+mich\s+(?:\w+\s+){0,4}nicht",
+    r"gemeinsam",
+    r"nichts\s+machen", r"im\s+kreis", r"blockiert", r"attend\w*", r"en\s+attente", r"bloqu[ée]e?",
+    r"coinc[ée]e?", r"perdue?", r"rendu\s+l'[âa]me", r"suspendu", r"en\s+panne", r"aide",
+    r"ensemble", r"tourne\s+en\s+rond", r"esperando", r"espero", r"atascad[oa]", r"ca[íi]d[ao]",
+    r"no\s+hay\s+manera", r"error", r"ayuda", r"juntos", r"no\s+avanzo", r"bloquead[oa]",
+    r"aguardando", r"esperando", r"fora\s+do\s+ar", r"travad[oa]", r"travo", r"ajuda", r"juntas",
+    r"dificuldade", r"oficina", r"quebr\w+", r"empacad[oa]", r"sem\s+(?:carro|acesso)",
+)
+# Not being able to, said plainly: blocked unless a new date follows.
+UNABLE = words(
+    r"can'?t(?!\s+(?:stop|wait))", r"cannot", r"couldn'?t", r"unable", r"don'?t\s+know\s+how",
+    r"no\s+time",
+    r"kann\s+(?:ich\s+)?(?:\w+\s+)?nicht", r"nicht\s+schaffe", r"keine\s+zeit",
+    r"wei(?:ß|ss)\s+nicht",
+    r"ne\s+peux\s+(?:pas|plus)", r"impossible", r"n'arriv\w*\s+pas", r"any\s+further",
+    r"no\s+avanzo", r"n[ãa]o\s+avan[çc]o", r"nicht\s+weiter", r"j'?y\s+arrive\s+pas",
+    r"n'y\s+arrive\s+pas",
+    r"je\s+sais\s+pas", r"pas\s+le\s+temps", r"no\s+puedo", r"no\s+(?:consigo|logro)",
+    r"no\s+soy\s+capaz", r"no\s+s[ée]\s+c[óo]mo", r"n[ãa]o\s+(?:consigo|consegui|tenho\s+o\s+que)",
+    r"n[ãa]o\s+t[ôo]\s+conseguindo", r"n[ãa]o\s+sei", r"sem\s+tempo",
+)
+# The action moved: verbs and frames that propose another day.
+MOVE = words(
+    r"move", r"push", r"postpone", r"reschedule", r"delay", r"shift", r"instead", r"let'?s\s+say",
+    r"can\s+i\s+have", r"give\s+me", r"aim", r"more\s+time", r"verschieben", r"schieben",
+    r"stattdessen", r"lieber", r"reporter", r"repousse\w*", r"d[ée]caler", r"plut[ôo]t", r"vise",
+    r"propose", r"mover", r"mueve", r"aplazar", r"posponer", r"c[áa]mbi\w+", r"dejamos\s+para",
+    r"dejo\s+para", r"m[áa]s\s+margen", r"adiar", r"remarcar", r"passar\s+pra", r"deixar\s+pra",
+    r"fica\s+pra", r"em\s+vez",
+)
+# Promise or plan: first person future, "by", "bis", "d'ici", "para el", "até".
+# Promise or plan: first person future, going to, will have it done.
+FUTURE = words(
+    r"i['\u2019]ll", r"i\s+will", r"will\s+have", r"gonna", r"going\s+to", r"should",
+    r"we['\u2019]ll",
+    r"werde", r"wird", r"mach(?:e)?\s+ich", r"ich\s+mach\w*", r"schaffe\s+ich", r"nehm\w*",
+    r"je\s+vais", r"je\s+(?:l'|m'y\s+|m'en\s+)?\w+rai", r"sera", r"occupe", r"je\s+m'y\s+colle",
+    r"je\s+(?:les|le|la|l')\s*(?!ai\b)\w+", r"sans\s+faute", r"sin\s+falta", r"sem\s+falta",
+    r"without\s+fail", r"voy\s+a", r"\w{2,}rés?",
+    r"lo\s+tengo",
+    r"hago", r"vou", r"vamos", r"\w+rei", r"fa[çc]o", r"eu\s+fa[çc]o", r"a\s+m[áa]s\s+tardar",
+)
+# A deadline before a date: "by Friday", "bis Freitag", "d'ici", "pour", "para el", "até".
+DEADLINE = words(
+    r"by", r"until", r"till", r"bis", r"d'ici", r"pour", r"avant", r"para", r"hasta", r"at[ée]",
+)
+ALL_OF_THEM = words(
+    r"all", r"both", r"everything", r"alle[s]?", r"beide[s]?", r"tout", r"tous", r"les\s+deux",
+    r"les\s+trois", r"todo", r"todos", r"todas", r"ambos", r"tudo", r"os\s+dois",
+)
+YES = re.compile(r"^\W*(?:\w+\s+){0,2}(?:yes|yep|yeah|ja|jep|oui|s[íi]|sim)\b", re.IGNORECASE)
+DONE = words(
+    r"done", r"finished", r"completed?", r"did\s+it", r"nailed\s+it", r"sorted", r"arranged",
+    r"is\s+out", r"(?:is|are|it'?s)\s+in(?=\s*[!.]|\s*$)", r"went\s+(?:up|out)",
+    r"(?:is|are)\s+(?:signed|sent|booked|filed|live|up)",
+    r"(?:is|are|ist|sind|est|sont|está|están|estão)\s+(?:en\s+ligne|online|live|no\s+ar)",
+    r"sent", r"submitted", r"handed\s+in", r"eingereicht", r"abgeschickt", r"abgegeben",
+    r"envoy[ée]e?s?", r"enviad[oa]s?", r"envi[ée]", r"mand[ée]", r"entregu[ée]", r"entreguei",
+    r"enviei", r"mandei",
+    r"erledigt", r"fertig", r"geschafft", r"gemacht", r"abgeschlossen", r"ist\s+raus",
+    r"c'est\s+fait", r"fait", r"faite?s?", r"fini[es]?", r"termin[ée]e?s?", r"boucl[ée]",
+    r"envoy[ée]",
+    r"hecho", r"listo", r"terminad[oa]", r"ya\s+est[áa]", r"completad[oa]", r"acab[ée]",
+    r"feit[oa]", r"pronto", r"terminei", r"conclu[íi]d[oa]", r"acabei", r"est[áa]\s+marcad[oa]",
+)
+NEGATION = words(
+    r"not", r"no", r"never", r"\w+n['\u2019]t", r"yet", r"n'?t", r"nicht", r"nie", r"kein\w*",
+    r"noch", r"pas",
+    r"jamais", r"todav[íi]a", r"a[úu]n", r"nada", r"n[ãa]o", r"ainda", r"nunca", r"nee", r"nope",
+    r"didn'?t", r"haven'?t", r"hasn'?t", r"isn'?t", r"wasn'?t", r"qu[ée]\s+va",
+)
+# "Not yet" wherever it stands in the clause: "done? not yet", "noch nicht", "pas encore".
+NOT_YET = words(
+    r"yet", r"noch\s+nicht", r"nicht\s+mehr", r"pas\s+encore", r"todav[íi]a\s+no", r"a[úu]n\s+no",
+    r"ainda\s+n[ãa]o", r"n[ãa]o\s+\w+\s+ainda",
+)
+# A part, not the whole: "half", "two of three", "still need", "il me reste".
+PARTIAL = words(
+    r"half\w*", r"almost", r"nearly", r"so\s+far", r"still\s+need", r"first\s+half", r"part\s+of",
+    r"h[äa]lfte", r"fast", r"fehl\w+\s+noch", r"bis\s+jetzt", r"bisher", r"moiti[ée]", r"presque",
+    r"il\s+me\s+reste", r"reste\s+[àa]", r"mitad", r"casi", r"me\s+quedan?", r"me\s+falta\w*",
+    r"a\s+medias", r"metade", r"quase", r"falta\w*", r"hasta\s+ahora", r"at[ée]\s+agora",
+)
+# A date here is for something else: a session, an appointment, another person's doing.
+OTHER_EVENT = words(
+    r"session", r"sitzung", r"termin\s+beim", r"s[ée]ance", r"sesi[óo]n", r"sess[ãa]o",
+    r"see\s+you", r"on\s+track", r"still\s+(?:on|fine|good|ok)", r"no\s+changes?", r"klappt",
+    r"pas\s+de\s+changement",
+    r"toujours\s+pr[ée]vu", r"sigue\s+(?:bien|en\s+pie)", r"de\s+p[ée]", r"tudo\s+certo",
+    r"they", r"she'?ll", r"he'?ll", r"il\s+doit", r"viene", r"kommt", r"passent", r"me\s+operan",
+    r"cita", r"meeting", r"appointment", r"interview", r"gespr[äa]ch", r"r[ée]union", r"reuni[óo]n",
+    r"reuni[ãa]o", r"consulta", r"rendez-vous", r"birthday", r"geburtstag", r"anniversaire",
+    r"cumplea[ñn]os", r"anivers[áa]rio",
+)
+SINCE = words(
+    r"since", r"last", r"ago", r"seit", r"letzte\w*", r"depuis", r"derni(?:er|ère)", r"desde",
+    r"pasad[oa]", r"passad[oa]", r"semana\s+passada",
+)
+QUESTION_END = re.compile(r"\?\s*$")
+# fmt: on

@@ -1,0 +1,267 @@
+"""Read one passage (a whole reply, or one commitment's line) clause by clause into an intent."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+from functools import lru_cache
+
+from jobs.events import Intent
+from jobs.reading import cues
+from jobs.reading.clauses import split_clauses
+from jobs.reading.dates import DateHit, find_dates
+from jobs.reading.verbs import EN_PAST, Verb, action_verb, language_of
+
+# Confidence scale: explicit cue in a clear clause → STRONG; a cue that needs inference → WEAK.
+STRONG = 0.9
+FIRM = 0.8
+WEAK = 0.7
+UNSURE = 0.55
+CONFLICT_PENALTY = 0.15
+BARE_DATE_WORDS = 2  # "2. tomorrow", "Tomorrow. Absolutely tomorrow."
+DATE_CACHE_SIZE = 256
+NEAR_CHARS = 40  # an email noun and "more" this close belong to one request
+MAX_DATED_CLAUSES = 12  # dateparser costs ~10 ms a clause; dates come early in a reply
+_WORD = re.compile(r"[\w'\u2019]+")
+_PAST_SUFFIXES = ("ed", "é", "ó", "ei", "ou", "iu", "ait")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One passage's intent, its new date or pause, how sure, and which clause decided why."""
+
+    intent: Intent
+    new_due: date | None = None
+    pause_until: date | None = None
+    confidence: float = UNSURE
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the passage is read against: the reply's day, the action, due dates already known."""
+
+    today: date | None
+    action: str = ""
+    dues: frozenset[date] = frozenset()
+    dated: frozenset[str] = (
+        frozenset()
+    )  # the clauses searched for dates (bounded: see read_passage)
+
+
+def read_passage(text: str, context: Context) -> Finding:
+    """The intent of `text`, from the first clause of the strongest cue class that applies."""
+    clauses = split_clauses(text)
+    context = replace(context, dated=frozenset(clauses[:MAX_DATED_CLAUSES]))
+    language = language_of(context.action, text)
+    word = action_verb(context.action, language) if context.action else None
+    verb = Verb(word, language) if word else None
+    for rule in (_undo, _pause, _stop):
+        found = rule(clauses, context)
+        if found is not None:
+            return found
+    dated = _dated_clauses(clauses, context, verb)
+    strong = [f for f in dated if f.confidence >= FIRM]
+    blocked = _blocked(clauses, strong=True)
+    done = _done(clauses, context, verb)
+    candidates = [
+        strong[0] if strong else None, blocked, done,
+        dated[0] if dated else None, _blocked(clauses, strong=False),
+    ]  # fmt: skip
+    chosen = next((c for c in candidates if c is not None), None)
+    if chosen is None:
+        return _note(clauses, context)
+    others = {c.intent for c in candidates if c is not None} - {chosen.intent}
+    if others:
+        penalised = round(max(chosen.confidence - CONFLICT_PENALTY, UNSURE), 2)
+        why = f"also cues of {', '.join(sorted(others))}: less sure"
+        return Finding(chosen.intent, chosen.new_due, None, penalised, (*chosen.reasons, why))
+    return chosen
+
+
+def _undo(clauses: list[str], context: Context) -> Finding | None:
+    del context
+    for clause in clauses:
+        if found := cues.UNDO.search(clause):
+            return Finding("undo", confidence=STRONG, reasons=(_why(clause, found, "undo"),))
+    return None
+
+
+def _pause(clauses: list[str], context: Context) -> Finding | None:
+    if context.today is None or not any(cues.PAUSE.search(c) for c in clauses):
+        return None
+    for clause in clauses:
+        until = cues.UNTIL.search(clause)
+        if until is None:
+            continue
+        after = clause[until.start() :]
+        hits = [h for h in _future(clause, context) if h.phrase in after] or _future(
+            clause, context
+        )
+        if hits:
+            hit = _best(hits)
+            reason = f"clause '{clause}': away or hold-off until '{hit.phrase}' → pause {hit.day}"
+            day = hit.day
+            return Finding("note", pause_until=day, confidence=FIRM, reasons=(reason,))
+    return None
+
+
+def _stop(clauses: list[str], context: Context) -> Finding | None:
+    del context
+    for clause in clauses:
+        found = cues.STOP_CEASE.search(clause) or _no_more_messages(clause)
+        if found:
+            reason = _why(clause, found, "a request to receive no more emails → stop")
+            return Finding("stop", confidence=STRONG, reasons=(reason,))
+    for clause in clauses:
+        alone, prefer = cues.ON_MY_OWN.search(clause), cues.PREFER.search(clause)
+        if alone and prefer:
+            reason = f"clause '{clause}': prefers to go on alone ('{alone.group(0)}') → stop"
+            return Finding("stop", confidence=WEAK, reasons=(reason,))
+    return None
+
+
+def _no_more_messages(clause: str) -> re.Match[str] | None:
+    """A negation, an email noun and "more" in one clause: "no quiero que me lleguen más avisos"."""
+    noun, more = cues.MESSAGE_NOUN.search(clause), cues.MORE.search(clause)
+    if not (noun and more and cues.NEGATION.search(clause) and cues.DELIVERY.search(clause)):
+        return None
+    if abs(noun.start() - more.start()) <= NEAR_CHARS:
+        return noun
+    return None
+
+
+def _dated_clauses(clauses: list[str], context: Context, verb: Verb | None) -> list[Finding]:
+    """Reschedules, one per clause whose future date is a new due date (strong ones first)."""
+    found = []
+    for clause in clauses:
+        if _help_with_day(clause) or (
+            cues.OTHER_EVENT.search(clause) and not cues.MOVE.search(clause)
+        ):
+            continue
+        hits = _future(clause, context)
+        if not hits:
+            continue
+        hit = _best(hits)
+        strength, why = _commitment(clause, hit, verb)
+        if strength:
+            reason = f"clause '{clause}': {why} with date '{hit.phrase}' → reschedule"
+            date_reason = f"date phrase '{hit.phrase}' → {hit.day.isoformat()}"
+            found.append(Finding("reschedule", hit.day, None, strength, (reason, date_reason)))
+    return sorted(found, key=lambda f: -f.confidence)
+
+
+def _commitment(clause: str, hit: DateHit, verb: Verb | None) -> tuple[float, str]:
+    """How strongly a dated clause commits to a new date, and the cue that says so."""
+    if move := cues.MOVE.search(clause):
+        return FIRM, f"moving cue '{move.group(0)}'"
+    if done := cues.DONE.search(clause):
+        return FIRM, f"completion '{done.group(0)}' promised for a day"
+    future = cues.FUTURE.search(clause) or cues.DEADLINE.search(clause)
+    if future:
+        return WEAK, f"future or plan cue '{future.group(0)}'"
+    if verb is not None and (said := verb.said_in(clause)):
+        return WEAK, f"the action's verb '{said}' with a day"
+    rest = _WORD.findall(clause.replace(hit.phrase, " "))
+    if (len(rest) <= BARE_DATE_WORDS and not any(_looks_past(w) for w in rest)) or hit.explicit:
+        return WEAK, "a date said as the answer"
+    return 0.0, ""
+
+
+def _help_with_day(clause: str) -> bool:
+    return (bool(cues.BLOCKED.search(clause)) and "?" in clause) or _together(clause)
+
+
+def _together(clause: str) -> bool:
+    return bool(re.search(r"together|gemeinsam|ensemble|juntos|juntas", clause, re.IGNORECASE))
+
+
+def _blocked(clauses: list[str], *, strong: bool) -> Finding | None:
+    pattern = cues.BLOCKED if strong else cues.UNABLE
+    for clause in clauses:
+        if found := pattern.search(clause):
+            kind = "obstacle, waiting or help" if strong else "cannot do it"
+            reason = _why(clause, found, f"{kind} → blocked")
+            return Finding("blocked", confidence=FIRM if strong else WEAK, reasons=(reason,))
+    return None
+
+
+def _done(clauses: list[str], context: Context, verb: Verb | None) -> Finding | None:
+    if cues.PARTIAL.search(" ".join(clauses)):
+        return None
+    for clause in clauses:
+        if cues.QUESTION_END.search(clause) or cues.NOT_YET.search(clause):
+            continue
+        if cues.FUTURE.search(clause) or _dated_plan(clause, context):
+            continue  # "I'll have it done", "bis Freitag ist es erledigt": a plan, not a completion
+        found = cues.DONE.search(clause)
+        if found and not _negated_before(clause, found.start()):
+            reason = _why(clause, found, "a completion word → done")
+            return Finding("done", confidence=FIRM, reasons=(reason,))
+        past = verb.past_in(clause) if verb else None
+        if verb and past and not _negated_before(clause, clause.find(past)):
+            reason = (
+                f"clause '{clause}': past form '{past}' of the action's verb '{verb.word}' → done"
+            )
+            return Finding("done", confidence=WEAK + 0.05, reasons=(reason,))
+    return None
+
+
+def _negated_before(clause: str, position: int) -> bool:
+    """A negation scopes over what follows it in its clause ("not done", "no lo he terminado");
+    "no" after the cue is another word ("arrumei no sábado": in the)."""
+    return any(found.start() < position for found in cues.NEGATION.finditer(clause))
+
+
+def _dated_plan(clause: str, context: Context) -> bool:
+    """A new future date in the clause ("bis Freitag ist es erledigt", "em duas semanas fica
+    pronto") makes a completion word a promise, unless the date is some other event's."""
+    if cues.OTHER_EVENT.search(clause):
+        return False
+    return bool(_future(clause, context))
+
+
+def _looks_past(word: str) -> bool:
+    """A word that reads as a past verb ("picked", "empecé", "liguei"): no plan in that clause."""
+    return word.lower().endswith(_PAST_SUFFIXES) and len(word) > len(max(_PAST_SUFFIXES, key=len))
+
+
+def _note(clauses: list[str], context: Context) -> Finding:
+    ignored = [c for c in clauses if cues.DONE.search(c) or _future(c, context)]
+    if ignored:
+        reason = f"clause '{ignored[0]}': a completion or date cue, but negated, partial or not new"
+        return Finding("note", confidence=UNSURE, reasons=(reason, "→ note"))
+    return Finding("note", confidence=WEAK - 0.05, reasons=("no clause asks for a change → note",))
+
+
+def _future(clause: str, context: Context) -> list[DateHit]:
+    if context.today is None or clause not in context.dated:
+        return []
+    return list(_future_hits(clause, context.today, context.dues))
+
+
+@lru_cache(maxsize=DATE_CACHE_SIZE)
+def _future_hits(clause: str, today: date, dues: frozenset[date]) -> tuple[DateHit, ...]:
+    """New future days in one clause (cached: every rule asks about the same clauses)."""
+    hits = [h for h in find_dates(clause, today) if h.day > today and h.day not in dues]
+    if _told_in_past(clause):  # "submitted them Monday", "envoyé mardi": last Monday, not next
+        hits = [h for h in hits if h.explicit or any(ch.isdigit() for ch in h.phrase)]
+    return tuple(hits)
+
+
+def _told_in_past(clause: str) -> bool:
+    if cues.FUTURE.search(clause):
+        return False
+    words = [w.lower() for w in _WORD.findall(clause)]
+    return bool(cues.SINCE.search(clause)) or any(w in EN_PAST or _looks_past(w) for w in words)
+
+
+def _best(hits: list[DateHit]) -> DateHit:
+    """A day-and-month beats a bare weekday ("lunes 4 de enero"); else the first found."""
+    dated = [h for h in hits if any(ch.isdigit() for ch in h.phrase)]
+    return dated[0] if dated else hits[0]
+
+
+def _why(clause: str, found: re.Match[str], meaning: str) -> str:
+    return f"clause '{clause}': '{found.group(0)}' is {meaning}"

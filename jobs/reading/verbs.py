@@ -1,0 +1,129 @@
+"""The action's own verb, and whether a word is its past or perfect form ("posted", "enviei")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from jobs.reading.dates import guess_language
+
+MIN_STEM_CHARS = 3
+_INFINITIVE_END = re.compile(r"(?:en|er|ir|ír|ar|re|n)$")
+_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
+_ROMANCE_INFINITIVE = re.compile(r"^\w+(?:ar|er|ir|ír|re)$")
+# fmt: off
+# Irregular English pasts and plain synonyms a client uses for the action's verb.
+EN_PAST = {
+    "sent": "send", "wrote": "write", "written": "write", "rang": "ring", "rung": "ring",
+    "bought": "buy", "made": "make", "got": "get", "took": "take", "spoke": "speak",
+    "spoken": "speak", "paid": "pay", "told": "tell", "ran": "run", "sold": "sell", "did": "do",
+    "brought": "bring", "held": "hold", "met": "meet", "found": "find", "put": "put", "set": "set",
+    "had": "have", "gave": "give", "given": "give", "drew": "draw", "drawn": "draw",
+}
+_SYNONYMS = {
+    "call": {"ring", "phone", "speak", "talk"}, "email": {"send", "write"}, "send": {"email",
+    "post", "mail"},
+    "ring": {"call", "phone"}, "post": {"send", "publish"}, "anrufen": {"sprechen", "telefonieren"},
+    "appeler": {"parler", "téléphoner"}, "llamar": {"hablar"}, "ligar": {"falar"},
+    "enviar": {"mandar"}, "mandar": {"enviar"}, "schicken": {"senden"}, "envoyer": {"poster"},
+}
+_PAST_ENDINGS = {
+    "en": ("ed",),
+    "de": ("t", "te", "ten", "en"),
+    "fr": ("é", "ée", "és", "ées", "i", "is", "it", "u", "ue"),
+    "es": ("é", "ó", "ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas", "í", "aste"),
+    "pt": ("ei", "ou", "ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas", "eu", "iu"),
+}
+# fmt: on
+_ROMANCE = ("fr", "es", "pt")
+
+
+@cache
+def _lemmatizer() -> object:
+    """simplemma, imported on first use: its language data costs ~1 s per language to load."""
+    import simplemma  # noqa: PLC0415 \u2014 lazy on purpose (see docstring)
+
+    return simplemma
+
+
+def lemma(word: str, language: str) -> str:
+    """The dictionary form of `word` in `language`, lower case (the word itself if unknown)."""
+    lowered = word.lower()
+    if language == "en" and lowered in EN_PAST:
+        return EN_PAST[lowered]
+    module = _lemmatizer()
+    found: str = module.lemmatize(lowered, lang=language)  # type: ignore[attr-defined]
+    return found.lower()
+
+
+def action_verb(action: str, language: str) -> str | None:
+    """The main verb of an action as coachd words it: English first word, German last, else the
+    first infinitive ("enviar la factura", "envoyer le devis")."""
+    tokens = [t.lower() for t in _WORD.findall(action)]
+    if not tokens:
+        return None
+    if language == "en":
+        return str(tokens[0])
+    if language == "de":
+        return str(tokens[-1])
+    return str(next((t for t in tokens if _ROMANCE_INFINITIVE.match(t)), tokens[0]))
+
+
+def language_of(action: str, text: str) -> str:
+    """The language to lemmatise in: the client's words first, the action's as a tie-break."""
+    return guess_language(f"{text} {action}")
+
+
+def past_form_of(verb: str, clause: str, language: str) -> str | None:
+    """The first word of `clause` that is a past or perfect form of `verb` (or a synonym)."""
+    wanted = {verb, lemma(verb, language), *_SYNONYMS.get(verb, ())}
+    for word in _WORD.findall(clause):
+        lowered = word.lower().split("'")[-1].split("\u2019")[-1]
+        if lowered in wanted or lowered.endswith(("ing", "ndo")):
+            continue  # the infinitive or a gerund is a plan or a process, not a completion
+        if not _looks_past(lowered, language):
+            continue
+        if lemma(lowered, language) in wanted or _same_stem(lowered, wanted, language):
+            return str(word)
+    return None
+
+
+def _looks_past(word: str, language: str) -> bool:
+    if language == "en" and word in EN_PAST:
+        return True
+    if language in _ROMANCE:  # the guess between close languages is often wrong: take all
+        return any(word.endswith(_PAST_ENDINGS[other]) for other in _ROMANCE)
+    return word.endswith(_PAST_ENDINGS.get(language, ()))
+
+
+def _same_stem(word: str, wanted: set[str], language: str) -> bool:
+    """The verb's stem inside the word: German "abgeschickt" carries "schick" of "schicken";
+    "résilié" starts with "résili" of "résilier" even when the language guess was wrong."""
+    stems = {_INFINITIVE_END.sub("", w) for w in wanted}
+    if language == "de":
+        return any(len(s) >= MIN_STEM_CHARS and s in word for s in stems)
+    return any(len(s) > MIN_STEM_CHARS and word.startswith(s) for s in stems)
+
+
+@dataclass(frozen=True, slots=True)
+class Verb:
+    """The action's main verb in the client's language, found in their clauses."""
+
+    word: str
+    language: str
+
+    def past_in(self, clause: str) -> str | None:
+        """Its past or perfect form in `clause` ("posted", "enviei"), if any."""
+        return past_form_of(self.word, clause, self.language)
+
+    def said_in(self, clause: str) -> str | None:
+        """Any form of it in `clause` ("je l'envoie lundi", "lo entrego el lunes")."""
+        wanted = {self.word, lemma(self.word, self.language)}
+        for word in _WORD.findall(clause):
+            lowered = word.lower().split("'")[-1].split("\u2019")[-1]
+            if lowered in wanted or lemma(lowered, self.language) in wanted:
+                return str(word)
+            if _same_stem(lowered, wanted, self.language):
+                return str(word)
+        return None
