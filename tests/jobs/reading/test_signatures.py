@@ -54,10 +54,12 @@ def test_bare_name_lines(line: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "line", ["Done", "Yes!", "Erledigt", "Feito", "Why not?", "went fine", "Room 12 booked"]
+    "line",
+    ["Done", "Yes!", "Erledigt", "Feito", "Why not?", "went fine", "Room 12 booked", "y Marta"],
 )
 def test_answers_are_not_names(line: str) -> None:
-    """One-word answers, questions, lower-case lines and lines with digits are not names."""
+    """One-word answers, questions, lower-case lines (even "y Marta", a particle and a name) and
+    lines with digits are not names."""
     assert not signatures.is_name(line)
 
 
