@@ -69,7 +69,7 @@ def test_hostile_plain_bodies_are_bounded(body: str) -> None:
 
 
 def test_huge_nested_html_is_bounded() -> None:
-    """5 MB of nested divs turns into text within the per-message bound."""
+    """5 MB of nested divs (decoded and parsed only up to the caps) reads within the bound."""
     message = EmailMessage()
     depth = 5 * 1024 * 1024 // len("<div>")
     message.set_content("<div>" * depth + "hi", subtype="html")
@@ -77,7 +77,7 @@ def test_huge_nested_html_is_bounded() -> None:
     source, text = body_text(message)
     new_words(text)
     assert source == "html"
-    assert time.perf_counter() - start < PER_MESSAGE_SECONDS * 4  # decoding 5 MB comes first
+    assert time.perf_counter() - start < PER_MESSAGE_SECONDS
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
