@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,12 +14,13 @@ from redis.asyncio import Redis
 
 from daemon.clock import SystemClock
 from daemon.inbound.message import InboundMessage
+from daemon.inbound.replyevents import message_key, reply_events
 from daemon.inbox.deadletters import dead_letter
 from daemon.inbox.stream import publish_event
 from daemon.store import keys
-from daemon.store.records import load_commitment
+from daemon.store.records import commitments_by_id, load_commitment
 from daemon.store.schedule import Clock
-from jobs.events import MAX_REPLY_CHARS, SCHEMA_VERSION, ClientUpdated, ReplyReceived
+from jobs.events import MAX_REPLY_CHARS, SCHEMA_VERSION, ClientUpdated
 from jobs.reading.intent import Asked
 from jobs.reading.parts import first_plain_text
 from jobs.reading.reply import MessageEnvelope, ReadReply, read_content, read_envelope
@@ -33,7 +33,6 @@ T = TypeVar("T")
 
 # Message-IDs coachd gives its emails: <{thread}.{seq}@{reply domain}> (see jobs.composer).
 _OUR_MESSAGE_ID = re.compile(r"^<?([a-z2-7]{16})\.(\d+)@([^>]+)>?$")
-UNSUBSCRIBE_PREFIX = "unsubscribe+"
 # Reading runs in a worker thread under this limit, so no message can stall the event loop;
 # the readers bound their own input, so only a bug or a starved machine gets near it.
 READ_TIMEOUT_S = 5.0
@@ -52,12 +51,6 @@ class Match:
     commitment: Commitment
     client: Client
     via: str  # "token" or "references"
-
-
-def message_key(raw: bytes, message_id: str | None) -> str:
-    """The same message arriving twice (IMAP and a webhook, or a redelivery) gets one id."""
-    basis = message_id.encode() if message_id else raw
-    return hashlib.sha256(basis).hexdigest()[:32]
 
 
 class ReplyIntake:
@@ -89,7 +82,10 @@ class ReplyIntake:
         except ReplyRejected as rejected:
             await self._reject(message, envelope, rejected.reason)
             return
-        asked = (Asked(match.commitment.action, match.commitment.due_date),)
+        # The other commitments the answered email asked about: a reply may answer each.
+        riders = await commitments_by_id(self._redis, match.commitment.sent_with)
+        riders = [r for r in riders if r.client_id == match.client.client_id]
+        asked = tuple(Asked(c.action, c.due_date) for c in (match.commitment, *riders))
         reading = await _off_loop(
             _too_slow(envelope),
             read_content,
@@ -98,8 +94,8 @@ class ReplyIntake:
             received_at=now,
             asked=asked,
         )
-        event = self._event(message, reading, match, now)
-        await publish_event(self._redis, event)
+        for event in reply_events(message, reading, [match.commitment, *riders], now):
+            await publish_event(self._redis, event)
         log.info(
             "reply_accepted",
             commitment_id=match.commitment.commitment_id,
@@ -162,31 +158,6 @@ class ReplyIntake:
             return None  # erased, or never ours
         loaded = await load_commitment(self._redis, commitment_id.decode())
         return Match(*loaded, via) if loaded else None
-
-    def _event(
-        self, message: InboundMessage, reading: ReadReply, match: Match, now: datetime
-    ) -> ReplyReceived:
-        intent = reading.intent
-        to_unsubscribe = any(r.lower().startswith(UNSUBSCRIBE_PREFIX) for r in message.recipients)
-        if reading.kind == "reply" and to_unsubscribe:
-            intent = "stop"  # a mail to the List-Unsubscribe address means stop, whatever it says
-        return ReplyReceived(
-            version=SCHEMA_VERSION,
-            event_id=f"reply-{message_key(message.raw, reading.message_id)}",
-            occurred_at=now,
-            type="reply.received",
-            commitment_id=match.commitment.commitment_id,
-            kind=reading.kind,
-            intent=intent,
-            new_due=reading.new_due if intent == "reschedule" else None,
-            pause_until=reading.pause_until,
-            text=reading.text[:MAX_REPLY_CHARS],
-            source=message.source,
-            bounce_permanent=reading.bounce_permanent,
-            bounce_class=reading.bounce_class,
-            confidence=reading.confidence,
-            language=reading.language or "",
-        )
 
     async def _reject(
         self, message: InboundMessage, envelope: MessageEnvelope, reason: str

@@ -17,7 +17,7 @@ from daemon.inbound.message import InboundMessage
 from daemon.inbound.receiver import receiving
 from daemon.store import keys
 from jobs.reading.reply import ReadReply
-from tests.helpers.events import created
+from tests.helpers.events import changed, created
 from tests.helpers.firm import START
 from tests.helpers.loop import Loop
 
@@ -237,3 +237,24 @@ async def test_a_message_too_slow_to_read_neither_stalls_the_loop_nor_is_dropped
     assert state["status"] == "active"  # not read as done: nobody could read it in time
     [entry] = await loop.redis.lrange(keys.history("c1"), 0, -1)
     assert b"Done, sent it off." in entry  # the client's words reach the coach unread
+
+
+async def test_a_reply_answering_each_commitment_of_one_email_reaches_each(
+    loop: Loop, receiver: int
+) -> None:
+    """One email asked about two commitments; the reply answers them line by line."""
+    await loop.emit(created(), created("e-second", "c2"))
+    words = {"commitment_id": "c2", "action": "call the foundation about the deadline"}
+    await loop.emit(changed("commitment.updated", "e-words", START + timedelta(seconds=1), **words))
+    await loop.consume()
+    await loop.advance(REMINDER_AT)
+    [reminder] = [m.message for m in loop.messages]
+    assert (await loop.commitment("c1"))["sent_with"] == "c2"
+
+    text = "1. Draft is done, sent it last night.\n2. The call I'll do on Friday 11 December."
+    await send(receiver, answer(reminder, text))
+    await loop.consume()
+
+    first, second = await loop.commitment("c1"), await loop.commitment("c2")
+    assert first["status"] == "completed"
+    assert (second["status"], second["due_date"]) == ("active", "2026-12-11")

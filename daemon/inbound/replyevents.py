@@ -1,0 +1,79 @@
+"""The events a read reply becomes: one for the commitment it answers, and one for each
+other commitment the same email asked about that the client answered on a line of its own."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from daemon.inbound.message import InboundMessage
+from jobs.events import MAX_REPLY_CHARS, SCHEMA_VERSION, Intent, ReplyReceived
+from jobs.reading.reply import ReadReply
+from jobs.state import Commitment
+
+UNSUBSCRIBE_PREFIX = "unsubscribe+"
+
+
+def message_key(raw: bytes, message_id: str | None) -> str:
+    """The same message arriving twice (IMAP and a webhook, or a redelivery) gets one id."""
+    basis = message_id.encode() if message_id else raw
+    return hashlib.sha256(basis).hexdigest()[:32]
+
+
+def reply_events(
+    message: InboundMessage, reading: ReadReply, asked: Sequence[Commitment], now: datetime
+) -> list[ReplyReceived]:
+    """`asked[0]` is the commitment the reply token or thread names; the others rode in the
+    same email. A rider gets an event only when the reply said something about it."""
+    key = message_key(message.raw, reading.message_id)
+    to_unsubscribe = any(r.lower().startswith(UNSUBSCRIBE_PREFIX) for r in message.recipients)
+    parts = reading.per_commitment if len(reading.per_commitment) == len(asked) else ()
+    events = []
+    for index, commitment in enumerate(asked):
+        intent, new_due, confidence = reading.intent, reading.new_due, reading.confidence
+        if parts:
+            part = parts[index]
+            intent, new_due, confidence = part.intent, part.new_due, part.confidence
+        if reading.kind == "reply" and to_unsubscribe:
+            # A mail to the List-Unsubscribe address means stop, whatever it says.
+            intent, confidence = "stop", 1.0
+        if index and (not parts or intent == "note"):
+            continue  # nothing said about this rider: the main event carries the words
+        suffix = f"-{index}" if index else ""
+        reading_for = Part(commitment.commitment_id, intent, new_due, confidence)
+        events.append(_event(reading, f"reply-{key}{suffix}", reading_for, message.source, now))
+    return events
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """What the reply says about one commitment."""
+
+    commitment_id: str
+    intent: Intent | None
+    new_due: date | None
+    confidence: float
+
+
+def _event(
+    reading: ReadReply, event_id: str, part: Part, source: str, now: datetime
+) -> ReplyReceived:
+    return ReplyReceived(
+        version=SCHEMA_VERSION,
+        event_id=event_id,
+        occurred_at=now,
+        type="reply.received",
+        commitment_id=part.commitment_id,
+        kind=reading.kind,
+        intent=part.intent,
+        new_due=part.new_due if part.intent == "reschedule" else None,
+        pause_until=reading.pause_until,
+        text=reading.text[:MAX_REPLY_CHARS],
+        source=source,
+        bounce_permanent=reading.bounce_permanent,
+        bounce_class=reading.bounce_class,
+        confidence=part.confidence,
+        language=reading.language or "",
+    )
