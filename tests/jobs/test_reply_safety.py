@@ -26,27 +26,11 @@ from jobs.replyeffect import (
     apply_reply,
 )
 from jobs.state import Client, Commitment, Status
+from tests.helpers.state import ANA, C1, client, commitment
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 UNSURE = CONFIDENT - 0.2
 SURE = 0.95
-
-
-def _commitment() -> Commitment:
-    return Commitment(
-        commitment_id="c1",
-        client_id="ana",
-        coach_id="maria",
-        profile="standard",
-        action="post the application",
-        why="",
-        due_date=date(2026, 12, 1),
-        thread="t" * 16,
-    )
-
-
-def _client() -> Client:
-    return Client("ana", "Ana", "ana@example.org", "Europe/Madrid")
 
 
 def _reply(**fields: Any) -> ReplyReceived:
@@ -61,7 +45,7 @@ def _reply(**fields: Any) -> ReplyReceived:
 
 
 def _apply(event: ReplyReceived) -> tuple[Commitment, Client, str | None]:
-    outcome = apply_reply(event, _commitment(), _client(), CadenceProfile())
+    outcome = apply_reply(event, commitment(), client(), CadenceProfile())
     return outcome.commitment, outcome.client, outcome.notice
 
 
@@ -77,7 +61,7 @@ def test_an_unsure_stop_pauses_every_email_and_asks_the_coach_to_confirm() -> No
     assert notice == NOTICE_MAYBE_STOP
 
 
-def test_an_unsure_done_does_not_complete_the_commitment() -> None:
+def test_an_unsure_done_does_not_complete_thecommitment() -> None:
     commitment, _, notice = _apply(_reply(intent="done", confidence=UNSURE))
     assert (commitment.status, notice) == (Status.ACTIVE, None)
     assert commitment.replies == 1  # it still counts as an answer
@@ -91,7 +75,7 @@ def test_a_sure_done_completes_it() -> None:
 def test_an_unsure_new_date_leaves_the_due_date() -> None:
     event = _reply(intent="reschedule", new_due=date(2026, 12, 20), confidence=UNSURE)
     commitment, _, _ = _apply(event)
-    assert commitment.due_date == date(2026, 12, 1)
+    assert commitment.due_date == C1.due_date
 
 
 @pytest.mark.parametrize(
@@ -133,25 +117,21 @@ def test_a_permanent_bounce_without_a_class_still_counts_as_gone() -> None:
 
 
 def test_refusals_in_a_row_reach_the_coach_and_a_reply_resets_them() -> None:
-    profile, commitment = CadenceProfile(), _commitment()
-    client, notices = _client(), []
+    profile, current, who = CadenceProfile(), C1, ANA
+    notices: list[str | None] = []
     for _ in range(REFUSALS_BEFORE_NOTICE):
-        outcome = apply_reply(
-            _reply(kind="bounce", bounce_class="refused"), commitment, client, profile
-        )
-        client, notices = outcome.client, [*notices, outcome.notice]
+        outcome = apply_reply(_reply(kind="bounce", bounce_class="refused"), current, who, profile)
+        who, notices = outcome.client, [*notices, outcome.notice]
     assert notices == [None] * (REFUSALS_BEFORE_NOTICE - 1) + [NOTICE_REFUSED]
-    assert client.email_failing is False  # the address still works
-    answered = apply_reply(_reply(intent="note"), commitment, client, profile)
+    assert who.email_failing is False  # the address still works
+    answered = apply_reply(_reply(intent="note"), current, who, profile)
     assert answered.client.refusals == 0
 
 
 def test_coach_notices_are_capped_per_client_day() -> None:
-    profile, commitment, client = CadenceProfile(), _commitment(), _client()
-    notices = []
+    profile, current, who = CadenceProfile(), C1, ANA
+    notices: list[str | None] = []
     for _ in range(NOTICES_PER_DAY + 2):
-        outcome = apply_reply(
-            _reply(intent="blocked", confidence=SURE), commitment, client, profile
-        )
-        commitment, client, notices = outcome.commitment, outcome.client, [*notices, outcome.notice]
+        outcome = apply_reply(_reply(intent="blocked", confidence=SURE), current, who, profile)
+        current, who, notices = outcome.commitment, outcome.client, [*notices, outcome.notice]
     assert notices == [NOTICE_BLOCKED] * NOTICES_PER_DAY + [None, None]

@@ -9,23 +9,11 @@ from typing import Any
 from jobs.cadence import CadenceProfile
 from jobs.events import ReplyReceived
 from jobs.replyeffect import NOTICE_UNDO, NOTICE_UNDONE, ReplyOutcome, apply_reply
-from jobs.state import Client, Commitment, Status
+from jobs.state import Client, Status
+from tests.helpers.state import ANA, C1, commitment
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-DUE = date(2026, 12, 1)
-
-
-def _commitment() -> Commitment:
-    return Commitment(
-        commitment_id="c1",
-        client_id="ana",
-        coach_id="maria",
-        profile="standard",
-        action="post the application",
-        why="",
-        due_date=DUE,
-        thread="t" * 16,
-    )
+DUE = C1.due_date
 
 
 def _reply(n: int, **fields: Any) -> ReplyReceived:
@@ -42,8 +30,8 @@ def _reply(n: int, **fields: Any) -> ReplyReceived:
 
 def _then_undo(first: ReplyReceived, client: Client | None = None) -> ReplyOutcome:
     profile = CadenceProfile()
-    client = client or Client("ana", "Ana", "ana@example.org", "Europe/Madrid")
-    after = apply_reply(first, _commitment(), client, profile)
+    client = client or ANA
+    after = apply_reply(first, commitment(), client, profile)
     return apply_reply(_reply(9, intent="undo"), after.commitment, after.client, profile)
 
 
@@ -67,9 +55,7 @@ def test_undo_after_stop_opts_the_client_back_in() -> None:
 
 
 def test_undo_after_a_pause_restores_the_earlier_pause() -> None:
-    client = replace(
-        Client("ana", "Ana", "ana@example.org", "Europe/Madrid"), paused_until=date(2026, 12, 3)
-    )
+    client = replace(ANA, paused_until=date(2026, 12, 3))
     undone = _then_undo(_reply(1, intent="note", pause_until=date(2027, 1, 14)), client)
     assert undone.client.paused_until == date(2026, 12, 3)
 
