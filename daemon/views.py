@@ -50,8 +50,10 @@ def format_reading(report: dict[str, Any]) -> str:
     """`inspect_reply`'s report for a person: the reading, the reasons, the client's words."""
     lines = [
         f"{name:<12}{report[name] if report[name] is not None else '-'}"
-        for name in ("kind", "intent", "new_due", "pause_until", "token_check")
+        for name in ("kind", "intent", "confidence", "new_due", "pause_until", "token_check")
     ]
+    for number, part in enumerate(report["per_commitment"], start=1):
+        lines.append(f"  #{number:<9}{part['intent']} {part['new_due'] or ''}".rstrip())
     lines.append("reasons:")
     lines.extend(f"  - {reason}" for reason in report["reasons"])
     lines.append("text:")
