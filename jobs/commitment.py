@@ -243,22 +243,26 @@ def record_sent(
     now: datetime,
     error: str = "",
     sent_with: tuple[str, ...] = (),
+    reached: bool = True,
 ) -> Transition:
     """State after a step's email went out (or failed for good): move on to the next step.
 
-    `sent_with` are the other commitments the same email asked about (none for a rider)."""
+    `sent_with` are the other commitments the same email asked about (none for a rider).
+    An email that surely did not reach the client (`reached` False: refused, given up) is
+    not counted: neither as sent nor as a prompt left unanswered."""
     status = commitment.status
     if step.kind is StepKind.COACH_QUIET:
         status = Status.QUIET
+    counted = reached and step.kind is not StepKind.COACH_QUIET
     sent = replace(
         commitment,
         status=status,
         pending_ack=commitment.pending_ack and step.kind is not StepKind.ACK,
         last_sent=step.name,
-        sent_count=commitment.sent_count + (0 if step.kind is StepKind.COACH_QUIET else 1),
-        unanswered=commitment.unanswered + (1 if step.kind is StepKind.OVERDUE else 0),
+        sent_count=commitment.sent_count + (1 if counted else 0),
+        unanswered=commitment.unanswered + (1 if reached and step.kind is StepKind.OVERDUE else 0),
         last_error=error or commitment.last_error,
-        sent_with=sent_with,
+        sent_with=sent_with if reached else (),
     )
     return replan(sent, client, profile, now)
 

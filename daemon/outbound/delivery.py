@@ -140,9 +140,11 @@ async def _deliver(firing: Firing, job_try: int) -> str:
     except (ComposeError, TemplateError) as exc:
         # A coach's broken template or an unusable address: retrying cannot help.
         log.error("email_not_composed", error=type(exc).__name__)
-        outcome, error = Outcome.FAILED, f"could not compose: {type(exc).__name__}: {exc}"
+        outcome, error, code = (
+            Outcome.FAILED, f"could not compose: {type(exc).__name__}: {exc}", None
+        )  # fmt: skip
     else:
-        outcome, error = await _send(
+        outcome, error, code = await _send(
             firing, message, recipient, attempt, claimed_at_ms, job_try=job_try
         )
     riders = tuple(
@@ -150,7 +152,7 @@ async def _deliver(firing: Firing, job_try: int) -> str:
             c.commitment.commitment_id,
             c.commitment.version,
             c.step,
-            StepResult(error),
+            StepResult(error, reached=outcome is not Outcome.FAILED),
             firing.now,
             same_step=c.commitment.plan_gen,
         )
@@ -159,15 +161,15 @@ async def _deliver(firing: Firing, job_try: int) -> str:
     await firing.settle(
         Settlement(
             tuple(LedgerOutcome(k, attempt, claimed_at_ms, outcome) for k in _step_keys(firing)),
-            (firing.finished(_main_result(firing, error, questions)), *riders),
+            (firing.finished(_main_result(firing, outcome, error, questions)), *riders),
         )
     )
-    log.info(
-        "email_sent" if outcome is Outcome.SENT else "email_not_sent",
-        outcome=outcome.value,
-        kind=firing.step.kind.value,
-        together_with=len(firing.companions),
-    )
+    if outcome is Outcome.SENT:
+        log.info("email_sent", outcome=outcome.value, kind=firing.step.kind.value,
+                 together_with=len(firing.companions))  # fmt: skip
+    else:  # the coach's digest lists it too ("emails that did not reach the client")
+        log.warning("email_not_sent", outcome=outcome.value, kind=firing.step.kind.value,
+                    code=code, reason=error)  # fmt: skip
     return outcome.value
 
 
@@ -192,7 +194,7 @@ async def _send(
     claimed_at_ms: int,
     *,
     job_try: int,
-) -> tuple[Outcome, str]:
+) -> tuple[Outcome, str, int | None]:
     """Send under our claim; transient failures give the claim back and retry later."""
     ledger, key, riding = firing.services.ledger, firing.ledger_key, _step_keys(firing)[1:]
     commit = ledger.commit_point(key, attempt, claimed_at_ms, also=riding)
@@ -202,15 +204,15 @@ async def _send(
         )
     except TransientSendError as exc:
         if job_try >= MAX_SEND_TRIES:
-            return Outcome.FAILED, f"gave up after {job_try} tries: {exc}"
+            return Outcome.FAILED, f"gave up after {job_try} tries: {exc}", exc.code
         for step_key in _step_keys(firing):
             await ledger.release(step_key, attempt, claimed_at_ms)
         log.warning("email_send_retry", code=exc.code, job_try=job_try)
         raise RetryLater(defer_s=retry_delay_s(job_try, firing.services.retry_base_s)) from exc
     except PermanentSendError as exc:
-        return Outcome.FAILED, f"refused: {exc}"
+        return Outcome.FAILED, f"refused: {exc}", exc.code
     except UnknownOutcomeError as exc:
-        return Outcome.UNKNOWN, f"outcome unknown, not resent: {exc}"
+        return Outcome.UNKNOWN, f"outcome unknown, not resent: {exc}", exc.code
     except LedgerLost:
         # Our claim outlived its lease and another run took the step over: it owns it now.
         log.error("send_claim_lost")
@@ -219,7 +221,7 @@ async def _send(
         # The message went out while Redis did not answer: record it once Redis is back.
         log.warning("send_commit_unconfirmed", error=type(exc.cause).__name__)
         await _record_sent_durably(firing, attempt, claimed_at_ms)
-    return Outcome.SENT, ""
+    return Outcome.SENT, "", None
 
 
 async def _record_sent_durably(firing: Firing, attempt: str, claimed_at_ms: int) -> None:
@@ -239,9 +241,14 @@ async def _record_sent_durably(firing: Firing, attempt: str, claimed_at_ms: int)
             delay *= 2
 
 
-def _main_result(firing: Firing, error: str, questions: tuple[Question, ...]) -> StepResult:
-    riders = tuple(c.commitment.commitment_id for c in firing.companions)
-    return StepResult(error, questions[0].id if questions else "", riders if not error else ())
+def _main_result(
+    firing: Firing, outcome: Outcome, error: str, questions: tuple[Question, ...]
+) -> StepResult:
+    """A refused email asked nothing: its question may come again, and it is not counted."""
+    reached = outcome is not Outcome.FAILED
+    riders = tuple(c.commitment.commitment_id for c in firing.companions) if reached else ()
+    question = questions[0].id if questions and reached else ""
+    return StepResult(error, question, riders, reached=reached)
 
 
 def _skipped(reason: str) -> str:

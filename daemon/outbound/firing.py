@@ -106,7 +106,16 @@ class Firing:
     def finished(self, result: StepResult) -> Finish:
         """This step's commitment moved on with `result`."""
         commitment = self.commitment
-        return Finish(commitment.commitment_id, commitment.version, self.step, result, self.now)
+        # By plan and step, not version: an event applied between the final dot and this
+        # settling (a new wording, say) must not make the sent email go uncounted.
+        return Finish(
+            commitment.commitment_id,
+            commitment.version,
+            self.step,
+            result,
+            self.now,
+            same_step=commitment.plan_gen,
+        )
 
     async def settle(self, settlement: Settlement) -> None:
         """Record outcomes, then move commitments on: with the batch, or on its own."""

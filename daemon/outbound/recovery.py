@@ -38,13 +38,16 @@ async def after_earlier_attempt(firing: Firing, previous: LedgerEntry) -> str:
     outcome, error = previous.outcome, ""
     recorded: tuple[LedgerOutcome, ...] = ()
     if outcome is Outcome.COMMITTING:
-        # Its worker died after the point of no return: the server has the message.
-        outcome = Outcome.SENT
+        # Its worker died after the final dot but before it saw the server's answer: the
+        # server may have taken the message or refused it. Not resent, and not called sent.
+        outcome = Outcome.UNKNOWN
+        error = "its worker stopped while the server was answering the final dot"
         key = firing.ledger_key
         recorded = (LedgerOutcome(key, previous.attempt, previous.claimed_at_ms, outcome),)
     elif outcome is not Outcome.SENT:
         error = f"earlier attempt ended {outcome.value}"
-    await firing.settle(Settlement(recorded, (firing.finished(StepResult(error)),)))
+    result = StepResult(error, reached=outcome is not Outcome.FAILED)
+    await firing.settle(Settlement(recorded, (firing.finished(result),)))
     log.info("step_recovered", outcome=outcome.value)
     return f"recovered_{outcome.value}"
 

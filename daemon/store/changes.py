@@ -32,15 +32,17 @@ class StepResult:
     error: str = ""
     question_id: str = ""
     sent_with: tuple[str, ...] = ()
+    reached: bool = True  # False: the server surely did not take it (refused, gave up)
 
 
 @dataclass(frozen=True, slots=True)
 class Finish:
     """A step whose outcome the ledger holds: move its commitment on (Store.finish_all).
 
-    Normally only the `version` the step was fired for moves on. With `same_step` (a plan
-    generation), any version still waiting for that step does: a step that rode in another
-    commitment's email may have been moved meanwhile (e.g. by the daily cap).
+    The `version` the step was fired for moves on; with `same_step` (a plan generation), so
+    does any newer version still waiting for that step: an event may have changed the
+    wording between the final dot and this settling, or a rider may have been moved by the
+    daily cap. A newer version that plans otherwise only counts the email (store.settling).
     """
 
     commitment_id: str
@@ -51,6 +53,9 @@ class Finish:
     same_step: int | None = None
 
     def moves_on(self, current: Commitment) -> bool:
-        if self.same_step is None:
-            return current.version == self.version  # else the new version's step carries on
-        return (current.plan_gen, current.next_step) == (self.same_step, self.step.name)
+        if current.version == self.version:
+            return True
+        # A newer version that still waits for this very step of this plan (its wording
+        # changed meanwhile, say) moves on too; any other newer version plans on its own.
+        waiting = (current.plan_gen, current.next_step) == (self.same_step, self.step.name)
+        return self.same_step is not None and waiting

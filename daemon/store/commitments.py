@@ -24,15 +24,15 @@ from daemon.store.records import (
     merge_client_info,
     require_existing,
 )
-from daemon.store.redisio import nonempty, read_hash, read_hashes, transact
+from daemon.store.redisio import nonempty, read_hash, transact
 from daemon.store.schedule import StepQueue
+from daemon.store.settling import finish_all
 from daemon.store.watched import read_client, watch_client_commitments, watch_existing
 from jobs.cadence import CadenceProfile
 from jobs.commitment import (
     Transition,
     change_commitment,
     create_commitment,
-    record_sent,
     replan,
     update_client,
 )
@@ -121,57 +121,7 @@ class Store:
 
     async def finish_all(self, finishes: list[Finish]) -> None:
         """Move commitments on from steps the ledger has outcomes for (`Finish.moves_on`)."""
-        if not finishes:
-            return
-        commitment_ids = sorted({f.commitment_id for f in finishes})
-        commitment_keys = [keys.commitment(i) for i in commitment_ids]
-
-        async def attempt(pipe: Pipeline) -> None:
-            await pipe.watch(*commitment_keys)
-            records = await read_hashes(pipe, commitment_keys)
-            commitments = {
-                i: Commitment.from_record(i, r)
-                for i, r in zip(commitment_ids, records, strict=True)
-                if r
-            }
-            client_ids = sorted({c.client_id for c in commitments.values()})
-            found = zip(
-                client_ids, await read_hashes(pipe, map(keys.client, client_ids)), strict=True
-            )
-            clients = {i: Client.from_record(i, r) for i, r in found if r}
-            pipe.multi()
-            for finish in finishes:
-                self._finish_one(pipe, finish, commitments, clients)
-
-        await transact(self._redis, attempt)
-
-    def _finish_one(
-        self,
-        pipe: Pipeline,
-        finish: Finish,
-        commitments: dict[str, Commitment],
-        clients: dict[str, Client],
-    ) -> None:
-        """One step's part of the finishing MULTI, on the batch's working copies of
-        `commitments` and `clients` (two steps of one client see each other's change)."""
-        current = commitments.get(finish.commitment_id)
-        client = clients.get(current.client_id) if current else None
-        if current is None or client is None or not finish.moves_on(current):
-            return
-        step, result, profile = finish.step, finish.result, self.profile_of(current)
-        if result.question_id:
-            client = replace(client, last_question=result.question_id)
-            clients[client.client_id] = client
-            pipe.hset(keys.client(client.client_id), "last_question", result.question_id)
-        error = f"{step.name}: {result.error}" if result.error else ""
-        sent_with = result.sent_with
-        transition = record_sent(
-            current, client, profile, step, now=finish.now, error=error, sent_with=sent_with
-        )
-        self._write(pipe, transition)
-        commitments[current.commitment_id] = transition.commitment
-        if error:  # the coach hears about an email that did not reach the client
-            add_to_digest(pipe, current, client, "undelivered", finish.now, note=error)
+        await finish_all(self, finishes)
 
     async def defer_step(
         self, commitment: Commitment, client: Client, step: PlannedStep | None
@@ -191,7 +141,7 @@ class Store:
                 next_step=step.name if step else "",
                 next_at=step.fire_at if step else None,
             )
-            self._write(pipe, Transition(moved, commitment.version, step))
+            self.write_transition(pipe, Transition(moved, commitment.version, step))
 
         await transact(self._redis, attempt)
 
@@ -223,7 +173,7 @@ class Store:
             pipe.hset(keys.client(client.client_id), mapping=nonempty(client.to_record()))
             pipe.sadd(keys.coach_commitments(event.coach_id), event.commitment_id)
             pipe.hset(*keys.thread(transition.commitment.thread), event.commitment_id)
-        self._write(pipe, transition)
+        self.write_transition(pipe, transition)
         if isinstance(event, CommitmentCompleted):
             add_to_digest(pipe, transition.commitment, client, "completed", event.occurred_at)
 
@@ -257,7 +207,9 @@ class Store:
             others = await watch_client_commitments(pipe, client)
         pipe.multi()
         profile = self.profile_of(current)
-        self._write(pipe, replan(outcome.commitment, outcome.client, profile, event.occurred_at))
+        self.write_transition(
+            pipe, replan(outcome.commitment, outcome.client, profile, event.occurred_at)
+        )
         others = [c for c in others if c.commitment_id != current.commitment_id]
         self._write_client(pipe, outcome.client, others, event.occurred_at)
         add_to_history(pipe, event)
@@ -278,9 +230,10 @@ class Store:
         for commitment in commitments:
             if commitment.status in (Status.ACTIVE, Status.COMPLETED):
                 profile = self.profile_of(commitment)
-                self._write(pipe, replan(commitment, client, profile, now))
+                self.write_transition(pipe, replan(commitment, client, profile, now))
 
-    def _write(self, pipe: Pipeline, transition: Transition) -> None:
+    def write_transition(self, pipe: Pipeline, transition: Transition) -> None:
+        """Queue (inside MULTI) a commitment's new record and the swap of its scheduled step."""
         commitment = transition.commitment
         ckey = keys.commitment(commitment.commitment_id)
         # Rewrite the whole (small) hash so fields that became empty do not linger

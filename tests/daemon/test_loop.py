@@ -8,12 +8,14 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from daemon.config.load import load_coach_config
 from daemon.errors import RetryLater
 from daemon.outbound.coachmail import schedule_all_digests
 from daemon.outbound.delivery import fire_step
 from daemon.store import keys
+from daemon.store.changes import Finish
 from daemon.store.schedule import step_job_id
 from jobs.composer import Composer
 from jobs.replytoken import verify_reply_token
@@ -232,7 +234,8 @@ async def test_a_refused_recipient_is_recorded_and_not_retried(loop: Loop) -> No
     await loop.consume()
     loop.smtp.refuse_recipient("ana@example.org", code=550)
 
-    await loop.advance(REMINDER_AT)
+    with capture_logs() as logs:
+        await loop.advance(REMINDER_AT)
     await loop.advance(REMINDER_AT + timedelta(hours=1))
 
     state = await loop.commitment()
@@ -240,6 +243,12 @@ async def test_a_refused_recipient_is_recorded_and_not_retried(loop: Loop) -> No
     assert "ana@example.org" not in state["last_error"]
     assert state["next_step"] == "overdue-1d"
     assert await loop.redis.get(keys.ledger("c1", 1, "reminder-2d")) == b"failed"
+    # An email the server refused is not counted: not sent, no question asked.
+    assert "sent_count" not in state
+    assert await loop.redis.hget(keys.client("ana"), "last_question") is None
+    [refused] = [e for e in logs if e["event"] == "email_not_sent"]
+    assert (refused["log_level"], refused["code"]) == ("warning", 550)
+    assert refused["reason"].startswith("refused: 550")
 
 
 async def test_opting_out_stops_everything(loop: Loop) -> None:
@@ -323,14 +332,16 @@ async def test_a_send_abandoned_before_its_point_of_no_return_is_sent_once_later
     assert await loop.redis.get(keys.ledger("c1", 1, "reminder-2d")) == b"sent"
 
 
-async def test_a_send_abandoned_after_its_point_of_no_return_is_never_resent(
+async def test_a_send_abandoned_after_its_final_dot_is_recorded_unknown_and_never_resent(
     loop: Loop,
 ) -> None:
+    """The dot went out and nobody saw the server's answer: it may have taken the email or
+    refused it. Neither resent nor called sent: `unknown`, and the coach's digest says so."""
     await loop.emit(created())
     await loop.consume()
     state = await loop.commitment()
     key, claimed_at = keys.ledger("c1", 1, "reminder-2d"), int(REMINDER_AT.timestamp() * 1000)
-    # A worker wrote the final "." (the server has the message) and was killed.
+    # A worker wrote the final "." and was killed before the server's answer came.
     await loop.services.ledger.claim(key, "dead-worker", claimed_at)
     commit = loop.services.ledger.commit_point(key, "dead-worker", claimed_at)
     await commit.prepare()
@@ -341,10 +352,14 @@ async def test_a_send_abandoned_after_its_point_of_no_return_is_never_resent(
 
     result = await fire_step(ctx, "c1", int(state["version"]), "reminder-2d")
 
-    assert result == "recovered_sent"
+    assert result == "recovered_unknown"
     assert loop.messages == []
+    assert await loop.redis.get(key) == b"unknown"
     after = await loop.commitment()
     assert (after["last_sent"], after["next_step"]) == ("reminder-2d", "overdue-1d")
+    assert "final dot" in after["last_error"]
+    [digest_entry] = await loop.redis.lrange(keys.digest_entries("maria"), 0, -1)
+    assert b"undelivered" in digest_entry
 
 
 async def test_a_claim_still_within_its_lease_makes_the_job_wait_not_send(loop: Loop) -> None:
@@ -474,3 +489,33 @@ async def test_the_firms_unsubscribe_url_becomes_a_one_click_list_unsubscribe(
         f"<https://northstar.example/stop/{token}>, <mailto:unsubscribe+{token}@"
     )
     assert sent.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+async def test_an_event_applied_between_the_final_dot_and_settling_keeps_the_bookkeeping(
+    loop: Loop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The event bumps the version under the step's feet; the email it sent is still
+    counted, so the next one gets a Message-ID of its own and the question is remembered."""
+    await loop.emit(created())
+    await loop.consume()
+    await loop.advance(REMINDER_AT)
+    store = loop.services.store
+    settle = store.finish_all
+
+    async def event_first(finishes: list[Finish]) -> None:
+        await loop.emit(changed("commitment.updated", "e-why", REMINDER_AT, why="a new why"))
+        await loop.consume()
+        await settle(finishes)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "finish_all", event_first)
+        await loop.advance(OVERDUE_1_AT)
+    await loop.advance(OVERDUE_4_AT)
+
+    message_ids = [str(m.message["Message-ID"]) for m in loop.messages]
+    assert len(message_ids) == 3
+    assert len(set(message_ids)) == 3  # RFC 5322 §3.6.4: each email its own Message-ID
+    assert (await loop.commitment())["sent_count"] == "3"
+    assert await loop.redis.hget(keys.client("ana"), "last_question") is not None
+    ledger = await loop.redis.get(keys.ledger("c1", 1, "overdue-1d"))
+    assert ledger == b"sent"

@@ -1,0 +1,96 @@
+"""Settling fired steps: their commitments move on in one transaction, and a step whose
+commitment changed meanwhile still leaves its bookkeeping (a sent email is counted)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from redis.asyncio.client import Pipeline
+
+from daemon.store import keys
+from daemon.store.changes import Finish
+from daemon.store.coachfeed import add_to_digest
+from daemon.store.redisio import read_hashes, transact
+from jobs.commitment import record_sent
+from jobs.state import Client, Commitment
+from jobs.step import StepKind
+
+if TYPE_CHECKING:
+    from daemon.store.commitments import Store
+
+
+async def finish_all(store: Store, finishes: list[Finish]) -> None:
+    """Move commitments on from steps the ledger has outcomes for (`Finish.moves_on`)."""
+    if not finishes:
+        return
+    commitment_ids = sorted({f.commitment_id for f in finishes})
+    commitment_keys = [keys.commitment(i) for i in commitment_ids]
+
+    async def attempt(pipe: Pipeline) -> None:
+        await pipe.watch(*commitment_keys)
+        records = await read_hashes(pipe, commitment_keys)
+        commitments = {
+            i: Commitment.from_record(i, r)
+            for i, r in zip(commitment_ids, records, strict=True)
+            if r
+        }
+        client_ids = sorted({c.client_id for c in commitments.values()})
+        found = zip(client_ids, await read_hashes(pipe, map(keys.client, client_ids)), strict=True)
+        clients = {i: Client.from_record(i, r) for i, r in found if r}
+        pipe.multi()
+        for finish in finishes:
+            _finish_one(store, pipe, finish, commitments, clients)
+
+    await transact(store.redis, attempt)
+
+
+def _finish_one(
+    store: Store,
+    pipe: Pipeline,
+    finish: Finish,
+    commitments: dict[str, Commitment],
+    clients: dict[str, Client],
+) -> None:
+    """One step's part of the finishing MULTI, on the batch's working copies of
+    `commitments` and `clients` (two steps of one client see each other's change)."""
+    current = commitments.get(finish.commitment_id)
+    client = clients.get(current.client_id) if current else None
+    if current is None or client is None:
+        return
+    step, result, profile = finish.step, finish.result, store.profile_of(current)
+    if result.question_id:
+        client = replace(client, last_question=result.question_id)
+        clients[client.client_id] = client
+        pipe.hset(keys.client(client.client_id), "last_question", result.question_id)
+    if not finish.moves_on(current):
+        _count_late(pipe, finish, current, commitments)
+        return
+    error = f"{step.name}: {result.error}" if result.error else ""
+    sent_with = result.sent_with
+    transition = record_sent(
+        current,
+        client,
+        profile,
+        step,
+        now=finish.now,
+        error=error,
+        sent_with=sent_with,
+        reached=result.reached,
+    )
+    store.write_transition(pipe, transition)
+    commitments[current.commitment_id] = transition.commitment
+    if error:  # the coach hears about an email that did not reach the client
+        add_to_digest(pipe, current, client, "undelivered", finish.now, note=error)
+
+
+def _count_late(
+    pipe: Pipeline, finish: Finish, current: Commitment, commitments: dict[str, Commitment]
+) -> None:
+    """The commitment changed between this step's final dot and its settling (an event was
+    applied): its new version plans on, but a sent email is still counted, so the next one
+    gets a Message-ID of its own."""
+    if not finish.result.reached or finish.step.kind is StepKind.COACH_QUIET:
+        return
+    pipe.hincrby(keys.commitment(current.commitment_id), "sent_count", 1)
+    commitments[current.commitment_id] = replace(current, sent_count=current.sent_count + 1)
