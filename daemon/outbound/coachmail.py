@@ -174,7 +174,7 @@ async def _send_once(
         attempted = await send_claimed(held, services.mailer, message, envelope, _job_try(ctx))
         if not await held.finish(attempted.outcome):
             log.error("coach_email_outcome_not_recorded", outcome=attempted.outcome.value)
-        _log_attempted(attempted)
+        _log_attempted(kind, attempted)
         return attempted.outcome.value
 
 
@@ -219,12 +219,13 @@ async def _after_earlier_attempt(services: Services, key: str, previous: LedgerE
     return f"recovered_{Outcome.UNKNOWN.value}"
 
 
-def _log_attempted(attempted: Attempted) -> None:
+def _log_attempted(kind: StepKind, attempted: Attempted) -> None:
     if attempted.outcome is Outcome.SENT:
-        log.info("coach_email_sent")
+        log.info("coach_email_sent", kind=kind.value)
         return
     log.warning(
         "coach_email_not_sent",
+        kind=kind.value,
         outcome=attempted.outcome.value,
         code=attempted.code,
         reason=attempted.reason,
