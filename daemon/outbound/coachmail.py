@@ -7,16 +7,15 @@ import json
 from collections.abc import Awaitable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
-from uuid import uuid4
 
 import structlog
 from redis.asyncio import Redis
 
 from daemon.config.models import Coach
-from daemon.errors import PermanentSendError, RetryLater, TransientSendError, UnknownOutcomeError
-from daemon.outbound.delivery import MAX_SEND_TRIES, retry_delay_s
+from daemon.outbound.delivery import DURABLE_SHARE, MAX_SEND_TRIES, retry_delay_s
 from daemon.outbound.firing import Services
-from daemon.outbound.ledger import Outcome
+from daemon.outbound.ledger import LedgerEntry, Outcome
+from daemon.outbound.sendonce import Attempted, JobTry, claim_once, send_claimed, settle_abandoned
 from daemon.outbound.stepmail import format_due_date
 from daemon.store import keys
 from daemon.store.records import read_commitments
@@ -27,7 +26,6 @@ from jobs.state import Commitment, Status
 from jobs.step import StepKind
 
 log = structlog.get_logger(__name__)
-MS_PER_S = 1000
 
 
 async def send_coach_notice(ctx: dict[str, Any], notice_id: str) -> str:
@@ -165,8 +163,25 @@ async def _send_once(
     ledger_key: str,
     message_key: str,
 ) -> str:
-    """Render and send one email to a coach, at most once (same ledger as clients' steps)."""
+    """Render and send one email to a coach, at most once (daemon.outbound.sendonce)."""
     services: Services = ctx["services"]
+    with structlog.contextvars.bound_contextvars(job_id=ctx.get("job_id"), kind=kind.value):
+        message, recipient = _compose(services, kind, coach_id, context, message_key)
+        held = await claim_once(services.ledger, ledger_key)
+        if isinstance(held, LedgerEntry):
+            return await _after_earlier_attempt(services, ledger_key, held)
+        envelope = (f"bounces@{services.reply_domain}", [recipient])
+        attempted = await send_claimed(held, services.mailer, message, envelope, _job_try(ctx))
+        if not await held.finish(attempted.outcome):
+            log.error("coach_email_outcome_not_recorded", outcome=attempted.outcome.value)
+        _log_attempted(kind, attempted)
+        return attempted.outcome.value
+
+
+def _compose(
+    services: Services, kind: StepKind, coach_id: str, context: dict[str, Any], message_key: str
+) -> tuple[bytes, str]:
+    """The coach's email (its Message-ID named by `message_key`) and where it goes."""
     coach = services.config.coach(coach_id)
     composer = services.composer_for(coach_id)
     rendered = composer.render(kind, context)
@@ -178,30 +193,43 @@ async def _send_once(
         message_id=f"<{message_key}@{services.reply_domain}>",
         date=services.clock.now(),
     )
-    message = composer.compose(envelope, rendered)
-    attempt, claimed_at_ms = uuid4().hex, int(datetime.now(UTC).timestamp() * MS_PER_S)
-    if await services.ledger.claim(ledger_key, attempt, claimed_at_ms) is not None:
-        return "already_sent"
-    outcome = Outcome.SENT
-    try:
-        await services.mailer.send(message, f"bounces@{services.reply_domain}", [coach.email])
-    except TransientSendError as exc:
-        job_try = int(ctx.get("job_try", 1))
-        if job_try < MAX_SEND_TRIES:
-            await services.ledger.release(ledger_key, attempt, claimed_at_ms)
-            raise RetryLater(defer_s=retry_delay_s(job_try, services.retry_base_s)) from exc
-        outcome = Outcome.FAILED
-    except PermanentSendError:
-        outcome = Outcome.FAILED
-    except UnknownOutcomeError:
-        outcome = Outcome.UNKNOWN
-    await services.ledger.finish(ledger_key, attempt, claimed_at_ms, outcome)
-    log.info(
-        "coach_email_sent" if outcome is Outcome.SENT else "coach_email_not_sent",
-        kind=kind.value,
-        outcome=outcome.value,
+    return composer.compose(envelope, rendered), coach.email
+
+
+def _job_try(ctx: dict[str, Any]) -> JobTry:
+    services: Services = ctx["services"]
+    number = int(ctx.get("job_try", 1))
+    return JobTry(
+        number=number,
+        last=number >= MAX_SEND_TRIES,
+        retry_in_s=retry_delay_s(number, services.retry_base_s),
+        record_within_s=services.job_timeout_s * DURABLE_SHARE,
     )
-    return outcome.value
+
+
+async def _after_earlier_attempt(services: Services, key: str, previous: LedgerEntry) -> str:
+    """An earlier run settled this email, or wrote its commit mark and died unanswered."""
+    if previous.outcome is not Outcome.COMMITTING:
+        log.info("coach_email_already_settled", outcome=previous.outcome.value)
+        return f"already_{previous.outcome.value}"
+    # The dot went out and no reply was seen: the coach may have it. Not resent (a
+    # duplicate notice is worse than a missed one), and not claimed as sent either.
+    await settle_abandoned(services.ledger, key, previous, Outcome.UNKNOWN)
+    log.warning("coach_email_recovered", outcome=Outcome.UNKNOWN.value)
+    return f"recovered_{Outcome.UNKNOWN.value}"
+
+
+def _log_attempted(kind: StepKind, attempted: Attempted) -> None:
+    if attempted.outcome is Outcome.SENT:
+        log.info("coach_email_sent", kind=kind.value)
+        return
+    log.warning(
+        "coach_email_not_sent",
+        kind=kind.value,
+        outcome=attempted.outcome.value,
+        code=attempted.code,
+        reason=attempted.reason,
+    )
 
 
 async def _coach_commitments(services: Services, coach_id: str) -> list[tuple[Commitment, str]]:

@@ -10,12 +10,14 @@ worker can never overwrite a newer one:
 `committing` is written right before the final "." of SMTP DATA (see daemon.outbound.smtpdata).
 A worker that dies while `claimed` sent nothing the server kept: once the claim's lease
 has run out, another run takes it over and sends. A worker that dies while `committing`
-may have delivered: that step counts as sent and is never sent again.
+may or may not have delivered (nobody saw the server's answer): that step is recorded
+`unknown` and never sent again (daemon.outbound.recovery, daemon.outbound.sendonce).
 """
 
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -28,6 +30,7 @@ from daemon.store.pipelining import AutoPipeline
 
 # How long a claim protects an in-flight send; longer than a job may run (its timeout).
 DEFAULT_LEASE_MS = 75_000
+MS_PER_S = 1000
 
 # Replace ARGV[1] (the expected value) with ARGV[2]; an empty ARGV[2] deletes the key.
 _SWAP = """
@@ -117,6 +120,15 @@ class SendLedger:
     def expired(self, entry: LedgerEntry, now_ms: int) -> bool:
         return entry.outcome is Outcome.CLAIMED and now_ms - entry.claimed_at_ms > self.lease_ms
 
+    def lease_over(self, entry: LedgerEntry, now_ms: int) -> bool:
+        """Whether an in-flight entry (claimed or committing) has outlived its lease: the
+        attempt that wrote it is no longer running (a job cannot run that long)."""
+        return entry.outcome in IN_FLIGHT and now_ms - entry.claimed_at_ms > self.lease_ms
+
+    def lease_left_ms(self, entry: LedgerEntry, now_ms: int) -> int:
+        """How long an in-flight entry's attempt may still be running (0 once it cannot)."""
+        return max(entry.claimed_at_ms + self.lease_ms - now_ms, 0)
+
     async def claim(self, key: str, attempt: str, now_ms: int) -> LedgerEntry | None:
         """Claim `key` for this attempt; None means ours, else what is there."""
         ours = LedgerEntry(Outcome.CLAIMED, attempt, now_ms)
@@ -174,6 +186,11 @@ class SendLedger:
 
     async def _cas(self, key: str, expected: str, new: str) -> bool:
         return bool(await self._commands.eval(_SWAP, [key], [expected, new, keys.LEDGER_TTL_S]))
+
+
+def wall_ms() -> int:
+    """Leases are wall-clock (Redis expiry is too), whatever the domain clock says."""
+    return int(time.time() * MS_PER_S)
 
 
 def _ours_args(attempt: str, claimed_at_ms: int, new: str) -> list[str]:
