@@ -33,6 +33,10 @@ _STOPWORDS = {
     "pt": "o a os as e é eu não de um uma para em do da meu semana próxima até com já mas",
 }
 _STOPSETS = {lang: frozenset(words.split()) for lang, words in _STOPWORDS.items()}
+_EXCLUSIVE = {
+    lang: stops - frozenset().union(*(other for o, other in _STOPSETS.items() if o != lang))
+    for lang, stops in _STOPSETS.items()
+}
 
 _WEEKDAYS: dict[str, int] = {}
 for _index, _names in enumerate(
@@ -118,12 +122,19 @@ class DateHit:
 
 def guess_language(text: str) -> str:
     """The likeliest of en/es/de/fr/pt by common-word counts; English on a tie."""
-    words = re.findall(r"[\w'-]+", text[:MAX_SEARCH_CHARS].lower())
-    scores = {lang: sum(word in stops for word in words) for lang, stops in _STOPSETS.items()}
+    scores = language_scores(text)
     best = max(scores.values(), default=0)
     if best == 0 or scores["en"] == best:
         return "en"
     return next(lang for lang in LANGUAGES if scores[lang] == best)
+
+
+def language_scores(text: str, *, exclusive: bool = False) -> dict[str, int]:
+    """How many common words of each language the text has (en/es/de/fr/pt); `exclusive`
+    counts only words common in that language alone ("de", "la" are in three)."""
+    words = re.findall(r"[\w'-]+", text[:MAX_SEARCH_CHARS].lower())
+    sets = _EXCLUSIVE if exclusive else _STOPSETS
+    return {lang: sum(word in stops for word in words) for lang, stops in sets.items()}
 
 
 def iso_date(text: str) -> date | None:

@@ -10,7 +10,7 @@ from functools import lru_cache
 from jobs.events import Intent
 from jobs.reading import cues
 from jobs.reading.clauses import split_clauses
-from jobs.reading.dates import DateHit, find_dates
+from jobs.reading.dates import DateHit, find_dates, language_scores
 from jobs.reading.stop import stop_request
 from jobs.reading.verbs import EN_PAST, Verb, action_verb, language_of
 
@@ -20,6 +20,9 @@ FIRM = 0.8
 WEAK = 0.7
 UNSURE = 0.55
 CONFLICT_PENALTY = 0.15
+LONG_CLAUSES = 10  # past this many clauses a cue is as likely about something else
+MIXED_MIN_WORDS = 3  # common words of a second language that make a reply mixed…
+MIXED_RATIO = 2  # …when it has at least half as many as the first language
 BARE_DATE_WORDS = 2  # "2. tomorrow", "Tomorrow. Absolutely tomorrow."
 DATE_CACHE_SIZE = 256
 MAX_DATED_CLAUSES = 12  # dateparser costs ~10 ms a clause; dates come early in a reply
@@ -66,7 +69,7 @@ def read_passage(text: str, context: Context) -> Finding:
     for rule in (_undo, _pause, _stop):
         found = rule(clauses, context)
         if found is not None:
-            return found
+            return _hedged(found, text, clauses)
     dated = _dated_clauses(clauses, context, verb)
     strong = [f for f in dated if f.confidence >= FIRM]
     blocked = _blocked(clauses, strong=True)
@@ -78,12 +81,31 @@ def read_passage(text: str, context: Context) -> Finding:
     chosen = next((c for c in candidates if c is not None), None)
     if chosen is None:
         return _note(clauses, context)
+    return _hedged(_with_conflicts(chosen, candidates), text, clauses)
+
+
+def _with_conflicts(chosen: Finding, candidates: list[Finding | None]) -> Finding:
     others = {c.intent for c in candidates if c is not None} - {chosen.intent}
     if others:
         penalised = round(max(chosen.confidence - CONFLICT_PENALTY, UNSURE), 2)
         why = f"also cues of {', '.join(sorted(others))}: less sure"
         return Finding(chosen.intent, chosen.new_due, None, penalised, (*chosen.reasons, why))
     return chosen
+
+
+def _hedged(found: Finding, text: str, clauses: list[str]) -> Finding:
+    """Less sure of an inferred reading in a long reply or one mixing languages: the cue may
+    be about something else, or the cue lists may not know one of the languages."""
+    if found.confidence >= STRONG:
+        return found
+    scores = sorted(language_scores(text, exclusive=True).values(), reverse=True)
+    mixed = scores[1] >= MIXED_MIN_WORDS and scores[1] * MIXED_RATIO >= scores[0]
+    long = len(clauses) > LONG_CLAUSES
+    if not (mixed or long):
+        return found
+    why = "a long reply" if long else "a reply mixing languages"
+    confidence = round(max(found.confidence - CONFLICT_PENALTY, UNSURE), 2)
+    return replace(found, confidence=confidence, reasons=(*found.reasons, f"{why}: less sure"))
 
 
 def _undo(clauses: list[str], context: Context) -> Finding | None:

@@ -112,3 +112,23 @@ def test_moving_verbs_in_any_form_give_the_new_date(text: str, new_due: date) ->
     """Progressive, present or infinitive of a moving verb, or "let's say", with a day."""
     reading = classify_intent(text, MONDAY, asked=[Asked("clear out the attic", DUE)])
     assert (reading.intent, reading.new_due) == ("reschedule", new_due), reading.reasons
+
+
+def test_a_reply_mixing_languages_is_read_less_surely() -> None:
+    """Cue lists may miss half of a mixed reply: the same cue, less sure, under the safe line."""
+    mixed = "Sorry, ich schaffe es nicht, the printer is kaputt and I wait for der Techniker."
+    plain = "Sorry, I can't do it, the printer is broken and I'm waiting for the technician."
+    sure = classify_intent(plain, MONDAY, asked=[Asked("print the flyers", DUE)])
+    hedged = classify_intent(mixed, MONDAY, asked=[Asked("print the flyers", DUE)])
+    assert (sure.intent, hedged.intent) == ("blocked", "blocked")
+    assert hedged.confidence < 0.7 <= sure.confidence
+
+
+def test_an_inferred_cue_in_a_long_reply_is_read_less_surely() -> None:
+    """In a wall of news, one "arrêter les rappels" may be about something else: ask first."""
+    news = "On a eu une semaine chargée. Les enfants sont malades. " * 6
+    reading = classify_intent(
+        news + "Vous pouvez arrêter les rappels.", MONDAY, asked=[Asked("vider le grenier", DUE)]
+    )
+    assert reading.intent == "stop"
+    assert reading.confidence < 0.7
