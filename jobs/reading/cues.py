@@ -63,6 +63,28 @@ STOP_CEASE = words(
     r"deix(?:e|a)\s+de\s+me\s+(?:enviar|mandar|escrever)", r"pare\s+de\s+me", r"descadastr\w+",
     rf"chega\s+de\s+{MESSAGES}", r"cancelar\s+(?:a\s+)?inscri[çc][ãa]o",
 )
+# Asking for the emails to cease, in a request, wish or plan form (never a past: "I stopped
+# checking emails" tells of something else). A clause with one of these and an email noun.
+CEASE = words(
+    r"stop", r"quit", r"cease", r"halt", r"cancel", r"aufh[öo]ren", r"einstellen", r"sparen",
+    r"abbestellen", r"arr[êe]t(?:er|ez|e|ons)", r"cess(?:er|ez|e)", r"suspend(?:re|ez|er)",
+    r"par(?:ar|e|em|en|ad)", r"para\s+de", r"dej(?:ar|a|en|ad|e)\s+de", r"deix(?:ar|a|e|em)\s+de",
+    r"detener", r"cancel(?:ar|e|en|em)", r"suspend(?:er|a|an|am)",
+)
+# There is no need any more: "no need", "kein Bedarf", "plus besoin", "no hace falta".
+NO_NEED = words(
+    r"no\s+need", r"(?:don'?t|do\s+not|no\s+longer)\s+need", r"kein(?:en)?\s+bedarf",
+    r"nicht\s+(?:mehr\s+)?n[öo]tig", r"(?:pas|plus)\s+besoin", r"(?:plus|pas)\s+n[ée]cessaire",
+    r"no\s+hace\s+falta", r"no\s+(?:es|será)\s+necesario", r"ya\s+no\s+necesito",
+    r"n[ãa]o\s+(?:precisa|[ée]\s+preciso|[ée]\s+necess[áa]rio)", r"sem\s+necessidade",
+)
+# Writing to the client, said to the coach: "write to me", "mir schreiben", "m'écrire".
+TO_ME = words(
+    r"(?:write|e-?mail|send|contact|remind)\w*\s+(?:to\s+)?me",
+    r"mir\s+(?:\w+\s+)?(?:schreib|schick|send)\w*",
+    r"m'(?:[ée]cri|envoy|relanc)\w*", r"me\s+(?:escrib|mand|envi|recuerd|escrev|lembr)\w*",
+    r"(?:escribir|enviar|mandar|recordar)me", r"(?:escrever|enviar|mandar|lembrar)-me",
+)
 # "I'd rather carry on by myself": a preference for going alone.
 ON_MY_OWN = words(
     r"on\s+my\s+own", r"by\s+myself", r"allein(?:e)?", r"selbst", r"seule?", r"moi-m[êe]me",
@@ -78,6 +100,16 @@ UNDO = words(
     r"annule[rz]?", r"mal\s+compris", r"revenir\s+en\s+arri[èe]re", r"ce\s+n'est\s+pas\s+ce\s+que",
     r"deshac\w*", r"deshaz", r"no\s+es\s+lo\s+que\s+quise", r"lo\s+que\s+quise\s+decir",
     r"desfaz\w*", r"n[ãa]o\s+(?:foi|era)\s+isso", r"e-?mail\s+errado", r"entendeu\s+mal",
+    # Correcting what they said before: "I didn't mean", "ich meinte", "quise decir".
+    r"didn'?t\s+mean(?!\s+to)", r"(?<!what\s)i\s+meant(?!\s+to)",
+    r"i\s+confused\s+(?:things|it|them)",
+
+    r"(?:sorry|entschuldig\w*|d[ée]sol[ée]e?|pardon|perd[óo]n|desculp\w*)\s+(?:for|f[üu]r|pour|por|pela)"
+    r"\s+(?:the|die|das|la|le|el|a)\s+(?:confusion|verwirrung|confusi[óo]n|confus[ãa]o)",
+    r"meinte\s+(?:eigentlich|damit|nicht)", r"verwechselt", r"missverst[äa]ndnis", r"vertan",
+    r"je\s+voulais\s+dire", r"malentendu", r"je\s+me\s+suis\s+tromp[ée]e?",
+    r"quise\s+decir", r"malentendido", r"me\s+equivoqu[ée]", r"quis\s+dizer", r"mal-entendido",
+    r"me\s+enganei", r"me\s+confundi",
 )
 # Away or holding off until a day: a pause, not a new date.
 PAUSE = words(
@@ -87,29 +119,48 @@ PAUSE = words(
     r"pausar", r"vacaciones", r"de\s+viaje", r"fuera\s+de\s+la\s+oficina", r"no\s+vuelvo",
     r"f[ée]rias", r"viagem", r"segurar", r"sem\s+internet", r"cong[ée]s?", r"(?:i'?m|i\s+am)\s+off",
     r"out\s+of\s+(?:the\s+)?office", r"abwesend", r"ausente", r"licen[çc]a",
+    r"reachable", r"erreichbar", r"joignable", r"localizable", r"contact[áa]vel",
     r"ne\s+rien\s+m'envoyer",
 )
 UNTIL = words(r"until", r"till", r"before", r"bis", r"jusqu'(?:au|à|a)", r"avant", r"hasta",
               r"antes", r"at[ée]")
+# Back on a day: "back on the 7th", "ab dem 7. wieder da", "de retour le", "de vuelta el".
+BACK = words(r"back", r"zur[üu]ck", r"wieder", r"ab\s+dem", r"(?:de\s+)?retour", r"rentre\w*",
+             r"de\s+vuelta", r"vuelvo", r"regres\w*", r"de\s+volta", r"volto", r"retorno")
 # Ongoing obstacles: waiting on someone, a tool broke, stuck, asking for help.
 BLOCKED = words(
-    r"waiting", r"wait\s+for", r"in\s+(?:her|his|their)\s+hands", r"stuck", r"blocked", r"broke\w*",
+    r"waiting(?!\s+(?:list|room))", r"wait\s+for", r"in\s+(?:her|his|their)\s+hands", r"stuck",
+    r"blocked", r"broke\w*",
     r"died", r"(?:is|are|'s)\s+down", r"crash\w*", r"won'?t\s+(?:switch|start|open|let|take)",
     r"nothing\s+(?:more\s+)?i\s+can\s+do", r"not\s+much\s+(?:more\s+)?i\s+can\s+do",
     r"need\s+(?:some\s+|your\s+)?help", r"help\s+me", r"(?:can|could)\s+you\s+help", r"aider\w*",
-    r"together", r"warte\w*", r"kaputt", r"h[äa]ng\w*\s+fest", r"stecke\s+fest", r"hilfe",
+    r"(?<!put\s)(?<!puts\s)(?<!putting\s)(?<!get\s)(?<!got\s)(?<!getting\s)together",
+    r"warte\w*", r"kaputt", r"h[äa]ng\w*\s+fest", r"stecke\s+fest", r"hilfe",
     r"komm\w*\s+(?:da\s+)?(?:grad\s+)?nicht\s+weiter", r"l[äa]sst\s+mich\s+(?:\w+\s+){0,4}nicht",
     r"gemeinsam",
-    r"nichts\s+machen", r"im\s+kreis", r"blockiert", r"attend\w*", r"en\s+attente", r"bloqu[ée]e?",
+    r"nichts\s+machen", r"im\s+kreis", r"blockiert", r"(?<!liste\sd')(?<!salle\sd')attend\w*",
+    r"en\s+attente", r"bloqu[ée]e?",
     r"coinc[ée]e?", r"perdue?", r"rendu\s+l'[âa]me", r"suspendu", r"en\s+panne", r"aide",
     r"ensemble", r"tourne\s+en\s+rond", r"esperando", r"espero", r"atascad[oa]", r"ca[íi]d[ao]",
     r"no\s+hay\s+manera", r"error", r"ayuda", r"juntos", r"no\s+avanzo", r"bloquead[oa]",
     r"aguardando", r"esperando", r"fora\s+do\s+ar", r"travad[oa]", r"travo", r"ajuda", r"juntas",
     r"dificuldade", r"oficina", r"quebr\w+", r"empacad[oa]", r"sem\s+(?:carro|acesso)",
+    # Nobody answers: the client is waiting on someone without saying "waiting".
+    r"no\s+(?:answer|reply|response)", r"(?:haven'?t|not)\s+heard\s+back",
+    r"keine\s+(?:antwort|r[üu]ckmeldung|reaktion)", r"antwortet\w*\s+nicht",
+    r"pas\s+de\s+(?:r[ée]ponse|nouvelles)", r"toujours\s+rien",
+    r"ne\s+(?:r[ée]pond|d[ée]croch|rappell)\w*\s+(?:pas|jamais|plus)",
+    r"sin\s+(?:respuesta|noticias)", r"no\s+(?:me\s+)?(?:contesta|responde|coge)\w*",
+    r"sem\s+(?:resposta|retorno)", r"n[ãa]o\s+(?:me\s+)?(?:responde|atende|retorn)\w*",
+    # Asking for a hand: "lend me a hand", "echar una mano", "go through it with me?".
+    r"(?:lend|give)\s+me\s+a\s+hand", r"coup\s+de\s+(?:main|pouce)", r"ech\w*\s+una\s+mano",
+    r"(?:dar|d[êe])\s+uma\s+m[ãa]o", r"unter\s+die\s+arme",
+    r"(?:with\s+me|mit\s+mir|avec\s+moi|conmigo|comigo)\s*\?",
 )
 # Not being able to, said plainly: blocked unless a new date follows.
 UNABLE = words(
-    r"can'?t(?!\s+(?:stop|wait))", r"cannot", r"couldn'?t", r"unable", r"don'?t\s+know\s+how",
+    r"can'?t(?!\s+(?:stop|wait|remember|recall|believe|thank|help\s+but))", r"cannot",
+    r"couldn'?t", r"unable", r"don'?t\s+know\s+how",
     r"no\s+time",
     r"kann\s+(?:ich\s+)?(?:\w+\s+)?nicht", r"nicht\s+schaffe", r"keine\s+zeit",
     r"wei(?:ß|ss)\s+nicht",
@@ -118,11 +169,27 @@ UNABLE = words(
     r"n'y\s+arrive\s+pas",
     r"je\s+sais\s+pas", r"pas\s+le\s+temps", r"no\s+puedo", r"no\s+(?:consigo|logro)",
     r"no\s+soy\s+capaz", r"no\s+s[ée]\s+c[óo]mo", r"n[ãa]o\s+(?:consigo|consegui|tenho\s+o\s+que)",
-    r"n[ãa]o\s+t[ôo]\s+conseguindo", r"n[ãa]o\s+sei", r"sem\s+tempo",
+    r"n[ãa]o\s+t[ôo]\s+conseguindo", r"n[ãa]o\s+sei\s+(?:\w+\s+)?(?:como|onde|por\s+onde)",
+    r"sem\s+tempo",
+    r"wei(?:ß|ss)\s+(?:gar|echt|wirklich)\s+nicht",
+    # Not able, said of the coming days: "won't be able to", "não vou conseguir".
+    r"(?:won'?t|not|n'?t)\s+be\s+able", r"werde\s+(?:\w+\s+){0,2}nicht\s+schaffen",
+    r"schaff\w*\s+(?:es\s+|das\s+)?nicht", r"vais\s+pas\s+(?:pouvoir|y\s+arriver|r[ée]ussir)",
+    r"no\s+voy\s+a\s+(?:poder|llegar|lograr)", r"n[ãa]o\s+vou\s+(?:conseguir|poder|dar\s+conta)",
+    # Not understanding, or overwhelmed: "I don't get it", "c'est trop", "me supera".
+    r"(?:don'?t|do\s+not)\s+(?:understand|get\s+it)", r"verstehe?\s+(?:\w+\s+)?nicht",
+    r"comprends\s+(?:pas|rien)", r"no\s+entiendo", r"n[ãa]o\s+entendo", r"too\s+much",
+    r"overwhelm\w*", r"zu\s+viel", r"[üu]berfordert", r"(?:beaucoup\s+)?trop\s+pour\s+moi",
+    r"d[ée]bord[ée]e?", r"agobiad[oa]", r"me\s+supera", r"sobrecarregad[oa]",
 )
 # The action moved: verbs and frames that propose another day.
 MOVE = words(
-    r"move", r"push", r"postpone", r"reschedule", r"delay", r"shift", r"instead", r"let'?s\s+say",
+    r"mov(?:e|ed|es|ing)", r"push\w*", r"postpon\w*", r"reschedul\w*", r"delay\w*", r"shift\w*",
+    r"bump\w*", r"instead", r"let'?s\s+say", r"(?:can|could)\s+we\s+say", r"sagen\s+wir",
+    r"verleg\w*", r"aufschub", r"mehr\s+zeit", r"disons", r"report(?:er|é|ée|e)", r"d[ée]lai",
+    r"plus\s+de\s+temps", r"digamos", r"(?:lo\s+)?pas(?:o|amos|ar)\s+(?:al|para)", r"aplaz\w*",
+    r"pospon\w*", r"retras\w*", r"m[áa]s\s+tiempo", r"pr[óo]rroga\w*", r"prorrog\w*",
+    r"adi(?:ar|o|ei|amos)", r"empurr\w*", r"mais\s+tempo",
     r"can\s+i\s+have", r"give\s+me", r"aim", r"more\s+time", r"verschieben", r"schieben",
     r"stattdessen", r"lieber", r"reporter", r"repousse\w*", r"d[ée]caler", r"plut[ôo]t", r"vise",
     r"propose", r"mover", r"mueve", r"aplazar", r"posponer", r"c[áa]mbi\w+", r"dejamos\s+para",
@@ -139,6 +206,7 @@ FUTURE = words(
     r"je\s+(?:les|le|la|l')\s*(?!ai\b)\w+", r"sans\s+faute", r"sin\s+falta", r"sem\s+falta",
     r"without\s+fail", r"voy\s+a", r"\w{2,}rés?",
     r"lo\s+tengo",
+    r"seront", r"serai", r"ser[áa]n?", r"ser[ãa]o", r"estar[áa]n?", r"estar[ãa]o",
     r"hago", r"vou", r"vamos", r"\w+rei", r"fa[çc]o", r"eu\s+fa[çc]o", r"a\s+m[áa]s\s+tardar",
 )
 # A deadline before a date: "by Friday", "bis Freitag", "d'ici", "pour", "para el", "até".
@@ -161,8 +229,20 @@ DONE = words(
     r"erledigt", r"fertig", r"geschafft", r"gemacht", r"abgeschlossen", r"ist\s+raus",
     r"c'est\s+fait", r"fait", r"faite?s?", r"fini[es]?", r"termin[ée]e?s?", r"boucl[ée]",
     r"envoy[ée]",
-    r"hecho", r"listo", r"terminad[oa]", r"ya\s+est[áa]", r"completad[oa]", r"acab[ée]",
+    r"hecho", r"list[oa]s?", r"ya\s+qued[óo]", r"r[ée]gl[ée]e?", r"ficou\s+pront[oa]",
+    r"terminad[oa]", r"ya\s+est[áa]", r"completad[oa]", r"acab[ée]",
     r"feit[oa]", r"pronto", r"terminei", r"conclu[íi]d[oa]", r"acabei", r"est[áa]\s+marcad[oa]",
+)
+# The step's own date named: "the deadline is now the 9th", "neue Frist", "nouvelle échéance".
+DUE_WORD = words(
+    r"deadline", r"due", r"frist", r"abgabe\w*", r"[ée]ch[ée]ance", r"date\s+limite", r"plazo",
+    r"fecha\s+l[íi]mite", r"prazo", r"entrega",
+)
+# Done with because no longer needed ("hat sich erledigt"): not a completion of the step.
+MOOT = words(
+    r"no\s+longer\s+(?:needed|necessary|relevant)", r"moot", r"sich\s+(?:\w+\s+){0,2}erledigt",
+    r"n'a\s+plus\s+lieu", r"plus\s+la\s+peine", r"ya\s+no\s+(?:es\s+necesario|tiene\s+sentido)",
+    r"n[ãa]o\s+(?:faz\s+mais\s+sentido|[ée]\s+mais\s+necess[áa]rio)",
 )
 NEGATION = words(
     r"not", r"no", r"never", r"\w+n['\u2019]t", r"yet", r"n'?t", r"nicht", r"nie", r"kein\w*",
@@ -192,6 +272,9 @@ OTHER_EVENT = words(
     r"cita", r"meeting", r"appointment", r"interview", r"gespr[äa]ch", r"r[ée]union", r"reuni[óo]n",
     r"reuni[ãa]o", r"consulta", r"rendez-vous", r"birthday", r"geburtstag", r"anniversaire",
     r"cumplea[ñn]os", r"anivers[áa]rio",
+    # Travelling or confirming the date already agreed: a day for something else.
+    r"en\s+d[ée]placement", r"business\s+trip", r"dienstreise", r"unterwegs", r"de\s+viaje",
+    r"viajando", r"confirm\w*", r"best[äa]tig\w*", r"congres\w*", r"congress\w*", r"kongress",
 )
 SINCE = words(
     r"since", r"last", r"ago", r"seit", r"letzte\w*", r"depuis", r"derni(?:er|ère)", r"desde",

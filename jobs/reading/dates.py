@@ -9,17 +9,16 @@ from datetime import date, datetime, timedelta
 
 from dateparser.search import search_dates
 
+from jobs.reading.amounts import amount_phrases
 from jobs.reading.daywords import MONTHS, day_phrases
 
 LANGUAGES = ("en", "es", "de", "fr", "pt")
 DAYS_PER_WEEK = 7
-DAYS_PER_MONTH = 30
 MAX_SEARCH_CHARS = 2000  # dateparser is slow; the new words are short and the dates near the top
 MAX_WINDOWS = 6  # dateparser reads at most this many short windows around date-like words
 WINDOW_CHARS = 40
 MAX_WINDOW_SPAN = 200
 MIN_MATCH_CHARS = 3
-MAX_AMOUNT = 365
 MAX_AHEAD = timedelta(days=366)  # a dateparser day further out is a misreading
 
 # Very common words per language: enough to pick dateparser's language and the day-month order.
@@ -34,6 +33,10 @@ _STOPWORDS = {
     "pt": "o a os as e é eu não de um uma para em do da meu semana próxima até com já mas",
 }
 _STOPSETS = {lang: frozenset(words.split()) for lang, words in _STOPWORDS.items()}
+_EXCLUSIVE = {
+    lang: stops - frozenset().union(*(other for o, other in _STOPSETS.items() if o != lang))
+    for lang, stops in _STOPSETS.items()
+}
 
 _WEEKDAYS: dict[str, int] = {}
 for _index, _names in enumerate(
@@ -59,41 +62,34 @@ _WEEKDAY_PHRASE = re.compile(
     rf"\b(?:(?P<before>{_NEXT_BEFORE})\s+)?(?P<day>{_WEEKDAY_WORD})\b(?:\s+(?P<after>{_NEXT_AFTER})\b)?",
     re.IGNORECASE,
 )
-_NEXT_WORDS = re.compile(r"next|próxim|proxim|nächst|naechst|prochain|que\s+viene", re.IGNORECASE)
-
-_NUMBER_WORDS: dict[str, int] = {}
-for _value, _names in enumerate(
-    (
-        "one a an uno una un ein eine einem einer une um uma",
-        "two dos zwei deux dois duas",
-        "three tres drei trois três",
-        "four cuatro vier quatre quatro",
-        "five cinco fünf cinq",
-        "six seis sechs",
-        "seven siete sete sieben sept",
-        "eight ocho oito acht huit",
-        "nine nueve nove neun neuf",
-        "ten diez dez zehn dix",
-    ),
-    start=1,
-):
-    _NUMBER_WORDS.update(dict.fromkeys(_names.split(), _value))
-_NUMBER = "|".join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True))
-# fmt: off
-_UNIT_DAYS = {
-    **dict.fromkeys(("day", "days", "día", "días", "dia", "dias", "tag", "tage", "tagen",
-                     "jour", "jours"), 1),
-    **dict.fromkeys(("week", "weeks", "semana", "semanas", "woche", "wochen", "semaine",
-                     "semaines"), DAYS_PER_WEEK),
-    **dict.fromkeys(("month", "months", "mes", "meses", "monat", "monate", "monaten",
-                     "mois"), DAYS_PER_MONTH),
-}
-# fmt: on
-_UNIT = "|".join(sorted(map(re.escape, _UNIT_DAYS), key=len, reverse=True))
-_IN_AMOUNT = re.compile(
-    rf"\b(?:in|en|dentro\s+de|dans|em|daqui\s+a)\s+(?P<n>\d{{1,3}}|{_NUMBER})\s+(?P<unit>{_UNIT})\b",
+_ABBREVIATIONS = frozenset(["mon", "tue", "tues", "wed", "thu", "thurs", "fri", "sat", "sun"])
+# Portuguese weekdays without "-feira" are also ordinals ("primeira sim, segunda não"): a day
+# only after a word that leads a day ("na segunda", "até sexta", "dia quinta").
+_PT_ORDINALS = frozenset(["segunda", "terça", "terca", "quarta", "quinta", "sexta"])
+_PT_WEEKDAY_LEAD = frozenset(
+    [
+        "até",
+        "ate",
+        "pra",
+        "para",
+        "a",
+        "de",
+        "dia",
+        "essa",
+        "esta",
+        "nesta",
+        "nessa",
+        "toda",
+        "cada",
+    ]
+)
+_BARE_WEEK = re.compile(
+    r"^(?:(?:the|la|a|of)\s+)?(?:next\s+week|n[äa]chste\s+woche|semaine\s+prochaine|"
+    r"pr[óo]xima\s+semana|semana\s+que\s+v(?:iene|em))$",
     re.IGNORECASE,
 )
+_NEXT_WORDS = re.compile(r"next|próxim|proxim|nächst|naechst|prochain|que\s+viene", re.IGNORECASE)
+
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 # dateparser's matches that are plainly not dates, and the German greeting that contains "Morgen".
 _RELATIVE_WORDS = re.compile(
@@ -126,12 +122,19 @@ class DateHit:
 
 def guess_language(text: str) -> str:
     """The likeliest of en/es/de/fr/pt by common-word counts; English on a tie."""
-    words = re.findall(r"[\w'-]+", text[:MAX_SEARCH_CHARS].lower())
-    scores = {lang: sum(word in stops for word in words) for lang, stops in _STOPSETS.items()}
+    scores = language_scores(text)
     best = max(scores.values(), default=0)
     if best == 0 or scores["en"] == best:
         return "en"
     return next(lang for lang in LANGUAGES if scores[lang] == best)
+
+
+def language_scores(text: str, *, exclusive: bool = False) -> dict[str, int]:
+    """How many common words of each language the text has (en/es/de/fr/pt); `exclusive`
+    counts only words common in that language alone ("de", "la" are in three)."""
+    words = re.findall(r"[\w'-]+", text[:MAX_SEARCH_CHARS].lower())
+    sets = _EXCLUSIVE if exclusive else _STOPSETS
+    return {lang: sum(word in stops for word in words) for lang, stops in sets.items()}
 
 
 def iso_date(text: str) -> date | None:
@@ -152,11 +155,15 @@ def find_dates(text: str, today: date, language: str | None = None) -> list[Date
     """
     text = text[:MAX_SEARCH_CHARS]
     own = [DateHit(p, d, _deadline(text, p)) for p, d in day_phrases(text, today)]
-    hits = [*_iso_hits(text), *own, *_weekday_hits(text, today), *_amount_hits(text, today)]
     language = language or guess_language(text)
+    weekdays = _weekday_hits(text, today, language)
+    amounts = [DateHit(phrase, day, explicit=True) for phrase, day in amount_phrases(text, today)]
+    hits = [*_iso_hits(text), *own, *weekdays, *amounts]
     for window in _windows(text):
         for hit in _dateparser_hits(window, today, language):
-            if hit.day - today <= MAX_AHEAD and not any(_overlap(hit, mine) for mine in own):
+            if _BARE_WEEK.match(hit.phrase) or hit.day - today > MAX_AHEAD:
+                continue  # "next week" alone names no day
+            if not any(_overlap(hit, mine) for mine in (*own, *weekdays)):
                 hits.append(hit)  # dateparser misreads what the own finders read well
     return _unique_days(hits)
 
@@ -208,16 +215,28 @@ def _iso_hits(text: str) -> list[DateHit]:
     return [DateHit(found.group(0), day, explicit=False)] if day and found else []
 
 
-def _weekday_hits(text: str, today: date) -> list[DateHit]:
+def _weekday_hits(text: str, today: date, language: str) -> list[DateHit]:
     hits = []
     for found in _WEEKDAY_PHRASE.finditer(text):
-        if found.group("day").isupper() and len(found.group("day")) <= MIN_MATCH_CHARS:
-            continue  # "SAT", "SUN" in capitals are more likely acronyms than days
+        if not _is_weekday(text, found, language):
+            continue
         modifier = f"{found.group('before') or ''} {found.group('after') or ''}"
         is_next = bool(_NEXT_WORDS.search(modifier))
         day = next_weekday(today, _WEEKDAYS[found.group("day").lower()], following_week=is_next)
-        hits.append(DateHit(found.group(0).strip(), day, explicit=is_next))
+        phrase = found.group(0).strip()
+        hits.append(DateHit(phrase, day, explicit=is_next or _deadline(text, phrase)))
     return hits
+
+
+def _is_weekday(text: str, found: re.Match[str], language: str) -> bool:
+    """Not an acronym ("SAT"), a French "mon" (my), or a Portuguese ordinal ("segunda não")."""
+    word = found.group("day")
+    if len(word) <= len("thurs") and word.lower() in _ABBREVIATIONS:
+        return language == "en" and not word.isupper()
+    if word.lower() in _PT_ORDINALS and not found.group("before"):
+        before = _WORD.findall(text[: found.start()].lower())[-1:]
+        return bool(before) and before[0] in _PT_WEEKDAY_LEAD
+    return True
 
 
 def next_weekday(today: date, weekday: int, *, following_week: bool) -> date:
@@ -231,18 +250,6 @@ def next_weekday(today: date, weekday: int, *, following_week: bool) -> date:
         return next_monday + timedelta(days=weekday)
     ahead = (weekday - today.weekday()) % DAYS_PER_WEEK or DAYS_PER_WEEK
     return today + timedelta(days=ahead)
-
-
-def _amount_hits(text: str, today: date) -> list[DateHit]:
-    hits = []
-    for found in _IN_AMOUNT.finditer(text):
-        raw = found.group("n").lower()
-        amount = int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
-        unit = found.group("unit").lower()
-        per_unit = _UNIT_DAYS[unit]
-        if 0 < amount <= MAX_AMOUNT:
-            hits.append(DateHit(found.group(0), today + timedelta(days=amount * per_unit), True))
-    return hits
 
 
 def _dateparser_hits(text: str, today: date, language: str) -> list[DateHit]:

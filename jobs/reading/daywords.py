@@ -67,6 +67,22 @@ _EARLY_NEXT_WEEK = re.compile(
     re.IGNORECASE,
 )
 
+_WEEK_END = re.compile(
+    r"\b(?:(?:the\s+)?end\s+of\s+(?P<en>next|this|the)\s+week|ende\s+(?P<de>n[äa]chster|dieser|der)\s+"
+    r"woche|(?:la\s+)?fin\s+de\s+(?:la\s+|cette\s+)?semaine(?P<fr>\s+prochaine)?|"
+    r"(?:a\s+)?final(?:es)?\s+de\s+(?:la\s+|esta\s+)?semana(?P<es>\s+que\s+viene|\s+pr[óo]xima)?|"
+    r"(?:o\s+)?final\s+da\s+(?P<pt>pr[óo]xima\s+)?semana)\b",
+    re.IGNORECASE,
+)
+# Tomorrow and the day after, but not "la mañana" (the morning) or "Guten Morgen".
+_TOMORROW = re.compile(
+    r"\b(?P<two>day\s+after\s+tomorrow|[üu]bermorgen|apr[èe]s-demain|pasado\s+ma[ñn]ana|"
+    r"depois\s+de\s+amanh[ãa])\b|(?<!la\s)(?<!esta\s)(?<!guten\s)(?<!cada\s)\b"
+    r"(?:tomorrow|demain|ma[ñn]ana|amanh[ãa]|morgen)\b",
+    re.IGNORECASE,
+)
+FRIDAY = 4
+
 
 def day_phrases(text: str, today: date) -> list[tuple[str, date]]:
     """Every such phrase in `text` with the first matching day after `today`, in text order."""
@@ -95,10 +111,27 @@ def _relative(text: str, today: date) -> list[tuple[int, str, date]]:
     for match in _MONTH_END.finditer(text):
         last = calendar.monthrange(today.year, today.month)[1]
         found.append((match.start(), match.group(0), today.replace(day=last)))
+    for match in _WEEK_END.finditer(text):
+        following = any(match.group(g) for g in ("fr", "es", "pt")) or (
+            (match.group("en") or match.group("de") or "").lower().startswith("n")
+        )
+        found.append((match.start(), match.group(0), _friday(today, following=following)))
+    for match in _TOMORROW.finditer(text):
+        found.append(
+            (match.start(), match.group(0), today + timedelta(days=2 if match.group("two") else 1))
+        )
     for match in _EARLY_NEXT_WEEK.finditer(text):
         monday = today + timedelta(days=DAYS_PER_WEEK - today.weekday())
         found.append((match.start(), match.group(0), monday))
     return found
+
+
+def _friday(today: date, *, following: bool) -> date:
+    """The Friday ending this week (next week's once this one's is past), or next week's."""
+    this_friday = today + timedelta(days=FRIDAY - today.weekday())
+    if following or this_friday <= today:
+        return this_friday + timedelta(days=DAYS_PER_WEEK)
+    return this_friday
 
 
 def _month(raw: str) -> int:

@@ -10,7 +10,8 @@ from functools import lru_cache
 from jobs.events import Intent
 from jobs.reading import cues
 from jobs.reading.clauses import split_clauses
-from jobs.reading.dates import DateHit, find_dates
+from jobs.reading.dates import DateHit, find_dates, language_scores
+from jobs.reading.stop import stop_request
 from jobs.reading.verbs import EN_PAST, Verb, action_verb, language_of
 
 # Confidence scale: explicit cue in a clear clause → STRONG; a cue that needs inference → WEAK.
@@ -19,11 +20,19 @@ FIRM = 0.8
 WEAK = 0.7
 UNSURE = 0.55
 CONFLICT_PENALTY = 0.15
+LONG_CLAUSES = 10  # past this many clauses a cue is as likely about something else
+MIXED_MIN_WORDS = 3  # common words of a second language that make a reply mixed…
+MIXED_RATIO = 2  # …when it has at least half as many as the first language
 BARE_DATE_WORDS = 2  # "2. tomorrow", "Tomorrow. Absolutely tomorrow."
 DATE_CACHE_SIZE = 256
-NEAR_CHARS = 40  # an email noun and "more" this close belong to one request
 MAX_DATED_CLAUSES = 12  # dateparser costs ~10 ms a clause; dates come early in a reply
 _WORD = re.compile(r"[\w'\u2019]+")
+# "ist am", "is on the", "est le", "es el", "é dia": a thing said to be on a day.
+_COPULA_BEFORE_DATE = re.compile(
+    r"\b(?:is|are|was|ist|sind|war|est|sont|c'est|es|son|fue|é|são|foi)\s+"
+    r"(?:(?:on|am|le|el|the|dia|on\s+the|at|au|al|no|na)\s+)?$",
+    re.IGNORECASE,
+)
 _PAST_SUFFIXES = ("ed", "é", "ó", "ei", "ou", "iu", "ait")
 
 
@@ -60,7 +69,7 @@ def read_passage(text: str, context: Context) -> Finding:
     for rule in (_undo, _pause, _stop):
         found = rule(clauses, context)
         if found is not None:
-            return found
+            return _hedged(found, text, clauses)
     dated = _dated_clauses(clauses, context, verb)
     strong = [f for f in dated if f.confidence >= FIRM]
     blocked = _blocked(clauses, strong=True)
@@ -72,12 +81,31 @@ def read_passage(text: str, context: Context) -> Finding:
     chosen = next((c for c in candidates if c is not None), None)
     if chosen is None:
         return _note(clauses, context)
+    return _hedged(_with_conflicts(chosen, candidates), text, clauses)
+
+
+def _with_conflicts(chosen: Finding, candidates: list[Finding | None]) -> Finding:
     others = {c.intent for c in candidates if c is not None} - {chosen.intent}
     if others:
         penalised = round(max(chosen.confidence - CONFLICT_PENALTY, UNSURE), 2)
         why = f"also cues of {', '.join(sorted(others))}: less sure"
         return Finding(chosen.intent, chosen.new_due, None, penalised, (*chosen.reasons, why))
     return chosen
+
+
+def _hedged(found: Finding, text: str, clauses: list[str]) -> Finding:
+    """Less sure of an inferred reading in a long reply or one mixing languages: the cue may
+    be about something else, or the cue lists may not know one of the languages."""
+    if found.confidence >= STRONG:
+        return found
+    scores = sorted(language_scores(text, exclusive=True).values(), reverse=True)
+    mixed = scores[1] >= MIXED_MIN_WORDS and scores[1] * MIXED_RATIO >= scores[0]
+    long = len(clauses) > LONG_CLAUSES
+    if not (mixed or long):
+        return found
+    why = "a long reply" if long else "a reply mixing languages"
+    confidence = round(max(found.confidence - CONFLICT_PENALTY, UNSURE), 2)
+    return replace(found, confidence=confidence, reasons=(*found.reasons, f"{why}: less sure"))
 
 
 def _undo(clauses: list[str], context: Context) -> Finding | None:
@@ -92,7 +120,7 @@ def _pause(clauses: list[str], context: Context) -> Finding | None:
     if context.today is None or not any(cues.PAUSE.search(c) for c in clauses):
         return None
     for clause in clauses:
-        until = cues.UNTIL.search(clause)
+        until = cues.UNTIL.search(clause) or cues.BACK.search(clause)
         if until is None:
             continue
         after = clause[until.start() :]
@@ -109,27 +137,11 @@ def _pause(clauses: list[str], context: Context) -> Finding | None:
 
 def _stop(clauses: list[str], context: Context) -> Finding | None:
     del context
-    for clause in clauses:
-        found = cues.STOP_CEASE.search(clause) or _no_more_messages(clause)
-        if found:
-            reason = _why(clause, found, "a request to receive no more emails → stop")
-            return Finding("stop", confidence=STRONG, reasons=(reason,))
-    for clause in clauses:
-        alone, prefer = cues.ON_MY_OWN.search(clause), cues.PREFER.search(clause)
-        if alone and prefer:
-            reason = f"clause '{clause}': prefers to go on alone ('{alone.group(0)}') → stop"
-            return Finding("stop", confidence=WEAK, reasons=(reason,))
-    return None
-
-
-def _no_more_messages(clause: str) -> re.Match[str] | None:
-    """A negation, an email noun and "more" in one clause: "no quiero que me lleguen más avisos"."""
-    noun, more = cues.MESSAGE_NOUN.search(clause), cues.MORE.search(clause)
-    if not (noun and more and cues.NEGATION.search(clause) and cues.DELIVERY.search(clause)):
+    found = stop_request(clauses)
+    if found is None:
         return None
-    if abs(noun.start() - more.start()) <= NEAR_CHARS:
-        return noun
-    return None
+    reason, plain = found
+    return Finding("stop", confidence=STRONG if plain else FIRM, reasons=(f"{reason} → stop",))
 
 
 def _dated_clauses(clauses: list[str], context: Context, verb: Verb | None) -> list[Finding]:
@@ -144,6 +156,8 @@ def _dated_clauses(clauses: list[str], context: Context, verb: Verb | None) -> l
         if not hits:
             continue
         hit = _best(hits)
+        if _result_date(clause, hit, verb):
+            continue
         strength, why = _commitment(clause, hit, verb)
         if strength:
             reason = f"clause '{clause}': {why} with date '{hit.phrase}' → reschedule"
@@ -169,6 +183,18 @@ def _commitment(clause: str, hit: DateHit, verb: Verb | None) -> tuple[float, st
     return 0.0, ""
 
 
+def _result_date(clause: str, hit: DateHit, verb: Verb | None) -> bool:
+    """The day of the outcome or of some event, not a new due date: "the appointment is on the
+    9th" (a noun and a copula before the day), "enrolled, first class is the 3rd" (the action's
+    verb already in the past), unless the clause also moves the step."""
+    if cues.MOVE.search(clause) or cues.DUE_WORD.search(clause):
+        return False
+    before = clause[: clause.find(hit.phrase)]
+    if _COPULA_BEFORE_DATE.search(before):
+        return True
+    return bool(verb and verb.past_in(clause) and not cues.FUTURE.search(clause))
+
+
 def _help_with_day(clause: str) -> bool:
     return (bool(cues.BLOCKED.search(clause)) and "?" in clause) or _together(clause)
 
@@ -191,10 +217,16 @@ def _done(clauses: list[str], context: Context, verb: Verb | None) -> Finding | 
     if cues.PARTIAL.search(" ".join(clauses)):
         return None
     for clause in clauses:
-        if cues.QUESTION_END.search(clause) or cues.NOT_YET.search(clause):
+        if (
+            cues.QUESTION_END.search(clause)
+            or cues.NOT_YET.search(clause)
+            or cues.MOOT.search(clause)
+        ):
             continue
-        if cues.FUTURE.search(clause) or _dated_plan(clause, context):
-            continue  # "I'll have it done", "bis Freitag ist es erledigt": a plan, not a completion
+        if cues.FUTURE.search(clause):
+            continue  # "I'll have it done": a plan, not a completion
+        if _dated_plan(clause, context) and not (verb and verb.past_in(clause)):
+            continue  # "bis Freitag ist es erledigt" is a promise; "booked it for the 9th" is not
         found = cues.DONE.search(clause)
         if found and not _negated_before(clause, found.start()):
             reason = _why(clause, found, "a completion word → done")
