@@ -236,3 +236,27 @@ async def test_the_daily_digest_lists_replies_and_overdue_and_nothing_means_no_e
     assert "Halfway there, the intro is the hard part." in text
     assert "Ana Ruiz: draft the grant proposal's first page (1 day)" in text
     assert await loop.redis.llen(keys.digest_entries("maria")) == 0
+
+
+async def test_undo_after_a_misread_new_date_puts_the_old_one_back_and_tells_the_coach(
+    loop: Loop,
+) -> None:
+    await started(loop, REMINDER_AT, OVERDUE_1_AT)
+    asked_at = OVERDUE_1_AT + timedelta(hours=2)
+    moved = reply("r1", asked_at, intent="reschedule", new_due="2026-12-10", text="Thursday?")
+    await loop.emit(moved)
+    await loop.consume()
+    await loop.advance(asked_at)
+    assert "Got it: new date Thursday 10 December." in text_of(loop, 2)
+
+    undo_at = asked_at + timedelta(minutes=30)
+    await loop.emit(reply("r2", undo_at, intent="undo", text="undo, I meant the 10th for Jo"))
+    await loop.consume()
+    await loop.advance(undo_at + timedelta(minutes=5))
+
+    state = await loop.commitment()
+    assert (state["due_date"], state.get("renegotiations", "0")) == ("2026-12-03", "0")
+    to_coach = [m for m in loop.messages if m.rcpt_tos[0] == COACH]
+    assert len(to_coach) == 1  # told at once that a change was undone
+    bodies = [text_of(loop, i) for i, m in enumerate(loop.messages) if m.rcpt_tos[0] == CLIENT]
+    assert "Got it: I've put back the last change." in bodies[-1]  # the client hears too
