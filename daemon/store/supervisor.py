@@ -116,9 +116,11 @@ async def supervised(
     watch.add_done_callback(lambda done: owner.cancel() if _lost(done) else None)
     try:
         yield
-    except asyncio.CancelledError:
+    except BaseException as error:  # cleanup: how the block wound down once Redis was lost
         if not _lost(watch):
             raise
+        # Cancelled, or a shutdown cut short with no Redis: a consequence, not the cause.
+        log.warning("embedded_redis_lost_shutdown", error=type(error).__name__)
     finally:
         watch.cancel()
         await asyncio.wait([watch])

@@ -45,7 +45,7 @@ async def test_a_client_without_the_password_is_refused(tmp_path: Path, binary: 
     async with EmbeddedRedis(tmp_path, binary=binary) as server:
         anonymous = redis_async.Redis(host="127.0.0.1", port=server.port)
         try:
-            with pytest.raises(redis_async.AuthenticationError, match="NOAUTH|Authentication"):
+            with pytest.raises(redis_async.AuthenticationError, match=r"NOAUTH|Authentication"):
                 await anonymous.get("coachd:inbox")
         finally:
             await anonymous.aclose()
