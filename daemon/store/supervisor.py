@@ -125,10 +125,10 @@ async def supervised(
         watch.cancel()
         await asyncio.wait([watch])
     if _lost(watch):
-        owner.uncancel()
-        error = watch.exception()
-        assert error is not None
-        raise error
+        owner.uncancel()  # the cancel was ours, and it has done its work
+        lost = watch.exception()
+        assert lost is not None
+        raise lost
 
 
 def _lost(watch: asyncio.Task[None]) -> bool:
