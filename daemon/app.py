@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -12,11 +13,12 @@ from typing import Any
 import structlog
 from pydantic import SecretStr
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from daemon.clock import SystemClock
 from daemon.config.load import CoachConfig, load_coach_config
 from daemon.config.reload import reload_on_sighup
-from daemon.errors import SettingsError
+from daemon.errors import EmbeddedRedisError, EmbeddedRedisLostError, SettingsError
 from daemon.inbound.imappoller import ImapConfig, ImapPoller
 from daemon.inbound.intake import ReplyIntake
 from daemon.inbound.receiver import receiving
@@ -25,15 +27,17 @@ from daemon.inbox.stream import PublishReport, publish, publish_event
 from daemon.outbound.mailer import SmtpConfig, SmtpMailer
 from daemon.settings import Settings
 from daemon.store import migration, privacy
-from daemon.store.embedded import EmbeddedRedis
 from daemon.store.redisio import connect_client
 from daemon.store.status import Status, read_status
+from daemon.store.supervisor import embedded_redis
 from daemon.worker import Identity, WorkerOptions, build_services, connect, run_worker
 
 log = structlog.get_logger(__name__)
 
 # `coachd run` leaves its embedded Redis URL here so `emit` and `status` can find it.
 URL_FILE = "redis.url"
+# The embedded Redis died and could not be restarted: EX_TEMPFAIL, a supervisor should retry.
+EXIT_REDIS_LOST = os.EX_TEMPFAIL
 MIN_SIGNING_KEY_CHARS = 32
 WEBHOOK_BODY_FACTOR = 3
 
@@ -53,13 +57,13 @@ async def redis_url(settings: Settings, *, start_embedded: bool) -> AsyncIterato
             )
         yield url_file.read_text().strip()
         return
-    async with EmbeddedRedis(settings.data_dir / "redis") as server:
-        url_file.write_text(server.url + "\n")
-        log.info("embedded_redis_started", port=server.port, data_dir=str(server.data_dir))
-        try:
-            yield server.url
-        finally:
-            url_file.unlink(missing_ok=True)
+    try:
+        async with embedded_redis(settings.data_dir, URL_FILE) as url:
+            yield url
+    except EmbeddedRedisLostError as lost:
+        log.error("embedded_redis_lost", attempts=lost.attempts, exit_code=EXIT_REDIS_LOST)
+        # Not a CoachdError's exit 3 (the unit's RestartPreventExitStatus): let systemd restart.
+        raise SystemExit(EXIT_REDIS_LOST) from lost
 
 
 def signing_key_from(settings: Settings) -> bytes:
@@ -237,9 +241,22 @@ async def _connected(settings: Settings) -> AsyncIterator[Redis]:
     async with redis_url(settings, start_embedded=False) as url:
         redis = connect_client(url)
         try:
+            if not settings.redis_url:
+                await _check_embedded(redis, settings.data_dir / URL_FILE)
             yield redis
         finally:
             await redis.aclose()
+
+
+async def _check_embedded(redis: Redis, url_file: Path) -> None:
+    """One clear line, not a traceback, when `redis.url` names a server that is gone."""
+    try:
+        await redis.ping()
+    except (RedisError, OSError) as error:
+        raise EmbeddedRedisError(
+            f"the embedded Redis named in {url_file} does not answer ({type(error).__name__}); "
+            "is `coachd run` running on this data directory?"
+        ) from None
 
 
 async def migrate(settings: Settings) -> str:

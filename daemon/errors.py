@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class CoachdError(Exception):
     """Root of every error coachd raises on purpose."""
@@ -13,6 +15,28 @@ class SettingsError(CoachdError):
 
 class EmbeddedRedisError(CoachdError):
     """Raised when the embedded Redis cannot be found, started or reached."""
+
+
+class DataDirInUseError(EmbeddedRedisError):
+    """Raised when another process holds the data directory's lock (it runs the embedded
+    Redis there): a second server on one append-only file would corrupt it."""
+
+    def __init__(self, data_dir: Path, pid: int | None) -> None:
+        holder = f"pid {pid}" if pid is not None else "another process"
+        super().__init__(f"data directory {data_dir} is in use by {holder}")
+        self.data_dir = data_dir
+        self.pid = pid
+
+
+class EmbeddedRedisLostError(EmbeddedRedisError):
+    """Raised when the embedded redis-server died and could not be started again."""
+
+    def __init__(self, attempts: int, log_path: Path) -> None:
+        super().__init__(
+            f"the embedded redis-server died and {attempts} restart(s) failed (see {log_path})"
+        )
+        self.attempts = attempts
+        self.log_path = log_path
 
 
 class SendError(CoachdError):

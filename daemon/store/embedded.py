@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Self
 
 from daemon.errors import EmbeddedRedisError
+from daemon.store.datadir import PRIVATE_DIR_MODE, stop_orphan, write_private
 
 LOOPBACK = "127.0.0.1"
 READY_TIMEOUT_SECONDS = 10.0
@@ -28,11 +29,14 @@ LOG_TAIL_LINES = 20
 PORT_ATTEMPTS = 3
 LOG_FILE_NAME = "redis.log"
 PID_FILE_NAME = "redis.pid"
+# The password is in a 0600 file, not on the command line (any local user can read argv).
+CONFIG_FILE_NAME = "redis.conf"
+PASSWORD_BYTES = 32
 # Hash values up to this many bytes keep Redis's compact listpack encoding: an action of
 # jobs.events.MAX_ACTION_CHARS (500 characters, up to 2,000 bytes of UTF-8) or a client's
 # list of commitment ids. Past Redis's default of 64 a commitment's hash doubles in size.
 HASH_MAX_LISTPACK_VALUE = 2048
-PONG = b"+PONG\r\n"
+AUTHED_PONG = b"+OK\r\n+PONG\r\n"
 RECV_BYTES = 4096
 _PROCESS_ID = re.compile(rb"process_id:(\d+)\r\n")
 
@@ -65,14 +69,14 @@ def pick_free_port() -> int:
         return port
 
 
-def answering_pid(port: int, timeout: float = PING_TIMEOUT_SECONDS) -> int | None:
+def answering_pid(port: int, password: str, timeout: float = PING_TIMEOUT_SECONDS) -> int | None:
     """Return the pid of the Redis on the loopback port if it is ready (PONG, not LOADING).
 
     The pid tells our child apart from another server that holds the port.
     """
     try:
         with socket.create_connection((LOOPBACK, port), timeout=timeout) as sock:
-            sock.sendall(b"PING\r\nINFO server\r\n")
+            sock.sendall(f"AUTH {password}\r\nPING\r\nINFO server\r\n".encode())
             reply = b""
             while (found := _PROCESS_ID.search(reply)) is None:
                 chunk = sock.recv(RECV_BYTES)
@@ -81,16 +85,17 @@ def answering_pid(port: int, timeout: float = PING_TIMEOUT_SECONDS) -> int | Non
                 reply += chunk
     except OSError:
         return None
-    return int(found.group(1)) if reply.startswith(PONG) else None
+    return int(found.group(1)) if reply.startswith(AUTHED_PONG) else None
 
 
 class EmbeddedRedis:
     """A redis-server child bound to loopback, persisting with an fsync-every-second AOF.
 
-    The child runs in its own session so a terminal's Ctrl-C reaches only coachd,
-    which can then stop its workers before Redis. A pid file in the data directory
-    lets the next start shut down a server orphaned by a crash (two servers must
-    never append to one AOF).
+    It asks every client for a random password (a new one per instance, kept across its
+    restarts): any local user can reach a loopback port. The child runs in its own session
+    so a terminal's Ctrl-C reaches only coachd, which can then stop its workers before Redis.
+    A pid file in the data directory lets the next start shut down a server orphaned by a
+    crash (two servers must never append to one AOF).
     """
 
     def __init__(
@@ -101,6 +106,7 @@ class EmbeddedRedis:
         self._port = port
         self._binary = binary
         self._process: subprocess.Popen[bytes] | None = None
+        self.password = secrets.token_urlsafe(PASSWORD_BYTES)
 
     @property
     def port(self) -> int:
@@ -111,8 +117,8 @@ class EmbeddedRedis:
 
     @property
     def url(self) -> str:
-        """The redis:// URL of database 0 on this server."""
-        return f"redis://{LOOPBACK}:{self.port}/0"
+        """The redis:// URL of database 0 on this server, with its password (keep it private)."""
+        return f"redis://:{self.password}@{LOOPBACK}:{self.port}/0"
 
     @property
     def log_path(self) -> Path:
@@ -123,6 +129,16 @@ class EmbeddedRedis:
     def running(self) -> bool:
         """True while the child process is alive."""
         return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        """The child's pid while one was started and not stopped (it may have died since)."""
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def returncode(self) -> int | None:
+        """How the child ended (negative: the signal that killed it); None while it runs."""
+        return self._process.poll() if self._process is not None else None
 
     async def start(self) -> None:
         """Start the server and wait until it answers PING (blocking work runs in a thread)."""
@@ -141,9 +157,7 @@ class EmbeddedRedis:
         """Synchronous `start`, for callers outside an event loop (e.g. a session fixture)."""
         if self.running:
             return
-        binary = self._binary or find_redis_server()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        _stop_orphan(self.data_dir / PID_FILE_NAME)
+        binary = self._prepare()
         attempts = 1 if self._requested_port is not None else PORT_ATTEMPTS
         for attempt in range(1, attempts + 1):
             if self._requested_port is None and (attempt > 1 or self._port is None):
@@ -154,6 +168,20 @@ class EmbeddedRedis:
             except EmbeddedRedisError:
                 if attempt == attempts:
                     raise
+
+    def relaunch_blocking(self) -> None:
+        """Start a child that died again on the same port, password and data directory, so
+        every client's URL still reaches it; once, raising EmbeddedRedisError if it fails."""
+        self._process = None
+        self._launch(self._prepare())
+
+    def _prepare(self) -> Path:
+        """The binary to run, once the data directory, its config file and no orphan are there."""
+        binary = self._binary or find_redis_server()
+        self.data_dir.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        write_private(self.data_dir / CONFIG_FILE_NAME, f"requirepass {self.password}\n")
+        stop_orphan(self.data_dir / PID_FILE_NAME)
+        return binary
 
     def stop_blocking(self) -> None:
         """Synchronous `stop`."""
@@ -171,6 +199,7 @@ class EmbeddedRedis:
         """Start one child on `self.port` and wait for PONG, or raise with the log's tail."""
         args = [
             str(binary),
+            str(self.data_dir / CONFIG_FILE_NAME),
             "--bind", LOOPBACK,
             "--port", str(self.port),
             "--dir", str(self.data_dir),
@@ -196,7 +225,7 @@ class EmbeddedRedis:
             if self._process.poll() is not None:
                 self._process = None
                 raise EmbeddedRedisError(self._failure("exited during start-up"))
-            if answering_pid(self.port) == self._process.pid:
+            if answering_pid(self.port, self.password) == self._process.pid:
                 return
             time.sleep(READY_POLL_SECONDS)
         self.stop_blocking()
@@ -236,36 +265,3 @@ class EmbeddedRedis:
         traceback: TracebackType | None,
     ) -> None:
         self.stop_blocking()
-
-
-def _stop_orphan(pid_file: Path) -> None:
-    """SIGTERM a redis-server left running on this data directory by a crashed coachd."""
-    try:
-        pid = int(pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return
-    if not _is_redis_server(pid):
-        return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline and _is_redis_server(pid):
-        time.sleep(READY_POLL_SECONDS)
-    if _is_redis_server(pid):
-        raise EmbeddedRedisError(
-            f"A redis-server (pid {pid}) still uses {pid_file.parent} and did not stop; "
-            "stop it before starting coachd."
-        )
-
-
-def _is_redis_server(pid: int) -> bool:
-    """True if `pid` is alive and (where /proc tells us) is a redis-server, not a reused pid."""
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if not cmdline.parent.exists():
-        return True
-    with contextlib.suppress(OSError):
-        return b"redis-server" in cmdline.read_bytes()
-    return False

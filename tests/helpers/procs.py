@@ -68,6 +68,23 @@ def daemon_env(
     }
 
 
+def embedded_env(tmp_path: Path, smtp_host: str, smtp_port: int, **extra: str) -> dict[str, str]:
+    """`daemon_env` without COACHD_REDIS_URL: `coachd run` starts its embedded Redis in
+    `tmp_path / "data"` and the other commands find it through its redis.url there."""
+    env = daemon_env(tmp_path, "", smtp_host, smtp_port, **extra)
+    del env["COACHD_REDIS_URL"]
+    return env
+
+
+def coachd(
+    env: dict[str, str], *args: str, timeout: float = WAIT_S
+) -> subprocess.CompletedProcess[str]:
+    """Run one `coachd` command to its end (killed after `timeout`); its exit code and output."""
+    return subprocess.run(
+        [*COACHD, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
 def overdue_commitment(n: int, now: datetime) -> dict[str, Any]:
     """A commitment created 3 days overdue: its one prompt is due at once."""
     return {

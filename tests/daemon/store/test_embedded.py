@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import stat
 import sys
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def binary() -> Path:
 
 async def test_started_server_answers_ping_on_a_loopback_url(tmp_path: Path, binary: Path) -> None:
     async with EmbeddedRedis(tmp_path, binary=binary) as server:
-        assert server.url == f"redis://127.0.0.1:{server.port}/0"
+        assert server.url == f"redis://:{server.password}@127.0.0.1:{server.port}/0"
         assert server.port != 6379
         client = redis_async.Redis.from_url(server.url)
         try:
@@ -38,6 +39,34 @@ async def test_started_server_answers_ping_on_a_loopback_url(tmp_path: Path, bin
         finally:
             await client.aclose()
     assert not server.running
+
+
+async def test_a_client_without_the_password_is_refused(tmp_path: Path, binary: Path) -> None:
+    async with EmbeddedRedis(tmp_path, binary=binary) as server:
+        anonymous = redis_async.Redis(host="127.0.0.1", port=server.port)
+        try:
+            with pytest.raises(redis_async.AuthenticationError, match=r"NOAUTH|Authentication"):
+                await anonymous.get("coachd:inbox")
+        finally:
+            await anonymous.aclose()
+        wrong = redis_async.Redis.from_url(f"redis://:guess@127.0.0.1:{server.port}/0")
+        try:
+            with pytest.raises(redis_async.AuthenticationError):
+                await wrong.ping()
+        finally:
+            await wrong.aclose()
+
+
+def test_the_password_is_in_a_private_file_not_on_the_command_line(
+    tmp_path: Path, binary: Path
+) -> None:
+    with EmbeddedRedis(tmp_path, binary=binary) as server:
+        assert server.pid is not None
+        argv = Path(f"/proc/{server.pid}/cmdline").read_bytes()
+        assert server.password.encode() not in argv
+        config = tmp_path / "redis.conf"
+        assert stat.S_IMODE(config.stat().st_mode) == 0o600
+        assert config.read_text() == f"requirepass {server.password}\n"
 
 
 async def test_a_key_survives_stop_and_start_on_the_same_data_dir(
