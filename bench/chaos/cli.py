@@ -55,7 +55,9 @@ def figures(report: Report) -> dict[str, Any]:
         "duplicate Message-IDs": len(verdict.duplicate_ids),
         "stuck ledger entries": len(verdict.stuck),
         "workers not exiting 0": len(report.bad_exits),
-        "kills (mid-send)": f"{report.kills} ({report.kills_mid_send})",
+        "kills": f"{report.kills} ("
+        + ", ".join(f"{k} {n}" for k, n in sorted(report.kills_mid_send.items()))
+        + ")",
         "Redis restarts": ", ".join(f"{k} {n}" for k, n in sorted(report.redis_restarts.items())),
         "drained in time": report.drained,
         "seconds": round(report.seconds, 1),

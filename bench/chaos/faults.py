@@ -21,6 +21,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 # it becomes an unknown outcome, below it only a slow server.
 SLOW_DOT_S = (0.5, 3.0)
 HANG_UP_S = 0.05
+# Below the client's SMTP timeout, so a hold alone never fails a send.
+HOLD_S = 1.2
 
 
 class Fault(StrEnum):
@@ -34,6 +36,13 @@ class Fault(StrEnum):
     SLOW_DOT = "slow_dot"  # accept, after seconds
     REFUSED_DOT = "refused_dot"  # 451 after the final dot: not kept
     HANGUP_AFTER_DOT = "hangup_after_dot"  # close instead of replying: not kept
+
+
+class Hold(StrEnum):
+    """A transaction the harness asked to be held open HOLD_S, so it can kill its worker then."""
+
+    AT_MAIL = "hold_at_mail"  # before the final dot: the step is only claimed
+    AFTER_DOT = "hold_after_dot"  # the message is kept; the reply waits: the step is committing
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,8 @@ class Faults:
         self._random = random.Random(seed)  # noqa: S311 - a reproducible plan, not a secret
         self._rate = rate
         self._lock = threading.Lock()
-        self._pending: dict[int, Fault] = {}  # client port -> the fault its transaction has
+        self._pending: dict[int, Fault | Hold] = {}  # client port -> its transaction's fault
+        self._hold: Hold | None = None  # armed for the next transaction
         self._open: set[int] = set()  # client ports between MAIL and the end of DATA
         self.injected: Counter[str] = Counter()
         self.accepted: list[Accepted] = []
@@ -63,16 +73,22 @@ class Faults:
         with self._lock:
             self._rate = 0.0
 
+    def hold_next(self, hold: Hold) -> None:
+        with self._lock:
+            self._hold = hold
+
     def begin(self, port: int) -> None:
-        """A transaction starts (MAIL): decide its fault."""
+        """A transaction starts (MAIL): decide its fault (or give it the armed hold)."""
         with self._lock:
             self._open.add(port)
-            if self._rate and self._random.random() < self._rate:
+            if self._hold is not None:
+                self._pending[port], self._hold = self._hold, None
+            elif self._rate and self._random.random() < self._rate:
                 self._pending[port] = self._random.choice(list(Fault))
             else:
                 self._pending.pop(port, None)
 
-    def strike(self, port: int, *kinds: Fault) -> Fault | None:
+    def strike(self, port: int, *kinds: Fault | Hold) -> Fault | Hold | None:
         """The transaction's fault if it is one of `kinds` (it is then used up and counted)."""
         with self._lock:
             fault = self._pending.get(port)
@@ -131,7 +147,7 @@ class RecordingHandler:
         port = peer_port(session)
         try:
             fault = self.faults.strike(
-                port, Fault.SLOW_DOT, Fault.REFUSED_DOT, Fault.HANGUP_AFTER_DOT
+                port, Fault.SLOW_DOT, Fault.REFUSED_DOT, Fault.HANGUP_AFTER_DOT, Hold.AFTER_DOT
             )
             if fault is Fault.REFUSED_DOT:
                 return "451 4.3.0 chaos: refused after the dot"
@@ -139,10 +155,13 @@ class RecordingHandler:
                 assert server.transport is not None
                 server.transport.close()
                 return "451 never seen: the connection is closed"
+            # Kept before the reply (as an MTA's queue file is): a client that stops listening
+            # now (a slow dot, a hold, a killed worker) leaves an email that is delivered.
+            self.faults.record(envelope)
             if fault is Fault.SLOW_DOT:
                 await asyncio.sleep(self.faults.slow_dot_s())
-            # Taken: a real server would deliver it even if the client no longer listens.
-            self.faults.record(envelope)
+            elif fault is Hold.AFTER_DOT:
+                await asyncio.sleep(HOLD_S)
             return "250 OK"
         finally:
             self.faults.end(port)
@@ -160,7 +179,7 @@ class ChaosSMTP(SMTP):
     def _port(self) -> int:
         return peer_port(self.session)
 
-    async def _refuse(self, fault: Fault) -> None:
+    async def _refuse(self, fault: Fault | Hold) -> None:
         code = 421 if fault in (Fault.MAIL_421, Fault.RCPT_421) else 451
         await self.push(f"{code} 4.3.0 chaos: {fault.value}")
         self._plan().end(self._port())
@@ -170,8 +189,10 @@ class ChaosSMTP(SMTP):
 
     async def smtp_MAIL(self, arg: str) -> None:
         self._plan().begin(self._port())
-        fault = self._plan().strike(self._port(), Fault.MAIL_421, Fault.MAIL_451)
-        if fault is not None:
+        fault = self._plan().strike(self._port(), Fault.MAIL_421, Fault.MAIL_451, Hold.AT_MAIL)
+        if fault is Hold.AT_MAIL:
+            await asyncio.sleep(HOLD_S)
+        elif fault is not None:
             await self._refuse(fault)
             return
         await super().smtp_MAIL(arg)

@@ -22,9 +22,10 @@ from typing import Any
 import redis
 
 from bench.chaos.check import Verdict, judge, ledger_entries
+from bench.chaos.faults import Hold
 from bench.chaos.redisserver import RedisServer
 from bench.chaos.sink import ChaosSink
-from bench.chaos.workers import COACHD, Worker, worker_env
+from bench.chaos.workers import COACHD, Worker, kill_one_mid_send, worker_env
 from daemon.outbound.ledger import IN_FLIGHT, parse_entry
 
 WAVE_EVERY_S = 2.0
@@ -57,7 +58,7 @@ class Report:
     workdir: Path
     verdict: Verdict = field(default_factory=Verdict)
     kills: int = 0
-    kills_mid_send: int = 0
+    kills_mid_send: Counter[str] = field(default_factory=Counter)  # by hold, or "anywhere"
     redis_restarts: Counter[str] = field(default_factory=Counter)
     faults: dict[str, int] = field(default_factory=dict)
     exit_codes: list[int] = field(default_factory=list)
@@ -190,17 +191,19 @@ class Chaos:
         self.note("redis_started")
 
     def kill_one(self) -> None:
-        victim = self.random.randrange(len(self.workers))
-        worker = self.workers[victim]
-        mid_send = self.report.kills % 2 == 0  # every other kill waits for an open send
-        if mid_send:
-            caught = worker.kill_mid_send(self.sink.port, self.sink.open_ports)
-            self.report.kills_mid_send += caught
-        else:
-            caught = False
+        """Every other kill holds a transaction open at the sink, before or after its final dot,
+        and kills the worker that sends it; the others hit a worker at random."""
+        worker, hold = None, None
+        if self.report.kills % 2 == 0:
+            hold = self.random.choice(list(Hold))
+            self.sink.hold_next(hold)
+            worker = kill_one_mid_send(self.workers, self.sink.port, self.sink.open_ports)
+        if worker is None:
+            worker, hold = self.random.choice(self.workers), None
             worker.kill()
         self.report.kills += 1
-        self.note("kill", worker=victim, mid_send=caught)
+        self.report.kills_mid_send[hold.value if hold else "anywhere"] += 1
+        self.note("kill", worker=self.workers.index(worker), hold=hold)
         worker.start()  # the supervisor restarts it
 
     def settled(self, client: redis.Redis) -> bool:

@@ -15,12 +15,13 @@ from typing import Any, Self
 
 from aiosmtpd.smtp import SMTP
 
-from bench.chaos.faults import Accepted, ChaosSMTP, Faults, RecordingHandler
+from bench.chaos.faults import Accepted, ChaosSMTP, Faults, Hold, RecordingHandler
 from daemon.demo.smtpsink import LocalSmtpServer
 
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 OPEN_PORTS, ACCEPTED, INJECTED, STOP_FAULTS, STOP = "open", "accepted", "injected", "calm", "stop"
+HOLD = "hold:"  # + a Hold value
 
 
 class _ChaosServer(LocalSmtpServer):
@@ -37,6 +38,8 @@ def _answer(faults: Faults, request: str) -> Any:
         return faults.snapshot()[1]
     if request == STOP_FAULTS:
         faults.stop()
+    if request.startswith(HOLD):
+        faults.hold_next(Hold(request.removeprefix(HOLD)))
     return None
 
 
@@ -80,6 +83,10 @@ class ChaosSink:
     def injected(self) -> dict[str, int]:
         counts: dict[str, int] = self._ask(INJECTED)
         return counts
+
+    def hold_next(self, hold: Hold) -> None:
+        """Hold the next transaction open (see faults.Hold)."""
+        self._ask(HOLD + hold.value)
 
     def stop_faults(self) -> None:
         self._ask(STOP_FAULTS)

@@ -1,12 +1,13 @@
 """`coachd run` workers as child processes: their environment, restarts and deaths.
 
-A kill "mid-send" freezes the worker (SIGSTOP) and looks, through Linux's /proc, for one
-of its connections to the sink that has a transaction open; only then is it SIGKILLed, so
-what it dies with is a claimed step, perhaps with its final dot already out.
+A kill "mid-send" looks, through Linux's /proc, for a worker with a connection to the sink
+that has a transaction open, freezes it (SIGSTOP) and looks again; only then is it
+SIGKILLed, so what it dies with is a claimed step, perhaps with its final dot already out.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 
 COACHD = [sys.executable, "-m", "daemon.cli"]
 MID_SEND_TRIES_S = 10.0
-FREEZE_POLL_S = 0.005
+SINK_POLL_S = 0.005
 STOP_TIMEOUT_S = 60.0
 # The firm's coach file: one coach, and a profile whose window is open at any hour in UTC.
 CONFIG = """
@@ -59,6 +60,25 @@ def worker_env(
     }
 
 
+def kill_one_mid_send(
+    workers: list[Worker], smtp_port: int, open_ports: Callable[[], set[int]]
+) -> Worker | None:
+    """SIGKILL whichever worker first has a transaction open at the sink; None if none had
+    one within MID_SEND_TRIES_S. The sink is asked first (cheap); /proc is read only then."""
+    deadline = time.monotonic() + MID_SEND_TRIES_S
+    while time.monotonic() < deadline:
+        busy = open_ports()
+        if not busy:
+            time.sleep(SINK_POLL_S)
+            continue
+        for worker in workers:
+            if not worker.running or not ports_connected_to(smtp_port, worker.process.pid) & busy:
+                continue
+            if worker.kill_if_sending(smtp_port, open_ports):
+                return worker
+    return None
+
+
 class Worker:
     """One `coachd run`, started again after each death; it logs (appending) to `log`."""
 
@@ -86,18 +106,15 @@ class Worker:
         self.process.kill()
         self.process.wait()
 
-    def kill_mid_send(self, smtp_port: int, open_ports: Callable[[], set[int]]) -> bool:
-        """SIGKILL it while the sink has a transaction of its open; False: none came (killed
-        anyway)."""
-        deadline = time.monotonic() + MID_SEND_TRIES_S
-        while time.monotonic() < deadline and self.running:
-            self.process.send_signal(signal.SIGSTOP)
-            if ports_connected_to(smtp_port, self.process.pid) & open_ports():
-                self.kill()
-                return True
-            self.process.send_signal(signal.SIGCONT)
-            time.sleep(FREEZE_POLL_S)
-        self.kill()
+    def kill_if_sending(self, smtp_port: int, open_ports: Callable[[], set[int]]) -> bool:
+        """Freeze it; if the sink has one of its transactions open, SIGKILL it, else let it go."""
+        if not self.running:
+            return False
+        self.process.send_signal(signal.SIGSTOP)
+        if ports_connected_to(smtp_port, self.process.pid) & open_ports():
+            self.kill()
+            return True
+        self.process.send_signal(signal.SIGCONT)
         return False
 
     def terminate(self) -> None:
@@ -115,11 +132,13 @@ class Worker:
 
 def ports_connected_to(remote_port: int, pid: int) -> set[int]:
     """The local ports of `pid`'s TCP connections to `remote_port` (from Linux's /proc)."""
-    try:
-        links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
-    except OSError:  # gone, or a descriptor closed while we looked
-        return set()
-    inodes = {link[len("socket:[") : -1] for link in links if link.startswith("socket:[")}
+    inodes = set()
+    with contextlib.suppress(OSError):  # gone
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):  # closed while we looked
+                link = os.readlink(fd)
+                if link.startswith("socket:["):
+                    inodes.add(link[len("socket:[") : -1])
     ports = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for row in Path(table).read_text().splitlines()[1:]:
