@@ -167,7 +167,7 @@ async def _deliver(firing: Firing, job_try: int) -> str:
     if outcome is Outcome.SENT:
         log.info("email_sent", outcome=outcome.value, kind=firing.step.kind.value,
                  together_with=len(firing.companions))  # fmt: skip
-    else:  # the coach's digest lists it too ("emails that did not reach the client")
+    else:  # the coach's digest lists it too ("emails that did not, or may not, reach the client")
         log.warning("email_not_sent", outcome=outcome.value, kind=firing.step.kind.value,
                     code=code, reason=error)  # fmt: skip
     return outcome.value
