@@ -139,6 +139,7 @@ async def run_daemon(settings: Settings) -> None:
                 max_jobs=settings.worker_max_jobs,
                 poll_delay_s=settings.worker_poll_s,
                 inbox_reclaim_ms=int(settings.inbox_reclaim_s * 1000),
+                shutdown_grace_s=settings.shutdown_grace_s,
             )
             intake = ReplyIntake(redis, identity.signing_key, identity.reply_domain)
             async with (

@@ -72,6 +72,12 @@ class Settings(BaseSettings):
         le=600,
         description="A job's time limit; after a crash its step is retried this much later.",
     )
+    shutdown_grace_s: int = Field(
+        default=20,
+        ge=1,
+        le=600,
+        description="After SIGTERM, sends in flight get this long to finish; then cut off.",
+    )
     inbox_reclaim_s: float = Field(
         default=60.0,
         ge=1.0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -54,8 +55,9 @@ JOBS: dict[str, Callable[..., Awaitable[str]]] = {
 }
 # A job's time limit; after a SIGKILL arq re-runs it once this (+10 s) has passed.
 JOB_TIMEOUT_S = 60
-# On SIGTERM, in-flight sends get this long to finish before they are handed back.
+# On SIGTERM no new send starts; those in flight get this long, then they are cut off.
 SHUTDOWN_GRACE_S = 20
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 # While Redis is away the worker retries with this backoff (and logs each try).
 OUTAGE_RETRY_MIN_S = 0.5
 OUTAGE_RETRY_MAX_S = 10.0
@@ -72,6 +74,8 @@ class WorkerOptions:
     poll_delay_s: float = 0.2
     # An inbox entry a consumer read but did not acknowledge this long ago is taken over.
     inbox_reclaim_ms: int = RECLAIM_IDLE_MS
+    # From SIGTERM: in-flight sends finish within this, or are cut off (and arq jobs cancelled).
+    shutdown_grace_s: int = SHUTDOWN_GRACE_S
     handle_signals: bool = True
     burst: bool = False
 
@@ -142,15 +146,16 @@ def build_dispatcher(services: Services, options: WorkerOptions) -> StepDispatch
 
 
 @asynccontextmanager
-async def step_dispatcher(dispatcher: StepDispatcher) -> AsyncIterator[None]:
-    """Fire due steps in the background for the duration of the block."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(dispatcher.run(stop))
+async def step_dispatcher(
+    dispatcher: StepDispatcher, grace_s: float = SHUTDOWN_GRACE_S
+) -> AsyncIterator[None]:
+    """Fire due steps in the background for the duration of the block; then stop (if a
+    signal has not already): sends in flight get `grace_s` from the stop, then are cut off."""
+    task = asyncio.create_task(dispatcher.run())
     try:
         yield
     finally:
-        stop.set()
-        await asyncio.wait_for(task, timeout=SHUTDOWN_GRACE_S)
+        await dispatcher.wind_down(task, grace_s)
 
 
 def build_worker(redis: ArqRedis, services: Services, options: WorkerOptions) -> Worker:
@@ -169,7 +174,7 @@ def build_worker(redis: ArqRedis, services: Services, options: WorkerOptions) ->
         redis_pool=redis,
         burst=options.burst,
         handle_signals=options.handle_signals,
-        job_completion_wait=SHUTDOWN_GRACE_S,
+        job_completion_wait=options.shutdown_grace_s,
         max_jobs=options.max_jobs,
         job_timeout=services.job_timeout_s,
         keep_result=0,
@@ -248,22 +253,37 @@ def _forget_failed_jobs(worker: Worker) -> None:
                 log.info("job_interrupted_by_outage", job_id=job_id)
 
 
+def _stop_on_signals(worker: Worker, dispatcher: StepDispatcher) -> None:
+    """SIGTERM/SIGINT stop the dispatcher at once (arq's own handler would tell us only once
+    its jobs are done), then arq: it takes no more jobs and waits for those running."""
+
+    def stop(signum: signal.Signals) -> None:
+        log.info("worker_stopping", signal=signum.name)
+        dispatcher.stop()
+        worker.handle_sig_wait_for_completion(signum)
+
+    for signum in STOP_SIGNALS:
+        asyncio.get_running_loop().add_signal_handler(signum, stop, signum)
+
+
 async def run_worker(redis: ArqRedis, services: Services, options: WorkerOptions) -> None:
     """Consume events and fire steps until a signal (or, in burst mode, until idle)."""
     await warn_about_settings(redis)
     await migrate(redis)  # data an older coachd left is in today's layout before it is used
     worker = build_worker(redis, services, options)
     dispatcher = build_dispatcher(services, options)
+    if options.handle_signals:
+        _stop_on_signals(worker, dispatcher)
     await schedule_all_digests(services)
     async with (
         inbox_consumer(redis, services.store, reclaim_idle_ms=options.inbox_reclaim_ms),
-        step_dispatcher(dispatcher),
+        step_dispatcher(dispatcher, options.shutdown_grace_s),
     ):
         log.info("worker_started", max_jobs=options.max_jobs)
-        try:
+        # arq ends its main task by cancelling it once it has stopped (worker_stopping is
+        # logged at the signal): that is the normal way out, not an error.
+        with contextlib.suppress(asyncio.CancelledError):
             await _run_through_outages(worker)
-        except asyncio.CancelledError:
-            log.info("worker_stopping")
     await services.mailer.close()
     log.info(
         "worker_stopped",

@@ -6,6 +6,7 @@ so a restart replays the AOF exactly as it would under the daemon.
 
 from __future__ import annotations
 
+import secrets
 import signal
 import subprocess
 import time
@@ -30,12 +31,14 @@ class RedisServer:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
         self.port = pick_free_port()
+        # Loopback is reachable by every local user: the chaos Redis asks for a password too.
+        self.password = secrets.token_urlsafe(24)
         self._binary = find_redis_server()
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://{LOOPBACK}:{self.port}/0"
+        return f"redis://:{self.password}@{LOOPBACK}:{self.port}/0"
 
     def start(self) -> None:
         """Start it and wait until it answers (after replaying its AOF)."""
@@ -44,6 +47,7 @@ class RedisServer:
             str(self._binary),
             "--bind", LOOPBACK,
             "--port", str(self.port),
+            "--requirepass", self.password,
             "--dir", str(self.data_dir),
             "--appendonly", "yes",
             "--appendfsync", "everysec",
@@ -60,7 +64,7 @@ class RedisServer:
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise RuntimeError(f"redis-server exited at start: see {self.data_dir}/redis.log")
-            if answering_pid(self.port) == self._process.pid:
+            if answering_pid(self.port, self.password) == self._process.pid:
                 return
             time.sleep(READY_POLL_S)
         raise RuntimeError(f"redis-server did not answer within {READY_TIMEOUT_S}s")

@@ -18,6 +18,7 @@ from daemon.outbound.firing import Companion, Firing, Services
 from daemon.outbound.holdback import PROMPTS, WINDOW_SLACK, held_back, reschedule
 from daemon.outbound.ledger import LedgerLost, LedgerOutcome, Outcome
 from daemon.outbound.recovery import after_earlier_attempt, may_take_over, wall_ms
+from daemon.outbound.sendgate import SendGate, SendingStopped
 from daemon.outbound.smtpdata import CommitUnconfirmed
 from daemon.outbound.stepbatch import Settlement, StepBatch
 from daemon.outbound.stepmail import bounce_address, compose_step, step_questions
@@ -49,6 +50,15 @@ MAX_COMPANIONS = 5
 MS_PER_S = 1000
 
 
+class StepGivenBack(RetryLater):
+    """Raised when a step was not sent because the worker is stopping: no SMTP transaction
+    was started (or it was cut off before its final dot) and its claims are released.
+    It is due again at once, for the next worker; this start does not count."""
+
+    def __init__(self) -> None:
+        super().__init__(defer_s=0.0)
+
+
 def retry_delay_s(job_try: int, base_s: float = RETRY_BASE_S) -> float:
     """Bounded exponential backoff: base, 2 x base, 4 x base ... at most RETRY_MAX_S."""
     return float(min(base_s * 2 ** max(job_try - 1, 0), RETRY_MAX_S))
@@ -64,8 +74,10 @@ async def fire_step(
     services: Services = ctx["services"]
     structlog.contextvars.bind_contextvars(job_id=ctx.get("job_id"), commitment_id=commitment_id)
     try:
-        job_try, batch = int(ctx.get("job_try", 1)), ctx.get("batch")
-        return await _fire(services, commitment_id, version, step_name, job_try, batch=batch)
+        job_try, batch, gate = int(ctx.get("job_try", 1)), ctx.get("batch"), ctx.get("gate")
+        return await _fire(
+            services, commitment_id, version, step_name, job_try, batch=batch, gate=gate
+        )
     except RedisError as exc:
         # Redis went away mid-step: try again once it is back; the ledger keeps it single.
         log.warning("step_redis_unavailable", error=type(exc).__name__)
@@ -82,6 +94,7 @@ async def _fire(
     job_try: int,
     *,
     batch: StepBatch | None = None,
+    gate: SendGate | None = None,
 ) -> str:
     loaded = await services.store.load(commitment_id)
     if loaded is None:
@@ -109,7 +122,7 @@ async def _fire(
         return held
     if step.kind in PROMPTS:
         firing = replace(firing, companions=await _due_today_too(firing))
-    return await _deliver(firing, job_try)
+    return await _deliver(firing, job_try, gate)
 
 
 async def _due_today_too(firing: Firing) -> tuple[Companion, ...]:
@@ -127,8 +140,10 @@ async def _due_today_too(firing: Firing) -> tuple[Companion, ...]:
     return tuple(companions[:MAX_COMPANIONS])
 
 
-async def _deliver(firing: Firing, job_try: int) -> str:
+async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
     ledger, key = firing.services.ledger, firing.ledger_key
+    if gate is not None and gate.closed:  # stopping: claim nothing, leave it to the next worker
+        raise StepGivenBack
     attempt, claimed_at_ms = uuid4().hex, wall_ms()
     previous = await ledger.claim(key, attempt, claimed_at_ms)
     if previous is not None and not await may_take_over(firing, previous, attempt, claimed_at_ms):
@@ -145,7 +160,7 @@ async def _deliver(firing: Firing, job_try: int) -> str:
         )  # fmt: skip
     else:
         outcome, error, code = await _send(
-            firing, message, recipient, attempt, claimed_at_ms, job_try=job_try
+            firing, message, recipient, attempt, claimed_at_ms, job_try=job_try, gate=gate
         )
     riders = tuple(
         Finish(
@@ -194,19 +209,22 @@ async def _send(
     claimed_at_ms: int,
     *,
     job_try: int,
+    gate: SendGate | None = None,
 ) -> tuple[Outcome, str, int | None]:
     """Send under our claim; transient failures give the claim back and retry later."""
     ledger, key, riding = firing.services.ledger, firing.ledger_key, _step_keys(firing)[1:]
     commit = ledger.commit_point(key, attempt, claimed_at_ms, also=riding)
     try:
         await firing.services.mailer.send(
-            message, bounce_address(firing), [recipient], commit=commit
+            message, bounce_address(firing), [recipient], commit=commit, gate=gate
         )
+    except SendingStopped as exc:  # nothing delivered: the next worker sends it
+        await _release(firing, attempt, claimed_at_ms)
+        raise StepGivenBack from exc
     except TransientSendError as exc:
         if job_try >= MAX_SEND_TRIES:
             return Outcome.FAILED, f"gave up after {job_try} tries: {exc}", exc.code
-        for step_key in _step_keys(firing):
-            await ledger.release(step_key, attempt, claimed_at_ms)
+        await _release(firing, attempt, claimed_at_ms)
         log.warning("email_send_retry", code=exc.code, job_try=job_try)
         raise RetryLater(defer_s=retry_delay_s(job_try, firing.services.retry_base_s)) from exc
     except PermanentSendError as exc:
@@ -222,6 +240,11 @@ async def _send(
         log.warning("send_commit_unconfirmed", error=type(exc.cause).__name__)
         await _record_sent_durably(firing, attempt, claimed_at_ms)
     return Outcome.SENT, "", None
+
+
+async def _release(firing: Firing, attempt: str, claimed_at_ms: int) -> None:
+    for step_key in _step_keys(firing):
+        await firing.services.ledger.release(step_key, attempt, claimed_at_ms)
 
 
 async def _record_sent_durably(firing: Firing, attempt: str, claimed_at_ms: int) -> None:

@@ -4,6 +4,10 @@ Claiming moves each due member's score a lease ahead, in one Lua call: the steps
 the schedule, invisible to other workers while this one fires them. A worker that dies
 leaves them there; they come due again when the lease runs out and another worker fires
 them (the send ledger keeps each email single, as with any job that runs twice).
+
+Stopping (`stop`, on SIGTERM) claims nothing more and closes the send gate: a step that has
+not started its SMTP transaction is given back, due at once for the next worker. Sends in
+flight get the grace period; then `wind_down` cuts them off (see daemon.outbound.sendgate).
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ import structlog
 from redis.exceptions import RedisError
 
 from daemon.errors import RetryLater
-from daemon.outbound.delivery import ARQ_MAX_TRIES, fire_step
+from daemon.outbound.delivery import ARQ_MAX_TRIES, StepGivenBack, fire_step
 from daemon.outbound.firing import Services
+from daemon.outbound.sendgate import SendGate
 from daemon.outbound.stepbatch import StepBatch
 from daemon.store import keys
 
@@ -56,6 +61,8 @@ BATCHES_IN_FLIGHT = 2
 ERROR_BACKOFF_S = 1.0
 # Starts of one step (crash restarts included) before it is given up, as arq's max_tries.
 MAX_STARTS = ARQ_MAX_TRIES
+# After the cut-off, how long the steps it ended get to record what became of them.
+CUT_OFF_WAIT_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +87,7 @@ class Fired:
 
     claimed: Claimed
     retry_in_s: float | None = None
+    given_back: bool = False  # not started (the worker is stopping): this start is not counted
 
 
 class StepDispatcher:
@@ -94,14 +102,45 @@ class StepDispatcher:
         self._poll_delay_s = poll_delay_s
         self._lease_ms = lease_ms
         self.fired = 0  # steps handled since start (whatever their outcome)
+        self.gate = SendGate()
+        self._stopping = asyncio.Event()
+        self._stopped_at = 0.0
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Fire due steps until `stop` is set; batches in flight are finished first."""
+    def stop(self) -> None:
+        """Claim no more steps and start no new SMTP transaction; those in flight go on."""
+        if not self._stopping.is_set():
+            self._stopped_at = asyncio.get_running_loop().time()
+            self._stopping.set()
+            self.gate.close()
+
+    async def wind_down(self, running: asyncio.Task[None], grace_s: float) -> None:
+        """Stop, and wait for `running` (this dispatcher's `run`) until `grace_s` after the
+        stop; then cut off the sends still in flight and wait for their outcomes."""
+        self.stop()
+        left_s = self._stopped_at + grace_s - asyncio.get_running_loop().time()
+        done, _ = await asyncio.wait({running}, timeout=max(left_s, 0.0))
+        if not done:
+            log.warning("sends_cut_off", count=self.gate.cut_off(), grace_s=grace_s)
+            done, _ = await asyncio.wait({running}, timeout=CUT_OFF_WAIT_S)
+        if done:
+            running.result()
+            return
+        # Stuck outside SMTP (Redis?): their leases bring the steps back; the ledger says
+        # what became of their emails.
+        log.error("steps_abandoned_at_stop")
+        running.cancel()
+        await asyncio.wait({running})
+
+    async def run(self) -> None:
+        """Fire due steps until stopped; batches in flight are finished first."""
+        stop = self._stopping
         slots = asyncio.Semaphore(BATCHES_IN_FLIGHT)
         batches: set[asyncio.Task[None]] = set()
         try:
             while not stop.is_set():
                 await slots.acquire()
+                if stop.is_set():
+                    break
                 claimed = await self._claim_or_wait(stop)
                 if not claimed:
                     slots.release()
@@ -174,12 +213,16 @@ class StepDispatcher:
             "job_id": claimed.step_id,
             "job_try": claimed.tries,
             "batch": batch,
+            "gate": self.gate,
         }
         timeout_s = self._services.job_timeout_s
         try:
             # A timeout scope, not wait_for: that would run each step in a second task.
             async with asyncio.timeout(timeout_s):
                 await fire_step(ctx, claimed.commitment_id, claimed.version)
+        except StepGivenBack:
+            log.info("step_given_back", step_id=claimed.step_id)
+            return Fired(claimed, 0.0, given_back=True)
         except RetryLater as retry:
             return Fired(claimed, retry.defer_s)
         except TimeoutError:
@@ -206,4 +249,6 @@ class StepDispatcher:
                 if item.retry_in_s is not None:
                     at_ms = now_ms + int(item.retry_in_s * MS_PER_S)
                     pipe.eval(_RETRY, 1, keys.STEP_SCHEDULE, item.claimed.step_id, str(at_ms))
+                if item.given_back:
+                    pipe.hincrby(keys.STEP_TRIES, item.claimed.step_id, -1)
             await pipe.execute()

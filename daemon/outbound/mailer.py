@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -16,7 +17,8 @@ from daemon.errors import (
     TransientSendError,
     UnknownOutcomeError,
 )
-from daemon.outbound.smtpdata import CommitPoint, CommittedFailure, send_data
+from daemon.outbound.sendgate import SendGate, lost_connection
+from daemon.outbound.smtpdata import CommitPoint, CommittedFailure, HungUpAfterDot, send_data
 from daemon.outbound.smtpreply import PERMANENT_CLASS, classify, reason, reply_class
 
 TlsMode = Literal["starttls", "tls", "none"]
@@ -51,10 +53,12 @@ class Mailer(Protocol):
         recipients: Sequence[str],
         *,
         commit: CommitPoint | None = None,
+        gate: SendGate | None = None,
     ) -> None:
         """Deliver `message` or raise a `SendError` subclass saying whether to retry.
 
         `commit` is written together with the final dot of DATA (see daemon.outbound.smtpdata).
+        A closed `gate` stops the send from starting (see daemon.outbound.sendgate).
         """
 
     async def close(self) -> None:
@@ -74,10 +78,13 @@ class NullMailer:
         recipients: Sequence[str],
         *,
         commit: CommitPoint | None = None,
+        gate: SendGate | None = None,
     ) -> None:
         """Count the message and drop it."""
         if not recipients:
             raise ValueError("A message needs at least one recipient.")
+        if gate is not None:
+            gate.check()
         if commit is not None:
             await commit.prepare()
             commit.write()
@@ -110,6 +117,8 @@ class SmtpMailer:
     * no reply after the final ".": `UnknownOutcomeError`. The server may have accepted
       the message (RFC 1047); the caller's ledger decides (coachd does not resend).
       `commit` goes out together with that dot (see daemon.outbound.smtpdata).
+    * `gate` closed or cut off (coachd is stopping, see daemon.outbound.sendgate): not
+      started, or cut before the dot, `SendingStopped`; cut after it, `UnknownOutcomeError`.
 
     Partial recipient refusals deliver to the accepted recipients; send one recipient
     per message when the outcome must be exact. Reasons never contain addresses.
@@ -133,14 +142,16 @@ class SmtpMailer:
         recipients: Sequence[str],
         *,
         commit: CommitPoint | None = None,
+        gate: SendGate | None = None,
     ) -> None:
         """Deliver `message` from `sender` to `recipients`, or raise a classified `SendError`."""
         if not recipients:
             raise ValueError("A message needs at least one recipient.")
-        slot = await self._idle.get()
+        slot = await (self._idle.get() if gate is None else gate.take(self._idle))
         try:
             client = await self._ready_client(slot)
-            await _transact(client, message, sender, recipients, commit)
+            with gate.transaction(client) if gate is not None else nullcontext():
+                await _transact(client, message, sender, recipients, commit=commit, gate=gate)
             slot.sent += 1
         except SendError as error:
             await _after_failure(slot, error)
@@ -202,7 +213,9 @@ async def _transact(
     message: bytes,
     sender: str,
     recipients: Sequence[str],
+    *,
     commit: CommitPoint | None,
+    gate: SendGate | None,
 ) -> None:
     """Run MAIL, RCPT and DATA, turning every aiosmtplib failure into a `SendError`."""
     try:
@@ -213,7 +226,7 @@ async def _transact(
     except UnicodeEncodeError as exc:  # SMTPUTF8 addresses are not supported (yet)
         raise PermanentSendError("envelope refused: address is not ASCII") from exc
     except (aiosmtplib.SMTPException, OSError) as exc:
-        raise TransientSendError(reason("connection failed before data", exc)) from exc
+        raise lost_connection(gate, "connection failed before data", exc) from exc
     try:
         await send_data(client, message, commit, client.timeout or DEFAULT_TIMEOUT_SECONDS)
     except aiosmtplib.SMTPResponseException as exc:
@@ -221,9 +234,13 @@ async def _transact(
     except CommittedFailure as exc:
         # The final dot went out and no reply came: the server may have the message.
         raise UnknownOutcomeError(reason("no reply after the message", exc.cause)) from exc
+    except HungUpAfterDot as exc:
+        if gate is not None and gate.cut:  # we hung up, not the server: it may have it
+            raise UnknownOutcomeError(reason("cut off after the message", exc)) from exc
+        raise lost_connection(gate, "hung up after the message", exc) from exc
     except (aiosmtplib.SMTPException, OSError) as exc:
         client.close()
-        raise TransientSendError(reason("disconnected before the end of data", exc)) from exc
+        raise lost_connection(gate, "disconnected before the end of data", exc) from exc
 
 
 async def _rcpt_all(client: aiosmtplib.SMTP, recipients: Sequence[str]) -> None:

@@ -52,6 +52,14 @@ class CommitUnconfirmed(Exception):
         self.cause = cause
 
 
+class HungUpAfterDot(aiosmtplib.SMTPServerDisconnected):
+    """Raised when the connection closed after the final dot, before any reply.
+
+    Closed by the server, the message is not delivered (see `CommittedFailure`); closed by
+    coachd itself (cut off when stopping), the server may have it: the mailer tells which.
+    """
+
+
 class CommittedFailure(Exception):
     """Raised when no reply came in time after the final dot: the outcome is unknown.
 
@@ -91,6 +99,8 @@ async def send_data(
         except aiosmtplib.SMTPTimeoutError as exc:
             client.close()
             raise CommittedFailure(exc) from exc
+        except aiosmtplib.SMTPServerDisconnected as exc:
+            raise HungUpAfterDot(exc.message) from exc
     if response.code != COMPLETED:
         raise aiosmtplib.SMTPDataError(response.code, response.message)
 

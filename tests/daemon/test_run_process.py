@@ -57,6 +57,9 @@ def test_run_sends_a_prompt_reads_the_reply_and_stops_cleanly_on_sigterm(
             smtp.send_message(reply_done(smtp_server.messages[0].message))
         with redis_sync.Redis.from_url(redis_url) as state:
             assert wait_for(lambda: state.hget(keys.commitment("c1"), "status") == b"completed")
+        # The reply is acknowledged at once (the send window is open): wait for it, or the
+        # stop races it.
+        assert wait_for(lambda: len(smtp_server.messages) == 2), "the reply was not acknowledged"
         url = f"http://127.0.0.1:{http_port}/healthz"
         with urllib.request.urlopen(url, timeout=5) as health:
             assert health.status == 200
@@ -65,6 +68,6 @@ def test_run_sends_a_prompt_reads_the_reply_and_stops_cleanly_on_sigterm(
     assert daemon.returncode == 0
     assert smtp_server.messages[0].rcpt_tos == ["client1@example.org"]
     sent = daemon.logged("email_sent")
-    assert [(s["commitment_id"], s["step"]) for s in sent] == [("c1", "overdue-1d")]
+    assert [(s["commitment_id"], s["step"]) for s in sent] == [("c1", "overdue-1d"), ("c1", "ack")]
     assert "client1@example.org" not in daemon.log_text()  # ids in logs, never addresses
     assert daemon.logged("worker_stopped")

@@ -6,6 +6,7 @@ import asyncio
 import email
 import email.policy
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
@@ -50,6 +51,9 @@ class RecordingHandler:
         self._disconnect_next = 0
         self._session_faults: Counter[SessionFault] = Counter()  # armed, each used once
         self._delay = 0.0
+        self._mail_delay = 0.0
+        self.mail_times: list[float] = []  # wall clock of each MAIL FROM received
+        self.dots: list[str] = []  # first recipient of each message whose final dot arrived
 
     def drop_mid_body_next(self, n: int = 1) -> None:
         """Close the next `n` connections in the middle of a message body (before the dot)."""
@@ -90,6 +94,11 @@ class RecordingHandler:
         with self._lock:
             self._delay = seconds
 
+    def delay_mail(self, seconds: float) -> None:
+        """Wait `seconds` before answering each MAIL FROM (a transaction slow before DATA)."""
+        with self._lock:
+            self._mail_delay = seconds
+
     async def handle_EHLO(
         self,
         server: SMTP,
@@ -118,6 +127,10 @@ class RecordingHandler:
         envelope.mail_options.extend(options)
         with self._lock:
             self._mid_transaction.add(session.peer[1])
+            self.mail_times.append(time.time())
+            delay = self._mail_delay
+        if delay:
+            await asyncio.sleep(delay)
         return "250 OK"
 
     def ports_mid_transaction(self) -> set[int]:
@@ -136,6 +149,8 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        with self._lock:  # aiosmtpd calls this once the final dot is in
+            self.dots.append(envelope.rcpt_tos[0] if envelope.rcpt_tos else "")
         try:
             return await self._answer_data(server, envelope)
         finally:
@@ -205,6 +220,17 @@ class SmtpTestServer:
 
     def delay_data(self, seconds: float) -> None:
         self.handler.delay_data(seconds)
+
+    def delay_mail(self, seconds: float) -> None:
+        self.handler.delay_mail(seconds)
+
+    @property
+    def mail_times(self) -> list[float]:
+        return list(self.handler.mail_times)
+
+    @property
+    def dots(self) -> list[str]:
+        return list(self.handler.dots)
 
     def smtp_config(self, **overrides: Any) -> SmtpConfig:
         """An `SmtpConfig` for this server (no TLS, short timeout), with `overrides` applied."""
