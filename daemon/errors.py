@@ -73,3 +73,12 @@ class RetryLater(CoachdError):
     def __init__(self, defer_s: float) -> None:
         super().__init__(f"retry in {defer_s:g} s")
         self.defer_s = defer_s
+
+
+class StepGivenBack(RetryLater):
+    """Raised when an email was not sent because the worker is stopping: no SMTP transaction
+    was started (or it was cut off before its final dot) and its claims are released.
+    It is due again at once, for the next worker; this start does not count."""
+
+    def __init__(self) -> None:
+        super().__init__(defer_s=0.0)

@@ -171,7 +171,9 @@ async def _send_once(
         if isinstance(held, LedgerEntry):
             return await _after_earlier_attempt(services, ledger_key, held)
         envelope = (f"bounces@{services.reply_domain}", [recipient])
-        attempted = await send_claimed(held, services.mailer, message, envelope, _job_try(ctx))
+        attempted = await send_claimed(
+            held, services.mailer, message, envelope, _job_try(ctx), gate=services.gate
+        )
         if not await held.finish(attempted.outcome):
             log.error("coach_email_outcome_not_recorded", outcome=attempted.outcome.value)
         _log_attempted(kind, attempted)

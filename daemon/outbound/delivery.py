@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
-from uuid import uuid4
 
 import structlog
 from jinja2 import TemplateError
 from redis.exceptions import RedisError
 
-from daemon.errors import PermanentSendError, RetryLater, TransientSendError, UnknownOutcomeError
+from daemon.errors import (
+    RetryLater,
+    StepGivenBack,
+)
 from daemon.outbound.firing import Companion, Firing, Services
 from daemon.outbound.holdback import PROMPTS, WINDOW_SLACK, held_back, reschedule
-from daemon.outbound.ledger import LedgerLost, LedgerOutcome, Outcome
-from daemon.outbound.recovery import after_earlier_attempt, may_take_over, wall_ms
-from daemon.outbound.sendgate import SendGate, SendingStopped
-from daemon.outbound.smtpdata import CommitUnconfirmed
+from daemon.outbound.ledger import Outcome
+from daemon.outbound.recovery import after_earlier_attempt
+from daemon.outbound.sendgate import SendGate
+from daemon.outbound.sendonce import Attempted, Claim, JobTry, claim_once, send_claimed
 from daemon.outbound.stepbatch import Settlement, StepBatch
 from daemon.outbound.stepmail import bounce_address, compose_step, step_questions
 from daemon.store.changes import Finish, StepResult
@@ -40,7 +40,6 @@ ARQ_MAX_TRIES = MAX_SEND_TRIES + 3
 REDIS_RETRY_S = 5
 # How much of its time a job spends recording a sent email while Redis is away.
 DURABLE_SHARE = 0.8
-DURABLE_RETRY_S = 0.1
 # A step this late fired after downtime: what to send is decided again (see _fire).
 LATE_AFTER = timedelta(hours=1)
 # At most this many of a client's other prompts due the same day ride in one email.
@@ -48,15 +47,6 @@ MAX_COMPANIONS = 5
 # The steps that count as prompts for the per-client daily cap.
 # A job that fires a little before its window opens (clock skew) still sends.
 MS_PER_S = 1000
-
-
-class StepGivenBack(RetryLater):
-    """Raised when a step was not sent because the worker is stopping: no SMTP transaction
-    was started (or it was cut off before its final dot) and its claims are released.
-    It is due again at once, for the next worker; this start does not count."""
-
-    def __init__(self) -> None:
-        super().__init__(defer_s=0.0)
 
 
 def retry_delay_s(job_try: int, base_s: float = RETRY_BASE_S) -> float:
@@ -141,27 +131,29 @@ async def _due_today_too(firing: Firing) -> tuple[Companion, ...]:
 
 
 async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
-    ledger, key = firing.services.ledger, firing.ledger_key
+    """Send the step's email once, through the same protocol as every email
+    (daemon.outbound.sendonce), then settle the ledger and the commitment together."""
+    services = firing.services
     if gate is not None and gate.closed:  # stopping: claim nothing, leave it to the next worker
         raise StepGivenBack
-    attempt, claimed_at_ms = uuid4().hex, wall_ms()
-    previous = await ledger.claim(key, attempt, claimed_at_ms)
-    if previous is not None and not await may_take_over(firing, previous, attempt, claimed_at_ms):
-        return await after_earlier_attempt(firing, previous)
-    firing = await _claim_companions(firing, attempt, claimed_at_ms)
+    held = await claim_once(services.ledger, firing.ledger_key)
+    if not isinstance(held, Claim):
+        return await after_earlier_attempt(firing, held)
+    firing = await _claim_companions(firing, held.attempt, held.claimed_at_ms)
+    claim = held.with_riders([c.ledger_key for c in firing.companions])
     questions = step_questions(firing)
     try:
         message, recipient = compose_step(firing, questions)
     except (ComposeError, TemplateError) as exc:
         # A coach's broken template or an unusable address: retrying cannot help.
         log.error("email_not_composed", error=type(exc).__name__)
-        outcome, error, code = (
-            Outcome.FAILED, f"could not compose: {type(exc).__name__}: {exc}", None
-        )  # fmt: skip
+        attempted = Attempted(Outcome.FAILED, f"could not compose: {type(exc).__name__}: {exc}")
     else:
-        outcome, error, code = await _send(
-            firing, message, recipient, attempt, claimed_at_ms, job_try=job_try, gate=gate
+        envelope = (bounce_address(firing), [recipient])
+        attempted = await send_claimed(
+            claim, services.mailer, message, envelope, _job_try(firing, job_try), gate=gate
         )
+    outcome, error, code = attempted.outcome, attempted.error, attempted.code
     riders = tuple(
         Finish(
             c.commitment.commitment_id,
@@ -175,7 +167,7 @@ async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
     )
     await firing.settle(
         Settlement(
-            tuple(LedgerOutcome(k, attempt, claimed_at_ms, outcome) for k in _step_keys(firing)),
+            claim.outcomes(outcome),
             (firing.finished(_main_result(firing, outcome, error, questions)), *riders),
         )
     )
@@ -197,71 +189,14 @@ async def _claim_companions(firing: Firing, attempt: str, claimed_at_ms: int) ->
     return replace(firing, companions=tuple(claimed))
 
 
-def _step_keys(firing: Firing) -> list[str]:
-    return [firing.ledger_key, *(companion.ledger_key for companion in firing.companions)]
-
-
-async def _send(
-    firing: Firing,
-    message: bytes,
-    recipient: str,
-    attempt: str,
-    claimed_at_ms: int,
-    *,
-    job_try: int,
-    gate: SendGate | None = None,
-) -> tuple[Outcome, str, int | None]:
-    """Send under our claim; transient failures give the claim back and retry later."""
-    ledger, key, riding = firing.services.ledger, firing.ledger_key, _step_keys(firing)[1:]
-    commit = ledger.commit_point(key, attempt, claimed_at_ms, also=riding)
-    try:
-        await firing.services.mailer.send(
-            message, bounce_address(firing), [recipient], commit=commit, gate=gate
-        )
-    except SendingStopped as exc:  # nothing delivered: the next worker sends it
-        await _release(firing, attempt, claimed_at_ms)
-        raise StepGivenBack from exc
-    except TransientSendError as exc:
-        if job_try >= MAX_SEND_TRIES:
-            return Outcome.FAILED, f"gave up after {job_try} tries: {exc}", exc.code
-        await _release(firing, attempt, claimed_at_ms)
-        log.warning("email_send_retry", code=exc.code, job_try=job_try)
-        raise RetryLater(defer_s=retry_delay_s(job_try, firing.services.retry_base_s)) from exc
-    except PermanentSendError as exc:
-        return Outcome.FAILED, f"refused: {exc}", exc.code
-    except UnknownOutcomeError as exc:
-        return Outcome.UNKNOWN, f"outcome unknown, not resent: {exc}", exc.code
-    except LedgerLost:
-        # Our claim outlived its lease and another run took the step over: it owns it now.
-        log.error("send_claim_lost")
-        raise
-    except CommitUnconfirmed as exc:
-        # The message went out while Redis did not answer: record it once Redis is back.
-        log.warning("send_commit_unconfirmed", error=type(exc.cause).__name__)
-        await _record_sent_durably(firing, attempt, claimed_at_ms)
-    return Outcome.SENT, "", None
-
-
-async def _release(firing: Firing, attempt: str, claimed_at_ms: int) -> None:
-    for step_key in _step_keys(firing):
-        await firing.services.ledger.release(step_key, attempt, claimed_at_ms)
-
-
-async def _record_sent_durably(firing: Firing, attempt: str, claimed_at_ms: int) -> None:
-    """Keep trying to write "sent" (within the job's time): a lost mark means a resend."""
-    ledger = firing.services.ledger
-    deadline = time.monotonic() + firing.services.job_timeout_s * DURABLE_SHARE
-    delay = DURABLE_RETRY_S
-    while True:
-        try:
-            for step_key in _step_keys(firing):
-                await ledger.finish(step_key, attempt, claimed_at_ms, Outcome.SENT)
-            return
-        except RedisError:
-            if time.monotonic() + delay > deadline:
-                raise
-            await asyncio.sleep(delay)
-            delay *= 2
+def _job_try(firing: Firing, job_try: int) -> JobTry:
+    services = firing.services
+    return JobTry(
+        number=job_try,
+        last=job_try >= MAX_SEND_TRIES,
+        retry_in_s=retry_delay_s(job_try, services.retry_base_s),
+        record_within_s=services.job_timeout_s * DURABLE_SHARE,
+    )
 
 
 def _main_result(

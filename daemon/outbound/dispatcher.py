@@ -21,10 +21,9 @@ from typing import Any
 import structlog
 from redis.exceptions import RedisError
 
-from daemon.errors import RetryLater
-from daemon.outbound.delivery import ARQ_MAX_TRIES, StepGivenBack, fire_step
+from daemon.errors import RetryLater, StepGivenBack
+from daemon.outbound.delivery import ARQ_MAX_TRIES, fire_step
 from daemon.outbound.firing import Services
-from daemon.outbound.sendgate import SendGate
 from daemon.outbound.stepbatch import StepBatch
 from daemon.store import keys
 
@@ -102,7 +101,7 @@ class StepDispatcher:
         self._poll_delay_s = poll_delay_s
         self._lease_ms = lease_ms
         self.fired = 0  # steps handled since start (whatever their outcome)
-        self.gate = SendGate()
+        self.gate = services.gate
         self._stopping = asyncio.Event()
         self._stopped_at = 0.0
 

@@ -11,6 +11,7 @@ from daemon.config.load import CoachConfig
 from daemon.outbound.ledger import SendLedger
 from daemon.outbound.mailer import Mailer
 from daemon.outbound.promptcap import PromptCap
+from daemon.outbound.sendgate import SendGate
 from daemon.outbound.stepbatch import Settlement, StepBatch, settle_all
 from daemon.store import keys
 from daemon.store.changes import Finish, StepResult
@@ -41,6 +42,8 @@ class Services:
     job_timeout_s: int
     retry_base_s: float  # the first SMTP retry's delay; each next one doubles
     public_url: str | None = None  # where one-click unsubscribe is served, if HTTP is on
+    # Closed when the worker stops: steps and coach emails alike start no new transaction.
+    gate: SendGate = field(default_factory=SendGate)
     _composers: dict[Path | None, Composer] = field(default_factory=dict)
 
     def replace_config(self, config: CoachConfig) -> None:

@@ -117,9 +117,6 @@ class SendLedger:
         self._commands = commands  # concurrent steps' ledger calls share round trips
         self.lease_ms = lease_ms
 
-    def expired(self, entry: LedgerEntry, now_ms: int) -> bool:
-        return entry.outcome is Outcome.CLAIMED and now_ms - entry.claimed_at_ms > self.lease_ms
-
     def lease_over(self, entry: LedgerEntry, now_ms: int) -> bool:
         """Whether an in-flight entry (claimed or committing) has outlived its lease: the
         attempt that wrote it is no longer running (a job cannot run that long)."""

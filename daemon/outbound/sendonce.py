@@ -25,7 +25,13 @@ from uuid import uuid4
 import structlog
 from redis.exceptions import RedisError
 
-from daemon.errors import PermanentSendError, RetryLater, TransientSendError, UnknownOutcomeError
+from daemon.errors import (
+    PermanentSendError,
+    RetryLater,
+    StepGivenBack,
+    TransientSendError,
+    UnknownOutcomeError,
+)
 from daemon.outbound.ledger import (
     IN_FLIGHT,
     LedgerCommit,
@@ -37,6 +43,7 @@ from daemon.outbound.ledger import (
     wall_ms,
 )
 from daemon.outbound.mailer import Mailer
+from daemon.outbound.sendgate import SendGate, SendingStopped
 from daemon.outbound.smtpdata import CommitUnconfirmed
 
 log = structlog.get_logger(__name__)
@@ -146,6 +153,8 @@ async def send_claimed(
     message: bytes,
     envelope: tuple[str, Sequence[str]],
     job_try: JobTry,
+    *,
+    gate: SendGate | None = None,
 ) -> Attempted:
     """Send under `claim` (sender and recipients in `envelope`); the outcome is not recorded.
 
@@ -154,7 +163,10 @@ async def send_claimed(
     """
     sender, recipients = envelope
     try:
-        await mailer.send(message, sender, recipients, commit=claim.commit_point())
+        await mailer.send(message, sender, recipients, commit=claim.commit_point(), gate=gate)
+    except SendingStopped as exc:  # the worker is stopping: nothing went out, the next sends
+        await claim.release()
+        raise StepGivenBack from exc
     except TransientSendError as exc:
         if job_try.last:
             error = f"gave up after {job_try.number} tries: {exc}"
