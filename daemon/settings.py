@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SMTP_PORT = 587
+LOOPBACK_NAME = "localhost"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is this machine: "localhost" or a loopback address (127.0.0.0/8, ::1)."""
+    if host.lower().rstrip(".") == LOOPBACK_NAME:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -26,6 +38,10 @@ class Settings(BaseSettings):
     smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
+    smtp_allow_plaintext_auth: bool = Field(
+        default=False,
+        description="Allow AUTH without TLS to a non-loopback host (the password goes in clear).",
+    )
     smtp_timeout_s: float = Field(default=30.0, gt=0)
     smtp_pool_size: int = Field(default=4, ge=1, le=64)
     smtp_retry_base_s: float = Field(
@@ -89,3 +105,20 @@ class Settings(BaseSettings):
     worker_poll_s: float = Field(
         default=0.2, gt=0, le=5, description="How often an idle worker looks for due steps."
     )
+
+    @model_validator(mode="after")
+    def _refuse_plaintext_auth(self) -> Self:
+        """Refuse a login sent in clear across a network unless the operator opted in."""
+        has_login = self.smtp_user is not None or self.smtp_password is not None
+        if (
+            has_login
+            and self.smtp_tls == "none"
+            and not is_loopback(self.smtp_host)
+            and not self.smtp_allow_plaintext_auth
+        ):
+            raise ValueError(
+                "COACHD_SMTP_TLS=none with COACHD_SMTP_USER/COACHD_SMTP_PASSWORD set would send "
+                "the SMTP password in clear to COACHD_SMTP_HOST, which is not loopback: use "
+                "COACHD_SMTP_TLS=starttls or tls, or set COACHD_SMTP_ALLOW_PLAINTEXT_AUTH=true"
+            )
+        return self
