@@ -43,8 +43,34 @@ EmailAddress = Annotated[
         r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$",
     ),
 ]
-ActionText = Annotated[str, Field(min_length=1, max_length=MAX_ACTION_CHARS)]
-NameText = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)]
+# Characters a producer's text may not carry into email bodies and the coach's digest: C0
+# and C1 controls but tab (line breaks would forge lines, escapes would drive terminals) and
+# bidi embeddings, overrides and isolates (they make text read other than it is). Unicode's
+# line and paragraph separators are line breaks too.
+_TAB = "\t"
+_BIDI_CONTROLS = frozenset(map(chr, (*range(0x202A, 0x202F), *range(0x2066, 0x206A))))
+_C0_C1_CONTROLS = frozenset(map(chr, (*range(0x00, 0x20), *range(0x7F, 0xA0)))) - {_TAB}
+_FORBIDDEN_IN_TEXT = _BIDI_CONTROLS | _C0_C1_CONTROLS | {"\u2028", "\u2029"}
+
+
+def _check_plain_text(value: str) -> str:
+    """`value` unchanged, or ValueError naming the first control or bidi character in it."""
+    if value.isprintable() and value.isascii():  # the common case, in C
+        return value
+    for char in value:
+        if char in _FORBIDDEN_IN_TEXT:
+            kind = "a bidi control" if char in _BIDI_CONTROLS else "a control character"
+            raise ValueError(
+                f"contains {kind} (U+{ord(char):04X}); line breaks, controls other than tab"
+                " and bidi overrides are not allowed"
+            )
+    return value
+
+
+PlainText = AfterValidator(_check_plain_text)
+ActionText = Annotated[str, Field(min_length=1, max_length=MAX_ACTION_CHARS), PlainText]
+NameText = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS), PlainText]
+WhyText = Annotated[str, Field(max_length=MAX_ACTION_CHARS), PlainText]
 
 
 def _check_zone(value: str) -> str:
@@ -86,7 +112,7 @@ class CommitmentCreated(_Event):
     coach_id: Slug
     client: ClientInfo
     action: ActionText = Field(description="The client's own words for the action.")
-    why: str = Field(default="", max_length=MAX_ACTION_CHARS)
+    why: WhyText = ""
     due_date: date = Field(description="Local date in the client's zone.")
     profile: Slug | None = Field(default=None, description="Cadence profile; coach's default.")
 
@@ -98,7 +124,7 @@ class CommitmentUpdated(_Event):
     commitment_id: Identifier
     due_date: date | None = None
     action: ActionText | None = None
-    why: str | None = Field(default=None, max_length=MAX_ACTION_CHARS)
+    why: WhyText | None = None
 
 
 class CommitmentCompleted(_Event):

@@ -38,6 +38,11 @@ VALID = {
     "client_id": "a",
 }
 Draw = Callable[..., Any]
+BIDI_CONTROLS = "".join(map(chr, (*range(0x202A, 0x202F), *range(0x2066, 0x206A))))
+# Text a producer may send: no controls (tab aside), line separators or bidi overrides.
+PLAIN_CHARS = st.characters(
+    exclude_categories=("Cc", "Cs", "Zl", "Zp"), exclude_characters=BIDI_CONTROLS
+)
 
 # --- parse_event alone: pure, any input -----------------------------------------------------
 
@@ -198,7 +203,7 @@ def good(kind: str, model: Model, draw: Draw) -> dict[str, Any]:
         model.commitments[cid] |= {"due_date": due, "at": at}
         event = changed("commitment.updated", model.new_id("e"), at, cid, due_date=due)
     else:  # rename
-        name = draw(st.text(min_size=1, max_size=30))
+        name = draw(st.text(PLAIN_CHARS, min_size=1, max_size=30))
         model.clients[f"cl-{cid}"] = {"name": name, "at": at}
         event = client_updated(model.new_id("e"), at, f"cl-{cid}", name)
     model.applied.append(event)
@@ -238,6 +243,14 @@ def huge(model: Model, draw: Draw) -> Made:
     text = "x" * draw(st.integers(MAX_ACTION_CHARS + 1, 100_000))
     reason = rf"commitment\.created\.{name}: String should have at most {MAX_ACTION_CHARS} char"
     return stranger(model, **{name: text}), reason
+
+
+def control_text(model: Model, draw: Draw) -> Made:
+    """A line break, C1 control or bidi override in a text field: it would reach the emails."""
+    name = draw(st.sampled_from(["action", "why"]))
+    char = draw(st.sampled_from(["\n", "\r", "\x00", "\x1b", "\x85", *BIDI_CONTROLS]))
+    reason = rf"commitment\.created\.{name}: Value error, contains .*U\+{ord(char):04X}"
+    return stranger(model, **{name: f"call Maria{char}now"}), reason
 
 
 def oversize(model: Model, draw: Draw) -> Made:
@@ -291,7 +304,7 @@ def stale(model: Model, draw: Draw) -> Made:
 BAD = {
     f.__name__: f
     for f in (malformed, wrong_type, huge, oversize, unknown_version, unknown_type, duplicate)
-} | {f.__name__: f for f in (ghost, stale)}
+} | {f.__name__: f for f in (ghost, stale, control_text)}
 GOOD = ("create", "update", "complete", "rename")
 
 
