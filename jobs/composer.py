@@ -22,8 +22,8 @@ from jinja2 import (
     Template,
     select_autoescape,
 )
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from jobs.sandbox import BoundedSandbox, ConfinedLoader
 from jobs.step import StepKind
 
 BUILTIN_TEMPLATE_PACKAGE = "templates"  # top-level package shipped in the wheel
@@ -212,7 +212,8 @@ class Composer:
     """Renders a step's templates (a coach's overrides first, the built-ins after) into email.
 
     Every template, built-in or coach-authored, renders in an immutable sandbox with
-    strict undefined variables; HTML templates autoescape. Templates compile once, when
+    strict undefined variables and bounded arithmetic, sizes and loops (jobs.sandbox), so
+    any template renders in bounded time; HTML templates autoescape. Templates compile once, when
     the Composer is built, so a broken override fails at start-up rather than mid-send.
     """
 
@@ -221,9 +222,10 @@ class Composer:
         if override_dir is not None:
             if not override_dir.is_dir():
                 raise ComposeError("override_dir", "is not a directory")
-            loaders.append(FileSystemLoader(override_dir))
+            # A coach's folder: no file whose real path leaves it (symlinks to secrets).
+            loaders.append(ConfinedLoader(override_dir))
         loaders.append(_builtin_loader())
-        self._env = ImmutableSandboxedEnvironment(
+        self._env = BoundedSandbox(
             loader=ChoiceLoader(loaders),
             autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
             undefined=StrictUndefined,

@@ -19,6 +19,7 @@ from daemon.config.models import (
 from daemon.errors import CoachdError
 from jobs.cadence import CadenceProfile
 from jobs.questions import DEFAULT_BANK, QuestionBank
+from jobs.sandbox import refused_templates
 
 # The models live in daemon.config.models; callers keep importing them from here.
 __all__ = [
@@ -85,8 +86,13 @@ def _check_template_dirs(loaded: Loaded) -> None:
         for cid, coach in loaded.coaches.items()
     ]
     for file, key, directory in owners:
-        if file is not None and directory is not None and not directory.is_dir():
+        if file is None or directory is None:
+            continue
+        if not directory.is_dir():
             loaded.add(file, f"{key}.templates_dir", f"the folder {directory} does not exist")
+            continue
+        for template, reason in refused_templates(directory):
+            loaded.add(file, f"{key}.templates_dir", f"template {template} {reason}")
 
 
 def _firm_dir(loaded: Loaded) -> Path | None:

@@ -368,3 +368,22 @@ def test_config_is_frozen(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="frozen"):
         config.firm = config.firm  # type: ignore[misc]
+
+
+def test_template_symlinked_outside_its_folder_is_reported_with_file_and_reason(
+    tmp_path: Path,
+) -> None:
+    """check-config names the coach file, the key, the template and why it is refused."""
+    (tmp_path / "coachd.env").write_text("COACHD_SMTP_PASSWORD=hunter2\n")
+    (tmp_path / "tpl" / "reminder").mkdir(parents=True)
+    (tmp_path / "tpl" / "reminder" / "body.txt").symlink_to(tmp_path / "coachd.env")
+    path = write(tmp_path, "firm.toml", FIRM + 'templates_dir = "tpl"\n')
+
+    problem = only_problem(path)
+
+    template = tmp_path / "tpl" / "reminder" / "body.txt"
+    assert (problem.file, problem.key_path, problem.message) == (
+        path,
+        "firm.templates_dir",
+        f"template {template} resolves outside the templates folder (a symlink?)",
+    )
