@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -47,6 +48,7 @@ MAX_COMPANIONS = 5
 # The steps that count as prompts for the per-client daily cap.
 # A job that fires a little before its window opens (clock skew) still sends.
 MS_PER_S = 1000
+RENDER_TIMEOUT_S = 5.0  # a coach template's render, off the loop (see _composed)
 
 
 def retry_delay_s(job_try: int, base_s: float = RETRY_BASE_S) -> float:
@@ -143,8 +145,8 @@ async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
     claim = held.with_riders([c.ledger_key for c in firing.companions])
     questions = step_questions(firing)
     try:
-        message, recipient = compose_step(firing, questions)
-    except (ComposeError, TemplateError) as exc:
+        message, recipient = await _composed(firing, questions)
+    except (ComposeError, TemplateError, TimeoutError) as exc:
         # A coach's broken template or an unusable address: retrying cannot help.
         log.error("email_not_composed", error=type(exc).__name__)
         attempted = Attempted(Outcome.FAILED, f"could not compose: {type(exc).__name__}: {exc}")
@@ -187,6 +189,15 @@ async def _claim_companions(firing: Firing, attempt: str, claimed_at_ms: int) ->
         if await firing.services.ledger.claim(companion.ledger_key, attempt, claimed_at_ms) is None:
             claimed.append(companion)
     return replace(firing, companions=tuple(claimed))
+
+
+async def _composed(firing: Firing, questions: tuple[Question, ...]) -> tuple[bytes, str]:
+    """A coach's own templates render in a worker thread under a time limit (the sandbox
+    bounds what a template can do; this is the backstop); the built-in ones inline."""
+    if firing.services.config.template_dir_for(firing.commitment.coach_id) is None:
+        return compose_step(firing, questions)
+    async with asyncio.timeout(RENDER_TIMEOUT_S):
+        return await asyncio.to_thread(compose_step, firing, questions)
 
 
 def _job_try(firing: Firing, job_try: int) -> JobTry:
