@@ -76,7 +76,7 @@ async def _rewrite_entry_by_entry(redis: Redis) -> None:
     try:
         while True:
             try:
-                await redis.execute_command("BGREWRITEAOF")
+                await redis.bgrewriteaof()  # type: ignore[no-untyped-call]
                 break
             except ResponseError as error:
                 if _IN_PROGRESS not in str(error) or not await _poll(lambda: _idle(redis)):
