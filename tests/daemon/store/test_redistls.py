@@ -72,14 +72,15 @@ def make_ca(folder: Path) -> Path:
 
 
 def _start(
-    folder: Path, cert: tuple[Path, Path], ca: Path
+    folder: Path, cert: tuple[Path, Path], ca: Path, auth_clients: str = "yes"
 ) -> tuple[subprocess.Popen[bytes], int, int]:
     plain, tls = pick_free_port(), pick_free_port()
     log = folder / f"redis-{tls}.log"
     process = subprocess.Popen(
         [str(find_redis_server()), "--bind", LOOPBACK, "--port", str(plain),
          "--tls-port", str(tls), "--tls-cert-file", str(cert[0]), "--tls-key-file", str(cert[1]),
-         "--tls-ca-cert-file", str(ca), "--tls-auth-clients", "yes", "--requirepass", PASSWORD,
+         "--tls-ca-cert-file", str(ca), "--tls-auth-clients", auth_clients,
+         "--requirepass", PASSWORD,
          "--save", "", "--appendonly", "no", "--dir", str(folder), "--logfile", str(log)],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -110,7 +111,8 @@ def _servers(folder: Path) -> Iterator[tuple[TlsRedis, TlsRedis]]:
     client = RedisTls(ca, *client_cert)
     right, wrong = _start(folder, _issue(folder, "localhost", "localhost"), ca), None
     try:
-        wrong = _start(folder, _issue(folder, "other", "wrong.example"), ca)
+        # No client certificate asked: only the host name can refuse it.
+        wrong = _start(folder, _issue(folder, "other", "wrong.example"), ca, auth_clients="no")
         yield (
             TlsRedis(right[1], right[2], ca, client),
             TlsRedis(wrong[1], wrong[2], ca, client),
@@ -124,8 +126,9 @@ def _servers(folder: Path) -> Iterator[tuple[TlsRedis, TlsRedis]]:
 
 @pytest.fixture(scope="module")
 def tls_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TlsRedis, TlsRedis]]:
-    """A TLS Redis with a certificate for localhost, and one whose certificate names
-    wrong.example; both ask for a client certificate and a password full of reserved chars."""
+    """A TLS Redis with a certificate for localhost that asks for a client certificate,
+    and one whose certificate names wrong.example; both with a password full of reserved
+    characters."""
     yield from _servers(tmp_path_factory.mktemp("tls"))
 
 
