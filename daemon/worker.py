@@ -65,8 +65,7 @@ OUTAGE_RETRY_MAX_S = 10.0
 LEASE_MARGIN_MIN_S = 5
 LEASE_MARGIN_SHARE = 4  # a quarter of the job timeout, at least LEASE_MARGIN_MIN_S
 MS_PER_S = 1000
-# A Redis that does not accept the connection in this long is down (arq's own default).
-CONNECT_TIMEOUT_S = 1
+CONNECT_TIMEOUT_S = 1  # a Redis that does not accept a connection in 1 s is down (arq's)
 
 
 @dataclass(frozen=True)
@@ -93,25 +92,21 @@ class Identity:
 
 
 async def connect(url: str, tls: RedisTls | None = None) -> ArqRedis:
-    """An arq-flavoured Redis client: job payloads JSON, coachd's job queue as default.
-
-    Built on redis-py's URL parsing, not arq's `RedisSettings.from_dsn`: that one does not
-    percent-decode the password, ignores the query (no CA) and never checks the host name.
-    """
+    """An arq-flavoured Redis client: job payloads JSON, coachd's job queue as default. Not
+    arq's `from_dsn`: it keeps a password percent-encoded, drops the query, checks no host."""
     pool = ArqRedis(
         connection_pool(url, tls, socket_connect_timeout=CONNECT_TIMEOUT_S),
         job_serializer=serialize,
         job_deserializer=deserialize,
         default_queue_name=keys.JOB_QUEUE,
     )
-    pool.auto_close_connection_pool = True  # the pool is ours alone: aclose() closes it
+    pool.auto_close_connection_pool = True  # the pool is its alone: aclose() closes it
     try:
         await pool.ping()  # as arq's create_pool does: a wrong URL fails here, not later
     except BaseException:
         await pool.aclose()
         raise
-    # Batched writes are mostly command packing: have the pool's connections do it in C.
-    pack_with_hiredis(pool)
+    pack_with_hiredis(pool)  # batched writes are mostly command packing: do it in C
     return pool
 
 
