@@ -27,7 +27,7 @@ from daemon.inbox.stream import PublishReport, publish, publish_event
 from daemon.outbound.mailer import SmtpConfig, SmtpMailer
 from daemon.settings import Settings
 from daemon.store import migration, privacy
-from daemon.store.redisio import connect_client
+from daemon.store.redisio import RedisTls, connect_client
 from daemon.store.status import Status, read_status
 from daemon.store.supervisor import embedded_redis
 from daemon.worker import Identity, WorkerOptions, build_services, connect, run_worker
@@ -64,6 +64,10 @@ async def redis_url(settings: Settings, *, start_embedded: bool) -> AsyncIterato
         log.error("embedded_redis_lost", attempts=lost.attempts, exit_code=EXIT_REDIS_LOST)
         # Not a CoachdError's exit 3 (the unit's RestartPreventExitStatus): let systemd restart.
         raise SystemExit(EXIT_REDIS_LOST) from lost
+
+
+def redis_tls_from(settings: Settings) -> RedisTls:
+    return RedisTls(settings.redis_tls_ca, settings.redis_tls_cert, settings.redis_tls_key)
 
 
 def signing_key_from(settings: Settings) -> bytes:
@@ -124,7 +128,7 @@ async def run_daemon(settings: Settings) -> None:
     imap = imap_config_from(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with redis_url(settings, start_embedded=True) as url:
-        redis = await connect(url)
+        redis = await connect(url, redis_tls_from(settings))
         try:
             services = build_services(
                 redis,
@@ -240,7 +244,7 @@ async def status(settings: Settings) -> Status:
 async def _connected(settings: Settings) -> AsyncIterator[Redis]:
     """The Redis `coachd run` uses (COACHD_REDIS_URL or its embedded one), for one command."""
     async with redis_url(settings, start_embedded=False) as url:
-        redis = connect_client(url)
+        redis = connect_client(url, redis_tls_from(settings))
         try:
             if not settings.redis_url:
                 await _check_embedded(redis, settings.data_dir / URL_FILE)

@@ -190,7 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"coachd: invalid settings: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    configure_logging(settings.log_format, settings.log_level)
+    key = settings.signing_key.get_secret_value().encode() if settings.signing_key else None
+    configure_logging(settings.log_format, settings.log_level, pseudonym_key=key)
     args.settings = settings
     handler: Handler = args.handler
     try:

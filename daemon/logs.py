@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import re
+import secrets
 import sys
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -20,16 +22,24 @@ PSEUDONYM_PREFIX = "addr:"
 PSEUDONYM_HEX_CHARS = 8
 DROPPED_KEYS = frozenset({"body", "html", "text", "password"})
 _HANDLER_MARK = "_coachd_handler"
+# The pseudonym is an HMAC under a key derived for this one use (the signing key keys reply
+# tokens too): a bare hash of an address can be reversed by hashing a list of addresses.
+PSEUDONYM_CONTEXT = b"coachd log pseudonym v1\x00"
+PSEUDONYM_RANDOM_KEY_BYTES = 32
+# Until configure_logging is given a key: a random one, so pseudonyms are stable only
+# within this process (and nothing computable without a secret is ever logged).
+_pseudonym_key = secrets.token_bytes(PSEUDONYM_RANDOM_KEY_BYTES)
 
 
-def pseudonym(address: str) -> str:
+def pseudonym(address: str, key: bytes | None = None) -> str:
     """A stable short stand-in for an email address, e.g. `addr:3f9a1c2b`.
 
-    Case-insensitive so one person keeps one pseudonym. It is an unsalted hash: it
-    keeps addresses out of casual view and lets logs be correlated, not a secret.
+    Case-insensitive so one person keeps one pseudonym. Keyed (by `key`, else the key
+    logging was configured with): without the key, nobody can tell which address it is.
     """
-    digest = hashlib.sha256(address.lower().encode("utf-8")).hexdigest()
-    return PSEUDONYM_PREFIX + digest[:PSEUDONYM_HEX_CHARS]
+    mac = hmac.new(key or _pseudonym_key, PSEUDONYM_CONTEXT, hashlib.sha256)
+    mac.update(address.lower().encode("utf-8"))
+    return PSEUDONYM_PREFIX + mac.hexdigest()[:PSEUDONYM_HEX_CHARS]
 
 
 def redact_text(text: str) -> str:
@@ -74,15 +84,21 @@ def _renderer(fmt: LogFormat) -> Processor:
     return structlog.processors.JSONRenderer()
 
 
-def configure_logging(fmt: LogFormat = "auto", level: str = "INFO") -> None:
+def configure_logging(
+    fmt: LogFormat = "auto", level: str = "INFO", pseudonym_key: bytes | None = None
+) -> None:
     """Route structlog and stdlib logging (arq, aiosmtplib, asyncio) to stderr through one pipeline.
 
     Logs go to stderr so stdout stays free for command output such as `coachd plan --json`.
-    Calling it again replaces the previous configuration.
+    Addresses become pseudonyms keyed by `pseudonym_key` (the signing key: stable across
+    restarts), else by a random per-process key. Calling it again replaces the configuration.
     """
+    global _pseudonym_key  # noqa: PLW0603 - one pipeline per process, like structlog's own
     numeric_level = logging.getLevelNamesMapping().get(level.upper())
     if numeric_level is None:
         raise ValueError(f"Unknown log level {level!r}.")
+    if pseudonym_key:
+        _pseudonym_key = pseudonym_key
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Unset: start an embedded Redis in the data directory."
     )
+    redis_tls_ca: Path | None = Field(
+        default=None, description="rediss://: CA file that signs the Redis server's certificate."
+    )
+    redis_tls_cert: Path | None = Field(
+        default=None, description="rediss://: client certificate, for a Redis that asks for one."
+    )
+    redis_tls_key: Path | None = Field(default=None, description="The client certificate's key.")
     smtp_host: str = "localhost"
     smtp_port: int = Field(default=DEFAULT_SMTP_PORT, ge=1, le=65535)
     smtp_tls: Literal["starttls", "tls", "none"] = "starttls"

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 import structlog
 from arq import Retry
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.connections import ArqRedis
 from arq.typing import WorkerCoroutine
 from arq.utils import timestamp_ms
 from arq.worker import Worker, func
@@ -33,7 +33,7 @@ from daemon.outbound.promptcap import PromptCap
 from daemon.store import keys
 from daemon.store.commitments import Store
 from daemon.store.migration import migrate
-from daemon.store.redisio import pack_with_hiredis
+from daemon.store.redisio import RedisTls, connection_pool, pack_with_hiredis
 from daemon.store.schedule import (
     FIRE_STEP,
     SEND_DIGEST,
@@ -65,6 +65,7 @@ OUTAGE_RETRY_MAX_S = 10.0
 LEASE_MARGIN_MIN_S = 5
 LEASE_MARGIN_SHARE = 4  # a quarter of the job timeout, at least LEASE_MARGIN_MIN_S
 MS_PER_S = 1000
+CONNECT_TIMEOUT_S = 1  # a Redis that does not accept a connection in 1 s is down (arq's)
 
 
 @dataclass(frozen=True)
@@ -90,16 +91,22 @@ class Identity:
     public_url: str | None = None  # https://… where one-click unsubscribe is served
 
 
-async def connect(url: str) -> ArqRedis:
-    """An arq-flavoured Redis client: job payloads JSON, coachd's job queue as default."""
-    pool: ArqRedis = await create_pool(
-        RedisSettings.from_dsn(url),
+async def connect(url: str, tls: RedisTls | None = None) -> ArqRedis:
+    """An arq-flavoured Redis client: job payloads JSON, coachd's job queue as default. Not
+    arq's `from_dsn`: it keeps a password percent-encoded, drops the query, checks no host."""
+    pool = ArqRedis(
+        connection_pool(url, tls, socket_connect_timeout=CONNECT_TIMEOUT_S),
         job_serializer=serialize,
         job_deserializer=deserialize,
         default_queue_name=keys.JOB_QUEUE,
     )
-    # Batched writes are mostly command packing: have the pool's connections do it in C.
-    pack_with_hiredis(pool)
+    pool.auto_close_connection_pool = True  # the pool is its alone: aclose() closes it
+    try:
+        await pool.ping()  # as arq's create_pool does: a wrong URL fails here, not later
+    except BaseException:
+        await pool.aclose()
+        raise
+    pack_with_hiredis(pool)  # batched writes are mostly command packing: do it in C
     return pool
 
 

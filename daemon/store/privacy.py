@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from daemon.store import keys
+from daemon.store.aof import rewrite_aof, rewrite_once_committed
 from daemon.store.footprint import CommitmentTrace, Footprint, Tracer
 from daemon.store.redisio import transact
 from daemon.store.schedule import drop_job, drop_step, notice_job_id
@@ -79,9 +80,12 @@ def markers_of(event: Event, signing_key: bytes) -> list[str]:
     return markers
 
 
-async def erase_client(pipe: Pipeline, client_id: str, signing_key: bytes) -> Footprint:
+async def erase_client(
+    pipe: Pipeline, client_id: str, signing_key: bytes, *, rewrite: bool = True
+) -> Footprint:
     """Inside a WATCH: find everything about the client, then (MULTI) delete all of it and
-    leave the markers that refuse late events. Returns what was removed."""
+    leave the markers that refuse late events. Returns what was removed. With `rewrite`, the
+    AOF is rewritten in the background once the erasure has committed."""
     found = await Tracer(pipe, client_id).trace()
     pipe.multi()
     for commitment in found.commitments:
@@ -100,6 +104,8 @@ async def erase_client(pipe: Pipeline, client_id: str, signing_key: bytes) -> Fo
     markers += [erased_marker(signing_key, _COMMITMENT, c) for c in found.commitment_ids]
     for marker in markers:
         pipe.set(marker, b"1", ex=keys.ERASED_TTL_S)
+    if rewrite:
+        rewrite_once_committed(Redis(connection_pool=pipe.connection_pool), markers[0])
     log.info(
         "client_erased",
         commitments=len(found.commitments),
@@ -130,9 +136,11 @@ async def erase_now(redis: Redis, client_id: str, signing_key: bytes) -> Footpri
     """Erase directly, outside the inbox (`coachd erase-client --now`, when no daemon runs)."""
 
     async def attempt(pipe: Pipeline) -> Footprint:
-        return await erase_client(pipe, client_id, signing_key)
+        return await erase_client(pipe, client_id, signing_key, rewrite=False)
 
-    return await transact(redis, attempt)
+    found = await transact(redis, attempt)
+    await rewrite_aof(redis)
+    return found
 
 
 async def export_client(redis: Redis, client_id: str) -> dict[str, Any]:

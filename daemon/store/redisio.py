@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TypeVar, cast
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar, cast
+from urllib.parse import urlparse
 
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import Connection
 from redis.connection import HiredisRespSerializer
@@ -13,6 +16,7 @@ from redis.exceptions import WatchError
 from redis.typing import EncodableT
 from redis.utils import HIREDIS_AVAILABLE
 
+from daemon.errors import SettingsError
 from daemon.store.pipelining import AutoPipeline
 
 T = TypeVar("T")
@@ -109,8 +113,43 @@ def pack_with_hiredis(redis: Redis) -> None:
             connection.__class__ = HiredisPackedConnection
 
 
-def connect_client(url: str) -> Redis:
+@dataclass(frozen=True)
+class RedisTls:
+    """Files for `rediss://` beyond the URL (COACHD_REDIS_TLS_CA, _CERT, _KEY); the URL's own
+    `ssl_ca_certs`, `ssl_certfile` and `ssl_keyfile` query values win over these."""
+
+    ca_certs: Path | None = None
+    certfile: Path | None = None
+    keyfile: Path | None = None
+
+    def options(self) -> dict[str, str]:
+        named = {"ssl_ca_certs": self.ca_certs, "ssl_certfile": self.certfile}
+        named["ssl_keyfile"] = self.keyfile
+        return {name: str(path) for name, path in named.items() if path is not None}
+
+
+# What a URL may not switch off: coachd always checks the server's certificate and name.
+_VERIFIED = {"ssl_cert_reqs": "required", "ssl_check_hostname": True}
+
+
+def connection_pool(url: str, tls: RedisTls | None = None, **options: Any) -> ConnectionPool:
+    """A pool for `url` parsed by redis-py (the password and user percent-decoded, query
+    options honoured); for `rediss://` the certificate chain and host name are verified."""
+    parsed = urlparse(url)
+    if parsed.scheme != "rediss":
+        return ConnectionPool.from_url(url, **options)
+    pool = ConnectionPool.from_url(url, **(tls or RedisTls()).options(), **_VERIFIED, **options)
+    weakened = [k for k, v in _VERIFIED.items() if pool.connection_kwargs.get(k) != v]
+    if weakened:
+        raise SettingsError(
+            f"the Redis URL sets {', '.join(weakened)}: coachd always verifies the Redis "
+            "server's certificate and host name (set COACHD_REDIS_TLS_CA for a private CA)"
+        )
+    return pool
+
+
+def connect_client(url: str, tls: RedisTls | None = None) -> Redis:
     """A plain redis-py client for the CLI's one-off commands (no job queue of its own)."""
-    client: Redis = Redis.from_url(url)
+    client: Redis = Redis.from_pool(connection_pool(url, tls))
     pack_with_hiredis(client)
     return client

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
+from daemon import logs
 from daemon.logs import configure_logging, pseudonym, redact_addresses
 
 ADDRESS = "Client.Name+tag@example.org"
@@ -144,3 +146,29 @@ def test_auto_is_json_when_stderr_is_not_a_terminal(capsys: pytest.CaptureFixtur
 def test_unknown_level_is_rejected() -> None:
     with pytest.raises(ValueError, match="LOUD"):
         configure_logging(level="LOUD")
+
+
+def test_the_pseudonym_is_keyed_different_keys_give_different_pseudonyms() -> None:
+    one, other = b"k" * 32, b"j" * 32
+    assert pseudonym(ADDRESS, one) == pseudonym(ADDRESS.upper(), one)
+    assert pseudonym(ADDRESS, one) != pseudonym(ADDRESS, other)
+    assert pseudonym(ADDRESS, one) != pseudonym(ADDRESS)  # the process's own random key
+
+
+def test_logs_carry_the_keyed_pseudonym_never_the_bare_hash_of_the_address(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bare SHA-256 of an address can be reversed from a list of candidate addresses."""
+    monkeypatch.setattr(logs, "_pseudonym_key", logs._pseudonym_key)  # restored afterwards
+    key = b"a-signing-key-of-at-least-32-characters"
+    configure_logging(fmt="json", pseudonym_key=key)
+
+    structlog.get_logger("coachd.test").info("email_sent", to=ADDRESS)
+    logging.getLogger("aiosmtplib").warning("refused %s", ADDRESS)
+
+    err = capsys.readouterr().err
+    bare = hashlib.sha256(ADDRESS.lower().encode()).hexdigest()[:8]
+    assert bare not in err
+    ours, theirs = json_lines(err)
+    assert ours["to"] == pseudonym(ADDRESS, key) == pseudonym(ADDRESS)
+    assert theirs["event"] == f"refused {pseudonym(ADDRESS, key)}"

@@ -1,0 +1,192 @@
+"""Redis over TLS and awkward passwords, against a real TLS redis-server and a CA made here.
+
+The CA and certificates are made with the `openssl` CLI; a redis-server built without TLS
+skips these tests locally and fails them under CI.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from redis.asyncio import Redis
+
+from daemon.errors import SettingsError
+from daemon.store.embedded import LOOPBACK, find_redis_server, pick_free_port
+from daemon.store.redisio import RedisTls, connect_client
+from daemon.worker import connect
+
+pytestmark = pytest.mark.integration
+
+# Every character that means something in a URL's authority part.
+PASSWORD = "p#w@d:s/x?y%z"
+READY_TIMEOUT_S = 10.0
+POLL_S = 0.05
+CERT_DAYS = "2"
+EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+
+@dataclass(frozen=True)
+class TlsRedis:
+    """A redis-server with a plain and a TLS port, its certificate issued for `cert_host`."""
+
+    plain_port: int
+    tls_port: int
+    ca: Path
+    client: RedisTls  # the CA, and a client certificate the server accepts
+
+    def url(self, scheme: str = "rediss", host: str = "localhost", query: str = "") -> str:
+        port = self.tls_port if scheme == "rediss" else self.plain_port
+        return f"{scheme}://:{quote(PASSWORD, safe='')}@{host}:{port}/0{query}"
+
+
+def _openssl(*args: str | Path, cwd: Path) -> None:
+    subprocess.run(["openssl", *map(str, args)], cwd=cwd, check=True, capture_output=True)
+
+
+def _issue(folder: Path, name: str, dns: str) -> tuple[Path, Path]:
+    """A key and a certificate for `dns`, signed by the CA in `folder`."""
+    (folder / f"{name}.ext").write_text(f"subjectAltName=DNS:{dns}\n")
+    _openssl("req", "-new", *EC_KEY, "-keyout", f"{name}.key", "-out", f"{name}.csr",
+             "-subj", f"/CN={dns}", cwd=folder)  # fmt: skip
+    _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+             "-CAcreateserial", "-days", CERT_DAYS, "-out", f"{name}.pem",
+             "-extfile", f"{name}.ext", cwd=folder)  # fmt: skip
+    return folder / f"{name}.pem", folder / f"{name}.key"
+
+
+def make_ca(folder: Path) -> Path:
+    _openssl("req", "-x509", "-new", *EC_KEY, "-keyout", "ca.key", "-out", "ca.pem",
+             "-days", CERT_DAYS, "-subj", "/CN=coachd test CA",
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=folder)  # fmt: skip
+    return folder / "ca.pem"
+
+
+def _start(
+    folder: Path, cert: tuple[Path, Path], ca: Path, auth_clients: str = "yes"
+) -> tuple[subprocess.Popen[bytes], int, int]:
+    plain, tls = pick_free_port(), pick_free_port()
+    log = folder / f"redis-{tls}.log"
+    process = subprocess.Popen(
+        [str(find_redis_server()), "--bind", LOOPBACK, "--port", str(plain),
+         "--tls-port", str(tls), "--tls-cert-file", str(cert[0]), "--tls-key-file", str(cert[1]),
+         "--tls-ca-cert-file", str(ca), "--tls-auth-clients", auth_clients,
+         "--requirepass", PASSWORD,
+         "--save", "", "--appendonly", "no", "--dir", str(folder), "--logfile", str(log)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            _unavailable(f"redis-server exited at start-up (built without TLS?): {log.read_text()}")
+        try:
+            socket.create_connection((LOOPBACK, tls), timeout=POLL_S).close()
+            return process, plain, tls
+        except OSError:
+            time.sleep(POLL_S)
+    process.kill()
+    raise AssertionError(f"the TLS redis-server did not listen within {READY_TIMEOUT_S}s")
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _servers(folder: Path) -> Iterator[tuple[TlsRedis, TlsRedis]]:
+    if shutil.which("openssl") is None:
+        pytest.skip("no `openssl` CLI to make a test CA with")
+    ca = make_ca(folder)
+    client_cert = _issue(folder, "client", "coachd-client")
+    client = RedisTls(ca, *client_cert)
+    right, wrong = _start(folder, _issue(folder, "localhost", "localhost"), ca), None
+    try:
+        # No client certificate asked: only the host name can refuse it.
+        wrong = _start(folder, _issue(folder, "other", "wrong.example"), ca, auth_clients="no")
+        yield (
+            TlsRedis(right[1], right[2], ca, client),
+            TlsRedis(wrong[1], wrong[2], ca, client),
+        )
+    finally:
+        for started in (right, wrong):
+            if started is not None:
+                started[0].terminate()
+                started[0].wait()
+
+
+@pytest.fixture(scope="module")
+def tls_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TlsRedis, TlsRedis]]:
+    """A TLS Redis with a certificate for localhost that asks for a client certificate,
+    and one whose certificate names wrong.example; both with a password full of reserved
+    characters."""
+    yield from _servers(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def localhost(tls_servers: tuple[TlsRedis, TlsRedis]) -> TlsRedis:
+    return tls_servers[0]
+
+
+async def _answers(redis: Redis) -> bool:
+    try:
+        return bool(await redis.ping())
+    finally:
+        await redis.aclose()
+
+
+async def test_the_ca_and_client_certificate_from_settings_connect_the_queue_and_the_cli(
+    localhost: TlsRedis,
+) -> None:
+    assert await _answers(await connect(localhost.url(), localhost.client))
+    assert await _answers(connect_client(localhost.url(), localhost.client))
+
+
+async def test_the_ca_and_client_certificate_from_the_url_query_connect(
+    localhost: TlsRedis,
+) -> None:
+    tls = localhost.client
+    query = f"?ssl_ca_certs={tls.ca_certs}&ssl_certfile={tls.certfile}&ssl_keyfile={tls.keyfile}"
+    assert await _answers(await connect(localhost.url(query=query)))
+
+
+async def test_a_certificate_for_another_host_is_refused_even_from_a_trusted_ca(
+    tls_servers: tuple[TlsRedis, TlsRedis], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CA is trusted system-wide here (SSL_CERT_FILE), so only the host name is wrong."""
+    wrong = tls_servers[1]
+    monkeypatch.setenv("SSL_CERT_FILE", str(wrong.ca))
+    with pytest.raises(Exception, match=r"(?i)hostname|doesn.t match"):
+        await _answers(await connect(wrong.url()))
+    with pytest.raises(Exception, match=r"(?i)hostname|doesn.t match"):
+        await _answers(connect_client(wrong.url(), wrong.client))
+
+
+async def test_without_the_ca_the_server_is_refused(localhost: TlsRedis) -> None:
+    no_ca = RedisTls(None, localhost.client.certfile, localhost.client.keyfile)
+    with pytest.raises(Exception, match="certificate verify failed"):
+        await _answers(await connect(localhost.url(), no_ca))
+
+
+def test_a_url_that_switches_verification_off_is_a_settings_error(localhost: TlsRedis) -> None:
+    for query in ("?ssl_cert_reqs=none", "?ssl_check_hostname=false"):
+        with pytest.raises(SettingsError, match="always verifies"):
+            connect_client(localhost.url(query=query), localhost.client)
+
+
+async def test_a_percent_encoded_password_with_reserved_characters_connects(
+    localhost: TlsRedis,
+) -> None:
+    """`#`, `@`, `:`, `/`, `?` and `%` in the password, percent-encoded in the URL."""
+    plain = localhost.url(scheme="redis", host=LOOPBACK)
+    assert await _answers(await connect(plain))
+    assert await _answers(connect_client(plain))
