@@ -30,12 +30,12 @@ from daemon.config.load import load_coach_config
 from daemon.outbound.dispatcher import StepDispatcher
 from daemon.outbound.firing import Services
 from daemon.outbound.mailer import Mailer, NullMailer, SmtpConfig, SmtpMailer
+from daemon.store.schedule import connect
 from daemon.worker import (
     Identity,
     WorkerOptions,
     build_dispatcher,
     build_services,
-    connect,
     step_dispatcher,
 )
 

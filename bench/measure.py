@@ -52,7 +52,7 @@ from bench.sink import SinkProcess
 from daemon.inbox.stream import PUBLISH_BATCH
 from daemon.outbound.mailer import NullMailer, SmtpMailer
 from daemon.store.embedded import EmbeddedRedis
-from daemon.worker import connect
+from daemon.store.schedule import connect
 
 INGEST_TITLE = "ingest (one process)"
 DELIVERY_TITLE = "delivery (due → accepted)"

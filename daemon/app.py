@@ -28,9 +28,10 @@ from daemon.outbound.mailer import SmtpConfig, SmtpMailer
 from daemon.settings import Settings
 from daemon.store import migration, privacy
 from daemon.store.redisio import RedisTls, connect_client
+from daemon.store.schedule import connect
 from daemon.store.status import Status, read_status
 from daemon.store.supervisor import embedded_redis
-from daemon.worker import Identity, WorkerOptions, build_services, connect, run_worker
+from daemon.worker import Identity, WorkerOptions, build_services, run_worker
 
 log = structlog.get_logger(__name__)
 

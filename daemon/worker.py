@@ -33,7 +33,6 @@ from daemon.outbound.promptcap import PromptCap
 from daemon.store import keys
 from daemon.store.commitments import Store
 from daemon.store.migration import migrate
-from daemon.store.redisio import RedisTls, connection_pool, pack_with_hiredis
 from daemon.store.schedule import (
     FIRE_STEP,
     SEND_DIGEST,
@@ -65,7 +64,6 @@ OUTAGE_RETRY_MAX_S = 10.0
 LEASE_MARGIN_MIN_S = 5
 LEASE_MARGIN_SHARE = 4  # a quarter of the job timeout, at least LEASE_MARGIN_MIN_S
 MS_PER_S = 1000
-CONNECT_TIMEOUT_S = 1  # a Redis that does not accept a connection in 1 s is down (arq's)
 
 
 @dataclass(frozen=True)
@@ -89,25 +87,6 @@ class Identity:
     reply_domain: str
     signing_key: bytes = field(repr=False)  # a secret: never in a repr or a log
     public_url: str | None = None  # https://… where one-click unsubscribe is served
-
-
-async def connect(url: str, tls: RedisTls | None = None) -> ArqRedis:
-    """An arq-flavoured Redis client: job payloads JSON, coachd's job queue as default. Not
-    arq's `from_dsn`: it keeps a password percent-encoded, drops the query, checks no host."""
-    pool = ArqRedis(
-        connection_pool(url, tls, socket_connect_timeout=CONNECT_TIMEOUT_S),
-        job_serializer=serialize,
-        job_deserializer=deserialize,
-        default_queue_name=keys.JOB_QUEUE,
-    )
-    pool.auto_close_connection_pool = True  # the pool is its alone: aclose() closes it
-    try:
-        await pool.ping()  # as arq's create_pool does: a wrong URL fails here, not later
-    except BaseException:
-        await pool.aclose()
-        raise
-    pack_with_hiredis(pool)  # batched writes are mostly command packing: do it in C
-    return pool
 
 
 def lease_ms(job_timeout_s: int) -> int:

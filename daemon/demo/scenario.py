@@ -28,13 +28,13 @@ from daemon.inbox.stream import publish
 from daemon.outbound.coachmail import schedule_all_digests
 from daemon.outbound.mailer import SmtpConfig, SmtpMailer
 from daemon.store.embedded import EmbeddedRedis
+from daemon.store.schedule import connect
 from daemon.worker import (
     Identity,
     WorkerOptions,
     build_dispatcher,
     build_services,
     build_worker,
-    connect,
     inbox_consumer,
     step_dispatcher,
 )

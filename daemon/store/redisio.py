@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import Connection
 from redis.connection import HiredisRespSerializer
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import WatchError
 from redis.typing import EncodableT
 from redis.utils import HIREDIS_AVAILABLE
@@ -153,3 +155,20 @@ def connect_client(url: str, tls: RedisTls | None = None) -> Redis:
     client: Redis = Redis.from_pool(connection_pool(url, tls))
     pack_with_hiredis(client)
     return client
+
+
+# At start-up Redis may still be coming up (as arq's create_pool allowed): this many tries.
+START_TRIES = 5
+START_RETRY_S = 1.0
+
+
+async def ping_until_answering(client: Redis) -> None:
+    """PING until Redis answers, START_TRIES times START_RETRY_S apart; then raise."""
+    for attempt in range(1, START_TRIES + 1):
+        try:
+            await client.ping()
+            return
+        except (RedisConnectionError, TimeoutError, OSError):
+            if attempt == START_TRIES:
+                raise
+            await asyncio.sleep(START_RETRY_S)

@@ -1,6 +1,7 @@
 """Where steps and jobs are scheduled: steps in coachd's own schedule, coach emails as arq jobs.
 
-The one module that knows the storage format of both."""
+The one module that knows the storage format of both, and makes the arq-flavoured client
+that writes them."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
+from arq.connections import ArqRedis
 from arq.constants import job_key_prefix, retry_key_prefix
 from arq.jobs import serialize_job
 from redis.asyncio.client import Pipeline
 
 from daemon.store import keys
+from daemon.store.redisio import (
+    RedisTls,
+    connection_pool,
+    pack_with_hiredis,
+    ping_until_answering,
+)
 from jobs.step import PlannedStep
 
 # Job names are wire format: renaming one would orphan every queued job of it.
@@ -32,6 +40,9 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
     def real(self, moment: datetime) -> datetime: ...
+
+
+CONNECT_TIMEOUT_S = 1  # a Redis that does not accept a connection in 1 s is down (arq's)
 
 
 def serialize(data: dict[str, Any]) -> bytes:
@@ -108,3 +119,22 @@ def drop_job(pipe: Pipeline, job_id: str) -> None:
     """Unschedule an arq job (queue member, payload and retry count) inside the caller's MULTI."""
     pipe.zrem(keys.JOB_QUEUE, job_id)
     pipe.delete(job_key_prefix + job_id, retry_key_prefix + job_id)
+
+
+async def connect(url: str, tls: RedisTls | None = None) -> ArqRedis:
+    """An arq-flavoured Redis client: job payloads JSON, coachd's job queue as default. Not
+    arq's `from_dsn`: it keeps a password percent-encoded, drops the query, checks no host."""
+    pool = ArqRedis(
+        connection_pool(url, tls, socket_connect_timeout=CONNECT_TIMEOUT_S),
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+        default_queue_name=keys.JOB_QUEUE,
+    )
+    pool.auto_close_connection_pool = True  # the pool is its alone: aclose() closes it
+    try:
+        await ping_until_answering(pool)  # a wrong URL fails here, not later
+    except BaseException:
+        await pool.aclose()
+        raise
+    pack_with_hiredis(pool)  # batched writes are mostly command packing: do it in C
+    return pool

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from daemon.store.redisio import HiredisPackedConnection
-from daemon.worker import connect
+from daemon.store.schedule import connect
 
 
 async def test_every_connection_of_coachds_pool_packs_commands_in_c(redis_url: str) -> None:

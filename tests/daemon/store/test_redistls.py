@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from daemon.errors import SettingsError
 from daemon.store.embedded import LOOPBACK, find_redis_server, pick_free_port
 from daemon.store.redisio import RedisTls, connect_client
-from daemon.worker import connect
+from daemon.store.schedule import connect
 
 pytestmark = pytest.mark.integration
 
