@@ -23,13 +23,13 @@ from daemon.outbound.dispatcher import StepDispatcher
 from daemon.outbound.firing import Services
 from daemon.outbound.mailer import SmtpMailer
 from daemon.store import keys
+from daemon.store.schedule import connect
 from daemon.worker import (
     Identity,
     WorkerOptions,
     build_dispatcher,
     build_services,
     build_worker,
-    connect,
 )
 from tests.helpers.firm import START
 from tests.helpers.smtp import RecordedMessage, SmtpTestServer
