@@ -23,6 +23,9 @@ TOO_BUSY = "421 4.3.2 {host} too busy, try again later"
 DATA_BUDGET_SPENT = "452 4.3.1 Too much mail in flight, try again later"
 START_MAIL_INPUT = "354"
 UNKNOWN_PEER = "unknown"
+# asyncio accepts up to `backlog` connections per loop pass before any refused one is closed:
+# a small backlog keeps those transient descriptors few under a flood (an MTA retries a SYN).
+ACCEPT_BACKLOG = 16
 
 
 class ReplyHandler:
@@ -176,7 +179,9 @@ async def receiving(
         return protocol(handler, gate, reply_domain)
 
     with quiet_accept_errors(gate.limits.overload_log_interval_s):
-        server = await asyncio.get_running_loop().create_server(factory, host=host, port=port)
+        server = await asyncio.get_running_loop().create_server(
+            factory, host=host, port=port, backlog=ACCEPT_BACKLOG
+        )
         bound = server.sockets[0].getsockname()[1]
         log.info("receiver_listening", protocol=source, port=bound)
         try:
