@@ -63,8 +63,11 @@ def flood(port: int, count: int) -> Iterator[list[socket.socket]]:
 
 
 def banner(port: int) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=REPLY_S) as sock:
-        return sock.recv(512)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=REPLY_S) as sock:
+            return sock.recv(512)
+    except OSError:
+        return b""
 
 
 def reply() -> EmailMessage:
@@ -105,9 +108,10 @@ def test_a_flood_is_refused_with_421_while_http_answers_and_accept_errors_stay_q
         idle = open_fds(daemon.pid)
         with descriptor_limit(daemon.pid, idle + HEADROOM):
             with flood(receiver_port, FLOOD):
-                time.sleep(0.5)
+                # The flood's SYNs beyond the small backlog are retried by the kernel: give it
+                # time to fill the cap, after which every newcomer gets the 421.
+                assert wait_for(lambda: banner(receiver_port).startswith(b"421 4.3.2 "))
                 assert healthy(http_port), "HTTP stopped answering under the flood"
-                assert banner(receiver_port).startswith(b"421 4.3.2 ")
                 assert open_fds(daemon.pid) <= idle + CAP + FD_SLACK
             assert not daemon.logged("receiver_accept_failed")  # the cap held, not the limit
             assert wait_for(lambda: banner(receiver_port).startswith(b"220 "), WAIT_S)
