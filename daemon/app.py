@@ -21,6 +21,7 @@ from daemon.config.reload import reload_on_sighup
 from daemon.errors import EmbeddedRedisError, EmbeddedRedisLostError, SettingsError
 from daemon.inbound.imappoller import ImapConfig, ImapPoller
 from daemon.inbound.intake import ReplyIntake
+from daemon.inbound.mailguard import ReceiverLimits
 from daemon.inbound.receiver import receiving
 from daemon.inbound.webhooks import WebhookSecrets, build_http_app, serve_http
 from daemon.inbox.stream import PublishReport, publish, publish_event
@@ -173,6 +174,7 @@ async def inbound_routes(
                     settings.receiver_port,
                     lmtp=settings.receiver_lmtp,
                     max_message_bytes=settings.max_message_bytes,
+                    limits=receiver_limits(settings),
                 )
             )
         if settings.http_port is not None:
@@ -184,6 +186,16 @@ async def inbound_routes(
         finally:
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def receiver_limits(settings: Settings) -> ReceiverLimits:
+    """The SMTP/LMTP receiver's bounds, from the settings."""
+    return ReceiverLimits(
+        max_sessions=settings.receiver_max_sessions,
+        max_sessions_per_ip=settings.receiver_max_sessions_per_ip,
+        max_data_bytes=settings.receiver_max_data_bytes,
+        idle_timeout_s=settings.receiver_idle_timeout_s,
+    )
 
 
 async def _start_http(

@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SMTP_PORT = 587
@@ -80,6 +80,18 @@ class Settings(BaseSettings):
     receiver_host: str = "127.0.0.1"
     receiver_port: int | None = Field(default=None, description="Unset: no SMTP receiver.")
     receiver_lmtp: bool = False
+    receiver_max_sessions: int = Field(
+        default=100, ge=1, le=10_000, description="Sessions at once; more get a 421."
+    )
+    receiver_max_sessions_per_ip: int = Field(
+        default=20, ge=1, le=10_000, description="Sessions at once from one client IP address."
+    )
+    receiver_idle_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="A session idle this long is closed; a DATA body must arrive within it.",
+    )
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=None, description="Unset: no webhooks/HTTP.")
     public_url: str | None = Field(
@@ -89,6 +101,10 @@ class Settings(BaseSettings):
     mailgun_signing_key: SecretStr | None = None
     sendgrid_token: SecretStr | None = None
     max_message_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    receiver_max_data_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        description="DATA bytes the receiver takes in at once, over all sessions; then 452.",
+    )
     job_timeout_s: int = Field(
         default=60,
         ge=5,
@@ -129,3 +145,11 @@ class Settings(BaseSettings):
                 "COACHD_SMTP_TLS=starttls or tls, or set COACHD_SMTP_ALLOW_PLAINTEXT_AUTH=true"
             )
         return self
+
+    @field_validator("receiver_max_data_bytes")
+    @classmethod
+    def _room_for_one_message(cls, value: int, info: ValidationInfo) -> int:
+        message = info.data.get("max_message_bytes", 0)
+        if value < message:
+            raise ValueError(f"must be at least max_message_bytes ({message})")
+        return value
