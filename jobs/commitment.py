@@ -228,6 +228,7 @@ def update_client(event: ClientUpdated, current: Client | None) -> Client:
         email=event.email if event.email is not None else current.email,
         timezone=event.timezone if event.timezone is not None else current.timezone,
         opted_out=event.opted_out if event.opted_out is not None else current.opted_out,
+        other_emails=event.other_emails if event.other_emails is not None else current.other_emails,
         # A new address is worth trying again after a hard bounce.
         email_failing=current.email_failing and event.email in (None, current.email),
         updated_at=event.occurred_at,

@@ -22,6 +22,7 @@ SCHEMA_VERSION = 1
 MAX_ACTION_CHARS = 500
 MAX_NAME_CHARS = 200
 MAX_EMAIL_CHARS = 254
+MAX_OTHER_EMAILS = 10  # a client's further addresses: a few, never a list to mail
 # The whole event, as bytes: an event is a few hundred bytes, so this only stops abuse.
 MAX_EVENT_BYTES = 256 * 1024
 MAX_ZONE_CHARS = 64  # the longest IANA name is about 30 characters
@@ -150,6 +151,11 @@ class ClientUpdated(_Event):
     email: EmailAddress | None = None
     timezone: ZoneName | None = None
     opted_out: bool | None = None
+    other_emails: tuple[EmailAddress, ...] | None = Field(
+        default=None,
+        max_length=MAX_OTHER_EMAILS,
+        description="Further addresses the client writes from; replace the earlier ones.",
+    )
 
 
 ReplyKind = Literal["reply", "auto_reply", "bounce"]
@@ -179,6 +185,10 @@ class ReplyReceived(_Event):
     )
     confidence: float = Field(
         default=1.0, ge=0.0, le=1.0, description="How sure the reading of the intent is (0-1)."
+    )
+    from_unknown_address: bool = Field(
+        default=False,
+        description="From none of the client's addresses: the coach reads it; nothing changes.",
     )
 
     @model_validator(mode="after")

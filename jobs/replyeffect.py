@@ -33,6 +33,7 @@ NOTICE_REFUSED = "is not getting the emails: their mail server keeps refusing th
 REFUSALS_BEFORE_NOTICE = 3
 NOTICE_UNDO = "says coachd misread their last reply: please check it with them"
 NOTICE_UNDONE = "said coachd misread their last reply, so that change was undone"
+NOTICE_UNKNOWN_ADDRESS = "has a reply from an unknown address (nothing was changed)"
 # Below this a reading is a guess: coachd takes the path that cannot hurt the client. A
 # possible stop pauses every email and asks the coach; a possible done or new date changes
 # nothing (the reply still reaches the coach); a possible blocked tells the coach at once.
@@ -46,7 +47,10 @@ def apply_reply(
     event: ReplyReceived, commitment: Commitment, client: Client, profile: CadenceProfile
 ) -> ReplyOutcome:
     """A reply, auto-reply or bounce, read and matched: how state changes because of it."""
-    outcome = _apply(event, commitment, client, profile)
+    if event.from_unknown_address:  # anyone can write to a reply address: the coach decides
+        outcome = ReplyOutcome(commitment, client, NOTICE_UNKNOWN_ADDRESS)
+    else:
+        outcome = _apply(event, commitment, client, profile)
     if outcome.notice is None:
         return outcome
     return _counted_notice(outcome, event.occurred_at.astimezone(client.zone).date().isoformat())

@@ -38,6 +38,13 @@ class Client:
     notices: int = 0
     # Sorted ids of the client's commitments: opt-out and zone changes re-plan all of them.
     commitment_ids: tuple[str, ...] = ()
+    # Further addresses the client writes from (client.updated): replies from them count too.
+    other_emails: tuple[str, ...] = ()
+
+    def writes_from(self, address: str | None) -> bool:
+        """True when `address` is one of the client's own (compared without case)."""
+        known = (self.email, *self.other_emails)
+        return address is not None and address.lower() in {a.lower() for a in known}
 
     @property
     def zone(self) -> ZoneInfo:
@@ -63,6 +70,7 @@ class Client:
             "notice_day": self.notice_day,
             "notices": str(self.notices) if self.notices else "",
             "commitments": " ".join(self.commitment_ids),
+            "other_emails": " ".join(self.other_emails),
         }
 
     def with_commitment(self, commitment_id: str) -> Client:
@@ -92,6 +100,7 @@ class Client:
             notice_day=record.get("notice_day", ""),
             notices=int(record.get("notices") or 0),
             commitment_ids=tuple(record.get("commitments", "").split()),
+            other_emails=tuple(record.get("other_emails", "").split()),
         )
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 import structlog
@@ -14,13 +14,13 @@ from redis.asyncio import Redis
 
 from daemon.clock import SystemClock
 from daemon.inbound.message import InboundMessage
-from daemon.inbound.replyevents import message_key, reply_events
+from daemon.inbound.replyevents import message_key, replay_key, reply_events
 from daemon.inbox.deadletters import dead_letter
 from daemon.inbox.stream import publish_event
 from daemon.store import keys
 from daemon.store.records import commitments_by_id, load_commitment
 from daemon.store.schedule import Clock
-from jobs.events import MAX_REPLY_CHARS, SCHEMA_VERSION, ClientUpdated
+from jobs.events import MAX_REPLY_CHARS, SCHEMA_VERSION, ClientUpdated, ReplyReceived
 from jobs.reading.intent import Asked
 from jobs.reading.parts import first_plain_text
 from jobs.reading.reply import MessageEnvelope, ReadReply, read_content, read_envelope
@@ -36,6 +36,9 @@ _OUR_MESSAGE_ID = re.compile(r"^<?([a-z2-7]{16})\.(\d+)@([^>]+)>?$")
 # Reading runs in a worker thread under this limit, so no message can stall the event loop;
 # the readers bound their own input, so only a bug or a starved machine gets near it.
 READ_TIMEOUT_S = 5.0
+# A reply matched by its References alone counts for as long as a reply token would
+# (daemon.outbound.firing.REPLY_TOKEN_LIFETIME; a test keeps the two equal).
+REFERENCE_LIFETIME = timedelta(days=120)
 
 
 class ReplyRejected(Exception):
@@ -51,6 +54,8 @@ class Match:
     commitment: Commitment
     client: Client
     via: str  # "token" or "references"
+    # From one of the client's addresses: only then may the reply change anything.
+    known: bool
 
 
 class ReplyIntake:
@@ -94,16 +99,34 @@ class ReplyIntake:
             received_at=now,
             asked=asked,
         )
-        for event in reply_events(message, reading, [match.commitment, *riders], now):
-            await publish_event(self._redis, event)
+        asked_about = [match.commitment, *riders]
+        for event in reply_events(message, reading, asked_about, now, known=match.known):
+            if await self._first_time(event, now):
+                await publish_event(self._redis, event)
         log.info(
             "reply_accepted",
             commitment_id=match.commitment.commitment_id,
             kind=reading.kind,
             intent=reading.intent,
             via=match.via,
+            known_sender=match.known,
             source=message.source,
         )
+
+    async def _first_time(self, event: ReplyReceived, now: datetime) -> bool:
+        """False for a reply whose words and intent this commitment got within the replay
+        window (under another Message-ID: a replayed body). The window runs on our clock."""
+        if event.kind != "reply":
+            return True  # bounces and auto-replies repeat by nature, and change little
+        key, stamp = replay_key(event), str(int(now.timestamp()))
+        if await self._redis.set(key, stamp, nx=True, ex=keys.REPLY_REPLAY_TTL_S):
+            return True
+        earlier = await self._redis.get(key)
+        if earlier is None or now.timestamp() - int(earlier) >= keys.REPLY_REPLAY_TTL_S:
+            await self._redis.set(key, stamp, ex=keys.REPLY_REPLAY_TTL_S)
+            return True
+        log.info("reply_replayed", commitment_id=event.commitment_id, event_id=event.event_id)
+        return False
 
     async def unsubscribe(self, token: str) -> bool:
         """RFC 8058 one-click: opt the client out. Works after the token's reply lifetime."""
@@ -127,15 +150,29 @@ class ReplyIntake:
             match = await self._by_token(envelope.tokens[0], now)
             if match is None:
                 raise ReplyRejected("reply token is forged, expired or for an unknown commitment")
-            return match
-        for reference in envelope.references:
-            match = await self._by_reference(reference)
-            if match is None:
-                continue
-            if (envelope.sender or "").lower() != match.client.email.lower():
-                raise ReplyRejected("references one of our emails but comes from someone else")
-            return match
+            return replace(match, known=match.client.writes_from(envelope.sender))
+        for thread, seq in _our_references(envelope.references, self._domain):
+            match = await self._load(thread, "references")
+            if match is not None:
+                await self._check_reference(match, seq, envelope, now)
+                return replace(match, known=match.client.writes_from(envelope.sender))
         raise ReplyRejected("no reply token and no reference to a coachd email")
+
+    async def _check_reference(
+        self, match: Match, seq: int, envelope: MessageEnvelope, now: datetime
+    ) -> None:
+        """A Message-ID is no secret (it is in every forward): a reply matched by one alone
+        must name an email coachd sent, lately, and pass the receiving MTA's checks."""
+        if seq >= match.commitment.sent_count:
+            raise ReplyRejected("references an email coachd never sent")
+        sent = await cast(
+            Awaitable[bytes | None],
+            self._redis.hget(keys.thread_sent(match.commitment.thread), str(seq)),
+        )
+        if sent is None or now.timestamp() - int(sent) > REFERENCE_LIFETIME.total_seconds():
+            raise ReplyRejected("references an email older than a reply token lasts")
+        if envelope.authenticated is False:
+            raise ReplyRejected("Authentication-Results show no DMARC or DKIM pass for From")
 
     async def _by_token(self, token: str, now: datetime | None) -> Match | None:
         try:
@@ -145,19 +182,13 @@ class ReplyIntake:
             return None
         return await self._load(claims.thread, "token")
 
-    async def _by_reference(self, reference: str) -> Match | None:
-        found = _OUR_MESSAGE_ID.match(reference.strip())
-        if not found or found.group(3).lower() != self._domain:
-            return None
-        return await self._load(found.group(1), "references")
-
     async def _load(self, thread: str, via: str) -> Match | None:
         commitment_id = await cast(Awaitable[bytes | None], self._redis.hget(*keys.thread(thread)))
         commitment_id = commitment_id or await self._redis.get(keys.legacy_thread(thread))
         if commitment_id is None:
             return None  # erased, or never ours
         loaded = await load_commitment(self._redis, commitment_id.decode())
-        return Match(*loaded, via) if loaded else None
+        return Match(*loaded, via, known=True) if loaded else None
 
     async def _reject(
         self, message: InboundMessage, envelope: MessageEnvelope, reason: str
@@ -169,6 +200,17 @@ class ReplyIntake:
 
 
 _FAR_PAST = datetime(2020, 1, 1).date()
+
+
+def _our_references(references: Sequence[str], domain: str) -> list[tuple[str, int]]:
+    """(thread, sequence number) of each coachd Message-ID referenced, latest email first:
+    References lists a thread's oldest first, and the root may be long past its lifetime."""
+    ours = []
+    for reference in references:
+        found = _OUR_MESSAGE_ID.match(reference.strip())
+        if found and found.group(3).lower() == domain:
+            ours.append((found.group(1), int(found.group(2))))
+    return sorted(ours, key=lambda item: item[1], reverse=True)
 
 
 async def _off_loop(fallback: T, read: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -129,3 +129,23 @@ def erased(marker: str) -> str:
     """Set while an erased client or commitment refuses late events; `marker` is a keyed
     hash of its id, so the key itself says nothing about who was erased."""
     return f"{PREFIX}erased:{marker}"
+
+
+# A reply's effect is applied once in this window, whatever Message-ID carries its words.
+REPLY_REPLAY_TTL_S = 3600
+
+
+def reply_replay(digest: str) -> str:
+    """Set (SET NX EX) when a reply's effect on a commitment is published; `digest` hashes
+    the commitment, the reply's normalised words and its intent, never the words themselves."""
+    return f"{PREFIX}rr:{digest}"
+
+
+# When each email of a thread was sent is kept as long as a reply to it may count.
+THREAD_SENT_TTL_S = 121 * 24 * 3600
+
+
+def thread_sent(thread_key: str) -> str:
+    """Hash {sequence number: epoch seconds}: when each email of a thread went out, so that
+    a reply matched by its References alone can be refused once that email is too old."""
+    return f"{PREFIX}ts:{thread_key}"

@@ -121,6 +121,7 @@ def _delete_commitment(pipe: Pipeline, trace: CommitmentTrace) -> None:
     if trace.record.get("thread"):
         pipe.hdel(*keys.thread(trace.record["thread"]))
         pipe.delete(keys.legacy_thread(trace.record["thread"]))
+        pipe.delete(keys.thread_sent(trace.record["thread"]))
     if trace.record.get("coach_id"):
         pipe.srem(keys.coach_commitments(trace.record["coach_id"]), commitment_id)
     for step_id in trace.jobs:

@@ -78,6 +78,8 @@ def _finish_one(
         sent_with=sent_with,
         reached=result.reached,
     )
+    if transition.commitment.sent_count > current.sent_count:
+        _record_send(pipe, current, finish)
     store.write_transition(pipe, transition)
     commitments[current.commitment_id] = transition.commitment
     if error:  # the coach hears about an email that did not reach the client
@@ -92,5 +94,14 @@ def _count_late(
     gets a Message-ID of its own."""
     if not finish.result.reached or finish.step.kind is StepKind.COACH_QUIET:
         return
+    _record_send(pipe, current, finish)
     pipe.hincrby(keys.commitment(current.commitment_id), "sent_count", 1)
     commitments[current.commitment_id] = replace(current, sent_count=current.sent_count + 1)
+
+
+def _record_send(pipe: Pipeline, current: Commitment, finish: Finish) -> None:
+    """When email number `sent_count` of the thread went out: a reply that names it by its
+    Message-ID alone counts only while it is young (daemon.inbound.intake)."""
+    sent_key = keys.thread_sent(current.thread)
+    pipe.hset(sent_key, str(current.sent_count), str(int(finish.now.timestamp())))
+    pipe.expire(sent_key, keys.THREAD_SENT_TTL_S)

@@ -154,3 +154,39 @@ def content_type(part: Message) -> str:
         return part.get_content_type().lower()
     except (ValueError, TypeError, AttributeError):
         return "text/plain"
+
+
+# RFC 8601 results that vouch for the From domain: DMARC (aligned by definition, checked
+# against header.from when given) or DKIM with a signing domain (header.d) the From domain
+# is, or is under.
+_COMMENT = re.compile(r"\([^()]*\)")
+_RESULT = re.compile(r"^\s*(dmarc|dkim)\s*=\s*([a-z]+)\b(.*)$", re.IGNORECASE | re.DOTALL)
+_PROPERTY = re.compile(r"\bheader\.(from|d)\s*=\s*\"?([^\s\";]+)", re.IGNORECASE)
+
+
+def authenticated_from(message: Message, from_domain: str) -> bool | None:
+    """What the topmost Authentication-Results header (RFC 8601) says of `from_domain`:
+    True for an aligned dmarc=pass or dkim=pass, False for anything else, None with no
+    such header. Only the topmost counts: our own MTA adds it above any the sender wrote."""
+    values = header_texts(message, "Authentication-Results")
+    if not values:
+        return None
+    domain = from_domain.lower().rstrip(".")
+    # Comments are dropped (RFC 8601 allows them anywhere); nested ones lose only their words.
+    text = _COMMENT.sub(" ", _COMMENT.sub(" ", values[0]))
+    for resinfo in text.split(";")[1:]:  # the first element is the authserv-id
+        found = _RESULT.match(resinfo)
+        if found is None or found.group(2).lower() != "pass":
+            continue
+        properties = {k.lower(): v.lower().rstrip(".") for k, v in _PROPERTY.findall(found[3])}
+        if found.group(1).lower() == "dmarc" and properties.get("from", domain) == domain:
+            return True
+        signer = properties.get("d")
+        if found.group(1).lower() == "dkim" and signer and _aligned(domain, signer):
+            return True
+    return False
+
+
+def _aligned(domain: str, signer: str) -> bool:
+    # A bare top-level domain never vouches for the names under it.
+    return domain == signer or ("." in signer and domain.endswith("." + signer))

@@ -14,7 +14,14 @@ from jobs.events import BounceClass
 from jobs.reading.dates import guess_language
 from jobs.reading.intent import Asked, CommitmentIntent, Intent, classify_intent
 from jobs.reading.kind import MailKind, classify_kind, return_date
-from jobs.reading.parts import addresses, header_text, message_ids, parse_message, sender_address
+from jobs.reading.parts import (
+    addresses,
+    authenticated_from,
+    header_text,
+    message_ids,
+    parse_message,
+    sender_address,
+)
 from jobs.reading.parts import sent_at as header_date
 from jobs.reading.text import body_text, new_words
 
@@ -98,6 +105,9 @@ class MessageEnvelope:
     sender: str | None = None
     sent_at: datetime | None = None
     problem: str | None = None  # why the message could not be read, when it could not
+    # The topmost Authentication-Results on the From domain: True (DMARC or DKIM pass),
+    # False (no pass), None (no such header, or no From address).
+    authenticated: bool | None = None
 
 
 def read_envelope(raw: bytes, *, recipients: Sequence[str] = ()) -> MessageEnvelope:
@@ -213,13 +223,15 @@ def _envelope(message: Message, recipients: Sequence[str]) -> MessageEnvelope:
         header_text(message, "References")
     )
     own_ids = message_ids(header_text(message, "Message-ID"))
+    sender = sender_address(message)
     return MessageEnvelope(
         message=message,
         tokens=_unique(tokens),
         references=_unique(references),
         message_id=own_ids[0] if own_ids else None,
-        sender=sender_address(message),
+        sender=sender,
         sent_at=header_date(message),
+        authenticated=authenticated_from(message, sender.rpartition("@")[2]) if sender else None,
     )
 
 

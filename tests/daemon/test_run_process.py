@@ -28,7 +28,7 @@ pytestmark = pytest.mark.integration
 
 def reply_done(prompt: EmailMessage) -> EmailMessage:
     answer = EmailMessage()
-    answer["From"] = "Ana <ana@example.org>"
+    answer["From"] = "Client One <client1@example.org>"
     answer["To"] = prompt["Reply-To"]
     answer["Subject"] = f"Re: {prompt['Subject']}"
     answer["Message-ID"] = "<answer-1@example.org>"
