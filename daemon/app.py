@@ -11,28 +11,35 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from pydantic import SecretStr
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from daemon.clock import SystemClock
-from daemon.config.load import CoachConfig, load_coach_config
+from daemon.config.load import load_coach_config
 from daemon.config.reload import reload_on_sighup
+from daemon.edges import (
+    identity_from,
+    imap_config_from,
+    receiver_limits,
+    redis_tls_from,
+    signing_key_from,
+    smtp_config_from,
+    webhook_secrets,
+)
 from daemon.errors import EmbeddedRedisError, EmbeddedRedisLostError, SettingsError
 from daemon.inbound.imappoller import ImapConfig, ImapPoller
 from daemon.inbound.intake import ReplyIntake
-from daemon.inbound.mailguard import ReceiverLimits
 from daemon.inbound.receiver import receiving
-from daemon.inbound.webhooks import WebhookSecrets, build_http_app, serve_http
+from daemon.inbound.webhooks import build_http_app, serve_http
 from daemon.inbox.stream import PublishReport, publish, publish_event
-from daemon.outbound.mailer import SmtpConfig, SmtpMailer
+from daemon.outbound.mailer import SmtpMailer
 from daemon.settings import Settings
 from daemon.store import migration, privacy
-from daemon.store.redisio import RedisTls, connect_client
+from daemon.store.redisio import connect_client
 from daemon.store.schedule import connect
 from daemon.store.status import Status, read_status
 from daemon.store.supervisor import embedded_redis
-from daemon.worker import Identity, WorkerOptions, build_services, run_worker
+from daemon.worker import WorkerOptions, build_services, run_worker
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +47,6 @@ log = structlog.get_logger(__name__)
 URL_FILE = "redis.url"
 # The embedded Redis died and could not be restarted: EX_TEMPFAIL, a supervisor should retry.
 EXIT_REDIS_LOST = os.EX_TEMPFAIL
-MIN_SIGNING_KEY_CHARS = 32
 WEBHOOK_BODY_FACTOR = 3
 
 
@@ -66,61 +72,6 @@ async def redis_url(settings: Settings, *, start_embedded: bool) -> AsyncIterato
         log.error("embedded_redis_lost", attempts=lost.attempts, exit_code=EXIT_REDIS_LOST)
         # Not a CoachdError's exit 3 (the unit's RestartPreventExitStatus): let systemd restart.
         raise SystemExit(EXIT_REDIS_LOST) from lost
-
-
-def redis_tls_from(settings: Settings) -> RedisTls:
-    return RedisTls(settings.redis_tls_ca, settings.redis_tls_cert, settings.redis_tls_key)
-
-
-def signing_key_from(settings: Settings) -> bytes:
-    key = settings.signing_key
-    if key is None or len(key.get_secret_value()) < MIN_SIGNING_KEY_CHARS:
-        raise SettingsError(
-            f"COACHD_SIGNING_KEY must be set to a random secret of at least "
-            f"{MIN_SIGNING_KEY_CHARS} characters (e.g. `python -c 'import secrets; "
-            "print(secrets.token_urlsafe(32))'`)"
-        )
-    return key.get_secret_value().encode()
-
-
-def identity_from(settings: Settings, config: CoachConfig) -> Identity:
-    return Identity(
-        from_address=settings.from_address or config.firm.from_address,
-        reply_domain=settings.reply_domain or config.firm.reply_domain,
-        signing_key=signing_key_from(settings),
-        public_url=settings.public_url,
-    )
-
-
-def smtp_config_from(settings: Settings) -> SmtpConfig:
-    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-    return SmtpConfig(
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        tls=settings.smtp_tls,
-        username=settings.smtp_user,
-        password=password,
-        timeout=settings.smtp_timeout_s,
-        pool_size=settings.smtp_pool_size,
-    )
-
-
-def imap_config_from(settings: Settings) -> ImapConfig | None:
-    """The poller's config from the operator's settings, or None when IMAP polling is off."""
-    if settings.imap_host is None:
-        return None
-    if settings.imap_user is None or settings.imap_password is None:
-        raise SettingsError("COACHD_IMAP_HOST is set: COACHD_IMAP_USER and _PASSWORD are required")
-    return ImapConfig(
-        host=settings.imap_host,
-        port=settings.imap_port,
-        tls=settings.imap_tls,
-        user=settings.imap_user,
-        password=settings.imap_password.get_secret_value(),
-        mailbox=settings.imap_mailbox,
-        done_mailbox=settings.imap_done_mailbox,
-        poll_s=settings.imap_poll_s,
-    )
 
 
 async def run_daemon(settings: Settings) -> None:
@@ -188,16 +139,6 @@ async def inbound_routes(
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def receiver_limits(settings: Settings) -> ReceiverLimits:
-    """The SMTP/LMTP receiver's bounds, from the settings."""
-    return ReceiverLimits(
-        max_sessions=settings.receiver_max_sessions,
-        max_sessions_per_ip=settings.receiver_max_sessions_per_ip,
-        max_data_bytes=settings.receiver_max_data_bytes,
-        idle_timeout_s=settings.receiver_idle_timeout_s,
-    )
-
-
 async def _start_http(
     settings: Settings, intake: ReplyIntake, stop: asyncio.Event
 ) -> asyncio.Task[None]:
@@ -225,17 +166,6 @@ async def _start_http(
         task.result()  # raises the bind error
     log.info("http_listening", port=listening.result())
     return task
-
-
-def webhook_secrets(settings: Settings) -> WebhookSecrets:
-    def secret(value: SecretStr | None) -> str | None:
-        return value.get_secret_value() if value else None
-
-    return WebhookSecrets(
-        postmark_token=secret(settings.postmark_token),
-        mailgun_signing_key=secret(settings.mailgun_signing_key),
-        sendgrid_token=secret(settings.sendgrid_token),
-    )
 
 
 async def emit(settings: Settings, source: str) -> PublishReport:

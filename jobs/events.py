@@ -18,6 +18,8 @@ from pydantic import (
     model_validator,
 )
 
+from jobs.reasons import describe_validation_error, echo, one_line
+
 SCHEMA_VERSION = 1
 MAX_ACTION_CHARS = 500
 MAX_NAME_CHARS = 200
@@ -26,11 +28,6 @@ MAX_OTHER_EMAILS = 10  # a client's further addresses: a few, never a list to ma
 # The whole event, as bytes: an event is a few hundred bytes, so this only stops abuse.
 MAX_EVENT_BYTES = 256 * 1024
 MAX_ZONE_CHARS = 64  # the longest IANA name is about 30 characters
-# A rejection reason is one line of bounded length, whatever the input: it goes to logs and
-# the dead letter, and hostile input must not be able to flood either or forge lines in them.
-MAX_REASON_CHARS = 600
-MAX_ECHO_CHARS = 40
-ELLIPSIS = "…"
 
 # Ids travel in Redis keys, job ids and logs: keep them short and free of separators.
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
@@ -262,37 +259,6 @@ def parse_event(raw: str | bytes) -> Event:
         return _EVENT_ADAPTER.validate_python(data)
     except ValidationError as exc:
         raise EventRejected(describe_validation_error(exc)) from None
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    """One line naming each bad field and why, without echoing (possibly huge) input values."""
-    parts = []
-    for error in exc.errors(include_url=False, include_input=False):
-        where = ".".join(echo(p, quote=False) for p in error["loc"]) or "event"
-        if error["type"] == "union_tag_invalid":  # the message would repeat the tag in full
-            ctx = error.get("ctx", {})
-            tag, expected = echo(ctx.get("tag")), ctx.get("expected_tags")
-            parts.append(f"{where}: unknown event type {tag}; expected one of {expected}")
-        else:
-            parts.append(f"{where}: {error['msg']}")
-    return one_line("; ".join(parts))
-
-
-def echo(value: object, *, quote: bool = True) -> str:
-    """A short, printable stand-in for an input value inside a reason."""
-    if isinstance(value, dict | list):
-        return "an object" if isinstance(value, dict) else "an array"
-    text = repr(value) if quote else str(value)
-    return one_line(text, MAX_ECHO_CHARS)
-
-
-def one_line(text: str, max_chars: int = MAX_REASON_CHARS) -> str:
-    """`text` with every non-printable character escaped, capped at `max_chars`."""
-    if not text.isprintable():
-        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    if len(text) <= max_chars:
-        return text
-    return text[: max_chars - len(ELLIPSIS)] + ELLIPSIS
 
 
 def event_json_schema() -> dict[str, Any]:

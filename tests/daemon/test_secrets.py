@@ -15,10 +15,10 @@ import pytest
 import structlog
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from daemon.app import identity_from, imap_config_from, smtp_config_from, webhook_secrets
 from daemon.cli import main
 from daemon.config.load import load_coach_config
 from daemon.demo.smtpsink import LocalSmtpServer
+from daemon.edges import identity_from, imap_config_from, smtp_config_from, webhook_secrets
 from daemon.errors import SendError, SettingsError
 from daemon.inbound.intake import ReplyIntake
 from daemon.inbound.webhooks import build_http_app

@@ -12,7 +12,7 @@ import pytest
 import redis.asyncio as redis_async
 import structlog
 
-from daemon.app import imap_config_from
+from daemon.edges import imap_config_from
 from daemon.errors import SettingsError
 from daemon.inbound import imappoller
 from daemon.inbound.imappoller import DONE_KEYWORD

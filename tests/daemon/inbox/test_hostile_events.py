@@ -17,13 +17,12 @@ from daemon.inbox.stream import ensure_group
 from daemon.store import keys
 from jobs.events import (
     MAX_ACTION_CHARS,
-    MAX_ECHO_CHARS,
     MAX_EVENT_BYTES,
-    MAX_REASON_CHARS,
     EventRejected,
     event_json_schema,
     parse_event,
 )
+from jobs.reasons import MAX_ECHO_CHARS, MAX_REASON_CHARS
 from tests.helpers.events import changed, created
 from tests.helpers.firm import START
 from tests.helpers.loop import Loop

@@ -1,0 +1,93 @@
+"""Each edge's small config, built from the operator's settings: no edge reads them whole."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+
+from daemon.config.load import CoachConfig
+from daemon.errors import SettingsError
+from daemon.inbound.imappoller import ImapConfig
+from daemon.inbound.mailguard import ReceiverLimits
+from daemon.inbound.webhooks import WebhookSecrets
+from daemon.outbound.mailer import SmtpConfig
+from daemon.settings import Settings
+from daemon.store.redisio import RedisTls
+from daemon.worker import Identity
+
+MIN_SIGNING_KEY_CHARS = 32
+
+
+def redis_tls_from(settings: Settings) -> RedisTls:
+    return RedisTls(settings.redis_tls_ca, settings.redis_tls_cert, settings.redis_tls_key)
+
+
+def signing_key_from(settings: Settings) -> bytes:
+    key = settings.signing_key
+    if key is None or len(key.get_secret_value()) < MIN_SIGNING_KEY_CHARS:
+        raise SettingsError(
+            f"COACHD_SIGNING_KEY must be set to a random secret of at least "
+            f"{MIN_SIGNING_KEY_CHARS} characters (e.g. `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'`)"
+        )
+    return key.get_secret_value().encode()
+
+
+def identity_from(settings: Settings, config: CoachConfig) -> Identity:
+    return Identity(
+        from_address=settings.from_address or config.firm.from_address,
+        reply_domain=settings.reply_domain or config.firm.reply_domain,
+        signing_key=signing_key_from(settings),
+        public_url=settings.public_url,
+    )
+
+
+def smtp_config_from(settings: Settings) -> SmtpConfig:
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    return SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        tls=settings.smtp_tls,
+        username=settings.smtp_user,
+        password=password,
+        timeout=settings.smtp_timeout_s,
+        pool_size=settings.smtp_pool_size,
+    )
+
+
+def imap_config_from(settings: Settings) -> ImapConfig | None:
+    """The poller's config from the operator's settings, or None when IMAP polling is off."""
+    if settings.imap_host is None:
+        return None
+    if settings.imap_user is None or settings.imap_password is None:
+        raise SettingsError("COACHD_IMAP_HOST is set: COACHD_IMAP_USER and _PASSWORD are required")
+    return ImapConfig(
+        host=settings.imap_host,
+        port=settings.imap_port,
+        tls=settings.imap_tls,
+        user=settings.imap_user,
+        password=settings.imap_password.get_secret_value(),
+        mailbox=settings.imap_mailbox,
+        done_mailbox=settings.imap_done_mailbox,
+        poll_s=settings.imap_poll_s,
+    )
+
+
+def receiver_limits(settings: Settings) -> ReceiverLimits:
+    """The SMTP/LMTP receiver's bounds, from the settings."""
+    return ReceiverLimits(
+        max_sessions=settings.receiver_max_sessions,
+        max_sessions_per_ip=settings.receiver_max_sessions_per_ip,
+        max_data_bytes=settings.receiver_max_data_bytes,
+        idle_timeout_s=settings.receiver_idle_timeout_s,
+    )
+
+
+def webhook_secrets(settings: Settings) -> WebhookSecrets:
+    def secret(value: SecretStr | None) -> str | None:
+        return value.get_secret_value() if value else None
+
+    return WebhookSecrets(
+        postmark_token=secret(settings.postmark_token),
+        mailgun_signing_key=secret(settings.mailgun_signing_key),
+        sendgrid_token=secret(settings.sendgrid_token),
+    )
