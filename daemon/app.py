@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from daemon.clock import SystemClock
 from daemon.config.load import CoachConfig, load_coach_config
 from daemon.config.reload import reload_on_sighup
 from daemon.errors import EmbeddedRedisError, EmbeddedRedisLostError, SettingsError
+from daemon.inbound.httpserver import HttpLimits
 from daemon.inbound.imappoller import ImapConfig, ImapPoller
 from daemon.inbound.intake import ReplyIntake
 from daemon.inbound.receiver import receiving
@@ -39,7 +41,7 @@ URL_FILE = "redis.url"
 # The embedded Redis died and could not be restarted: EX_TEMPFAIL, a supervisor should retry.
 EXIT_REDIS_LOST = os.EX_TEMPFAIL
 MIN_SIGNING_KEY_CHARS = 32
-WEBHOOK_BODY_FACTOR = 3
+WEBHOOK_BODY_FACTOR = 3  # a provider's JSON has the raw message, its text and HTML, base64
 
 
 @asynccontextmanager
@@ -171,7 +173,7 @@ async def inbound_routes(
                 )
             )
         if settings.http_port is not None:
-            tasks.append(await _start_http(settings, intake, stop))
+            tasks.append(await _start_http(settings, intake, redis, stop))
         if imap is not None:
             tasks.append(asyncio.create_task(ImapPoller(imap, redis, intake).run(stop)))
         try:
@@ -182,15 +184,16 @@ async def inbound_routes(
 
 
 async def _start_http(
-    settings: Settings, intake: ReplyIntake, stop: asyncio.Event
+    settings: Settings, intake: ReplyIntake, redis: Redis, stop: asyncio.Event
 ) -> asyncio.Task[None]:
     """Serve the webhooks; a port that cannot be bound stops start-up, not later, silently."""
     app = build_http_app(
         sink=intake,
         unsubscribe=intake.unsubscribe,
         secrets=webhook_secrets(settings),
-        # A provider's JSON carries the raw message, its parsed text and HTML, and base64.
         max_body_bytes=settings.max_message_bytes * WEBHOOK_BODY_FACTOR,
+        redis=redis,
+        unverified_parses=settings.http_unverified_parses,
     )
     listening: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(
@@ -199,15 +202,22 @@ async def _start_http(
             settings.http_host,
             settings.http_port or 0,
             stop,
+            limits=http_limits(settings),
             on_listening=listening.set_result,
         )
     )
     either: set[asyncio.Future[Any]] = {task, listening}
     await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
     if task.done():
-        task.result()  # raises the bind error
-    log.info("http_listening", port=listening.result())
+        task.result()  # raises the bind error (serve_http logs http_listening)
     return task
+
+
+def http_limits(settings: Settings) -> HttpLimits:
+    """Each HttpLimits field is the `http_` setting of that name."""
+    return HttpLimits(
+        **{item.name: getattr(settings, f"http_{item.name}") for item in fields(HttpLimits)}
+    )
 
 
 def webhook_secrets(settings: Settings) -> WebhookSecrets:

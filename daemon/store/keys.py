@@ -129,3 +129,14 @@ def erased(marker: str) -> str:
     """Set while an erased client or commitment refuses late events; `marker` is a keyed
     hash of its id, so the key itself says nothing about who was erased."""
     return f"{PREFIX}erased:{marker}"
+
+
+# Mailgun signs (timestamp, token); a timestamp older than this is refused, and a token seen
+# within it is a replay. The token is kept twice as long so clock skew cannot revive it.
+MAILGUN_MAX_AGE_S = 5 * 60
+MAILGUN_TOKEN_TTL_S = 2 * MAILGUN_MAX_AGE_S
+
+
+def mailgun_token(token: str) -> str:
+    """Set (NX, with MAILGUN_TOKEN_TTL_S) once a signed Mailgun post's token is accepted."""
+    return f"{PREFIX}mg:{token}"

@@ -18,6 +18,7 @@ from tests.helpers.webhooks import (
     SECRETS,
     START_TIMEOUT_S,
     Recorder,
+    RedisServer,
     Start,
     webhook_servers,
 )
@@ -26,8 +27,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def start() -> AsyncIterator[Start]:
-    async with webhook_servers() as starter:
+async def start(redis_server: RedisServer) -> AsyncIterator[Start]:
+    async with webhook_servers(redis_server.url) as starter:
         yield starter
 
 
