@@ -6,11 +6,8 @@ import json
 from collections.abc import Iterator, Mapping
 from email.parser import HeaderParser
 from email.policy import compat32
-from urllib.parse import unquote_to_bytes
 
-from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import Field, File, FormParser, parse_options_header
-
+from daemon.inbound.form import DEFAULT_CHARSET
 from daemon.inbound.message import InboundMessage
 from daemon.inbound.mimebuild import (
     Header,
@@ -20,96 +17,10 @@ from daemon.inbound.mimebuild import (
     unique,
 )
 
-MAX_FORM_FIELDS = 200  # the providers send a few dozen at most
-MULTIPART = b"multipart/form-data"
-URLENCODED = b"application/x-www-form-urlencoded"
 POSTMARK_ID_DOMAIN = "inbound.postmarkapp.com"
-DEFAULT_CHARSET = "utf-8"
 
 FormFields = Mapping[str, bytes]
 JsonObject = Mapping[str, object]
-
-
-class FormReader:
-    """Reads a multipart/form-data or urlencoded body chunk by chunk into raw-bytes fields.
-
-    A field is in `fields` as soon as its part has arrived, so a caller can check a signature
-    sent before the bulk of the body without reading the rest. Bytes, not text: a raw MIME
-    field must reach the sink exactly as sent, in any charset. Uploaded files are dropped.
-    """
-
-    def __init__(self, content_type: str, max_bytes: int) -> None:
-        mime, params = parse_options_header(content_type)
-        self.fields: dict[str, bytes] = {}
-        self._pending = b""  # urlencoded: the pair not yet ended by "&"
-        self._finished = False
-        self._multipart: FormParser | None = None
-        if mime == MULTIPART and params.get(b"boundary"):
-            # Keep uploads in memory (the route bounds the body), never in temp files.
-            config = {"MAX_MEMORY_FILE_SIZE": max_bytes + 1}
-            self._multipart = FormParser(
-                "multipart/form-data",
-                self._on_field,
-                _drop_file,
-                boundary=params[b"boundary"],
-                config=config,
-            )
-        elif mime != URLENCODED:
-            raise MalformedPayloadError("expected a form body")
-
-    def feed(self, chunk: bytes) -> None:
-        if self._multipart is None:
-            pairs = (self._pending + chunk).split(b"&")
-            self._pending = pairs.pop()
-            self._add_pairs(pairs)
-            return
-        try:
-            self._multipart.write(chunk)
-        except FormParserError as exc:
-            raise MalformedPayloadError("malformed form body") from exc
-
-    def finish(self) -> dict[str, bytes]:
-        """The fields, once the whole body has been fed (a second call changes nothing)."""
-        if self._finished:
-            return self.fields
-        self._finished = True
-        if self._multipart is None:
-            self._add_pairs([self._pending])
-            self._pending = b""
-            return self.fields
-        try:
-            self._multipart.finalize()
-        except FormParserError as exc:
-            raise MalformedPayloadError("malformed form body") from exc
-        return self.fields
-
-    def _add_pairs(self, pairs: list[bytes]) -> None:
-        """Byte-exact (urllib's parse_qsl re-encodes decoded values as ASCII and fails on 8-bit)."""
-        for pair in filter(None, pairs):
-            name, _, value = pair.partition(b"=")
-            self._add(
-                unquote_to_bytes(name.replace(b"+", b" ")),
-                unquote_to_bytes(value.replace(b"+", b" ")),
-            )
-
-    def _on_field(self, field: Field) -> None:
-        self._add(field.field_name or b"", field.value or b"")
-
-    def _add(self, name: bytes, value: bytes) -> None:
-        if len(self.fields) >= MAX_FORM_FIELDS:
-            raise MalformedPayloadError("too many form fields")
-        self.fields.setdefault(name.decode(DEFAULT_CHARSET, "replace"), value)
-
-
-def _drop_file(upload: File) -> None:  # attachments of the parsed variants are not kept
-    upload.close()
-
-
-def parse_form(content_type: str, body: bytes) -> dict[str, bytes]:
-    """Fields of a whole multipart/form-data or urlencoded body (see FormReader)."""
-    reader = FormReader(content_type, len(body))
-    reader.feed(body)
-    return reader.finish()
 
 
 def _json(data: bytes | str, what: str) -> object:

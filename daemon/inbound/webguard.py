@@ -18,7 +18,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from daemon.errors import CoachdError
-from daemon.inbound.providers import FormReader
+from daemon.inbound.form import FormReader
 from daemon.store import keys
 
 log = structlog.get_logger(__name__)

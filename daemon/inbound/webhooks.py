@@ -17,12 +17,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from daemon.inbound.form import FormReader, parse_form
 from daemon.inbound.httpserver import serve_http
 from daemon.inbound.message import InboundMessage, MessageSink
 from daemon.inbound.mimebuild import MalformedPayloadError
 from daemon.inbound.providers import (
-    FormReader,
-    parse_form,
     parse_mailgun,
     parse_postmark,
     parse_sendgrid,
@@ -149,7 +148,7 @@ class Endpoints:
         if self._mailgun is None:
             return plain(HTTPStatus.NOT_FOUND)
         try:
-            reader = FormReader(request.headers.get("content-type", ""), self._max_body)
+            reader = FormReader(request.headers.get("content-type", ""))
             chunks = request.stream()
             rejection = await self._mailgun.read_proof(chunks, reader)
             if rejection is None:
