@@ -69,8 +69,9 @@ class _DeadlineProtocol(H11Protocol):
             self._arm(self.body_s, "body")
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing():
+        finished = self.cycle
+        super().on_response_complete()  # may start a pipelined request (and arm its body)
+        if self.cycle is finished and not self.transport.is_closing():
             self._arm(self.header_s, "header")
 
     def _arm(self, delay: float, phase: str) -> None:
