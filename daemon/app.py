@@ -18,6 +18,7 @@ from daemon.clock import SystemClock
 from daemon.config.load import load_coach_config
 from daemon.config.reload import reload_on_sighup
 from daemon.edges import (
+    http_limits,
     identity_from,
     imap_config_from,
     receiver_limits,
@@ -47,7 +48,7 @@ log = structlog.get_logger(__name__)
 URL_FILE = "redis.url"
 # The embedded Redis died and could not be restarted: EX_TEMPFAIL, a supervisor should retry.
 EXIT_REDIS_LOST = os.EX_TEMPFAIL
-WEBHOOK_BODY_FACTOR = 3
+WEBHOOK_BODY_FACTOR = 3  # a provider's JSON has the raw message, its text and HTML, base64
 
 
 @asynccontextmanager
@@ -129,7 +130,7 @@ async def inbound_routes(
                 )
             )
         if settings.http_port is not None:
-            tasks.append(await _start_http(settings, intake, stop))
+            tasks.append(await _start_http(settings, intake, redis, stop))
         if imap is not None:
             tasks.append(asyncio.create_task(ImapPoller(imap, redis, intake).run(stop)))
         try:
@@ -140,15 +141,16 @@ async def inbound_routes(
 
 
 async def _start_http(
-    settings: Settings, intake: ReplyIntake, stop: asyncio.Event
+    settings: Settings, intake: ReplyIntake, redis: Redis, stop: asyncio.Event
 ) -> asyncio.Task[None]:
     """Serve the webhooks; a port that cannot be bound stops start-up, not later, silently."""
     app = build_http_app(
         sink=intake,
         unsubscribe=intake.unsubscribe,
         secrets=webhook_secrets(settings),
-        # A provider's JSON carries the raw message, its parsed text and HTML, and base64.
         max_body_bytes=settings.max_message_bytes * WEBHOOK_BODY_FACTOR,
+        redis=redis,
+        unverified_parses=settings.http_unverified_parses,
     )
     listening: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(
@@ -157,14 +159,14 @@ async def _start_http(
             settings.http_host,
             settings.http_port or 0,
             stop,
+            limits=http_limits(settings),
             on_listening=listening.set_result,
         )
     )
     either: set[asyncio.Future[Any]] = {task, listening}
     await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
     if task.done():
-        task.result()  # raises the bind error
-    log.info("http_listening", port=listening.result())
+        task.result()  # raises the bind error (serve_http logs http_listening)
     return task
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from pydantic import SecretStr
 
 from daemon.config.load import CoachConfig
 from daemon.errors import SettingsError
+from daemon.inbound.httpserver import HttpLimits
 from daemon.inbound.imappoller import ImapConfig
 from daemon.inbound.mailguard import ReceiverLimits
 from daemon.inbound.webhooks import WebhookSecrets
@@ -90,4 +93,11 @@ def webhook_secrets(settings: Settings) -> WebhookSecrets:
         postmark_token=secret(settings.postmark_token),
         mailgun_signing_key=secret(settings.mailgun_signing_key),
         sendgrid_token=secret(settings.sendgrid_token),
+    )
+
+
+def http_limits(settings: Settings) -> HttpLimits:
+    """Each HttpLimits field is the `http_` setting of that name."""
+    return HttpLimits(
+        **{item.name: getattr(settings, f"http_{item.name}") for item in fields(HttpLimits)}
     )

@@ -97,6 +97,34 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None, description="https://… where the HTTP endpoints are reachable."
     )
+    http_header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="A client must send a request's headers within this.",
+    )
+    http_body_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="…and then its body within this; else it is cut off.",
+    )
+    http_keep_alive_s: int = Field(
+        default=5, ge=1, le=300, description="An idle kept-alive connection is closed after this."
+    )
+    http_max_connections: int = Field(
+        default=512, ge=1, description="Open connections (idle ones too); past it, 503."
+    )
+    http_max_requests: int = Field(
+        default=32,
+        ge=1,
+        description="Requests handled at once (each buffers a body); past it, 503.",
+    )
+    http_unverified_parses: int = Field(
+        default=4,
+        ge=1,
+        description="Mailgun bodies read at once before their signature is checked.",
+    )
     postmark_token: SecretStr | None = None
     mailgun_signing_key: SecretStr | None = None
     sendgrid_token: SecretStr | None = None

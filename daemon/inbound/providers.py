@@ -6,11 +6,8 @@ import json
 from collections.abc import Iterator, Mapping
 from email.parser import HeaderParser
 from email.policy import compat32
-from urllib.parse import unquote_to_bytes
 
-from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import Field, File, FormParser, parse_options_header
-
+from daemon.inbound.form import DEFAULT_CHARSET
 from daemon.inbound.message import InboundMessage
 from daemon.inbound.mimebuild import (
     Header,
@@ -20,63 +17,10 @@ from daemon.inbound.mimebuild import (
     unique,
 )
 
-MAX_FORM_FIELDS = 200  # the providers send a few dozen at most
-MULTIPART = b"multipart/form-data"
-URLENCODED = b"application/x-www-form-urlencoded"
 POSTMARK_ID_DOMAIN = "inbound.postmarkapp.com"
-DEFAULT_CHARSET = "utf-8"
 
 FormFields = Mapping[str, bytes]
 JsonObject = Mapping[str, object]
-
-
-def parse_form(content_type: str, body: bytes) -> dict[str, bytes]:
-    """Fields of a multipart/form-data or urlencoded body as raw bytes; uploaded files are dropped.
-
-    Bytes, not text: a raw MIME field must reach the sink exactly as sent, in any charset.
-    """
-    mime, params = parse_options_header(content_type)
-    if mime == URLENCODED:
-        return _parse_urlencoded(body)
-    if mime != MULTIPART or not params.get(b"boundary"):
-        raise MalformedPayloadError("expected a form body")
-    return _parse_multipart(params[b"boundary"], body)
-
-
-def _parse_urlencoded(body: bytes) -> dict[str, bytes]:
-    """Byte-exact (urllib's parse_qsl re-encodes decoded values as ASCII and fails on 8-bit)."""
-    pairs = [pair for pair in body.split(b"&") if pair]
-    if len(pairs) > MAX_FORM_FIELDS:
-        raise MalformedPayloadError("too many form fields")
-    fields: dict[str, bytes] = {}
-    for pair in pairs:
-        name, _, value = pair.partition(b"=")
-        key = unquote_to_bytes(name.replace(b"+", b" ")).decode(DEFAULT_CHARSET, "replace")
-        fields.setdefault(key, unquote_to_bytes(value.replace(b"+", b" ")))
-    return fields
-
-
-def _parse_multipart(boundary: bytes, body: bytes) -> dict[str, bytes]:
-    fields: dict[str, bytes] = {}
-
-    def on_field(field: Field) -> None:
-        if len(fields) >= MAX_FORM_FIELDS:
-            raise MalformedPayloadError("too many form fields")
-        name = (field.field_name or b"").decode(DEFAULT_CHARSET, "replace")
-        fields.setdefault(name, field.value or b"")
-
-    def on_file(upload: File) -> None:  # attachments of the parsed variants are not kept
-        upload.close()
-
-    # The body is already in memory (and bounded); keep uploads there too, never in temp files.
-    config = {"MAX_MEMORY_FILE_SIZE": len(body) + 1}
-    parser = FormParser("multipart/form-data", on_field, on_file, boundary=boundary, config=config)
-    try:
-        parser.write(body)
-        parser.finalize()
-    except FormParserError as exc:
-        raise MalformedPayloadError("malformed form body") from exc
-    return fields
 
 
 def _json(data: bytes | str, what: str) -> object:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, fields
 from http import HTTPStatus
 
 import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -15,11 +17,24 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from daemon.inbound.form import FormReader, parse_form
 from daemon.inbound.httpserver import serve_http
 from daemon.inbound.message import InboundMessage, MessageSink
 from daemon.inbound.mimebuild import MalformedPayloadError
-from daemon.inbound.providers import parse_form, parse_mailgun, parse_postmark, parse_sendgrid
-from daemon.inbound.webguard import InternalErrorGuard, MailgunVerifier, basic_auth_matches
+from daemon.inbound.providers import (
+    parse_mailgun,
+    parse_postmark,
+    parse_sendgrid,
+)
+from daemon.inbound.webguard import (
+    DEFAULT_UNVERIFIED_PARSES,
+    InternalErrorGuard,
+    MailgunVerifier,
+    Rejection,
+    VerifierBusyError,
+    basic_auth_matches,
+    mailgun_proof,
+)
 
 # serve_http lives with the server plumbing; it is re-exported as part of this module's API.
 __all__ = ["Unsubscriber", "WebhookSecrets", "build_http_app", "serve_http"]
@@ -32,8 +47,9 @@ PayloadReader = Callable[[str, bytes], InboundMessage]  # (content type, body) -
 WWW_AUTHENTICATE = {"WWW-Authenticate": 'Basic realm="coachd", charset="UTF-8"'}
 RETRY_AFTER_S = 60
 RETRY_LATER = {"Retry-After": str(RETRY_AFTER_S)}
-MAILGUN_PROOF = ("timestamp", "token", "signature")
 MAX_UNSUBSCRIBE_TOKEN_CHARS = 512
+# RFC 8058's body is "List-Unsubscribe=One-Click" (26 bytes); as multipart, a few hundred.
+MAX_UNSUBSCRIBE_BODY_BYTES = 1024
 ONE_CLICK_FIELD, ONE_CLICK_VALUE = "List-Unsubscribe", b"One-Click"
 DIGEST_HEX_CHARS = 16
 # The page's only action is a POST to its own URL; no scripts, no referrer leaking the token.
@@ -88,16 +104,21 @@ def _digest(raw: bytes) -> str:
 
 
 class Endpoints:
-    """The route handlers, holding what they share: the sink, the secrets, the replay memory."""
+    """The route handlers, holding what they share: the sink, the secrets, the body limits."""
 
     def __init__(
-        self, sink: MessageSink, unsubscribe: Unsubscriber, secrets: WebhookSecrets
+        self,
+        sink: MessageSink,
+        unsubscribe: Unsubscriber,
+        secrets: WebhookSecrets,
+        max_body_bytes: int,
+        mailgun: MailgunVerifier | None,
     ) -> None:
         self._sink = sink
         self._unsubscribe = unsubscribe
         self._secrets = secrets
-        key = secrets.mailgun_signing_key
-        self._mailgun = MailgunVerifier(key) if key else None
+        self._max_body = max_body_bytes
+        self._mailgun = mailgun
 
     async def postmark(self, request: Request) -> Response:
         token = self._secrets.postmark_token
@@ -123,15 +144,35 @@ class Endpoints:
         return await self._deliver(message)
 
     async def mailgun(self, request: Request) -> Response:
+        """The signature is checked as soon as its fields arrive, before the rest is read."""
         if self._mailgun is None:
             return plain(HTTPStatus.NOT_FOUND)
-        body = await request.body()
         try:
-            fields = parse_form(request.headers.get("content-type", ""), body)
+            reader = FormReader(request.headers.get("content-type", ""))
+            chunks = request.stream()
+            rejection = await self._mailgun.read_proof(chunks, reader)
+            if rejection is None:
+                async for chunk in chunks:
+                    reader.feed(chunk)
+                reader.finish()
         except MalformedPayloadError as exc:
             return self._malformed("mailgun", exc)
-        proof = [fields.get(name, b"").decode("utf-8", "replace") for name in MAILGUN_PROOF]
-        rejection = self._mailgun.admit(*proof)
+        except VerifierBusyError:
+            log.warning("webhook_busy", source="mailgun", reason="unverified_parses")
+            return plain(HTTPStatus.SERVICE_UNAVAILABLE, headers=RETRY_LATER)
+        return await self._admit_mailgun(reader.fields, rejection)
+
+    async def _admit_mailgun(
+        self, fields: dict[str, bytes], rejection: Rejection | None
+    ) -> Response:
+        assert self._mailgun is not None
+        token = mailgun_proof(fields)[1]
+        if rejection is None:
+            try:
+                rejection = await self._mailgun.claim(token)
+            except RedisError as exc:
+                log.warning("webhook_not_checked", source="mailgun", error=type(exc).__name__)
+                return plain(HTTPStatus.SERVICE_UNAVAILABLE, headers=RETRY_LATER)
         if rejection is not None:
             log.warning("webhook_rejected", source="mailgun", reason=rejection.value)
             return plain(HTTPStatus.FORBIDDEN)
@@ -140,7 +181,7 @@ class Endpoints:
         except MalformedPayloadError as exc:
             response = self._malformed("mailgun", exc)
         if response.status_code != HTTPStatus.OK:  # let the provider's retry through
-            self._mailgun.release(proof[1])
+            await self._mailgun.release(token)
         return response
 
     def _malformed(self, source: str, exc: MalformedPayloadError) -> Response:
@@ -205,26 +246,37 @@ def build_http_app(
     unsubscribe: Unsubscriber,
     secrets: WebhookSecrets,
     max_body_bytes: int,
+    redis: Redis | None = None,
+    unverified_parses: int = DEFAULT_UNVERIFIED_PARSES,
 ) -> Starlette:
-    """The ASGI app; a body over `max_body_bytes` gets 413 without being read to the end.
+    """The ASGI app; a body over the route's limit gets 413 without being read to the end.
+
+    `redis` holds Mailgun's replay memory; without it no Mailgun post is admitted. At most
+    `unverified_parses` Mailgun bodies are read at once before their signature is checked.
 
     Starlette's limiter refuses a declared Content-Length before the first read (so no
     `100 Continue` is sent) and counts a chunked body as it arrives. uvicorn then discards
     whatever else the client sends on that connection, so the client still sees the 413.
     """
-    endpoints = Endpoints(sink, unsubscribe, secrets)
+    key = secrets.mailgun_signing_key
+    mailgun = MailgunVerifier(key, redis, unverified_parses) if key else None
+    endpoints = Endpoints(sink, unsubscribe, secrets, max_body_bytes, mailgun)
 
-    def post(path: str, endpoint: Callable[[Request], Awaitable[Response]]) -> Route:
+    def post(
+        path: str,
+        endpoint: Callable[[Request], Awaitable[Response]],
+        max_bytes: int = max_body_bytes,
+    ) -> Route:
         # Per route, not per app: there Starlette puts the limiter outside user middleware,
         # where its control-flow exception would reach InternalErrorGuard as an "error".
-        return Route(path, endpoint, methods=["POST"], max_body_size=max_body_bytes)
+        return Route(path, endpoint, methods=["POST"], max_body_size=max_bytes)
 
     routes = [
         post("/inbound/postmark", endpoints.postmark),
         post("/inbound/mailgun", endpoints.mailgun),
         post("/inbound/sendgrid", endpoints.sendgrid),
         Route("/unsubscribe/{token}", endpoints.unsubscribe_page, methods=["GET"]),
-        post("/unsubscribe/{token}", endpoints.unsubscribe),
+        post("/unsubscribe/{token}", endpoints.unsubscribe, MAX_UNSUBSCRIBE_BODY_BYTES),
         Route("/healthz", endpoints.healthz, methods=["GET"]),
     ]
     return Starlette(

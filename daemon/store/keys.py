@@ -149,3 +149,14 @@ def thread_sent(thread_key: str) -> str:
     """Hash {sequence number: epoch seconds}: when each email of a thread went out, so that
     a reply matched by its References alone can be refused once that email is too old."""
     return f"{PREFIX}ts:{thread_key}"
+
+
+# Mailgun signs (timestamp, token); a timestamp older than this is refused, and a token seen
+# within it is a replay. The token is kept twice as long so clock skew cannot revive it.
+MAILGUN_MAX_AGE_S = 5 * 60
+MAILGUN_TOKEN_TTL_S = 2 * MAILGUN_MAX_AGE_S
+
+
+def mailgun_token(token: str) -> str:
+    """Set (NX, with MAILGUN_TOKEN_TTL_S) once a signed Mailgun post's token is accepted."""
+    return f"{PREFIX}mg:{token}"

@@ -18,10 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from redis.asyncio import Redis
 from starlette.routing import Route
 
+from daemon.inbound.httpserver import HttpLimits
 from daemon.inbound.message import InboundMessage
+from daemon.inbound.webguard import DEFAULT_UNVERIFIED_PARSES
 from daemon.inbound.webhooks import WebhookSecrets, build_http_app, serve_http
+from daemon.store.embedded import EmbeddedRedis
+from tests.helpers.redis import ExternalRedis
 
 SAMPLES = Path(__file__).parent / "webhook_samples"
 REPLY_EML = (SAMPLES / "reply.eml").read_bytes()
@@ -38,6 +43,9 @@ CHUNK = 16 * 1024
 BOUNDARY = "xYzZY"
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT_S = 5.0
+
+
+RedisServer = EmbeddedRedis | ExternalRedis  # the session's `redis_server` fixture
 
 
 def sample(name: str) -> dict[str, Any]:
@@ -120,27 +128,37 @@ Start = Callable[..., Awaitable[Edge]]
 
 
 @asynccontextmanager
-async def webhook_servers() -> AsyncIterator[Start]:
-    """Starts apps with serve_http on free loopback ports; stops them all on exit."""
+async def webhook_servers(redis_url: str) -> AsyncIterator[Start]:
+    """Starts apps with serve_http on free loopback ports; stops them all on exit.
+
+    Every app keeps Mailgun's replay memory in the Redis at `redis_url`.
+    """
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
     clients: list[httpx.AsyncClient] = []
+    redis = Redis.from_url(redis_url)
 
     async def starter(
-        secrets: WebhookSecrets = SECRETS, extra_routes: list[Route] | None = None
+        secrets: WebhookSecrets = SECRETS,
+        extra_routes: list[Route] | None = None,
+        *,
+        limits: HttpLimits | None = None,
+        max_body: int = MAX_BODY,
+        unverified_parses: int = DEFAULT_UNVERIFIED_PARSES,
     ) -> Edge:
         recorder = Recorder()
         app = build_http_app(
             sink=recorder.sink,
             unsubscribe=recorder.unsubscribe,
             secrets=secrets,
-            max_body_bytes=MAX_BODY,
+            max_body_bytes=max_body,
+            redis=redis,
+            unverified_parses=unverified_parses,
         )
         app.router.routes.extend(extra_routes or [])
         port: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        tasks.append(
-            asyncio.create_task(serve_http(app, LOOPBACK, 0, stop, on_listening=port.set_result))
-        )
+        served = serve_http(app, LOOPBACK, 0, stop, limits=limits, on_listening=port.set_result)
+        tasks.append(asyncio.create_task(served))
         bound = await asyncio.wait_for(port, START_TIMEOUT_S)
         clients.append(httpx.AsyncClient(base_url=f"http://{LOOPBACK}:{bound}"))
         return Edge(clients[-1], recorder, bound)
@@ -152,6 +170,7 @@ async def webhook_servers() -> AsyncIterator[Start]:
             await client.aclose()
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks), START_TIMEOUT_S)
+        await redis.aclose()
 
 
 def with_auth(body: dict[str, Any], password: str) -> dict[str, Any]:

@@ -10,14 +10,17 @@ import pytest
 import pytest_asyncio
 from starlette.applications import Starlette
 
-from daemon.inbound.httpserver import serve_http
+from daemon.app import http_limits
+from daemon.inbound.httpserver import HttpLimits, serve_http
 from daemon.inbound.webhooks import build_http_app
+from daemon.settings import Settings
 from tests.helpers.webhooks import (
     LOOPBACK,
     MAX_BODY,
     SECRETS,
     START_TIMEOUT_S,
     Recorder,
+    RedisServer,
     Start,
     webhook_servers,
 )
@@ -26,8 +29,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def start() -> AsyncIterator[Start]:
-    async with webhook_servers() as starter:
+async def start(redis_server: RedisServer) -> AsyncIterator[Start]:
+    async with webhook_servers(redis_server.url) as starter:
         yield starter
 
 
@@ -64,3 +67,14 @@ async def test_serve_http_on_a_taken_port_raises_instead_of_exiting(start: Start
     taken = (await start()).port
     with pytest.raises(OSError, match="in use"):
         await serve_http(app(), LOOPBACK, taken, asyncio.Event())
+
+
+async def test_http_limits_come_from_the_http_settings() -> None:
+    settings = Settings(
+        http_header_timeout_s=3,
+        http_body_timeout_s=7,
+        http_keep_alive_s=2,
+        http_max_connections=99,
+        http_max_requests=9,
+    )
+    assert http_limits(settings) == HttpLimits(3, 7, 2, 99, 9)

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from daemon.inbound.form import parse_form
 from daemon.inbound.message import InboundMessage
 from daemon.inbound.mimebuild import MalformedPayloadError, build_message, clean_header_value
-from daemon.inbound.providers import parse_form, parse_mailgun, parse_postmark, parse_sendgrid
+from daemon.inbound.providers import parse_mailgun, parse_postmark, parse_sendgrid
 
 FUZZ = settings(max_examples=100, deadline=None)
 INJECTED = "X-Injected"

@@ -23,6 +23,7 @@ from tests.helpers.webhooks import (
     SENDGRID_TOKEN,
     START_TIMEOUT_S,
     Edge,
+    RedisServer,
     Start,
     basic,
     multipart,
@@ -36,8 +37,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def start() -> AsyncIterator[Start]:
-    async with webhook_servers() as starter:
+async def start(redis_server: RedisServer) -> AsyncIterator[Start]:
+    async with webhook_servers(redis_server.url) as starter:
         yield starter
 
 

@@ -25,6 +25,7 @@ from tests.helpers.webhooks import (
     SENDGRID_TOKEN,
     STEP_MESSAGE_ID,
     Edge,
+    RedisServer,
     Start,
     basic,
     body_text,
@@ -42,8 +43,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def start() -> AsyncIterator[Start]:
-    async with webhook_servers() as starter:
+async def start(redis_server: RedisServer) -> AsyncIterator[Start]:
+    async with webhook_servers(redis_server.url) as starter:
         yield starter
 
 
