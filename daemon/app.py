@@ -28,6 +28,7 @@ from daemon.edges import (
     webhook_secrets,
 )
 from daemon.errors import EmbeddedRedisError, EmbeddedRedisLostError, SettingsError
+from daemon.health import Readiness, stale_after_s
 from daemon.inbound.imappoller import ImapConfig, ImapPoller
 from daemon.inbound.intake import ReplyIntake
 from daemon.inbound.receiver import receiving
@@ -100,8 +101,14 @@ async def run_daemon(settings: Settings) -> None:
                 shutdown_grace_s=settings.shutdown_grace_s,
             )
             intake = ReplyIntake(redis, identity.signing_key, identity.reply_domain)
+            readiness = Readiness(
+                redis,
+                options.heartbeats,
+                stale_s=stale_after_s(settings.worker_poll_s),
+                config_loaded=lambda: services.config is not None,
+            )
             async with (
-                inbound_routes(settings, intake, imap, redis),
+                inbound_routes(settings, intake, imap, redis, readiness),
                 reload_on_sighup(services, settings.config_path),
             ):
                 await run_worker(redis, services, options)
@@ -111,7 +118,11 @@ async def run_daemon(settings: Settings) -> None:
 
 @asynccontextmanager
 async def inbound_routes(
-    settings: Settings, intake: ReplyIntake, imap: ImapConfig | None, redis: Redis
+    settings: Settings,
+    intake: ReplyIntake,
+    imap: ImapConfig | None,
+    redis: Redis,
+    readiness: Readiness | None = None,
 ) -> AsyncIterator[None]:
     """Run the configured reply routes (SMTP/LMTP receiver, webhooks, IMAP) beside the worker."""
     stop = asyncio.Event()
@@ -130,7 +141,7 @@ async def inbound_routes(
                 )
             )
         if settings.http_port is not None:
-            tasks.append(await _start_http(settings, intake, redis, stop))
+            tasks.append(await _start_http(settings, intake, redis, stop, readiness))
         if imap is not None:
             tasks.append(asyncio.create_task(ImapPoller(imap, redis, intake).run(stop)))
         try:
@@ -141,7 +152,11 @@ async def inbound_routes(
 
 
 async def _start_http(
-    settings: Settings, intake: ReplyIntake, redis: Redis, stop: asyncio.Event
+    settings: Settings,
+    intake: ReplyIntake,
+    redis: Redis,
+    stop: asyncio.Event,
+    readiness: Readiness | None,
 ) -> asyncio.Task[None]:
     """Serve the webhooks; a port that cannot be bound stops start-up, not later, silently."""
     app = build_http_app(
@@ -151,6 +166,7 @@ async def _start_http(
         max_body_bytes=settings.max_message_bytes * WEBHOOK_BODY_FACTOR,
         redis=redis,
         unverified_parses=settings.http_unverified_parses,
+        readiness=readiness,
     )
     listening: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(

@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 
 from daemon.config.load import CoachConfig
 from daemon.errors import RetryLater
+from daemon.heartbeat import Heartbeat, Heartbeats
 from daemon.inbox.stream import RECLAIM_IDLE_MS, InboxConsumer, ensure_group
 from daemon.outbound.coachmail import schedule_all_digests, send_coach_notice, send_digest
 from daemon.outbound.delivery import ARQ_MAX_TRIES, RETRY_BASE_S, fire_step
@@ -77,6 +78,8 @@ class WorkerOptions:
     shutdown_grace_s: int = SHUTDOWN_GRACE_S
     handle_signals: bool = True
     burst: bool = False
+    # Renewed by the inbox consumer's and the dispatcher's loops; `/readyz` reads them.
+    heartbeats: Heartbeats = field(default_factory=Heartbeats)
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ def build_dispatcher(services: Services, options: WorkerOptions) -> StepDispatch
         batch_size=options.max_jobs,
         poll_delay_s=options.poll_delay_s,
         lease_ms=lease_ms(services.job_timeout_s),
+        heartbeat=options.heartbeats.dispatcher,
     )
 
 
@@ -194,12 +198,18 @@ def consumer_name() -> str:
 
 @asynccontextmanager
 async def inbox_consumer(
-    redis: ArqRedis, store: Store, *, reclaim_idle_ms: int = RECLAIM_IDLE_MS
+    redis: ArqRedis,
+    store: Store,
+    *,
+    reclaim_idle_ms: int = RECLAIM_IDLE_MS,
+    heartbeat: Heartbeat | None = None,
 ) -> AsyncIterator[asyncio.Event]:
     """Run the inbox consumer in the background for the duration of the block."""
     await ensure_group(redis)
     stop = asyncio.Event()
-    consumer = InboxConsumer(redis, store, consumer_name(), reclaim_idle_ms=reclaim_idle_ms)
+    consumer = InboxConsumer(
+        redis, store, consumer_name(), reclaim_idle_ms=reclaim_idle_ms, heartbeat=heartbeat
+    )
     task = asyncio.create_task(consumer.run(stop))
     try:
         yield stop
@@ -262,7 +272,12 @@ async def run_worker(redis: ArqRedis, services: Services, options: WorkerOptions
         _stop_on_signals(worker, dispatcher)
     await schedule_all_digests(services)
     async with (
-        inbox_consumer(redis, services.store, reclaim_idle_ms=options.inbox_reclaim_ms),
+        inbox_consumer(
+            redis,
+            services.store,
+            reclaim_idle_ms=options.inbox_reclaim_ms,
+            heartbeat=options.heartbeats.consumer,
+        ),
         step_dispatcher(dispatcher, options.shutdown_grace_s),
     ):
         log.info("worker_started", max_jobs=options.max_jobs)

@@ -1,4 +1,4 @@
-"""The HTTP app: provider inbound webhooks, RFC 8058 one-click unsubscribe, and a health check."""
+"""The HTTP app: provider inbound webhooks, RFC 8058 one-click unsubscribe, liveness, readiness."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from daemon.health import Readiness, healthz, readyz_endpoint
 from daemon.inbound.form import FormReader, parse_form
 from daemon.inbound.httpserver import serve_http
 from daemon.inbound.message import InboundMessage, MessageSink
@@ -227,9 +228,6 @@ class Endpoints:
             return plain(HTTPStatus.NOT_FOUND)
         return plain(HTTPStatus.OK, "unsubscribed", headers=PAGE_HEADERS)
 
-    async def healthz(self, request: Request) -> Response:
-        return plain(HTTPStatus.OK, "ok")
-
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     """Framework errors (404, 405, 413…): Starlette's own phrase, never request content."""
@@ -248,11 +246,13 @@ def build_http_app(
     max_body_bytes: int,
     redis: Redis | None = None,
     unverified_parses: int = DEFAULT_UNVERIFIED_PARSES,
+    readiness: Readiness | None = None,
 ) -> Starlette:
     """The ASGI app; a body over the route's limit gets 413 without being read to the end.
 
     `redis` holds Mailgun's replay memory; without it no Mailgun post is admitted. At most
     `unverified_parses` Mailgun bodies are read at once before their signature is checked.
+    `readiness` answers `/readyz` (without one, never ready); `/healthz` needs nothing.
 
     Starlette's limiter refuses a declared Content-Length before the first read (so no
     `100 Continue` is sent) and counts a chunked body as it arrives. uvicorn then discards
@@ -277,7 +277,8 @@ def build_http_app(
         post("/inbound/sendgrid", endpoints.sendgrid),
         Route("/unsubscribe/{token}", endpoints.unsubscribe_page, methods=["GET"]),
         post("/unsubscribe/{token}", endpoints.unsubscribe, MAX_UNSUBSCRIBE_BODY_BYTES),
-        Route("/healthz", endpoints.healthz, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz_endpoint(readiness), methods=["GET"]),
     ]
     return Starlette(
         routes=routes,

@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 from structlog.typing import FilteringBoundLogger
 
+from daemon.heartbeat import Heartbeat
 from daemon.inbox.batch import (
     BatchApplier,
     Entry,
@@ -114,9 +115,16 @@ class InboxConsumer:
     """Applies inbox events in order; acknowledges each in the transaction that applies it."""
 
     def __init__(
-        self, redis: Redis, store: Store, name: str, *, reclaim_idle_ms: int = RECLAIM_IDLE_MS
+        self,
+        redis: Redis,
+        store: Store,
+        name: str,
+        *,
+        reclaim_idle_ms: int = RECLAIM_IDLE_MS,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self._redis = redis
+        self._heartbeat = heartbeat or Heartbeat()
         self._store = store
         self._name = name
         self._reclaim_idle_ms = reclaim_idle_ms
@@ -127,6 +135,7 @@ class InboxConsumer:
         """Consume until `stop` is set; Redis outages are logged and waited out."""
         pending_first = True  # after a restart, our own unacknowledged entries come first
         while not stop.is_set():
+            self._heartbeat.beat()  # /readyz: the loop turns (a hung Redis call stops it)
             try:
                 await ensure_group(self._redis)
                 await self._reclaim_if_due()

@@ -22,6 +22,7 @@ import structlog
 from redis.exceptions import RedisError
 
 from daemon.errors import RetryLater, StepGivenBack
+from daemon.heartbeat import Heartbeat
 from daemon.outbound.delivery import ARQ_MAX_TRIES, fire_step
 from daemon.outbound.firing import Services
 from daemon.outbound.stepbatch import StepBatch
@@ -93,9 +94,16 @@ class StepDispatcher:
     """Claims due steps `batch_size` at a time and fires each batch's steps concurrently."""
 
     def __init__(
-        self, services: Services, *, batch_size: int, poll_delay_s: float, lease_ms: int
+        self,
+        services: Services,
+        *,
+        batch_size: int,
+        poll_delay_s: float,
+        lease_ms: int,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self._services = services
+        self._heartbeat = heartbeat or Heartbeat()
         self._redis = services.store.redis
         self._batch_size = batch_size
         self._poll_delay_s = poll_delay_s
@@ -179,6 +187,7 @@ class StepDispatcher:
         return [Claimed(reply[i].decode(), int(reply[i + 1])) for i in range(0, len(reply), 2)]
 
     async def _claim_or_wait(self, stop: asyncio.Event) -> list[Claimed]:
+        self._heartbeat.beat()  # /readyz: the loop turns (a hung claim stops it)
         try:
             claimed = await self.claim()
         except RedisError as exc:

@@ -132,9 +132,9 @@ async def test_an_unexpected_error_is_a_bare_500(start: Start) -> None:
     assert [(e["event"], e["error"]) for e in logs] == [("http_internal_error", "RuntimeError")]
 
 
-async def test_healthz_answers_ok(edge: Edge) -> None:
+async def test_healthz_answers_ok_as_json(edge: Edge) -> None:
     response = await edge.client.get("/healthz")
-    assert (response.status_code, response.text) == (200, "ok")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
 
 
 async def test_unknown_paths_and_methods_get_bare_statuses(edge: Edge) -> None:
