@@ -29,14 +29,26 @@ _PATTERNS = {
     "es": "{weekday} {day} de {month}",
     "pt": "{weekday}, {day} de {month}",
 }
+# How each language adds the year to the date above.
+_YEAR_SUFFIXES = {"en": " {year}", "de": " {year}", "fr": " {year}", "es": " de {year}"}
+_YEAR_SUFFIXES["pt"] = _YEAR_SUFFIXES["es"]
 LANGUAGES = tuple(_PATTERNS)
 
 
-def day_name(day: date, lang: str = "en") -> str:
-    """`day` written out in `lang` (English for any other), e.g. "Freitag, 4. Dezember"."""
+def day_name(day: date, lang: str = "en", *, with_year: bool = False) -> str:
+    """`day` written out in `lang` (English for any other), e.g. "Freitag, 4. Dezember";
+    `with_year` adds the year ("Freitag, 4. Dezember 2025")."""
     lang = lang if lang in _PATTERNS else "en"
-    return _PATTERNS[lang].format(
+    pattern = _PATTERNS[lang] + (_YEAR_SUFFIXES[lang] if with_year else "")
+    return pattern.format(
         weekday=_WEEKDAYS[lang].split()[day.weekday()],
         day=day.day,
         month=_MONTHS[lang].split()[day.month - 1],
+        year=day.year,
     )
+
+
+def due_name(due: date, today: date, lang: str = "en") -> str:
+    """A due date as an email shows it: with its year when that is not this year's, so a
+    date in another year (a typo'd one, or next January) never reads as this year's."""
+    return day_name(due, lang, with_year=due.year != today.year)

@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from jobs.pastdue import MAX_PAST_DUE_DAYS, check_past_due
 from jobs.reasons import describe_validation_error, echo, one_line
 
 SCHEMA_VERSION = 1
@@ -81,6 +82,10 @@ def _check_zone(value: str) -> str:
 
 
 ZoneName = Annotated[str, Field(max_length=MAX_ZONE_CHARS), AfterValidator(_check_zone)]
+_PAST_DUE_OK = Field(
+    default=False,
+    description=f"A due date over {MAX_PAST_DUE_DAYS} days in the past is deliberate.",
+)
 
 
 class _Event(BaseModel):
@@ -113,6 +118,12 @@ class CommitmentCreated(_Event):
     why: WhyText = ""
     due_date: date = Field(description="Local date in the client's zone.")
     profile: Slug | None = Field(default=None, description="Cadence profile; coach's default.")
+    past_due_ok: bool = _PAST_DUE_OK
+
+    @model_validator(mode="after")
+    def _due_not_long_past(self) -> CommitmentCreated:
+        check_past_due(self.due_date, self.occurred_at, self.past_due_ok, self.client.timezone)
+        return self
 
 
 class CommitmentUpdated(_Event):
@@ -123,6 +134,12 @@ class CommitmentUpdated(_Event):
     due_date: date | None = None
     action: ActionText | None = None
     why: WhyText | None = None
+    past_due_ok: bool = _PAST_DUE_OK
+
+    @model_validator(mode="after")
+    def _due_not_long_past(self) -> CommitmentUpdated:
+        check_past_due(self.due_date, self.occurred_at, self.past_due_ok)
+        return self
 
 
 class CommitmentCompleted(_Event):

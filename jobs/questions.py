@@ -46,6 +46,8 @@ class QuestionBank(BaseModel):
 DEPTH_2_FROM_OVERDUE_DAYS = 4
 DEPTH_3_FROM_OVERDUE_DAYS = 10
 MAX_QUESTIONS_PER_PROMPT = 2
+# A client's first email about an action asks only light questions, however overdue.
+FIRST_CONTACT_DEPTH = 1
 
 
 def _q(id_: str, reason: Reason, depth: int, text: str) -> Question:
@@ -213,27 +215,50 @@ def _seeded_rank(seed: str, question: Question) -> bytes:
     return hashlib.sha256(f"{seed}\x00{question.id}".encode()).digest()
 
 
+def asked_before(last_question: str | None) -> frozenset[str]:
+    """The ids the client's last email asked, from their `last_question` field.
+
+    The field holds every id of that email, space-separated (ids have no spaces); a
+    record written before emails remembered more than one holds a single id.
+    """
+    return frozenset((last_question or "").split())
+
+
+def remember_questions(questions: tuple[Question, ...]) -> str:
+    """What to keep as `last_question` after an email asked `questions`."""
+    return " ".join(q.id for q in questions)
+
+
 def choose_questions(
-    bank: QuestionBank, overdue_days: int, previous_id: str | None, count: int, seed: str
+    bank: QuestionBank,
+    overdue_days: int,
+    previous_id: str | None,
+    count: int,
+    seed: str,
+    *,
+    first_contact: bool = False,
 ) -> tuple[Question, ...]:
     """Pick `count` (1 or 2) questions for an overdue prompt, deterministically from `seed`.
 
     Questions at the depth nearest to `target_depth(overdue_days)` come first (the
-    shallower on a tie); among those the seed decides. `previous_id` is never asked
-    again: a bank with nothing else to ask yields one question instead of two. A
-    second question comes from a different reason where its depth allows.
+    shallower on a tie); among those the seed decides. No question of `previous_id`
+    (the last email's ids, see `asked_before`) is asked again: a bank with too little
+    else to ask yields one question instead of two. A second question comes from a
+    different reason where its depth allows.
+
+    `first_contact` (the client's first email about this action, say one created with a
+    due date long past): light questions only, a partnering one first. A first email that
+    opens with "what story do you tell yourself" would damage rapport (COACHING.md).
     """
     if not 1 <= count <= MAX_QUESTIONS_PER_PROMPT:
         raise ValueError(f"count must be 1..{MAX_QUESTIONS_PER_PROMPT}, got {count}")
-    depth = target_depth(overdue_days)
+    depth = FIRST_CONTACT_DEPTH if first_contact else target_depth(overdue_days)
+    fresh = _not_asked(bank, previous_id)
 
     # Each question's rank is computed once: every reminder sorts the whole bank.
-    ranked = sorted(
-        ((abs(q.depth - depth), q.depth, _seeded_rank(seed, q)), q)
-        for q in bank.questions
-        if q.id != previous_id
-    )
-    # The bank's validator guarantees at least two distinct ids, so `ranked` is never empty.
+    ranked = sorted(((abs(q.depth - depth), q.depth, _seeded_rank(seed, q)), q) for q in fresh)
+    if first_contact:  # a partnering question of the nearest depth opens the first email
+        ranked.sort(key=lambda item: (item[0][0], item[1].reason != "partnering"))
     first = ranked[0][1]
     if count == 1 or len(ranked) == 1:
         return (first,)
@@ -244,8 +269,17 @@ def choose_questions(
     return first, second
 
 
+def _not_asked(bank: QuestionBank, previous_id: str | None) -> tuple[Question, ...]:
+    """The bank without the last email's questions. Coach-file checks size every bank so
+    two prompts in a row never repeat; a bank the last email emptied is asked again whole,
+    as a question repeated beats an email with none."""
+    asked = asked_before(previous_id)
+    return tuple(q for q in bank.questions if q.id not in asked) or bank.questions
+
+
 def choose_help_question(bank: QuestionBank, previous_id: str | None, seed: str) -> Question:
     """One "what would help" (resources) question, for a client who said they are blocked."""
-    helpful = [q for q in bank.questions if q.reason == "resources" and q.id != previous_id]
-    candidates = helpful or [q for q in bank.questions if q.id != previous_id]
+    fresh = _not_asked(bank, previous_id)
+    helpful = [q for q in fresh if q.reason == "resources"]
+    candidates = helpful or list(fresh)
     return min(candidates, key=lambda q: (q.depth, _seeded_rank(seed, q)))

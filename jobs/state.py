@@ -23,7 +23,8 @@ class Client:
     email: str
     timezone: str
     opted_out: bool = False
-    last_question: str = ""  # never ask the same question twice in a row
+    # The last email's question ids, space-separated: the next email asks none of them.
+    last_question: str = ""
     updated_at: datetime | None = None
     paused_until: date | None = None  # an out-of-office (or "pause until") return date
     email_failing: bool = False  # a hard bounce: nothing more is sent until the email changes

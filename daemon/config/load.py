@@ -131,6 +131,22 @@ def _check_banks_usable(loaded: Loaded) -> None:
             loaded.add(file, f"question_banks.{profile.question_bank}.questions", shortfall)
 
 
+def _check_send_at_in_window(loaded: Loaded) -> None:
+    """A send_at outside the window moves every day-based step to a window's start, and a
+    reminder moved onto its due day is dropped: the profile would quietly send none."""
+    for name, profile in loaded.profiles.items():
+        window = profile.send_window
+        if window.contains(profile.send_at) or (file := loaded.origin("profiles", name)) is None:
+            continue
+        loaded.add(
+            file,
+            f"profiles.{name}.send_at",
+            f"profile '{name}' sends at {profile.send_at:%H:%M}, outside its send_window "
+            f"{window.start:%H:%M}-{window.end:%H:%M} (the end is excluded); reminders "
+            "would never be sent",
+        )
+
+
 def load_coach_config(path: Path) -> CoachConfig:
     """Load one coach file, or merge every `*.toml` in a folder; raise with all problems found."""
     loaded = Loaded()
@@ -145,6 +161,7 @@ def load_coach_config(path: Path) -> CoachConfig:
     if files:
         _check_template_dirs(loaded)
         _check_banks_usable(loaded)
+        _check_send_at_in_window(loaded)
     if loaded.problems or loaded.firm is None:
         raise CoachConfigError(loaded.problems)
     return CoachConfig(

@@ -149,7 +149,9 @@ def _base_context(
         context |= {
             "action": commitment.action,
             "why": commitment.why,
-            "due_date": format_due_date(commitment.due_date),
+            "due_date": format_due_date(
+                commitment.due_date, services.clock.now().astimezone(coach.zone).date()
+            ),
         }
     return context
 

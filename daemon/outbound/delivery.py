@@ -26,7 +26,7 @@ from daemon.outbound.stepmail import bounce_address, compose_step, step_question
 from daemon.store.changes import Finish, StepResult
 from jobs.commitment import next_step, scheduled_step
 from jobs.composer import ComposeError
-from jobs.questions import Question
+from jobs.questions import Question, remember_questions
 from jobs.state import Status
 from jobs.step import StepKind
 
@@ -216,7 +216,8 @@ def _main_result(
     """A refused email asked nothing: its question may come again, and it is not counted."""
     reached = outcome is not Outcome.FAILED
     riders = tuple(c.commitment.commitment_id for c in firing.companions) if reached else ()
-    question = questions[0].id if questions and reached else ""
+    # Every question of this email, so the next one repeats none of them.
+    question = remember_questions(questions) if reached else ""
     return StepResult(error, question, riders, reached=reached)
 
 

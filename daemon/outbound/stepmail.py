@@ -6,7 +6,7 @@ from datetime import date
 
 from daemon.outbound.firing import Firing
 from jobs.composer import Envelope, thread_ids
-from jobs.daynames import day_name
+from jobs.daynames import due_name
 from jobs.questions import Question, choose_help_question, choose_questions
 from jobs.step import StepKind
 
@@ -25,6 +25,8 @@ def step_questions(firing: Firing) -> tuple[Question, ...]:
         firing.client.last_question or None,
         profile.questions_per_prompt,
         seed,
+        # Nothing sent yet about this action: however overdue it is, the first email is light.
+        first_contact=commitment.sent_count == 0,
     )
 
 
@@ -38,14 +40,14 @@ def compose_step(firing: Firing, questions: tuple[Question, ...]) -> tuple[bytes
         "client_name": client.name,
         "action": commitment.action,
         "why": commitment.why,
-        "due_date": format_due_date(commitment.due_date, _lang(firing)),
+        "due_date": format_due_date(commitment.due_date, local_today, _lang(firing)),
         "days_until_due": (commitment.due_date - local_today).days,
         "overdue_days": firing.overdue_days,
         "questions": [q.text for q in questions],
         # A confirmation (ack) says what coachd understood, in the language of the reply.
         "understood": commitment.ack_for or "due",
         "lang": _lang(firing),
-        "pause_until": format_due_date(client.paused_until, _lang(firing))
+        "pause_until": format_due_date(client.paused_until, local_today, _lang(firing))
         if client.paused_until
         else "",
         "unanswered": commitment.unanswered,
@@ -53,7 +55,7 @@ def compose_step(firing: Firing, questions: tuple[Question, ...]) -> tuple[bytes
         "also": [
             {
                 "action": c.commitment.action,
-                "due_date": format_due_date(c.commitment.due_date),
+                "due_date": format_due_date(c.commitment.due_date, local_today),
                 "overdue": c.step.kind is StepKind.OVERDUE,
             }
             for c in firing.companions
@@ -118,5 +120,6 @@ def bounce_address(firing: Firing) -> str:
     return f"bounces+{firing.reply_token}@{domain}"
 
 
-def format_due_date(due: date, lang: str = "en") -> str:
-    return day_name(due, lang)
+def format_due_date(due: date, today: date, lang: str = "en") -> str:
+    """`due` as the email shows it; the year appears when `due` is not in `today`'s year."""
+    return due_name(due, today, lang)

@@ -73,6 +73,23 @@ def test_check_config_names_file_key_and_problem_and_exits_1(
     assert "1 problem(s) found." in out
 
 
+def test_check_config_refuses_a_send_at_outside_the_send_window(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15 item 11: it used to say OK while the profile could send no reminder."""
+    bad = tmp_path / "firm.toml"
+    bad.write_text(
+        EXAMPLE_CONFIG.read_text()
+        + '\n[profiles.dawn]\nsend_at = "06:30"\nsend_window = { start = "08:00", end = "20:00" }\n'
+    )
+
+    assert main(["check-config", str(bad)]) == EXIT_INVALID
+
+    out = capsys.readouterr().out
+    assert f"{bad}: profiles.dawn.send_at: profile 'dawn' sends at 06:30, outside its" in out
+    assert "send_window 08:00-20:00" in out
+
+
 def plan(due: str, zone: str, *extra: str) -> int:
     return main(["plan", "--config", str(EXAMPLE_CONFIG), "--due", due, "--timezone", zone, *extra])
 

@@ -18,6 +18,7 @@ from daemon.store import keys
 from daemon.store.changes import Finish
 from daemon.store.schedule import step_job_id
 from jobs.composer import Composer
+from jobs.questions import DEFAULT_BANK
 from jobs.replytoken import verify_reply_token
 from tests.helpers.events import changed, created
 from tests.helpers.firm import SIGNING_KEY, START
@@ -519,3 +520,49 @@ async def test_an_event_applied_between_the_final_dot_and_settling_keeps_the_boo
     assert await loop.redis.hget(keys.client("ana"), "last_question") is not None
     ledger = await loop.redis.get(keys.ledger("c1", 1, "overdue-1d"))
     assert ledger == b"sent"
+
+
+def questions_in(loop: Loop, index: int) -> list[str]:
+    return [line[4:] for line in text_of(loop, index).splitlines() if line.startswith("  - ")]
+
+
+async def test_back_to_back_two_question_prompts_never_repeat_a_question(loop: Loop) -> None:
+    """Issue 15 item 12: both questions of an email are remembered, not just the first."""
+    await loop.emit(created(profile="twice"))
+    await loop.consume()
+    for moment in (REMINDER_AT, OVERDUE_1_AT, OVERDUE_4_AT):
+        await loop.advance(moment)
+
+    first, second = questions_in(loop, 1), questions_in(loop, 2)
+    assert (len(first), len(second)) == (2, 2)
+    assert set(first) & set(second) == set()
+    remembered = await loop.redis.hget(keys.client("ana"), "last_question")
+    assert remembered is not None
+    assert len(remembered.split()) == 2
+
+
+async def test_a_due_date_long_past_is_dead_lettered_with_its_reason(loop: Loop) -> None:
+    """Issue 15 item 10: a typo'd year never reaches the client."""
+    await loop.redis.xadd(
+        keys.INBOX_STREAM, {"event": json.dumps(created(due="2025-12-03")).encode()}
+    )
+    await loop.consume()
+
+    [dead] = await loop.dead_letters()
+    assert "due_date 2025-12-03 is 362 days before the event" in dead["reason"]
+    assert "past_due_ok" in dead["reason"]
+    assert await loop.redis.exists(keys.client("ana")) == 0
+
+
+async def test_a_deliberate_past_due_date_opens_lightly_and_shows_its_year(loop: Loop) -> None:
+    """Issue 15 item 10: the first email, a year overdue, asks a light partnering question
+    (never "what story do you tell yourself") and writes the date with its year."""
+    await loop.emit({**created(due="2025-12-03"), "past_due_ok": True})
+    await loop.consume()
+    await loop.advance(START + SECOND)
+
+    [_] = loop.messages
+    [question] = questions_in(loop, 0)
+    partnering = {q.text for q in DEFAULT_BANK.questions if q.reason == "partnering"}
+    assert question in {q.text for q in DEFAULT_BANK.questions if q.depth == 1} & partnering
+    assert "Wednesday 3 December 2025" in text_of(loop, 0)

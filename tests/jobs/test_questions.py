@@ -14,7 +14,10 @@ from jobs.questions import (
     Question,
     QuestionBank,
     Reason,
+    asked_before,
+    choose_help_question,
     choose_questions,
+    remember_questions,
     target_depth,
 )
 
@@ -103,6 +106,52 @@ def test_previous_question_is_never_asked_again(
     chosen = choose_questions(DEFAULT_BANK, overdue_days, previous_id, count, seed)
     assert len(chosen) == count
     assert previous_id not in [q.id for q in chosen]
+
+
+@given(
+    overdue_days=st.integers(min_value=1, max_value=60),
+    seeds=st.tuples(st.text(max_size=20), st.text(max_size=20)),
+)
+def test_back_to_back_two_question_prompts_share_no_question(
+    overdue_days: int, seeds: tuple[str, str]
+) -> None:
+    """Issue 15 item 12: both questions of an email are remembered, and neither comes next."""
+    first = choose_questions(DEFAULT_BANK, overdue_days, None, 2, seeds[0])
+    remembered = remember_questions(first)
+    second = choose_questions(DEFAULT_BANK, overdue_days + 3, remembered, 2, seeds[1])
+
+    assert len(second) == 2
+    assert {q.id for q in first} & {q.id for q in second} == set()
+
+
+def test_every_question_of_the_last_email_is_remembered() -> None:
+    first, second = choose_questions(DEFAULT_BANK, 4, None, 2, "seed")
+
+    assert remember_questions((first, second)) == f"{first.id} {second.id}"
+    assert asked_before(remember_questions((first, second))) == {first.id, second.id}
+
+
+def test_a_single_remembered_id_from_before_still_reads_as_one_question() -> None:
+    """Records written when only one question was remembered keep working."""
+    assert asked_before("why-gives") == {"why-gives"}
+    assert asked_before("") == frozenset()
+    assert asked_before(None) == frozenset()
+
+
+def test_two_remembered_questions_leave_a_four_question_bank_with_two() -> None:
+    bank = _bank(("a", "why", 1), ("b", "risk", 1), ("c", "story", 1), ("d", "why", 2))
+    for seed in ("one", "two", "three"):
+        assert sorted(q.id for q in choose_questions(bank, 1, "a b", 2, seed)) == ["c", "d"]
+
+
+def test_a_bank_the_last_email_emptied_is_asked_again_rather_than_nothing() -> None:
+    bank = _bank(("a", "why", 1), ("b", "risk", 1))
+    assert sorted(q.id for q in choose_questions(bank, 1, "a b", 2, "seed")) == ["a", "b"]
+
+
+def test_help_question_repeats_neither_question_of_the_last_email() -> None:
+    bank = _bank(("help-a", "resources", 1), ("help-b", "resources", 2), ("why", "why", 1))
+    assert choose_help_question(bank, "help-a why", "seed").id == "help-b"
 
 
 def test_previous_question_is_dropped_when_nothing_else_is_left() -> None:

@@ -198,6 +198,36 @@ def test_window_start_not_before_end_is_refused(tmp_path: Path) -> None:
     )
 
 
+def test_send_at_outside_the_window_names_the_profile_and_both_values(tmp_path: Path) -> None:
+    """Issue 15 item 11: a send_at outside the window would silently drop every reminder."""
+    text = (
+        FIRM
+        + '[profiles.gentle]\nsend_at = "07:00"\n'
+        + 'send_window = { start = "08:00", end = "20:00" }\n'
+    )
+    path = write(tmp_path, "firm.toml", text)
+
+    assert only_problem(path) == ConfigProblem(
+        path,
+        "profiles.gentle.send_at",
+        "profile 'gentle' sends at 07:00, outside its send_window 08:00-20:00 (the end is "
+        "excluded); reminders would never be sent",
+    )
+
+
+def test_send_at_on_the_window_end_is_outside_it(tmp_path: Path) -> None:
+    """The window's end is exclusive, so a send_at equal to it is refused too."""
+    text = FIRM + '[profiles.late]\nsend_at = "20:00"\n'
+    path = write(tmp_path, "firm.toml", text)
+
+    problem = only_problem(path)
+
+    assert (problem.key_path, problem.message.split(" (")[0]) == (
+        "profiles.late.send_at",
+        "profile 'late' sends at 20:00, outside its send_window 08:00-20:00",
+    )
+
+
 def test_missing_firm_is_reported_against_the_folder(tmp_path: Path) -> None:
     write(tmp_path, "coaches.toml", MARIA)
 
