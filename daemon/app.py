@@ -37,7 +37,13 @@ from daemon.inbox.stream import PublishReport, publish, publish_event
 from daemon.outbound.mailer import SmtpMailer
 from daemon.settings import Settings
 from daemon.store import migration, privacy
-from daemon.store.redisio import connect_client
+from daemon.store.redisio import (
+    COMMAND_RETRY_S,
+    COMMAND_TRIES,
+    connect_client,
+    ping_until_answering,
+    redis_target,
+)
 from daemon.store.schedule import connect
 from daemon.store.status import Status, read_status
 from daemon.store.supervisor import embedded_redis
@@ -207,7 +213,10 @@ async def _connected(settings: Settings) -> AsyncIterator[Redis]:
     async with redis_url(settings, start_embedded=False) as url:
         redis = connect_client(url, redis_tls_from(settings))
         try:
-            if not settings.redis_url:
+            if settings.redis_url:
+                target = redis_target(url)
+                await ping_until_answering(redis, target, COMMAND_TRIES, COMMAND_RETRY_S)
+            else:
                 await _check_embedded(redis, settings.data_dir / URL_FILE)
             yield redis
         finally:

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-
-from pydantic import ValidationError
 
 from daemon import commands
 from daemon.commands import EXIT_CONFIG, EXIT_OK
 from daemon.config.load import CoachConfigError, format_problems
-from daemon.errors import CoachdError
+from daemon.errors import CoachdError, SettingsError
 from daemon.logs import configure_logging
-from daemon.settings import Settings
+from daemon.settings import load_settings
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -163,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="coachd",
         description="coachd: accountability emails for coaching clients, from commitment events.",
     )
+    parser.add_argument("--version", action="version", version=f"coachd {version('coachd')}")
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command_parser = sub.add_parser(
@@ -186,16 +187,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(passed)}")
     args.passed = passed
     try:
-        settings = Settings()
-    except ValidationError as exc:
-        print(f"coachd: invalid settings: {exc}", file=sys.stderr)
+        settings = load_settings(os.environ)
+    except SettingsError as exc:
+        for line in str(exc).splitlines():
+            print(f"coachd: {line}", file=sys.stderr)
         return EXIT_CONFIG
     key = settings.signing_key.get_secret_value().encode() if settings.signing_key else None
     configure_logging(settings.log_format, settings.log_level, pseudonym_key=key)
     args.settings = settings
+    try:
+        return _handle(args)
+    except BrokenPipeError:
+        # The reader left (`coachd schema | head -1`): not an error. Point stdout at devnull
+        # so the interpreter's final flush does not fail again (the Python docs' recipe).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _handle(args: argparse.Namespace) -> int:
+    """Run the command; an error coachd raises on purpose is one line on stderr."""
     handler: Handler = args.handler
     try:
-        return handler(args)
+        code = handler(args)
+        sys.stdout.flush()  # inside the try: a closed pipe shows up here
+        return code
     except CoachConfigError as exc:
         print(format_problems(exc.problems), file=sys.stderr)
         return EXIT_CONFIG

@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import TypeAdapter, ValidationError
@@ -80,6 +81,9 @@ def plan(args: argparse.Namespace) -> int:
 def emit(args: argparse.Namespace) -> int:
     from daemon import app  # noqa: PLC0415
 
+    if args.source != "-" and not Path(args.source).is_file():
+        print(f"coachd: no such file: {args.source}", file=sys.stderr)
+        return EXIT_INVALID
     report = asyncio.run(app.emit(args.settings, args.source))
     for number, reason in report.rejected:
         print(f"line {number}: rejected: {reason}", file=sys.stderr)
@@ -104,6 +108,11 @@ def status(args: argparse.Namespace) -> int:
 
 def inspect_reply(args: argparse.Namespace) -> int:
     """One message read aloud; several (files or folders of .eml): one JSON line each."""
+    missing = [path for path in args.files if not path.exists()]
+    for path in missing:
+        print(f"coachd: no such file: {path}", file=sys.stderr)
+    if missing:
+        return EXIT_INVALID
     files = views.message_files(args.files)
     if not files:
         print("coachd: no messages found in " + ", ".join(map(str, args.files)), file=sys.stderr)

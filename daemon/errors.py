@@ -82,3 +82,12 @@ class StepGivenBack(RetryLater):
 
     def __init__(self) -> None:
         super().__init__(defer_s=0.0)
+
+
+class RedisUnreachableError(CoachdError):
+    """Raised when Redis does not answer a PING: the target (without its password) and why."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(f"cannot reach Redis at {target}: {reason}")
+        self.target = target
+        self.reason = reason

@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import logging
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from daemon.errors import SettingsError
 
 DEFAULT_SMTP_PORT = 587
 LOOPBACK_NAME = "localhost"
+PREFIX = "COACHD_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# COACHD_ variables that are not settings: the test suite's Redis, the benchmark's corpora.
+OTHER_VARIABLES = frozenset({"COACHD_TEST_REDIS_URL", "COACHD_PUBLIC_CORPORA"})
 
 
 def is_loopback(host: str) -> bool:
@@ -174,6 +192,14 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in LOG_LEVELS or not isinstance(logging.getLevelName(level), int):
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
     @field_validator("receiver_max_data_bytes")
     @classmethod
     def _room_for_one_message(cls, value: int, info: ValidationInfo) -> int:
@@ -181,3 +207,46 @@ class Settings(BaseSettings):
         if value < message:
             raise ValueError(f"must be at least max_message_bytes ({message})")
         return value
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Settings from the environment (and .env); SettingsError with one line per problem,
+    each naming its variable, when a COACHD_ variable is unknown or a value is invalid."""
+    check_names(environ)
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError("\n".join(map(describe_error, exc.errors()))) from None
+
+
+def setting_names() -> list[str]:
+    return [PREFIX + name.upper() for name in Settings.model_fields]
+
+
+def check_names(environ: Mapping[str, str]) -> None:
+    """A misspelt COACHD_ variable would be ignored silently: name the closest valid one."""
+    known = setting_names()
+    problems = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if upper.startswith(PREFIX) and upper not in known and upper not in OTHER_VARIABLES:
+            close = difflib.get_close_matches(upper, known, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            problems.append(f"unknown setting {name}{hint}")
+    if problems:
+        raise SettingsError("\n".join(problems))
+
+
+def describe_error(error: ErrorDetails) -> str:
+    """One pydantic error as an operator reads it: "COACHD_SMTP_TLS must be one of …".
+    The value is not repeated: it may be a secret."""
+    variable = PREFIX + "_".join(map(str, error["loc"])).upper() if error["loc"] else ""
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "literal_error":
+        expected = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        message = f"must be one of {', '.join(expected)}"
+    elif message.startswith("Input should be "):
+        message = "must be " + message.removeprefix("Input should be ")
+    elif error["type"] == "missing":
+        message = "must be set"
+    return f"{variable} {message}".strip()

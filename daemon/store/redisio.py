@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +17,11 @@ from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import Connection
 from redis.connection import HiredisRespSerializer
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import WatchError
+from redis.exceptions import RedisError, WatchError
 from redis.typing import EncodableT
 from redis.utils import HIREDIS_AVAILABLE
 
-from daemon.errors import SettingsError
+from daemon.errors import RedisUnreachableError, SettingsError
 from daemon.store.pipelining import AutoPipeline
 
 T = TypeVar("T")
@@ -150,25 +153,75 @@ def connection_pool(url: str, tls: RedisTls | None = None, **options: Any) -> Co
     return pool
 
 
+# At start-up Redis may still be coming up (as arq's create_pool allowed): this many tries.
+START_TRIES = 5
+START_RETRY_S = 1.0
+# A one-off command (status, emit…) reports a Redis that is away at once: a person waits.
+COMMAND_TRIES = 2
+COMMAND_RETRY_S = 0.25
+CONNECT_TIMEOUT_S = 1  # a Redis that does not accept a connection in 1 s is down (arq's)
+DEFAULT_REDIS_PORT = 6379
+
+
 def connect_client(url: str, tls: RedisTls | None = None) -> Redis:
     """A plain redis-py client for the CLI's one-off commands (no job queue of its own)."""
-    client: Redis = Redis.from_pool(connection_pool(url, tls))
+    pool = connection_pool(url, tls, socket_connect_timeout=CONNECT_TIMEOUT_S)
+    client: Redis = Redis.from_pool(pool)
     pack_with_hiredis(client)
     return client
 
 
-# At start-up Redis may still be coming up (as arq's create_pool allowed): this many tries.
-START_TRIES = 5
-START_RETRY_S = 1.0
+def redis_target(url: str) -> str:
+    """`url` as an operator may see it: scheme, host and port (or socket path), no password."""
+    parsed = urlparse(url)
+    if parsed.scheme == "unix":
+        return f"unix://{parsed.path}"
+    try:
+        port = parsed.port or DEFAULT_REDIS_PORT
+    except ValueError:
+        port = DEFAULT_REDIS_PORT
+    return f"{parsed.scheme}://{parsed.hostname or 'localhost'}:{port}"
 
 
-async def ping_until_answering(client: Redis) -> None:
-    """PING until Redis answers, START_TRIES times START_RETRY_S apart; then raise."""
-    for attempt in range(1, START_TRIES + 1):
+def unreachable_reason(error: BaseException) -> str:
+    """Why a connection failed, in a few words: the OS's or TLS's reason when there is one."""
+    seen: BaseException | None = error
+    while seen is not None:
+        reason = _low_level_reason(seen)
+        if reason is not None:
+            return reason
+        seen = seen.__cause__ or seen.__context__
+    text = str(error).rstrip(".") or type(error).__name__
+    if isinstance(error, RedisConnectionError) and ". " in text:
+        # redis-py: "Error 111 connecting to host:port. Connection refused."
+        return text.rsplit(". ", 1)[-1].lower()
+    return text  # e.g. a wrong password, or something that is not Redis on that port
+
+
+def _low_level_reason(error: BaseException) -> str | None:
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"certificate verify failed: {error.verify_message}"
+    if isinstance(error, ssl.SSLError):  # its errno is OpenSSL's, not the OS's
+        return str(error.reason or error).lower()
+    if not isinstance(error, OSError):
+        return None
+    if error.errno and not isinstance(error, socket.gaierror):
+        return os.strerror(error.errno).lower()  # asyncio's own text names the address
+    return error.strerror.lower() if error.strerror else None
+
+
+async def ping_until_answering(
+    client: Redis, target: str, tries: int = START_TRIES, retry_s: float = START_RETRY_S
+) -> None:
+    """PING until Redis answers, `tries` times `retry_s` apart; then raise
+    RedisUnreachableError naming `target` (see redis_target: no password) and the reason."""
+    for attempt in range(1, tries + 1):
         try:
             await client.ping()
             return
-        except (RedisConnectionError, TimeoutError, OSError):
-            if attempt == START_TRIES:
-                raise
-            await asyncio.sleep(START_RETRY_S)
+        except (RedisError, TimeoutError, OSError) as error:
+            if attempt == tries:
+                raise RedisUnreachableError(target, unreachable_reason(error)) from error
+            await asyncio.sleep(retry_s)

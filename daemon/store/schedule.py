@@ -17,10 +17,12 @@ from redis.asyncio.client import Pipeline
 
 from daemon.store import keys
 from daemon.store.redisio import (
+    CONNECT_TIMEOUT_S,
     RedisTls,
     connection_pool,
     pack_with_hiredis,
     ping_until_answering,
+    redis_target,
 )
 from jobs.step import PlannedStep
 
@@ -40,9 +42,6 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
     def real(self, moment: datetime) -> datetime: ...
-
-
-CONNECT_TIMEOUT_S = 1  # a Redis that does not accept a connection in 1 s is down (arq's)
 
 
 def serialize(data: dict[str, Any]) -> bytes:
@@ -132,7 +131,7 @@ async def connect(url: str, tls: RedisTls | None = None) -> ArqRedis:
     )
     pool.auto_close_connection_pool = True  # the pool is its alone: aclose() closes it
     try:
-        await ping_until_answering(pool)  # a wrong URL fails here, not later
+        await ping_until_answering(pool, redis_target(url))  # a wrong URL fails here, not later
     except BaseException:
         await pool.aclose()
         raise

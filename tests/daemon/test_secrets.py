@@ -219,7 +219,7 @@ def test_invalid_settings_are_reported_without_the_secrets_beside_them(
     assert main(["status"]) != 0
 
     captured = capsys.readouterr()
-    assert "smtp_port" in captured.err
+    assert "COACHD_SMTP_PORT" in captured.err
     assert_nothing_leaks(captured.out + captured.err)
 
 
