@@ -194,8 +194,11 @@ def _header_line(name: str, value: str | Address) -> str:
 def _text_part(subtype: str, content: str) -> str:
     # Quoted-printable keeps any text 7-bit clean and lines short for every MTA;
     # binascii's encoder is C, the email package's is Python.
-    body = binascii.b2a_qp(content.encode("utf-8"), istext=True).decode("ascii")
-    crlf_body = body.replace("\r\n", "\n").replace("\r", "\n").replace("\n", _CRLF)
+    # Line ends are made one kind first: b2a_qp would encode a lone CR as "=0D", and a reader
+    # then sees one line end fewer than the author wrote (CR, LF and CRLF each end a line).
+    lines = content.replace("\r\n", "\n").replace("\r", "\n")
+    body = binascii.b2a_qp(lines.encode("utf-8"), istext=True).decode("ascii")
+    crlf_body = body.replace("\n", _CRLF)
     headers = f'Content-Type: text/{subtype}; charset="utf-8"{_CRLF}{_QUOTED_PRINTABLE}{_CRLF}'
     return f"{headers}{_CRLF}{crlf_body}"
 

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from jobs.composer import (
@@ -149,6 +149,8 @@ def test_hostile_names_and_words_cannot_add_headers_or_recipients(
 
 @EXAMPLES
 @given(subject=hostile, text=hostile, html=hostile)
+# Found by CI: quoted-printable encoding once swallowed a lone CR before a CRLF.
+@example(subject="", text="a\r\r\nb", html="\n\r\r\nBcc: evil@x.com")
 def test_a_hostile_subject_or_body_cannot_add_headers_or_recipients(
     composer: Composer, subject: str, text: str, html: str
 ) -> None:
