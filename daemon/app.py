@@ -36,6 +36,7 @@ from daemon.inbound.webhooks import build_http_app, serve_http
 from daemon.inbox.stream import PublishReport, publish, publish_event
 from daemon.outbound.mailer import SmtpMailer
 from daemon.settings import Settings
+from daemon.startup import STARTING, startup_fields
 from daemon.store import migration, privacy
 from daemon.store.redisio import (
     COMMAND_RETRY_S,
@@ -89,6 +90,7 @@ async def run_daemon(settings: Settings) -> None:
     imap = imap_config_from(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with redis_url(settings, start_embedded=True) as url:
+        log.info(STARTING, **startup_fields(settings, url))
         redis = await connect(url, redis_tls_from(settings))
         try:
             services = build_services(
