@@ -91,8 +91,9 @@ async def run_daemon(settings: Settings) -> None:
     imap = imap_config_from(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with redis_url(settings, start_embedded=True) as url:
-        log.info(STARTING, **startup_fields(settings, url))
         redis = await connect(url, redis_tls_from(settings))
+        # Once Redis answers: before, a failure is its own one line, naming the target.
+        log.info(STARTING, **startup_fields(settings, url))
         try:
             services = build_services(
                 redis,
