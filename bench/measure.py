@@ -69,8 +69,11 @@ QUIET_P99_MS = 1_000
 async def run_bench(options: BenchOptions, stream: TextIO | None = None) -> Report:
     """Start the servers, run every requested section, and return the report."""
     started = time.monotonic()
-    progress = Progress(options.task_count(), stream)
-    with tempfile.TemporaryDirectory(prefix="coachd-bench-") as tmp, SinkProcess() as sink:
+    with (
+        Progress(options.task_count(), stream) as progress,
+        tempfile.TemporaryDirectory(prefix="coachd-bench-") as tmp,
+        SinkProcess() as sink,
+    ):
         folder = Path(tmp)
         async with EmbeddedRedis(folder / "redis") as server:
             env = BenchEnv(
@@ -89,7 +92,7 @@ async def run_bench(options: BenchOptions, stream: TextIO | None = None) -> Repo
                 await _measure(Context(options, env, redis, sink, progress, report))
             finally:
                 await redis.aclose()
-    progress.finish()
+        progress.finish()
     report.seconds = time.monotonic() - started
     report.machine["load_average_1m"].append(round(os.getloadavg()[0], 2))
     report.targets = check_targets(report)

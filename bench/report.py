@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import platform
@@ -11,7 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-BAR_WIDTH = 30
+from daemon.progress import progress, took
+
 MEGABYTE = 1024 * 1024
 
 
@@ -172,30 +174,34 @@ def format_table(report: Report) -> str:
 
 
 class Progress:
-    """A plain progress bar on stderr: redrawn in place on a terminal, one line per task else."""
+    """The benchmark's progress on stderr: a bar naming the task under way on a terminal
+    (daemon.progress), and one summary line when it is done, on a terminal or not."""
 
     def __init__(self, total: int, stream: TextIO | None = None) -> None:
-        self.total = max(total, 1)
         self.done = 0
         self._stream = stream or sys.stderr
-        self._tty = self._stream.isatty()
         self._started = time.monotonic()
+        self._closing = contextlib.ExitStack()
+        self._bar = self._closing.enter_context(
+            progress("bench", max(total, 1), unit=" tasks", stream=self._stream)
+        )
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._closing.close()  # the bar is wiped even when a task failed
 
     def step(self, label: str) -> None:
-        """Announce the task that starts now (the bar counts those already finished)."""
-        filled = BAR_WIDTH * self.done // self.total
-        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-        elapsed = time.monotonic() - self._started
-        text = f"[{bar}] {self.done}/{self.total} {elapsed:5.0f}s  {label}"
-        if self._tty:
-            self._stream.write(f"\r\x1b[K{text}")
-        else:
-            self._stream.write(text + "\n")
-        self._stream.flush()
+        """Announce the task that starts now (the one before it is done)."""
+        if self.done:
+            self._bar.advance()
+        self._bar.describe(label)
         self.done += 1
 
     def finish(self) -> None:
-        if self._tty:
-            self._stream.write("\r\x1b[K")
-        self._stream.write(f"bench finished in {time.monotonic() - self._started:.0f} s\n")
+        self._bar.advance()
+        self._closing.close()
+        seconds = time.monotonic() - self._started
+        self._stream.write(f"bench finished: {self.done} task(s) in {took(seconds)}\n")
         self._stream.flush()

@@ -35,7 +35,9 @@ from daemon.inbound.receiver import receiving
 from daemon.inbound.webhooks import build_http_app, serve_http
 from daemon.inbox.stream import PublishReport, publish, publish_event
 from daemon.outbound.mailer import SmtpMailer
+from daemon.progress import counted, progress
 from daemon.settings import Settings
+from daemon.startup import STARTING, startup_fields
 from daemon.store import migration, privacy
 from daemon.store.redisio import (
     COMMAND_RETRY_S,
@@ -90,6 +92,8 @@ async def run_daemon(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with redis_url(settings, start_embedded=True) as url:
         redis = await connect(url, redis_tls_from(settings))
+        # Once Redis answers: before, a failure is its own one line, naming the target.
+        log.info(STARTING, **startup_fields(settings, url))
         try:
             services = build_services(
                 redis,
@@ -193,12 +197,16 @@ async def _start_http(
 
 
 async def emit(settings: Settings, source: str) -> PublishReport:
-    """`coachd emit`: validate events (a file or - for stdin) and publish the good ones."""
+    """`coachd emit`: validate events (a file or - for stdin) and publish the good ones; on a
+    terminal, a bar shows the file's bytes (stdin's lines) done so far."""
     async with _connected(settings) as redis:
         if source == "-":
-            return await publish(redis, sys.stdin.buffer)
-        with Path(source).open("rb") as lines:
-            return await publish(redis, lines)
+            with progress("emit", unit=" lines") as bar:
+                return await publish(redis, counted(sys.stdin.buffer, bar, lambda _: 1))
+        path = Path(source)
+        size = path.stat().st_size
+        with path.open("rb") as lines, progress("emit", size, unit="B", unit_scale=True) as bar:
+            return await publish(redis, counted(lines, bar, len))
 
 
 async def status(settings: Settings) -> Status:
@@ -234,11 +242,13 @@ async def _check_embedded(redis: Redis, url_file: Path) -> None:
         ) from None
 
 
-async def migrate(settings: Settings) -> str:
-    """`coachd migrate`: bring data an older coachd left up to the current layout. Returns
-    what it did."""
+async def migrate(settings: Settings) -> migration.MigrationReport:
+    """`coachd migrate`: bring data an older coachd left up to the current layout; on a
+    terminal, a bar shows about how much of the keyspace the SCAN has been through."""
     async with _connected(settings) as redis:
-        return (await migration.migrate(redis)).summary()
+        keyspace = await redis.dbsize()
+        with progress("migrate", keyspace, unit=" keys", unit_scale=True) as bar:
+            return await migration.migrate(redis, on_page=bar.advance)
 
 
 async def export_client(settings: Settings, client_id: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from daemon import views
 from daemon.config.load import CoachConfigError, format_problems, load_coach_config
 from daemon.logs import configure_logging
+from daemon.progress import took
 from jobs.events import Identifier, event_json_schema
 from jobs.planner import plan_commitment
 
@@ -84,12 +86,15 @@ def emit(args: argparse.Namespace) -> int:
     if args.source != "-" and not Path(args.source).is_file():
         print(f"coachd: no such file: {args.source}", file=sys.stderr)
         return EXIT_INVALID
+    started = time.monotonic()
     report = asyncio.run(app.emit(args.settings, args.source))
     for number, reason in report.rejected:
         print(f"line {number}: rejected: {reason}", file=sys.stderr)
+    rejected = len(report.rejected)
+    kept = ": kept in the dead-letter stream" if rejected else ""
     print(
-        f"{report.accepted} event(s) published, {len(report.rejected)} rejected "
-        "(kept in the dead-letter stream)."
+        f"emitted {report.accepted + rejected} event(s) ({report.accepted} accepted, "
+        f"{rejected} rejected{kept}) in {took(time.monotonic() - started)}."
     )
     return EXIT_INVALID if report.rejected else EXIT_OK
 
@@ -155,7 +160,9 @@ def erase_client(args: argparse.Namespace) -> int:
 def migrate(args: argparse.Namespace) -> int:
     from daemon import app  # noqa: PLC0415
 
-    print(asyncio.run(app.migrate(args.settings)))
+    started = time.monotonic()
+    report = asyncio.run(app.migrate(args.settings))
+    print(report.summary(took=f"in {took(time.monotonic() - started)}"))
     return EXIT_OK
 
 

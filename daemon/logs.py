@@ -14,6 +14,8 @@ from typing import Any, Literal
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from daemon.arqlog import name_arq_events
+
 LogFormat = Literal["auto", "json", "console"]
 
 # Deliberately loose (dotless domains such as root@localhost count): better a false positive.
@@ -120,7 +122,9 @@ def configure_logging(
         cache_logger_on_first_use=False,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
+        # arq's sentences become named events; it needs the arguments they were made from.
+        foreign_pre_chain=[*shared, name_arq_events],
+        pass_foreign_args=True,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendering],
     )
     _install_root_handler(formatter, numeric_level)
@@ -131,9 +135,25 @@ def configure_logging(
 CHATTY_LIBRARIES = ("aioimaplib", "mail.log")
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to `sys.stderr` as it is at each line, like coachd's own lines: a progress bar
+    (daemon.progress) points it above the bar while it is drawn."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)  # not StreamHandler's: it would keep today's stream
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def _install_root_handler(formatter: logging.Formatter, level: int) -> None:
     """Put our stderr handler on the root logger, replacing one a previous call installed."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(formatter)
     setattr(handler, _HANDLER_MARK, True)
     root = logging.getLogger()

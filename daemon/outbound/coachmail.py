@@ -35,7 +35,8 @@ async def send_coach_notice(ctx: dict[str, Any], notice_id: str) -> str:
     notice = await read_hash(redis, keys.notice(notice_id))
     loaded = await services.store.load(notice.get("commitment_id", "")) if notice else None
     if loaded is None:
-        log.info("notice_skipped", notice_id=notice_id, reason="gone")
+        log.info("notice_skipped", notice_id=notice_id, reason="gone",
+                 commitment_id=notice.get("commitment_id"))  # fmt: skip
         return "skipped"
     commitment, client = loaded
     coach = services.config.coach(commitment.coach_id)
@@ -48,7 +49,7 @@ async def send_coach_notice(ctx: dict[str, Any], notice_id: str) -> str:
     outcome = await _send_once(
         ctx,
         StepKind.COACH_NOTICE,
-        commitment.coach_id,
+        (commitment.coach_id, commitment.commitment_id),
         context,
         ledger_key=keys.sent("notice", notice_id),
         message_key=f"notice.{digest_id}",
@@ -71,7 +72,7 @@ async def send_digest(ctx: dict[str, Any], coach_id: str, day: str) -> str:
         outcome = await _send_once(
             ctx,
             StepKind.DIGEST,
-            coach_id,
+            (coach_id, None),  # about all the coach's commitments, not one
             context,
             ledger_key=keys.sent("digest", f"{coach_id}:{day}"),
             message_key=f"digest.{coach_id}.{day}",
@@ -159,15 +160,20 @@ def _base_context(
 async def _send_once(
     ctx: dict[str, Any],
     kind: StepKind,
-    coach_id: str,
+    about: tuple[str, str | None],
     context: dict[str, Any],
     *,
     ledger_key: str,
     message_key: str,
 ) -> str:
-    """Render and send one email to a coach, at most once (daemon.outbound.sendonce)."""
+    """Render and send one email to a coach, at most once (daemon.outbound.sendonce).
+
+    `about` is the coach's id and the commitment's the email is about (None for a digest):
+    every line logged while it is sent carries them."""
     services: Services = ctx["services"]
-    with structlog.contextvars.bound_contextvars(job_id=ctx.get("job_id"), kind=kind.value):
+    coach_id, commitment_id = about
+    ids = {"coach_id": coach_id} | ({"commitment_id": commitment_id} if commitment_id else {})
+    with structlog.contextvars.bound_contextvars(job_id=ctx.get("job_id"), kind=kind.value, **ids):
         message, recipient = _compose(services, kind, coach_id, context, message_key)
         held = await claim_once(services.ledger, ledger_key)
         if isinstance(held, LedgerEntry):

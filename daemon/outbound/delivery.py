@@ -75,7 +75,7 @@ async def fire_step(
         log.warning("step_redis_unavailable", error=type(exc).__name__)
         raise RetryLater(defer_s=REDIS_RETRY_S) from exc
     finally:
-        structlog.contextvars.unbind_contextvars("job_id", "commitment_id", "step")
+        structlog.contextvars.unbind_contextvars("job_id", "commitment_id", "coach_id", "step")
 
 
 async def _fire(
@@ -92,6 +92,7 @@ async def _fire(
     if loaded is None:
         return _skipped("commitment_gone")
     commitment, client = loaded
+    structlog.contextvars.bind_contextvars(coach_id=commitment.coach_id)
     step = scheduled_step(commitment, client.zone)
     if commitment.version != version or step is None or name not in (None, step.name):
         return _skipped("superseded")

@@ -1,11 +1,14 @@
-"""Fixtures for the daemon tests: the test firm's coach file, and the whole loop on real servers."""
+"""Fixtures for the daemon tests: the test firm's coach file, the whole loop on real servers,
+and logging put back as it was."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from daemon.outbound.mailer import SmtpMailer
 from daemon.worker import Identity
@@ -31,3 +34,17 @@ async def loop(
     mailer = SmtpMailer(smtp_server.smtp_config())
     async with running_loop(redis_url, smtp_server, firm_config, mailer, identity) as running:
         yield running
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Leave the root logger and structlog as other tests expect them (after configure_logging)."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(level)
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import smtplib
 import urllib.request
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from daemon.store.embedded import pick_free_port
 from tests.helpers.procs import (
     WAIT_S,
     CoachdProcess,
+    client_reply,
     daemon_env,
     emit,
     now_utc,
@@ -24,17 +24,6 @@ from tests.helpers.procs import (
 from tests.helpers.smtp import SmtpTestServer
 
 pytestmark = pytest.mark.integration
-
-
-def reply_done(prompt: EmailMessage) -> EmailMessage:
-    answer = EmailMessage()
-    answer["From"] = "Client One <client1@example.org>"
-    answer["To"] = prompt["Reply-To"]
-    answer["Subject"] = f"Re: {prompt['Subject']}"
-    answer["Message-ID"] = "<answer-1@example.org>"
-    answer["In-Reply-To"] = prompt["Message-ID"]
-    answer.set_content("Done, finally!\n\nSent from my iPhone\n")
-    return answer
 
 
 def test_run_sends_a_prompt_reads_the_reply_and_stops_cleanly_on_sigterm(
@@ -54,7 +43,8 @@ def test_run_sends_a_prompt_reads_the_reply_and_stops_cleanly_on_sigterm(
         emit(env, [event])
         assert wait_for(lambda: len(smtp_server.messages) == 1), "the overdue prompt never came"
         with smtplib.SMTP("127.0.0.1", receiver_port) as smtp:
-            smtp.send_message(reply_done(smtp_server.messages[0].message))
+            done = "Done, finally!\n\nSent from my iPhone\n"
+            smtp.send_message(client_reply(smtp_server.messages[0].message, done))
         with redis_sync.Redis.from_url(redis_url) as state:
             assert wait_for(lambda: state.hget(keys.commitment("c1"), "status") == b"completed")
         # The reply is acknowledged at once (the send window is open): wait for it, or the

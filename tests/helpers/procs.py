@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,18 @@ def emit(env: dict[str, str], events: list[dict[str, Any]]) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def client_reply(prompt: EmailMessage, words: str, n: int = 1) -> EmailMessage:
+    """Client `n`'s answer to `prompt` (one of `overdue_commitment(n, …)`'s emails)."""
+    answer = EmailMessage()
+    answer["From"] = f"Client {n} <client{n}@example.org>"
+    answer["To"] = prompt["Reply-To"]
+    answer["Subject"] = f"Re: {prompt['Subject']}"
+    answer["Message-ID"] = f"<answer-{n}@example.org>"
+    answer["In-Reply-To"] = prompt["Message-ID"]
+    answer.set_content(words)
+    return answer
 
 
 def now_utc() -> datetime:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+import structlog
 from structlog.testing import capture_logs
 
 from daemon.errors import RetryLater
@@ -163,3 +164,18 @@ async def test_a_refused_coach_email_is_logged_as_a_warning_with_code_and_reason
     assert failure["reason"].startswith("envelope refused: ")
     assert "maria@" not in failure["reason"]
     assert await loop.redis.get(NOTICE_KEY) == b"failed"
+
+
+async def test_coach_email_lines_name_the_coach_and_a_notice_its_commitment(loop: Loop) -> None:
+    await queue_notice(loop)
+    await add_digest_entry(loop)
+
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        await loop.run_due()
+        assert await send_digest(ctx_of(loop), COACH, DAY) == "sent"
+
+    sent = [e for e in logs if e["event"] == "coach_email_sent"]
+    assert [(e["kind"], e["coach_id"], e.get("commitment_id")) for e in sent] == [
+        ("coach_notice", COACH, "c1"),
+        ("digest", COACH, None),  # about all of the coach's commitments, not one
+    ]
