@@ -1,4 +1,5 @@
-"""Fixtures for the daemon tests: the test firm's coach file, and the whole loop on real servers."""
+"""Fixtures for the daemon tests: the test firm's coach file, the whole loop on real servers, and
+the HTTP app with POST /events on."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import pytest
 
 from daemon.outbound.mailer import SmtpMailer
 from daemon.worker import Identity
+from tests.helpers.eventposts import SECRETS
 from tests.helpers.firm import FIRM_TOML, SIGNING_KEY
 from tests.helpers.loop import Loop, running_loop
 from tests.helpers.smtp import SmtpTestServer
+from tests.helpers.webhooks import Edge, webhook_servers
 
 
 @pytest.fixture
@@ -31,3 +34,10 @@ async def loop(
     mailer = SmtpMailer(smtp_server.smtp_config())
     async with running_loop(redis_url, smtp_server, firm_config, mailer, identity) as running:
         yield running
+
+
+@pytest.fixture
+async def door(redis_url: str) -> AsyncIterator[Edge]:
+    """The HTTP app with POST /events on, on a free port, over the test's clean Redis."""
+    async with webhook_servers(redis_url) as start:
+        yield await start(SECRETS)
