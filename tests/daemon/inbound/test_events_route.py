@@ -23,7 +23,7 @@ from tests.helpers.eventposts import (
     jsonl,
 )
 from tests.helpers.events import created
-from tests.helpers.webhooks import LOOPBACK, Edge, webhook_servers
+from tests.helpers.webhooks import CHUNK, LOOPBACK, Edge, webhook_servers
 
 
 async def test_wrong_or_missing_token_gets_401_with_a_bearer_challenge(
@@ -50,6 +50,21 @@ async def test_wrong_or_missing_token_gets_401_with_a_bearer_challenge(
     ]
     assert TOKEN not in json.dumps(logs, default=str)
     assert (await inbox(redis), await dead_letters(redis)) == ([], [])
+
+
+async def test_a_wrong_token_is_refused_before_the_body_is_read(door: Edge) -> None:
+    """A chunked body over the limit is a 413 the moment it is read: a 401 means it was not.
+    (A declared oversized length is a 413 before any handler, token or none.)"""
+
+    async def chunked() -> AsyncIterator[bytes]:
+        for _ in range(2 * MAX_BODY_BYTES // CHUNK):
+            yield b"x" * CHUNK
+
+    headers = {"Content-Type": "application/x-ndjson", "Authorization": "Bearer nope"}
+    response = await door.client.post("/events", content=chunked(), headers=headers)
+    assert (response.status_code, response.text) == (401, "Unauthorized")
+    authorised = await door.client.post("/events", content=chunked(), headers=NDJSON)
+    assert (authorised.status_code, authorised.text) == (413, "Content Too Large")
 
 
 async def test_without_a_token_setting_there_is_no_route(redis_url: str) -> None:

@@ -120,6 +120,19 @@ async def test_the_same_event_id_twice_in_one_request_is_queued_once(
     assert len(await inbox(redis)) == 1
 
 
+async def test_a_rejected_line_marks_nothing_so_its_correction_is_accepted(
+    door: Edge, redis: Redis
+) -> None:
+    broken = {**completed("e-fix"), "commitment_id": "not an id!"}
+    first = await door.client.post("/events", json=broken, headers=BEARER)
+    fixed = await door.client.post("/events", json=completed("e-fix"), headers=BEARER)
+    assert [r["result"] for r in (*first.json()["results"], *fixed.json()["results"])] == [
+        "rejected",
+        "accepted",
+    ]
+    assert await inbox(redis) == [completed("e-fix")]
+
+
 async def test_an_event_already_applied_is_a_duplicate(door: Edge, redis: Redis) -> None:
     await redis.set(keys.event_seen("e-applied"), b"1")  # what the apply transaction leaves
     response = await door.client.post("/events", json=completed("e-applied"), headers=BEARER)
@@ -139,16 +152,23 @@ async def test_one_json_object_even_pretty_printed_is_line_one(door: Edge, redis
 
 
 async def test_a_json_array_answers_by_position(door: Edge, redis: Redis) -> None:
-    body = [completed("e-1"), {"version": 1}, completed("e-3")]
+    """A refused element's `event_id` is shown only when it is a well-formed id."""
+    ill_formed = {**completed("e-2"), "event_id": "has spaces"}
+    body = [completed("e-1"), ill_formed, {"version": 1}, completed("e-4")]
     response = await door.client.post("/events", json=body, headers=BEARER)
     results = response.json()["results"]
-    assert [(r["line"], r["result"]) for r in results] == [
-        (1, "accepted"),
-        (2, "rejected"),
-        (3, "accepted"),
+    assert [(r["line"], r["event_id"], r["result"]) for r in results] == [
+        (1, "e-1", "accepted"),
+        (2, None, "rejected"),
+        (3, None, "rejected"),
+        (4, "e-4", "accepted"),
     ]
-    assert await inbox(redis) == [completed("e-1"), completed("e-3")]
-    assert [d["source"] for d in await dead_letters(redis)] == ["http line 2"]
+    assert results[1]["reason"] == (
+        "commitment.completed.event_id: String should match pattern "
+        "'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$'"
+    )
+    assert await inbox(redis) == [completed("e-1"), completed("e-4")]
+    assert [d["source"] for d in await dead_letters(redis)] == ["http line 2", "http line 3"]
 
 
 async def test_the_daemon_applies_what_was_posted_and_dead_letters_what_it_cannot(
@@ -165,14 +185,15 @@ async def test_the_daemon_applies_what_was_posted_and_dead_letters_what_it_canno
         edge = await start(SECRETS)
         posted = await edge.client.post("/events", content=body, headers=NDJSON)
         await loop.consume()
-        again = await edge.client.post("/events", content=jsonl(moved), headers=NDJSON)
+        again = await edge.client.post("/events", content=jsonl(moved, orphan), headers=NDJSON)
     assert [r["result"] for r in posted.json()["results"]] == [
         "duplicate",  # applied already, from emit
         "rejected",
         "accepted",
         "accepted",
     ]
-    assert again.json()["results"] == [{"line": 1, "event_id": "e-moved", "result": "duplicate"}]
+    # Applied, or refused when applied: either way the same id is not queued again.
+    assert again.json() == answer((1, "e-moved", "duplicate"), (2, "e-orphan", "duplicate"))
     assert (await loop.commitment())["due_date"] == "2026-12-10"
     assert [(d["source"].split()[0], d["reason"]) for d in await loop.dead_letters()] == [
         ("http", BAD_JSON_REASON),  # "http line 2", at once
