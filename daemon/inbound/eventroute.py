@@ -25,7 +25,7 @@ NO_TOKEN = {"WWW-Authenticate": CHALLENGE}
 
 
 def check_body(content_type: str, body: bytes) -> list[CheckedLine]:
-    """Every line of a body, checked (pure; run in a thread: a full body takes ~20 ms)."""
+    """Every line of a body, checked (pure; run in a thread: 1,000 events take ~11 ms)."""
     return list(checked_lines(body_lines(content_type, body)))
 
 
