@@ -93,6 +93,7 @@ def webhook_secrets(settings: Settings) -> WebhookSecrets:
         postmark_token=secret(settings.postmark_token),
         mailgun_signing_key=secret(settings.mailgun_signing_key),
         sendgrid_token=secret(settings.sendgrid_token),
+        events_token=secret(settings.events_token),
     )
 
 

@@ -26,6 +26,7 @@ from daemon.errors import SettingsError
 DEFAULT_SMTP_PORT = 587
 LOOPBACK_NAME = "localhost"
 PREFIX = "COACHD_"
+MIN_TOKEN_CHARS = 32  # a bearer token: random, like COACHD_SIGNING_KEY
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # COACHD_ variables that are not settings: the test suite's Redis, the benchmark's corpora.
 OTHER_VARIABLES = frozenset({"COACHD_TEST_REDIS_URL", "COACHD_PUBLIC_CORPORA"})
@@ -146,6 +147,9 @@ class Settings(BaseSettings):
     postmark_token: SecretStr | None = None
     mailgun_signing_key: SecretStr | None = None
     sendgrid_token: SecretStr | None = None
+    events_token: SecretStr | None = Field(
+        default=None, description="Bearer token for POST /events; unset: no such route."
+    )
     max_message_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     receiver_max_data_bytes: int = Field(
         default=64 * 1024 * 1024,
@@ -199,6 +203,19 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS or not isinstance(logging.getLevelName(level), int):
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level
+
+    @field_validator("events_token")
+    @classmethod
+    def _long_events_token(cls, value: SecretStr | None) -> SecretStr | None:
+        """A guessable token would open the inbox: require the length of a random secret."""
+        if value is None or not value.get_secret_value():
+            return None  # empty, as for the providers' tokens: the route is off
+        if len(value.get_secret_value()) < MIN_TOKEN_CHARS:
+            raise ValueError(
+                f"must be a random secret of at least {MIN_TOKEN_CHARS} characters "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+        return value
 
     @field_validator("receiver_max_data_bytes")
     @classmethod

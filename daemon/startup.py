@@ -46,6 +46,8 @@ def startup_fields(settings: Settings, url: str) -> dict[str, Any]:
         "smtp_login": settings.smtp_user is not None,
         "inbound_routes": inbound_routes(settings),
         "http_port": settings.http_port,
+        # POST /events is served only with a token (daemon.inbound.eventroute); never its value.
+        "http_events": settings.http_port is not None and settings.events_token is not None,
     }
     if settings.receiver_port is not None:
         fields["receiver"] = f"{settings.receiver_host}:{settings.receiver_port}"

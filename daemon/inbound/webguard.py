@@ -1,4 +1,4 @@
-"""Who may post to the webhooks (Basic auth, Mailgun signatures) and the last-resort error guard."""
+"""Who may post (Basic and Bearer auth, Mailgun signatures), and the last-resort error guard."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import hmac
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from enum import StrEnum
+from http import HTTPStatus
 
 import structlog
 from redis.asyncio import Redis
 from starlette.requests import ClientDisconnect
-from starlette.responses import PlainTextResponse
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from daemon.errors import CoachdError
@@ -24,6 +25,7 @@ from daemon.store import keys
 log = structlog.get_logger(__name__)
 
 BASIC_SCHEME = "basic"
+BEARER_SCHEME = "bearer"
 MAILGUN_PROOF = ("timestamp", "token", "signature")
 # A Mailgun post waits this long for an unverified-body slot before it gets 503.
 UNVERIFIED_WAIT_S = 2.0
@@ -32,6 +34,17 @@ MAILGUN_MAX_AGE_S = keys.MAILGUN_MAX_AGE_S
 MAILGUN_MAX_TOKEN_CHARS = 256  # Mailgun's are 50; bounds what the replay memory holds
 INTERNAL_ERROR_STATUS = 500
 INTERNAL_ERROR_TEXT = "internal error"
+# A route that could not take a request now (Redis away, a sink failing) asks for a retry.
+RETRY_AFTER_S = 60
+RETRY_LATER = {"Retry-After": str(RETRY_AFTER_S)}
+
+
+def plain(
+    status: int, reason: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    """A short plain-text answer: the status phrase, or a reason that never echoes input."""
+    text = reason or HTTPStatus(status).phrase
+    return PlainTextResponse(text, status_code=status, headers=headers)
 
 
 def basic_auth_matches(authorization: str | None, password: str) -> bool:
@@ -48,6 +61,14 @@ def basic_auth_matches(authorization: str | None, password: str) -> bool:
         return False
     _user, separator, given = decoded.partition(b":")
     return bool(separator) and hmac.compare_digest(given, password.encode())
+
+
+def bearer_matches(authorization: str | None, token: str) -> bool:
+    """True when an `Authorization: Bearer` header (RFC 6750) carries `token`; timing-safe."""
+    scheme, _, given = (authorization or "").partition(" ")
+    return scheme.lower() == BEARER_SCHEME and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
 
 
 def mailgun_proof(fields: Mapping[str, bytes]) -> tuple[str, str, str]:

@@ -14,10 +14,11 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from daemon.health import Readiness, healthz, readyz_endpoint
+from daemon.inbound.eventroute import EventsRoute
 from daemon.inbound.form import FormReader, parse_form
 from daemon.inbound.httpserver import serve_http
 from daemon.inbound.message import InboundMessage, MessageSink
@@ -29,13 +30,16 @@ from daemon.inbound.providers import (
 )
 from daemon.inbound.webguard import (
     DEFAULT_UNVERIFIED_PARSES,
+    RETRY_LATER,
     InternalErrorGuard,
     MailgunVerifier,
     Rejection,
     VerifierBusyError,
     basic_auth_matches,
     mailgun_proof,
+    plain,
 )
+from daemon.inbox.eventbody import MAX_BODY_BYTES as MAX_EVENTS_BODY_BYTES
 
 # serve_http lives with the server plumbing; it is re-exported as part of this module's API.
 __all__ = ["Unsubscriber", "WebhookSecrets", "build_http_app", "serve_http"]
@@ -46,8 +50,6 @@ Unsubscriber = Callable[[str], Awaitable[bool]]
 PayloadReader = Callable[[str, bytes], InboundMessage]  # (content type, body) -> message
 
 WWW_AUTHENTICATE = {"WWW-Authenticate": 'Basic realm="coachd", charset="UTF-8"'}
-RETRY_AFTER_S = 60
-RETRY_LATER = {"Retry-After": str(RETRY_AFTER_S)}
 MAX_UNSUBSCRIBE_TOKEN_CHARS = 512
 # RFC 8058's body is "List-Unsubscribe=One-Click" (26 bytes); as multipart, a few hundred.
 MAX_UNSUBSCRIBE_BODY_BYTES = 1024
@@ -70,25 +72,18 @@ UNSUBSCRIBE_PAGE = """<!doctype html>
 
 @dataclass(frozen=True, slots=True)
 class WebhookSecrets:
-    """Per-provider shared secrets; an unset (or empty) one disables that provider's route."""
+    """The HTTP doors' shared secrets; an unset (or empty) one disables that door's route."""
 
     postmark_token: str | None = None
     mailgun_signing_key: str | None = None
     sendgrid_token: str | None = None
+    events_token: str | None = None  # POST /events
 
     def __repr__(self) -> str:
         shown = ", ".join(
             f"{item.name}={'set' if getattr(self, item.name) else 'unset'}" for item in fields(self)
         )
         return f"WebhookSecrets({shown})"
-
-
-def plain(
-    status: int, reason: str | None = None, headers: dict[str, str] | None = None
-) -> Response:
-    """A short plain-text answer: the status phrase, or a reason that never echoes input."""
-    text = reason or HTTPStatus(status).phrase
-    return PlainTextResponse(text, status_code=status, headers=headers)
 
 
 def _read_postmark(_content_type: str, body: bytes) -> InboundMessage:
@@ -253,6 +248,7 @@ def build_http_app(
     `redis` holds Mailgun's replay memory; without it no Mailgun post is admitted. At most
     `unverified_parses` Mailgun bodies are read at once before their signature is checked.
     `readiness` answers `/readyz` (without one, never ready); `/healthz` needs nothing.
+    POST /events is served when `secrets.events_token` is set (it needs `redis`).
 
     Starlette's limiter refuses a declared Content-Length before the first read (so no
     `100 Continue` is sent) and counts a chunked body as it arrives. uvicorn then discards
@@ -280,6 +276,9 @@ def build_http_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz_endpoint(readiness), methods=["GET"]),
     ]
+    if secrets.events_token and redis is not None:  # else no route: a bare 404
+        events = EventsRoute(redis, secrets.events_token)
+        routes.append(post("/events", events.post, MAX_EVENTS_BODY_BYTES))
     return Starlette(
         routes=routes,
         middleware=[Middleware(InternalErrorGuard)],

@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.typing import EncodableT, FieldT
 
+from daemon.inbox.lines import CheckedLine
 from daemon.store import keys
 from jobs.events import MAX_EVENT_BYTES
 
@@ -41,3 +42,10 @@ def queue_dead_letter(
     pipe.xack(keys.INBOX_STREAM, keys.INBOX_GROUP, entry_id)
     if not keep_event:
         pipe.xdel(keys.INBOX_STREAM, entry_id)
+
+
+def queue_line_dead_letter(pipe: Pipeline, line: CheckedLine, door: str) -> None:
+    """Queue the dead letter of a producer's refused line; its source is "<door> line <n>"."""
+    assert line.reason is not None  # only refused lines are dead-lettered
+    fields = dead_letter_fields(line.raw, line.reason, f"{door} line {line.number}")
+    pipe.xadd(keys.DEAD_LETTER_STREAM, fields, maxlen=keys.DEAD_LETTER_MAX_LEN, approximate=True)

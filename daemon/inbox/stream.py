@@ -20,11 +20,12 @@ from daemon.inbox.batch import (
     batched,
     read_entry,
 )
-from daemon.inbox.deadletters import dead_letter_fields, queue_dead_letter
+from daemon.inbox.deadletters import queue_dead_letter, queue_line_dead_letter
+from daemon.inbox.lines import checked_lines
 from daemon.store import keys
 from daemon.store.changes import Applied, StreamEntry
 from daemon.store.commitments import Store
-from jobs.events import MAX_EVENT_BYTES, Event, EventRejected, parse_event
+from jobs.events import Event, EventRejected
 
 log = structlog.get_logger(__name__)
 
@@ -51,17 +52,6 @@ class PublishReport:
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
 
 
-def check_line(raw: bytes) -> str | None:
-    """Why a raw line cannot be published, or None if it is a valid event."""
-    if len(raw) > MAX_EVENT_BYTES:
-        return f"event is {len(raw)} bytes; the limit is {MAX_EVENT_BYTES}"
-    try:
-        parse_event(raw)
-    except EventRejected as exc:
-        return exc.reason
-    return None
-
-
 async def publish(redis: Redis, lines: Iterable[bytes]) -> PublishReport:
     """Validate JSON lines and add the valid ones to the inbox; bad ones go to the dead letter.
 
@@ -69,24 +59,18 @@ async def publish(redis: Redis, lines: Iterable[bytes]) -> PublishReport:
     """
     report = PublishReport()
     async with redis.pipeline(transaction=False) as pipe:
-        for number, line in enumerate(lines, start=1):
-            raw = line.strip()
-            if not raw:
-                continue
-            reason = check_line(raw)
-            if reason is None:
+        for line in checked_lines(lines):
+            if line.reason is None:
                 pipe.xadd(
-                    keys.INBOX_STREAM, {"event": raw}, maxlen=keys.INBOX_MAX_LEN, approximate=True
+                    keys.INBOX_STREAM,
+                    {"event": line.raw},
+                    maxlen=keys.INBOX_MAX_LEN,
+                    approximate=True,
                 )
                 report.accepted += 1
             else:
-                pipe.xadd(
-                    keys.DEAD_LETTER_STREAM,
-                    dead_letter_fields(raw, reason, f"emit line {number}"),
-                    maxlen=keys.DEAD_LETTER_MAX_LEN,
-                    approximate=True,
-                )
-                report.rejected.append((number, reason))
+                queue_line_dead_letter(pipe, line, "emit")
+                report.rejected.append((line.number, line.reason))
             if len(pipe) >= PUBLISH_BATCH:
                 await pipe.execute()
         await pipe.execute()

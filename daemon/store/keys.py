@@ -76,6 +76,17 @@ def event_seen(event_id: str) -> str:
     return f"{PREFIX}ev:{event_id}"
 
 
+# An event id POST /events queued is remembered this long, so a producer's retry is answered
+# "duplicate" instead of being queued again; once applied, `event_seen` answers for 30 days.
+# Either way an event is applied once: the apply transaction checks `event_seen`.
+EVENT_POSTED_TTL_S = 24 * 3600
+
+
+def event_posted(event_id: str) -> str:
+    """Set (NX, with EVENT_POSTED_TTL_S) when POST /events adds the event to the inbox."""
+    return f"{PREFIX}evp:{event_id}"
+
+
 def coach_commitments(coach_id: str) -> str:
     """Set of the coach's commitment ids: the digest lists what is overdue or quiet."""
     return f"{PREFIX}co:{coach_id}:c"

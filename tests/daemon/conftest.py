@@ -1,5 +1,5 @@
 """Fixtures for the daemon tests: the test firm's coach file, the whole loop on real servers,
-and logging put back as it was."""
+the HTTP app with POST /events on, and logging put back as it was."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ import structlog
 
 from daemon.outbound.mailer import SmtpMailer
 from daemon.worker import Identity
+from tests.helpers.eventposts import SECRETS
 from tests.helpers.firm import FIRM_TOML, SIGNING_KEY
 from tests.helpers.loop import Loop, running_loop
 from tests.helpers.smtp import SmtpTestServer
+from tests.helpers.webhooks import Edge, webhook_servers
 
 
 @pytest.fixture
@@ -48,3 +50,10 @@ def restore_logging() -> Iterator[None]:
     root.setLevel(level)
     structlog.reset_defaults()
     structlog.contextvars.clear_contextvars()
+
+
+@pytest.fixture
+async def door(redis_url: str) -> AsyncIterator[Edge]:
+    """The HTTP app with POST /events on, on a free port, over the test's clean Redis."""
+    async with webhook_servers(redis_url) as start:
+        yield await start(SECRETS)

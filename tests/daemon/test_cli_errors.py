@@ -14,7 +14,8 @@ import pytest
 
 from daemon.cli import main
 from daemon.commands import EXIT_CONFIG, EXIT_INVALID, EXIT_OK
-from daemon.settings import OTHER_VARIABLES, setting_names
+from daemon.edges import webhook_secrets
+from daemon.settings import OTHER_VARIABLES, load_settings, setting_names
 
 EXAMPLE_CONFIG = Path(__file__).parents[2] / "deploy" / "coachd.example.toml"
 SIGNING_KEY = "k" * 40
@@ -145,6 +146,28 @@ def test_a_settings_error_names_the_environment_variable(
     line = one_line(capsys.readouterr().err)
     assert line.startswith(f"coachd: {expected}")
     assert "pydantic" not in line
+
+
+def test_a_short_events_token_is_refused_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COACHD_EVENTS_TOKEN", "letmein")
+    assert main(["schema"]) == EXIT_CONFIG
+    err = capsys.readouterr().err
+    assert one_line(err) == (
+        "coachd: COACHD_EVENTS_TOKEN must be a random secret of at least 32 characters "
+        "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+    )
+    assert "letmein" not in err
+
+
+def test_an_empty_events_token_is_unset_like_the_providers_tokens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COACHD_EVENTS_TOKEN", "")
+    assert webhook_secrets(load_settings(os.environ)).events_token is None
+    monkeypatch.setenv("COACHD_EVENTS_TOKEN", "t" * 32)
+    assert webhook_secrets(load_settings(os.environ)).events_token == "t" * 32
 
 
 def test_each_settings_error_is_its_own_line(

@@ -6,6 +6,7 @@ import smtplib
 import urllib.request
 from pathlib import Path
 
+import httpx
 import pytest
 import redis as redis_sync
 
@@ -61,3 +62,35 @@ def test_run_sends_a_prompt_reads_the_reply_and_stops_cleanly_on_sigterm(
     assert [(s["commitment_id"], s["step"]) for s in sent] == [("c1", "overdue-1d"), ("c1", "ack")]
     assert "client1@example.org" not in daemon.log_text()  # ids in logs, never addresses
     assert daemon.logged("worker_stopped")
+
+
+def test_run_serves_post_events_and_sends_what_a_posted_event_plans(
+    redis_url: str, smtp_server: SmtpTestServer, tmp_path: Path
+) -> None:
+    """COACHD_EVENTS_TOKEN turns POST /events on in `coachd run`; what it accepts is applied."""
+    http_port, token = pick_free_port(), "t" * 32
+    env = daemon_env(
+        tmp_path,
+        redis_url,
+        smtp_server.host,
+        smtp_server.port,
+        http_port=str(http_port),
+        events_token=token,
+    )
+    event = overdue_commitment(1, now_utc())
+    with CoachdProcess(env, tmp_path / "daemon.log") as daemon:
+        assert daemon.wait_for_event("http_listening")
+        response = httpx.post(
+            f"http://127.0.0.1:{http_port}/events",
+            json=event,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=WAIT_S,
+        )
+        assert wait_for(lambda: len(smtp_server.messages) == 1), "the overdue prompt never came"
+        daemon.stop(timeout=WAIT_S)
+    assert (response.status_code, response.json()["results"]) == (
+        202,
+        [{"line": 1, "event_id": "e1", "result": "accepted"}],
+    )
+    assert smtp_server.messages[0].rcpt_tos == ["client1@example.org"]
+    assert token not in daemon.log_text()

@@ -53,3 +53,12 @@ def test_routes_name_lmtp_imap_and_only_the_webhooks_whose_secret_is_set() -> No
 
 def test_webhook_secrets_without_an_http_port_serve_nothing() -> None:
     assert inbound_routes(settings(postmark_token="t" * 20)) == []
+
+
+def test_post_events_is_named_on_only_with_a_port_and_a_token() -> None:
+    token = "e" * 40
+    served = startup_fields(settings(http_port=8080, events_token=token), "redis://r:6379")
+    unserved = startup_fields(settings(events_token=token), "redis://r:6379")
+
+    assert (served["http_events"], unserved["http_events"]) == (True, False)
+    assert token not in str(served)

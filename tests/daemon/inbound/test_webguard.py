@@ -210,8 +210,10 @@ async def test_logs_carry_ids_not_addresses_bodies_or_secrets(edge: Edge) -> Non
 
 async def test_webhook_secrets_repr_shows_only_which_are_set() -> None:
     assert repr(SECRETS) == (
-        "WebhookSecrets(postmark_token=set, mailgun_signing_key=set, sendgrid_token=set)"
+        "WebhookSecrets(postmark_token=set, mailgun_signing_key=set, sendgrid_token=set, "
+        "events_token=unset)"
     )
     assert repr(WebhookSecrets()) == (
-        "WebhookSecrets(postmark_token=unset, mailgun_signing_key=unset, sendgrid_token=unset)"
+        "WebhookSecrets(postmark_token=unset, mailgun_signing_key=unset, sendgrid_token=unset, "
+        "events_token=unset)"
     )
