@@ -1,4 +1,4 @@
-"""The HTTP app: provider inbound webhooks, RFC 8058 one-click unsubscribe, liveness, readiness."""
+"""The HTTP app: provider webhooks, RFC 8058 one-click unsubscribe, health checks, metrics."""
 
 from __future__ import annotations
 
@@ -247,12 +247,14 @@ def build_http_app(
     redis: Redis | None = None,
     unverified_parses: int = DEFAULT_UNVERIFIED_PARSES,
     readiness: Readiness | None = None,
+    metrics: Callable[[Request], Awaitable[Response]] | None = None,
 ) -> Starlette:
     """The ASGI app; a body over the route's limit gets 413 without being read to the end.
 
     `redis` holds Mailgun's replay memory; without it no Mailgun post is admitted. At most
     `unverified_parses` Mailgun bodies are read at once before their signature is checked.
-    `readiness` answers `/readyz` (without one, never ready); `/healthz` needs nothing.
+    `readiness` answers `/readyz` (without one, never ready); `/healthz` needs nothing;
+    `metrics` (daemon.scrape) answers `/metrics`, which is not served without it.
 
     Starlette's limiter refuses a declared Content-Length before the first read (so no
     `100 Continue` is sent) and counts a chunked body as it arrives. uvicorn then discards
@@ -280,6 +282,8 @@ def build_http_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz_endpoint(readiness), methods=["GET"]),
     ]
+    if metrics is not None:
+        routes.append(Route("/metrics", metrics, methods=["GET"]))
     return Starlette(
         routes=routes,
         middleware=[Middleware(InternalErrorGuard)],
