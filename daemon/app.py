@@ -34,8 +34,10 @@ from daemon.inbound.intake import ReplyIntake
 from daemon.inbound.receiver import receiving
 from daemon.inbound.webhooks import build_http_app, serve_http
 from daemon.inbox.stream import PublishReport, publish, publish_event
+from daemon.metrics import Metrics
 from daemon.outbound.mailer import SmtpMailer
 from daemon.progress import counted, progress
+from daemon.scrape import metrics_endpoint
 from daemon.settings import Settings
 from daemon.startup import STARTING, startup_fields
 from daemon.store import migration, privacy
@@ -110,15 +112,19 @@ async def run_daemon(settings: Settings) -> None:
                 inbox_reclaim_ms=int(settings.inbox_reclaim_s * 1000),
                 shutdown_grace_s=settings.shutdown_grace_s,
             )
-            intake = ReplyIntake(redis, identity.signing_key, identity.reply_domain)
+            metrics = services.metrics
+            intake = ReplyIntake(
+                redis, identity.signing_key, identity.reply_domain, metrics=metrics
+            )
             readiness = Readiness(
                 redis,
                 options.heartbeats,
                 stale_s=stale_after_s(settings.worker_poll_s),
                 config_loaded=lambda: services.config is not None,
+                metrics=metrics,
             )
             async with (
-                inbound_routes(settings, intake, imap, redis, readiness),
+                inbound_routes(settings, intake, imap, redis, readiness=readiness, metrics=metrics),
                 reload_on_sighup(services, settings.config_path),
             ):
                 await run_worker(redis, services, options)
@@ -132,9 +138,12 @@ async def inbound_routes(
     intake: ReplyIntake,
     imap: ImapConfig | None,
     redis: Redis,
+    *,
     readiness: Readiness | None = None,
+    metrics: Metrics | None = None,
 ) -> AsyncIterator[None]:
-    """Run the configured reply routes (SMTP/LMTP receiver, webhooks, IMAP) beside the worker."""
+    """Run the configured reply routes (SMTP/LMTP receiver, webhooks, IMAP) beside the worker;
+    the HTTP port also serves the health checks and, given `metrics`, `/metrics`."""
     stop = asyncio.Event()
     tasks: list[asyncio.Task[None]] = []
     async with AsyncExitStack() as stack:
@@ -151,7 +160,8 @@ async def inbound_routes(
                 )
             )
         if settings.http_port is not None:
-            tasks.append(await _start_http(settings, intake, redis, stop, readiness))
+            http = _start_http(settings, intake, redis, stop, readiness=readiness, metrics=metrics)
+            tasks.append(await http)
         if imap is not None:
             tasks.append(asyncio.create_task(ImapPoller(imap, redis, intake).run(stop)))
         try:
@@ -166,7 +176,9 @@ async def _start_http(
     intake: ReplyIntake,
     redis: Redis,
     stop: asyncio.Event,
+    *,
     readiness: Readiness | None,
+    metrics: Metrics | None,
 ) -> asyncio.Task[None]:
     """Serve the webhooks; a port that cannot be bound stops start-up, not later, silently."""
     app = build_http_app(
@@ -177,6 +189,7 @@ async def _start_http(
         redis=redis,
         unverified_parses=settings.http_unverified_parses,
         readiness=readiness,
+        metrics=metrics_endpoint(metrics, redis) if metrics is not None else None,
     )
     listening: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(

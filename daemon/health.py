@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from daemon.heartbeat import Heartbeat, Heartbeats
+from daemon.metrics import Metrics
 
 # A PING slower than this counts as no answer: a frozen Redis must not hang the probe.
 PING_TIMEOUT_S = 1.0
@@ -39,12 +40,14 @@ class Readiness:
         stale_s: float = STALE_MIN_S,
         config_loaded: Callable[[], bool] = lambda: True,
         ping_timeout_s: float = PING_TIMEOUT_S,
+        metrics: Metrics | None = None,
     ) -> None:
         self._redis = redis
         self._heartbeats = heartbeats
         self._stale_s = stale_s
         self._config_loaded = config_loaded
         self._ping_timeout_s = ping_timeout_s
+        self._metrics = metrics  # the PING's round trip is also a metric
 
     async def check(self) -> tuple[list[str], dict[str, Any]]:
         """What failed (empty when ready) and the details behind each check."""
@@ -71,7 +74,10 @@ class Readiness:
         except (RedisError, OSError) as exc:
             failed.append(f"redis PING failed: {type(exc).__name__}")
             return {"ok": False, "error": type(exc).__name__}
-        return {"ok": True, "ping_ms": round((time.monotonic() - started) * 1000, 1)}
+        elapsed_s = time.monotonic() - started
+        if self._metrics is not None:
+            self._metrics.redis_seconds.observe(elapsed_s)
+        return {"ok": True, "ping_ms": round(elapsed_s * 1000, 1)}
 
     def _loop(self, name: str, heartbeat: Heartbeat, failed: list[str]) -> dict[str, Any]:
         age = heartbeat.age_s()

@@ -199,16 +199,21 @@ def consumer_name() -> str:
 @asynccontextmanager
 async def inbox_consumer(
     redis: ArqRedis,
-    store: Store,
+    services: Services,
     *,
     reclaim_idle_ms: int = RECLAIM_IDLE_MS,
     heartbeat: Heartbeat | None = None,
 ) -> AsyncIterator[asyncio.Event]:
-    """Run the inbox consumer in the background for the duration of the block."""
+    """Run the inbox consumer (counting in the services' metrics) for the duration of the block."""
     await ensure_group(redis)
     stop = asyncio.Event()
     consumer = InboxConsumer(
-        redis, store, consumer_name(), reclaim_idle_ms=reclaim_idle_ms, heartbeat=heartbeat
+        redis,
+        services.store,
+        consumer_name(),
+        reclaim_idle_ms=reclaim_idle_ms,
+        heartbeat=heartbeat,
+        metrics=services.metrics,
     )
     task = asyncio.create_task(consumer.run(stop))
     try:
@@ -274,7 +279,7 @@ async def run_worker(redis: ArqRedis, services: Services, options: WorkerOptions
     async with (
         inbox_consumer(
             redis,
-            services.store,
+            services,
             reclaim_idle_ms=options.inbox_reclaim_ms,
             heartbeat=options.heartbeats.consumer,
         ),

@@ -228,7 +228,7 @@ async def _drive(url: str, smtp_port: int, clock: ScaledClock, receiver: MailFol
                 lmtp=False,
                 max_message_bytes=MAX_REPLY_BYTES,
             ) as reply_port,
-            inbox_consumer(redis, services.store),
+            inbox_consumer(redis, services),
             step_dispatcher(build_dispatcher(services, options)),
         ):
             await schedule_all_digests(services)

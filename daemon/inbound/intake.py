@@ -17,6 +17,7 @@ from daemon.inbound.message import InboundMessage
 from daemon.inbound.replyevents import message_key, replay_key, reply_events
 from daemon.inbox.deadletters import dead_letter
 from daemon.inbox.stream import publish_event
+from daemon.metrics import Metrics
 from daemon.store import keys
 from daemon.store.records import commitments_by_id, load_commitment
 from daemon.store.schedule import Clock
@@ -62,12 +63,19 @@ class ReplyIntake:
     """A MessageSink: verifies who a message is for and publishes it to the inbox as an event."""
 
     def __init__(
-        self, redis: Redis, signing_key: bytes, reply_domain: str, clock: Clock | None = None
+        self,
+        redis: Redis,
+        signing_key: bytes,
+        reply_domain: str,
+        clock: Clock | None = None,
+        *,
+        metrics: Metrics | None = None,
     ) -> None:
         self._redis = redis
         self._key = signing_key
         self._domain = reply_domain.lower()
         self._clock = clock or SystemClock()
+        self._metrics = metrics or Metrics()
 
     @property
     def reply_domain(self) -> str:
@@ -112,6 +120,7 @@ class ReplyIntake:
             known_sender=match.known,
             source=message.source,
         )
+        self._metrics.reply(reading.kind, reading.intent)
 
     async def _first_time(self, event: ReplyReceived, now: datetime) -> bool:
         """False for a reply whose words and intent this commitment got within the replay
@@ -196,7 +205,9 @@ class ReplyIntake:
         # Kept for inspection without the body: the message may not be from our client at all.
         log.warning("reply_rejected", reason=reason, source=message.source)
         summary = f"message-id {envelope.message_id or '(none)'} from {message.source}".encode()
-        await dead_letter(self._redis, summary, f"reply rejected: {reason}", message.source)
+        reason = f"reply rejected: {reason}"
+        await dead_letter(self._redis, summary, reason, message.source)
+        self._metrics.dead_lettered(reason)
 
 
 _FAR_PAST = datetime(2020, 1, 1).date()

@@ -1,4 +1,4 @@
-"""The HTTP app: provider inbound webhooks, RFC 8058 one-click unsubscribe, liveness, readiness."""
+"""The HTTP app: provider webhooks, RFC 8058 one-click unsubscribe, health checks, metrics."""
 
 from __future__ import annotations
 
@@ -242,12 +242,14 @@ def build_http_app(
     redis: Redis | None = None,
     unverified_parses: int = DEFAULT_UNVERIFIED_PARSES,
     readiness: Readiness | None = None,
+    metrics: Callable[[Request], Awaitable[Response]] | None = None,
 ) -> Starlette:
     """The ASGI app; a body over the route's limit gets 413 without being read to the end.
 
     `redis` holds Mailgun's replay memory; without it no Mailgun post is admitted. At most
     `unverified_parses` Mailgun bodies are read at once before their signature is checked.
-    `readiness` answers `/readyz` (without one, never ready); `/healthz` needs nothing.
+    `readiness` answers `/readyz` (without one, never ready); `/healthz` needs nothing;
+    `metrics` (daemon.scrape) answers `/metrics`, which is not served without it.
     POST /events is served when `secrets.events_token` is set (it needs `redis`).
 
     Starlette's limiter refuses a declared Content-Length before the first read (so no
@@ -279,6 +281,8 @@ def build_http_app(
     if secrets.events_token and redis is not None:  # else no route: a bare 404
         events = EventsRoute(redis, secrets.events_token)
         routes.append(post("/events", events.post, MAX_EVENTS_BODY_BYTES))
+    if metrics is not None:
+        routes.append(Route("/metrics", metrics, methods=["GET"]))
     return Starlette(
         routes=routes,
         middleware=[Middleware(InternalErrorGuard)],

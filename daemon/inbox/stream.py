@@ -22,6 +22,7 @@ from daemon.inbox.batch import (
 )
 from daemon.inbox.deadletters import queue_dead_letter, queue_line_dead_letter
 from daemon.inbox.lines import checked_lines
+from daemon.metrics import Metrics
 from daemon.store import keys
 from daemon.store.changes import Applied, StreamEntry
 from daemon.store.commitments import Store
@@ -106,9 +107,11 @@ class InboxConsumer:
         *,
         reclaim_idle_ms: int = RECLAIM_IDLE_MS,
         heartbeat: Heartbeat | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._redis = redis
         self._heartbeat = heartbeat or Heartbeat()
+        self._metrics = metrics or Metrics()
         self._store = store
         self._name = name
         self._reclaim_idle_ms = reclaim_idle_ms
@@ -160,11 +163,11 @@ class InboxConsumer:
             if run:
                 await batches.submit(run)
                 run = []
-            _log_outcomes(await batches.finish())
+            self._log_outcomes(await batches.finish())
             await self._handle(entry)
         if run:
             await batches.submit(run)
-        _log_outcomes(await batches.finish())
+        self._log_outcomes(await batches.finish())
 
     async def _reclaim_if_due(self) -> None:
         now = asyncio.get_running_loop().time()
@@ -205,25 +208,36 @@ class InboxConsumer:
             log.exception("event_apply_crashed", entry_id=entry.entry_id)
             await self._reject(entry, f"internal error while applying: {type(exc).__name__}")
             return
-        _log_outcome(Outcome(entry, result))
+        self._log_outcomes([Outcome(entry, result)])
 
     async def _reject(self, entry: Entry, reason: str, *, keep_event: bool = True) -> None:
         """Dead-letter and acknowledge; an event about erased data is dropped, not kept."""
-        log.warning("event_dead_lettered", entry_id=entry.entry_id, reason=reason)
         async with self._redis.pipeline(transaction=True) as pipe:
             queue_dead_letter(pipe, entry.entry_id, entry.raw, reason, keep_event=keep_event)
             await pipe.execute()
+        self._log_outcomes([Outcome(entry, reason=reason, keep_event=keep_event)])
+
+    def _log_outcomes(self, outcomes: list[Outcome]) -> None:
+        """Log and count what the inbox did with each entry, once it is committed."""
+        # One logger for the batch: the module's lazy proxy builds a new one on every call
+        # (~6 µs, even for a line the level filters out).
+        batch_log = log.bind()
+        for outcome in outcomes:
+            _log_outcome(outcome, batch_log)
+            _count_outcome(outcome, self._metrics)
 
 
-def _log_outcomes(outcomes: list[Outcome]) -> None:
-    # One logger for the batch: the module's lazy proxy builds a new one on every call
-    # (~6 µs, even for a line the level filters out).
-    batch_log = log.bind()
-    for outcome in outcomes:
-        _log_outcome(outcome, batch_log)
+def _count_outcome(outcome: Outcome, metrics: Metrics) -> None:
+    event = outcome.entry.event
+    if outcome.applied is None or event is None:
+        metrics.dead_lettered(outcome.reason)
+    elif outcome.applied is Applied.APPLIED:
+        metrics.events_applied.labels(event.type).inc()
+    else:
+        metrics.events_duplicate.inc()
 
 
-def _log_outcome(outcome: Outcome, logger: FilteringBoundLogger = log) -> None:
+def _log_outcome(outcome: Outcome, logger: FilteringBoundLogger) -> None:
     entry_id = outcome.entry.entry_id
     if outcome.crash is not None:
         logger.error("event_apply_crashed", entry_id=entry_id, exc_info=outcome.crash)

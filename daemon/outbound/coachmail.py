@@ -177,13 +177,20 @@ async def _send_once(
         message, recipient = _compose(services, kind, coach_id, context, message_key)
         held = await claim_once(services.ledger, ledger_key)
         if isinstance(held, LedgerEntry):
-            return await _after_earlier_attempt(services, ledger_key, held)
+            return await _after_earlier_attempt(services, kind, ledger_key, held)
         envelope = (f"bounces@{services.reply_domain}", [recipient])
         attempted = await send_claimed(
-            held, services.mailer, message, envelope, _job_try(ctx), gate=services.gate
+            held,
+            services.mailer,
+            message,
+            envelope,
+            _job_try(ctx),
+            gate=services.gate,
+            metrics=services.metrics,
         )
         if not await held.finish(attempted.outcome):
             log.error("coach_email_outcome_not_recorded", outcome=attempted.outcome.value)
+        services.metrics.email(kind, attempted.outcome.value)
         _log_attempted(kind, attempted)
         return attempted.outcome.value
 
@@ -217,7 +224,9 @@ def _job_try(ctx: dict[str, Any]) -> JobTry:
     )
 
 
-async def _after_earlier_attempt(services: Services, key: str, previous: LedgerEntry) -> str:
+async def _after_earlier_attempt(
+    services: Services, kind: StepKind, key: str, previous: LedgerEntry
+) -> str:
     """An earlier run settled this email, or wrote its commit mark and died unanswered."""
     if previous.outcome is not Outcome.COMMITTING:
         log.info("coach_email_already_settled", outcome=previous.outcome.value)
@@ -225,6 +234,7 @@ async def _after_earlier_attempt(services: Services, key: str, previous: LedgerE
     # The dot went out and no reply was seen: the coach may have it. Not resent (a
     # duplicate notice is worse than a missed one), and not claimed as sent either.
     await settle_abandoned(services.ledger, key, previous, Outcome.UNKNOWN)
+    services.metrics.email(kind, Outcome.UNKNOWN.value)  # its own run died before counting
     log.warning("coach_email_recovered", outcome=Outcome.UNKNOWN.value)
     return f"recovered_{Outcome.UNKNOWN.value}"
 

@@ -97,10 +97,11 @@ async def _fire(
     if commitment.version != version or step is None or name not in (None, step.name):
         return _skipped("superseded")
     structlog.contextvars.bind_contextvars(step=step.name)
+    now = services.clock.now()
+    services.metrics.step_lateness.observe(max((now - step.fire_at).total_seconds(), 0.0))
     # An opted-out client gets one email more: the confirmation that they are opted out.
     if client.opted_out and step.kind not in (StepKind.COACH_QUIET, StepKind.ACK):
         return _skipped("client_opted_out")
-    now = services.clock.now()
     profile = services.store.profile_of(commitment)
     firing = Firing(services, commitment, client, profile, step, now, batch=batch)
     if step.kind in PROMPTS and now - step.fire_at > LATE_AFTER:
@@ -154,8 +155,9 @@ async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
     else:
         envelope = (bounce_address(firing), [recipient])
         attempted = await send_claimed(
-            claim, services.mailer, message, envelope, _job_try(firing, job_try), gate=gate
-        )
+            claim, services.mailer, message, envelope, _job_try(firing, job_try), gate=gate,
+            metrics=services.metrics,
+        )  # fmt: skip
     outcome, error, code = attempted.outcome, attempted.error, attempted.code
     riders = tuple(
         Finish(
@@ -174,6 +176,7 @@ async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
             (firing.finished(_main_result(firing, outcome, error, questions)), *riders),
         )
     )
+    services.metrics.email(firing.step.kind, outcome.value)  # once recorded: counted once
     if outcome is Outcome.SENT:
         log.info("email_sent", outcome=outcome.value, kind=firing.step.kind.value,
                  together_with=len(firing.companions))  # fmt: skip

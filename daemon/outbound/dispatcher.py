@@ -210,6 +210,7 @@ class StepDispatcher:
             # The steps stay leased: they come due again when the lease runs out.
             log.warning("steps_not_settled", error=type(exc).__name__, count=len(fired))
         self.fired += len(fired)
+        services.metrics.steps_fired.inc(len(fired))
 
     async def _fire(self, claimed: Claimed, batch: StepBatch) -> Fired:
         if claimed.tries > MAX_STARTS:

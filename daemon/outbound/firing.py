@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from daemon.config.load import CoachConfig
+from daemon.metrics import Metrics
 from daemon.outbound.ledger import SendLedger
 from daemon.outbound.mailer import Mailer
 from daemon.outbound.promptcap import PromptCap
@@ -44,6 +45,7 @@ class Services:
     public_url: str | None = None  # where one-click unsubscribe is served, if HTTP is on
     # Closed when the worker stops: steps and coach emails alike start no new transaction.
     gate: SendGate = field(default_factory=SendGate)
+    metrics: Metrics = field(default_factory=Metrics)  # this process's own registry
     _composers: dict[Path | None, Composer] = field(default_factory=dict)
 
     def replace_config(self, config: CoachConfig) -> None:

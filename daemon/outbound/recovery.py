@@ -28,6 +28,8 @@ async def after_earlier_attempt(firing: Firing, previous: LedgerEntry) -> str:
         error = "its worker stopped while the server was answering the final dot"
         key = firing.ledger_key
         recorded = (LedgerOutcome(key, previous.attempt, previous.claimed_at_ms, outcome),)
+        # Counted here: the run that sent it died before it could count it.
+        firing.services.metrics.email(firing.step.kind, outcome.value)
     elif outcome is not Outcome.SENT:
         error = f"earlier attempt ended {outcome.value}"
     result = StepResult(error, reached=outcome is not Outcome.FAILED)

@@ -32,6 +32,7 @@ from daemon.errors import (
     TransientSendError,
     UnknownOutcomeError,
 )
+from daemon.metrics import Metrics
 from daemon.outbound.ledger import (
     IN_FLIGHT,
     LedgerCommit,
@@ -155,15 +156,17 @@ async def send_claimed(
     job_try: JobTry,
     *,
     gate: SendGate | None = None,
+    metrics: Metrics | None = None,
 ) -> Attempted:
     """Send under `claim` (sender and recipients in `envelope`); the outcome is not recorded.
 
     Raises `RetryLater` (claim given back) on a transient failure before the job's last
     try, and `LedgerLost` when another run took the claim over (it owns the email now).
+    Each try's time in the mailer goes to `metrics`.
     """
-    sender, recipients = envelope
     try:
-        await mailer.send(message, sender, recipients, commit=claim.commit_point(), gate=gate)
+        commit = claim.commit_point()
+        await _timed_send(mailer, message, envelope, commit, gate=gate, metrics=metrics)
     except SendingStopped as exc:  # the worker is stopping: nothing went out, the next sends
         await claim.release()
         raise StepGivenBack from exc
@@ -187,6 +190,25 @@ async def send_claimed(
         log.warning("send_commit_unconfirmed", error=type(exc.cause).__name__)
         await record_sent_durably(claim, job_try.record_within_s)
     return Attempted(Outcome.SENT)
+
+
+async def _timed_send(
+    mailer: Mailer,
+    message: bytes,
+    envelope: tuple[str, Sequence[str]],
+    commit: LedgerCommit,
+    *,
+    gate: SendGate | None,
+    metrics: Metrics | None,
+) -> None:
+    """`mailer.send`, its time (whatever the outcome, a wait for a pooled connection
+    included) observed in `metrics`: what an SMTP server's slowness costs each send."""
+    started = time.perf_counter()
+    try:
+        await mailer.send(message, envelope[0], envelope[1], commit=commit, gate=gate)
+    finally:
+        if metrics is not None:
+            metrics.smtp_seconds.observe(time.perf_counter() - started)
 
 
 async def record_sent_durably(claim: Claim, within_s: float) -> None:

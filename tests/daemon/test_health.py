@@ -185,7 +185,7 @@ async def test_the_real_consumer_and_dispatcher_loops_renew_their_heartbeats(loo
     options = WorkerOptions(handle_signals=False, poll_delay_s=POLL_S, heartbeats=heartbeats)
     readiness = Readiness(loop.redis, heartbeats, stale_s=stale_after_s(POLL_S))
     async with (
-        inbox_consumer(loop.redis, loop.services.store, heartbeat=heartbeats.consumer),
+        inbox_consumer(loop.redis, loop.services, heartbeat=heartbeats.consumer),
         step_dispatcher(build_dispatcher(loop.services, options)),
         serving(readiness) as get,
     ):

@@ -361,6 +361,8 @@ async def test_a_send_abandoned_after_its_final_dot_is_recorded_unknown_and_neve
     assert "final dot" in after["last_error"]
     [digest_entry] = await loop.redis.lrange(keys.digest_entries("maria"), 0, -1)
     assert b"undelivered" in digest_entry
+    counted = {"kind": "reminder", "outcome": "unknown"}  # here: the dead worker could not
+    assert loop.services.metrics.registry.get_sample_value("coachd_emails_total", counted) == 1
 
 
 async def test_a_claim_still_within_its_lease_makes_the_job_wait_not_send(loop: Loop) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 import redis as redis_sync
+from prometheus_client.parser import text_string_to_metric_families
 
 from daemon.store import keys
 from daemon.store.embedded import pick_free_port
@@ -54,9 +55,24 @@ def test_run_sends_a_prompt_reads_the_reply_and_stops_cleanly_on_sigterm(
         url = f"http://127.0.0.1:{http_port}/healthz"
         with urllib.request.urlopen(url, timeout=5) as health:
             assert health.status == 200
+        with urllib.request.urlopen(url.replace("healthz", "metrics"), timeout=5) as scraped:
+            found = {
+                (sample.name, tuple(sorted(sample.labels.values()))): sample.value
+                for family in text_string_to_metric_families(scraped.read().decode())
+                for sample in family.samples
+            }
         daemon.stop(timeout=WAIT_S)
 
     assert daemon.returncode == 0
+    # The process's own /metrics counted what it did: wired into every part of `coachd run`.
+    assert [
+        found[("coachd_events_applied_total", ("commitment.created",))],
+        found[("coachd_events_applied_total", ("reply.received",))],
+        found[("coachd_replies_total", ("done", "reply"))],
+        found[("coachd_emails_total", ("overdue", "sent"))],
+        found[("coachd_emails_total", ("ack", "sent"))],
+        found[("coachd_steps_fired_total", ())],
+    ] == [1, 1, 1, 1, 1, 2]
     assert smtp_server.messages[0].rcpt_tos == ["client1@example.org"]
     sent = daemon.logged("email_sent")
     assert [(s["commitment_id"], s["step"]) for s in sent] == [("c1", "overdue-1d"), ("c1", "ack")]

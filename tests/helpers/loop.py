@@ -109,7 +109,9 @@ async def running_loop(
         worker = build_worker(redis, services, options)
         dispatcher = build_dispatcher(services, options)
         await ensure_group(redis)
-        consumer = InboxConsumer(redis, services.store, "test-consumer", reclaim_idle_ms=0)
+        consumer = InboxConsumer(
+            redis, services.store, "test-consumer", reclaim_idle_ms=0, metrics=services.metrics
+        )
         try:
             yield Loop(redis, services, worker, dispatcher, consumer, smtp_server, traveller)
         finally:

@@ -114,6 +114,9 @@ async def test_a_notice_whose_commit_mark_got_no_reply_is_recorded_unknown_not_r
     assert loop.messages == []
     assert await loop.redis.get(NOTICE_KEY) == b"unknown"
     assert await loop.redis.exists(keys.notice(NOTICE)) == 0  # handled: not queued again
+    # Counted by the run that found it: the one that sent it died before it could.
+    counted = {"kind": "coach_notice", "outcome": "unknown"}
+    assert loop.services.metrics.registry.get_sample_value("coachd_emails_total", counted) == 1
 
 
 async def test_a_digest_whose_first_run_died_before_sending_goes_out_once(loop: Loop) -> None:
