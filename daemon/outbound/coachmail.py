@@ -17,6 +17,7 @@ from daemon.outbound.firing import Services
 from daemon.outbound.ledger import LedgerEntry, Outcome
 from daemon.outbound.sendonce import Attempted, JobTry, claim_once, send_claimed, settle_abandoned
 from daemon.outbound.stepmail import format_due_date
+from daemon.outbound.tally import STOPPED_ANSWERING, Report, Tally
 from daemon.store import keys
 from daemon.store.records import read_commitments
 from daemon.store.redisio import read_hash
@@ -177,12 +178,13 @@ async def _send_once(
         message, recipient = _compose(services, kind, coach_id, context, message_key)
         held = await claim_once(services.ledger, ledger_key)
         if isinstance(held, LedgerEntry):
-            return await _after_earlier_attempt(services, ledger_key, held)
+            return await _after_earlier_attempt(services, ledger_key, held, Tally(kind.value))
         envelope = (f"bounces@{services.reply_domain}", [recipient])
+        claim = held.counted_as(Tally(kind.value))
         attempted = await send_claimed(
-            held, services.mailer, message, envelope, _job_try(ctx), gate=services.gate
+            claim, services.mailer, message, envelope, _job_try(ctx), gate=services.gate
         )
-        if not await held.finish(attempted.outcome):
+        if not await claim.finish(attempted):
             log.error("coach_email_outcome_not_recorded", outcome=attempted.outcome.value)
         _log_attempted(kind, attempted)
         return attempted.outcome.value
@@ -217,14 +219,17 @@ def _job_try(ctx: dict[str, Any]) -> JobTry:
     )
 
 
-async def _after_earlier_attempt(services: Services, key: str, previous: LedgerEntry) -> str:
+async def _after_earlier_attempt(
+    services: Services, key: str, previous: LedgerEntry, tally: Tally
+) -> str:
     """An earlier run settled this email, or wrote its commit mark and died unanswered."""
     if previous.outcome is not Outcome.COMMITTING:
         log.info("coach_email_already_settled", outcome=previous.outcome.value)
         return f"already_{previous.outcome.value}"
     # The dot went out and no reply was seen: the coach may have it. Not resent (a
     # duplicate notice is worse than a missed one), and not claimed as sent either.
-    await settle_abandoned(services.ledger, key, previous, Outcome.UNKNOWN)
+    report = Report(tally, STOPPED_ANSWERING)
+    await settle_abandoned(services.ledger, key, previous, Outcome.UNKNOWN, report)
     log.warning("coach_email_recovered", outcome=Outcome.UNKNOWN.value)
     return f"recovered_{Outcome.UNKNOWN.value}"
 

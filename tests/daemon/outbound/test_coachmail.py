@@ -17,7 +17,7 @@ from daemon.store import keys
 from daemon.store.schedule import SEND_NOTICE, notice_job_id
 from tests.helpers.events import created
 from tests.helpers.firm import START
-from tests.helpers.loop import Loop
+from tests.helpers.loop import Loop, leave_commit_mark
 
 pytestmark = pytest.mark.integration
 
@@ -50,16 +50,6 @@ async def queue_notice(loop: Loop) -> None:
         now = loop.services.clock.now()
         loop.services.store.queue.add_job(pipe, SEND_NOTICE, notice_job_id(NOTICE), (NOTICE,), now)
         await pipe.execute()
-
-
-async def leave_commit_mark(loop: Loop, key: str, claimed_at_ms: int) -> None:
-    """What a worker killed after writing the final dot, before any reply, leaves."""
-    ledger = loop.services.ledger
-    assert await ledger.claim(key, "dead-worker", claimed_at_ms) is None
-    commit = ledger.commit_point(key, "dead-worker", claimed_at_ms)
-    await commit.prepare()
-    commit.write()
-    await commit.confirm()
 
 
 async def add_digest_entry(loop: Loop) -> None:
