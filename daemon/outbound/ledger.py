@@ -25,7 +25,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from daemon.outbound.tally import RECORD, RECORD_KEYS, Report, record_call
+from daemon.outbound.tally import Report, record_call
 from daemon.store import keys
 from daemon.store.pipelining import AutoPipeline
 
@@ -174,7 +174,7 @@ class SendLedger:
         if report is None:
             return await self._from_ours(key, attempt, claimed_at_ms, outcome.value)
         item = LedgerOutcome(key, attempt, claimed_at_ms, outcome, report)
-        return bool(await self._commands.eval(RECORD, *_record_call(item)))
+        return bool(await self._commands.eval(*_record_call(item)))
 
     async def record_all(self, outcomes: Sequence[LedgerOutcome]) -> None:
         """`finish` for many steps, in one pipeline (each still only if its attempt holds it)."""
@@ -183,8 +183,8 @@ class SendLedger:
         async with self._redis.pipeline(transaction=False) as pipe:
             for item in outcomes:
                 if item.report is not None:
-                    script_keys, args = _record_call(item)
-                    pipe.eval(RECORD, RECORD_KEYS, *script_keys, *args)
+                    script, script_keys, args = _record_call(item)
+                    pipe.eval(script, len(script_keys), *script_keys, *args)
                     continue
                 args = _ours_args(item.attempt, item.claimed_at_ms, item.outcome.value)
                 pipe.eval(_SWAP_OURS, 1, item.key, *args)
@@ -207,8 +207,8 @@ def wall_ms() -> int:
     return int(time.time() * MS_PER_S)
 
 
-def _record_call(item: LedgerOutcome) -> tuple[list[str], list[str]]:
-    """The counting script's keys and arguments for `item` (which has a report)."""
+def _record_call(item: LedgerOutcome) -> tuple[str, list[str], list[str]]:
+    """The counting script, its keys and arguments for `item` (which has a report)."""
     assert item.report is not None
     ours = _ours_args(item.attempt, item.claimed_at_ms, "")[:2]
     return record_call(item.key, (ours[0], ours[1]), item.outcome.value, item.report, wall_ms())

@@ -30,12 +30,10 @@ STOPPED_ANSWERING = (
     "coachd stopped while the mail server was answering: it may have arrived, so not resent"
 )
 
-# KEYS: the ledger key, the day's counts, the error list, the failed set and its details.
-# ARGV: our claimed value, our committing value, the outcome, the ledger TTL; count it ('1'
-# or ''), the counts' TTL; the error JSON ('' none), errors kept; the step id ('' none), its
-# JSON, now (ms), steps kept, and the moment (ms) before which a listed step's ledger entry
-# has expired (it can no longer be retried, so it leaves the list).
-RECORD = """
+# A sent email (the usual case) only swaps and counts. KEYS: the ledger key, the day's counts.
+# ARGV: our claimed value, our committing value, the outcome, the ledger TTL, count it ('1'
+# or ''), the counts' TTL.
+_SWAP_AND_COUNT = """
 local current = redis.call('GET', KEYS[1])
 if current ~= ARGV[1] and current ~= ARGV[2] then return 0 end
 redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4])
@@ -43,6 +41,12 @@ if ARGV[5] == '1' then
   redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
   redis.call('EXPIRE', KEYS[2], ARGV[6])
 end
+"""
+# A failed or unknown one also keeps its error and lists its step. KEYS as above, then the
+# error list, the failed set and its details. ARGV as above, then the error JSON ('' none),
+# errors kept; the step id ('' none), its JSON, now (ms), steps kept, and the moment (ms)
+# before which a listed step's ledger entry has expired (it can no longer be retried).
+_KEEP_FAILURE = """
 if ARGV[7] ~= '' then
   redis.call('LPUSH', KEYS[3], ARGV[7])
   redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[8]) - 1)
@@ -62,9 +66,9 @@ if ARGV[9] ~= '' then
     redis.call('HDEL', KEYS[5], unpack(oldest))
   end
 end
-return 1
 """
-RECORD_KEYS = 5
+COUNT = _SWAP_AND_COUNT + "return 1\n"
+RECORD = _SWAP_AND_COUNT + _KEEP_FAILURE + "return 1\n"
 
 # What a coach must not be shown: file paths, C source positions (ssl's "(_ssl.c:1006)").
 _PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.\-]+){2,}")
@@ -92,35 +96,24 @@ class Report:
 
 def record_call(
     key: str, ours: tuple[str, str], outcome: str, report: Report, now_ms: int
-) -> tuple[list[str], list[str]]:
-    """RECORD's keys and arguments: `outcome` replaces our claimed or committing value."""
-    tally, failed = report.tally, outcome != SENT
+) -> tuple[str, list[str], list[str]]:
+    """The script (COUNT or RECORD), its keys and its arguments: `outcome` replaces our
+    claimed or committing value, and is counted as `report` says."""
+    tally = report.tally
     at = datetime.fromtimestamp(now_ms / MS_PER_S, UTC)
+    script_keys = [key, keys.emails_on(at.date().isoformat())]
+    args = [*ours, outcome, str(keys.LEDGER_TTL_S), "1" if tally.counted else ""]
+    args.append(str(keys.EMAIL_DAY_TTL_S))
+    if outcome == SENT:
+        return COUNT, script_keys, args
     error = {"at": at.isoformat(timespec="seconds"), "kind": tally.kind, "outcome": outcome}
     error["reason"] = report.reason
     step = {**error, "code": report.code, "step_id": tally.step_id}
-    script_keys = [
-        key,
-        keys.emails_on(at.date().isoformat()),
-        keys.EMAIL_ERRORS,
-        keys.FAILED_STEPS,
-        keys.FAILED_STEP_INFO,
-    ]
-    args = [
-        *ours,
-        outcome,
-        str(keys.LEDGER_TTL_S),
-        "1" if tally.counted else "",
-        str(keys.EMAIL_DAY_TTL_S),
-        json.dumps(error) if failed and tally.counted else "",
-        str(ERRORS_KEPT),
-        tally.step_id if failed else "",
-        json.dumps(step),
-        str(now_ms),
-        str(FAILED_KEPT),
-        str(now_ms - keys.LEDGER_TTL_S * MS_PER_S),
-    ]
-    return script_keys, args
+    script_keys += [keys.EMAIL_ERRORS, keys.FAILED_STEPS, keys.FAILED_STEP_INFO]
+    args += [json.dumps(error) if tally.counted else "", str(ERRORS_KEPT)]
+    args += [tally.step_id, json.dumps(step), str(now_ms), str(FAILED_KEPT)]
+    args.append(str(now_ms - keys.LEDGER_TTL_S * MS_PER_S))
+    return RECORD, script_keys, args
 
 
 def plain_reason(outcome: str, error: str, code: int | None, reason: str) -> str:

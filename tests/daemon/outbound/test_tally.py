@@ -178,8 +178,11 @@ async def _record(redis: Redis, step_id: str, outcome: str, now_ms: int) -> None
     await redis.set(key, "claimed|a|1")
     n = step_id.split(":", maxsplit=1)[0].removeprefix("c")
     report = Report(Tally("reminder", step_id), f"reason {n}")
-    script_keys, args = record_call(key, ("claimed|a|1", "committing|a|1"), outcome, report, now_ms)
-    assert await redis.eval(RECORD, len(script_keys), *script_keys, *args) == 1  # type: ignore[misc]
+    script, script_keys, args = record_call(
+        key, ("claimed|a|1", "committing|a|1"), outcome, report, now_ms
+    )
+    assert script == RECORD
+    assert await redis.eval(script, len(script_keys), *script_keys, *args) == 1  # type: ignore[misc]
 
 
 def _parts(step_id: str) -> tuple[str, int, str]:
