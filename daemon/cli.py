@@ -114,7 +114,12 @@ COMMANDS = (
         (
             _option("--retry", metavar="ID", help="replay this dead letter's event"),
             _option("--drop", metavar="ID", help="delete this dead letter"),
-            _option("--limit", type=int, default=20, help="how many to list (newest first)"),
+            _option(
+                "--limit",
+                type=commands.positive,
+                default=20,
+                help="how many to list (newest first)",
+            ),
             JSON,
         ),
     ),

@@ -141,6 +141,12 @@ def client_id(value: str) -> str:
         raise argparse.ArgumentTypeError(f"{value!r} is not a client id") from None
 
 
+def positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
+    return int(value)
+
+
 def export_client(args: argparse.Namespace) -> int:
     from daemon import app  # noqa: PLC0415
 

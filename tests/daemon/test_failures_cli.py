@@ -279,3 +279,19 @@ async def test_an_empty_dead_letter_stream_says_so(
 ) -> None:
     code, out, _ = await coachd(capsys, "dead-letters")
     assert (code, out) == (EXIT_OK, "No dead letters.\n")
+
+
+async def test_dead_letters_lists_the_newest_first_and_as_many_as_asked(
+    loop: Loop, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for n in range(3):
+        await dead_letter(loop.redis, b"", f"reason {n}", "test")
+
+    code, out, _ = await coachd(capsys, "dead-letters", "--json", "--limit", "2")
+    listed = json.loads(out)
+    assert (code, listed["total"]) == (EXIT_OK, 3)
+    assert [d["reason"] for d in listed["dead_letters"]] == ["reason 2", "reason 1"]
+    with pytest.raises(SystemExit) as exited:
+        main(["dead-letters", "--limit", "0"])
+    assert exited.value.code == 2  # argparse's usage error
+    assert "argument --limit: '0' is not a positive whole number" in capsys.readouterr().err
