@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from redis.asyncio import Redis
@@ -54,6 +54,8 @@ from daemon.store.supervisor import embedded_redis
 from daemon.worker import WorkerOptions, build_services, run_worker
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 # `coachd run` leaves its embedded Redis URL here so `emit` and `status` can find it.
 URL_FILE = "redis.url"
@@ -226,6 +228,12 @@ async def status(settings: Settings) -> Status:
     """`coachd status`: queue lengths, dead letters and Redis health."""
     async with _connected(settings) as redis:
         return await read_status(redis)
+
+
+async def with_redis(settings: Settings, work: Callable[[Redis], Awaitable[T]]) -> T:
+    """Run `work` (an operator command's) on the Redis `coachd run` uses."""
+    async with _connected(settings) as redis:
+        return await work(redis)
 
 
 @asynccontextmanager

@@ -12,10 +12,10 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from daemon import commands
-from daemon.commands import EXIT_CONFIG, EXIT_OK
+from daemon import commands, failurecommands
+from daemon.commands import EXIT_CONFIG, EXIT_INVALID, EXIT_OK
 from daemon.config.load import CoachConfigError, format_problems
-from daemon.errors import CoachdError, SettingsError
+from daemon.errors import CoachdError, OperatorRequestError, SettingsError
 from daemon.logs import configure_logging
 from daemon.settings import load_settings
 
@@ -104,6 +104,40 @@ COMMANDS = (
         "coachd status --json",
         commands.status,
         (JSON,),
+    ),
+    Command(
+        "dead-letters",
+        "List the dead letters (events and replies coachd refused) with their reasons; "
+        "replay one into the inbox (applied in order, like any event) or drop one.",
+        "coachd dead-letters   (then: coachd dead-letters --retry 1764489600000-0)",
+        failurecommands.dead_letters,
+        (
+            _option("--retry", metavar="ID", help="replay this dead letter's event"),
+            _option("--drop", metavar="ID", help="delete this dead letter"),
+            _option(
+                "--limit",
+                type=commands.positive,
+                default=20,
+                help="how many to list (newest first)",
+            ),
+            JSON,
+        ),
+    ),
+    Command(
+        "failed",
+        "List the steps whose email failed (or may not have arrived) with the mail server's "
+        "reason; retry one: it is due again now and sent once at most.",
+        "coachd failed   (then: coachd failed --retry ana-grant:1:overdue-4d)",
+        failurecommands.failed,
+        (
+            _option("--retry", metavar="ID", help="send this step's email again, now"),
+            _option(
+                "--force",
+                action="store_true",
+                help="with --retry: also when the outcome is unknown (it may have arrived)",
+            ),
+            JSON,
+        ),
     ),
     Command(
         "inspect-reply",
@@ -215,6 +249,9 @@ def _handle(args: argparse.Namespace) -> int:
     except CoachConfigError as exc:
         print(format_problems(exc.problems), file=sys.stderr)
         return EXIT_CONFIG
+    except OperatorRequestError as exc:  # an unknown id, a retry that is not safe
+        print(f"coachd: {exc}", file=sys.stderr)
+        return EXIT_INVALID
     except CoachdError as exc:
         print(f"coachd: {exc}", file=sys.stderr)
         return EXIT_CONFIG

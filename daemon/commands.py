@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import TypeAdapter, ValidationError
 
-from daemon import views
+from daemon import failureviews, views
 from daemon.config.load import CoachConfigError, format_problems, load_coach_config
 from daemon.logs import configure_logging
 from daemon.progress import took
@@ -104,10 +104,9 @@ def status(args: argparse.Namespace) -> int:
 
     current = asyncio.run(app.status(args.settings))
     if args.json:
-        print(json.dumps(current.as_dict(), indent=2))
+        print(json.dumps(current.as_dict(), indent=2, ensure_ascii=False))
     else:
-        for name, value in current.as_dict().items():
-            print(f"{name.replace('_', ' '):<22}{value}")
+        print(failureviews.format_status(current.as_dict()))
     return EXIT_OK
 
 
@@ -140,6 +139,12 @@ def client_id(value: str) -> str:
         return IDENTIFIER.validate_python(value)
     except ValidationError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a client id") from None
+
+
+def positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
+    return int(value)
 
 
 def export_client(args: argparse.Namespace) -> int:

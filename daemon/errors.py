@@ -91,3 +91,8 @@ class RedisUnreachableError(CoachdError):
         super().__init__(f"cannot reach Redis at {target}: {reason}")
         self.target = target
         self.reason = reason
+
+
+class OperatorRequestError(CoachdError):
+    """Raised when an operator's command names something coachd does not hold (a dead letter,
+    a failed step) or asks for what it will not do safely; the CLI prints it and exits 1."""

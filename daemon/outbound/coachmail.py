@@ -17,6 +17,7 @@ from daemon.outbound.firing import Services
 from daemon.outbound.ledger import LedgerEntry, Outcome
 from daemon.outbound.sendonce import Attempted, JobTry, claim_once, send_claimed, settle_abandoned
 from daemon.outbound.stepmail import format_due_date
+from daemon.outbound.tally import STOPPED_ANSWERING, Report, Tally
 from daemon.store import keys
 from daemon.store.records import read_commitments
 from daemon.store.redisio import read_hash
@@ -177,10 +178,11 @@ async def _send_once(
         message, recipient = _compose(services, kind, coach_id, context, message_key)
         held = await claim_once(services.ledger, ledger_key)
         if isinstance(held, LedgerEntry):
-            return await _after_earlier_attempt(services, kind, ledger_key, held)
+            return await _after_earlier_attempt(services, kind, ledger_key, held, Tally(kind.value))
         envelope = (f"bounces@{services.reply_domain}", [recipient])
+        claim = held.counted_as(Tally(kind.value))
         attempted = await send_claimed(
-            held,
+            claim,
             services.mailer,
             message,
             envelope,
@@ -188,7 +190,7 @@ async def _send_once(
             gate=services.gate,
             metrics=services.metrics,
         )
-        if not await held.finish(attempted.outcome):
+        if not await claim.finish(attempted):
             log.error("coach_email_outcome_not_recorded", outcome=attempted.outcome.value)
         services.metrics.email(kind, attempted.outcome.value)
         _log_attempted(kind, attempted)
@@ -225,7 +227,7 @@ def _job_try(ctx: dict[str, Any]) -> JobTry:
 
 
 async def _after_earlier_attempt(
-    services: Services, kind: StepKind, key: str, previous: LedgerEntry
+    services: Services, kind: StepKind, key: str, previous: LedgerEntry, tally: Tally
 ) -> str:
     """An earlier run settled this email, or wrote its commit mark and died unanswered."""
     if previous.outcome is not Outcome.COMMITTING:
@@ -233,7 +235,8 @@ async def _after_earlier_attempt(
         return f"already_{previous.outcome.value}"
     # The dot went out and no reply was seen: the coach may have it. Not resent (a
     # duplicate notice is worse than a missed one), and not claimed as sent either.
-    await settle_abandoned(services.ledger, key, previous, Outcome.UNKNOWN)
+    report = Report(tally, STOPPED_ANSWERING)
+    await settle_abandoned(services.ledger, key, previous, Outcome.UNKNOWN, report)
     services.metrics.email(kind, Outcome.UNKNOWN.value)  # its own run died before counting
     log.warning("coach_email_recovered", outcome=Outcome.UNKNOWN.value)
     return f"recovered_{Outcome.UNKNOWN.value}"

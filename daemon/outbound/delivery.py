@@ -23,7 +23,9 @@ from daemon.outbound.sendgate import SendGate
 from daemon.outbound.sendonce import Attempted, Claim, JobTry, claim_once, send_claimed
 from daemon.outbound.stepbatch import Settlement, StepBatch
 from daemon.outbound.stepmail import bounce_address, compose_step, step_questions
+from daemon.outbound.tally import Tally
 from daemon.store.changes import Finish, StepResult
+from daemon.store.keys import ledger_step_id
 from jobs.commitment import next_step, scheduled_step
 from jobs.composer import ComposeError
 from jobs.questions import Question, remember_questions
@@ -144,7 +146,8 @@ async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
     if not isinstance(held, Claim):
         return await after_earlier_attempt(firing, held)
     firing = await _claim_companions(firing, held.attempt, held.claimed_at_ms)
-    claim = held.with_riders([c.ledger_key for c in firing.companions])
+    tally = Tally(firing.step.kind.value, ledger_step_id(firing.ledger_key))
+    claim = held.with_riders([c.ledger_key for c in firing.companions]).counted_as(tally)
     questions = step_questions(firing)
     try:
         message, recipient = await _composed(firing, questions)
@@ -172,7 +175,7 @@ async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
     )
     await firing.settle(
         Settlement(
-            claim.outcomes(outcome),
+            claim.outcomes(attempted),
             (firing.finished(_main_result(firing, outcome, error, questions)), *riders),
         )
     )

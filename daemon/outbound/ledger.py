@@ -25,6 +25,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from daemon.outbound.tally import Report, record_call
 from daemon.store import keys
 from daemon.store.pipelining import AutoPipeline
 
@@ -105,6 +106,7 @@ class LedgerOutcome:
     attempt: str
     claimed_at_ms: int
     outcome: Outcome
+    report: Report | None = None  # counted with it (daemon.outbound.tally)
 
 
 class SendLedger:
@@ -159,9 +161,20 @@ class SendLedger:
         committing = LedgerEntry(Outcome.COMMITTING, attempt, claimed_at_ms)
         return LedgerCommit(self._redis, (key, *also), (claimed.value, committing.value))
 
-    async def finish(self, key: str, attempt: str, claimed_at_ms: int, outcome: Outcome) -> bool:
-        """Record the outcome, only if this attempt still holds the step."""
-        return await self._from_ours(key, attempt, claimed_at_ms, outcome.value)
+    async def finish(
+        self,
+        key: str,
+        attempt: str,
+        claimed_at_ms: int,
+        outcome: Outcome,
+        report: Report | None = None,
+    ) -> bool:
+        """Record the outcome (counted as `report` says), only if this attempt still holds
+        the step."""
+        if report is None:
+            return await self._from_ours(key, attempt, claimed_at_ms, outcome.value)
+        item = LedgerOutcome(key, attempt, claimed_at_ms, outcome, report)
+        return bool(await self._commands.eval(*_record_call(item)))
 
     async def record_all(self, outcomes: Sequence[LedgerOutcome]) -> None:
         """`finish` for many steps, in one pipeline (each still only if its attempt holds it)."""
@@ -169,6 +182,10 @@ class SendLedger:
             return
         async with self._redis.pipeline(transaction=False) as pipe:
             for item in outcomes:
+                if item.report is not None:
+                    script, script_keys, args = _record_call(item)
+                    pipe.eval(script, len(script_keys), *script_keys, *args)
+                    continue
                 args = _ours_args(item.attempt, item.claimed_at_ms, item.outcome.value)
                 pipe.eval(_SWAP_OURS, 1, item.key, *args)
             await pipe.execute()
@@ -188,6 +205,13 @@ class SendLedger:
 def wall_ms() -> int:
     """Leases are wall-clock (Redis expiry is too), whatever the domain clock says."""
     return int(time.time() * MS_PER_S)
+
+
+def _record_call(item: LedgerOutcome) -> tuple[str, list[str], list[str]]:
+    """The counting script, its keys and arguments for `item` (which has a report)."""
+    assert item.report is not None
+    ours = _ours_args(item.attempt, item.claimed_at_ms, "")[:2]
+    return record_call(item.key, (ours[0], ours[1]), item.outcome.value, item.report, wall_ms())
 
 
 def _ours_args(attempt: str, claimed_at_ms: int, new: str) -> list[str]:

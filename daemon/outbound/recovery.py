@@ -12,7 +12,9 @@ import structlog
 from daemon.outbound.firing import Firing
 from daemon.outbound.ledger import LedgerEntry, LedgerOutcome, Outcome
 from daemon.outbound.stepbatch import Settlement
+from daemon.outbound.tally import STOPPED_ANSWERING, Report, Tally
 from daemon.store.changes import StepResult
+from daemon.store.keys import ledger_step_id
 
 log = structlog.get_logger(__name__)
 
@@ -27,7 +29,8 @@ async def after_earlier_attempt(firing: Firing, previous: LedgerEntry) -> str:
         outcome = Outcome.UNKNOWN
         error = "its worker stopped while the server was answering the final dot"
         key = firing.ledger_key
-        recorded = (LedgerOutcome(key, previous.attempt, previous.claimed_at_ms, outcome),)
+        report = Report(Tally(firing.step.kind.value, ledger_step_id(key)), STOPPED_ANSWERING)
+        recorded = (LedgerOutcome(key, previous.attempt, previous.claimed_at_ms, outcome, report),)
         # Counted here: the run that sent it died before it could count it.
         firing.services.metrics.email(firing.step.kind, outcome.value)
     elif outcome is not Outcome.SENT:

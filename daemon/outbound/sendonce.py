@@ -11,7 +11,8 @@ The protocol (daemon.outbound.ledger has the states), whoever the email is for:
    and says what happened; on a transient failure it gives the claim back and raises
    `RetryLater` (or, on the job's last try, reports the email failed).
 3. The caller records the outcome by compare-and-set (`Claim.finish`, or the ledger's
-   `record_all` with `Claim.outcomes` alongside its own state change).
+   `record_all` with `Claim.outcomes` alongside its own state change); a claim `counted_as`
+   a tally is counted in the same call (daemon.outbound.tally).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import uuid4
 
 import structlog
@@ -46,6 +47,8 @@ from daemon.outbound.ledger import (
 from daemon.outbound.mailer import Mailer
 from daemon.outbound.sendgate import SendGate, SendingStopped
 from daemon.outbound.smtpdata import CommitUnconfirmed
+from daemon.outbound.tally import Report, Tally, plain_reason
+from daemon.store.keys import ledger_step_id
 
 log = structlog.get_logger(__name__)
 
@@ -65,6 +68,7 @@ class Claim:
     attempt: str
     claimed_at_ms: int
     riders: tuple[str, ...] = ()
+    tally: Tally | None = None  # how its outcome is counted; None: not counted
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -72,7 +76,11 @@ class Claim:
 
     def with_riders(self, riders: Sequence[str]) -> Claim:
         """The same claim, also covering `riders` (each already claimed by this attempt)."""
-        return Claim(self.ledger, self.key, self.attempt, self.claimed_at_ms, tuple(riders))
+        return replace(self, riders=tuple(riders))
+
+    def counted_as(self, tally: Tally) -> Claim:
+        """The same claim, its outcome counted as `tally` (its riders' not counted again)."""
+        return replace(self, tally=tally)
 
     def commit_point(self) -> LedgerCommit:
         """The commit mark for every key, to go out with the final dot."""
@@ -80,15 +88,18 @@ class Claim:
             self.key, self.attempt, self.claimed_at_ms, also=self.riders
         )
 
-    def outcomes(self, outcome: Outcome) -> tuple[LedgerOutcome, ...]:
-        """`outcome` for every key, for the ledger's `record_all`."""
-        return tuple(LedgerOutcome(k, self.attempt, self.claimed_at_ms, outcome) for k in self.keys)
+    def outcomes(self, attempted: Attempted) -> tuple[LedgerOutcome, ...]:
+        """The outcome for every key, for the ledger's `record_all`."""
+        return tuple(
+            LedgerOutcome(k, self.attempt, self.claimed_at_ms, attempted.outcome, report)
+            for k, report in zip(self.keys, self._reports(attempted), strict=True)
+        )
 
-    async def finish(self, outcome: Outcome) -> bool:
-        """Record `outcome` on every key still ours; False if the main key no longer is."""
+    async def finish(self, attempted: Attempted) -> bool:
+        """Record the outcome on every key still ours; False if the main key no longer is."""
         ours = [
-            await self.ledger.finish(k, self.attempt, self.claimed_at_ms, outcome)
-            for k in self.keys
+            await self.ledger.finish(k, self.attempt, self.claimed_at_ms, attempted.outcome, r)
+            for k, r in zip(self.keys, self._reports(attempted), strict=True)
         ]
         return ours[0]
 
@@ -96,6 +107,16 @@ class Claim:
         """Give every key back: nothing was delivered."""
         for key in self.keys:
             await self.ledger.release(key, self.attempt, self.claimed_at_ms)
+
+    def _reports(self, attempted: Attempted) -> list[Report | None]:
+        if self.tally is None:
+            return [None] * len(self.keys)
+        main = Report(self.tally, attempted.readable, attempted.code)
+        riders = [
+            replace(main, tally=Tally(self.tally.kind, ledger_step_id(k), counted=False))
+            for k in self.riders
+        ]
+        return [main, *riders]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +137,11 @@ class Attempted:
     error: str = ""
     code: int | None = None
     reason: str = ""
+
+    @property
+    def readable(self) -> str:
+        """Why it did not (or may not) arrive, in a coach's words ("" when sent)."""
+        return plain_reason(self.outcome.value, self.error, self.code, self.reason)
 
 
 async def claim_once(ledger: SendLedger, key: str) -> Claim | LedgerEntry:
@@ -142,10 +168,15 @@ async def claim_once(ledger: SendLedger, key: str) -> Claim | LedgerEntry:
 
 
 async def settle_abandoned(
-    ledger: SendLedger, key: str, previous: LedgerEntry, outcome: Outcome
+    ledger: SendLedger,
+    key: str,
+    previous: LedgerEntry,
+    outcome: Outcome,
+    report: Report | None = None,
 ) -> bool:
-    """Record `outcome` for an earlier attempt that left a commit mark and died."""
-    return await ledger.finish(key, previous.attempt, previous.claimed_at_ms, outcome)
+    """Record `outcome` (counted as `report` says) for an earlier attempt that left a commit
+    mark and died."""
+    return await ledger.finish(key, previous.attempt, previous.claimed_at_ms, outcome, report)
 
 
 async def send_claimed(
@@ -217,7 +248,7 @@ async def record_sent_durably(claim: Claim, within_s: float) -> None:
     delay = DURABLE_RETRY_S
     while True:
         try:
-            await claim.finish(Outcome.SENT)
+            await claim.finish(Attempted(Outcome.SENT))
             return
         except RedisError:
             if time.monotonic() + delay > deadline:

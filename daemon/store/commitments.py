@@ -234,17 +234,22 @@ class Store:
 
     def write_transition(self, pipe: Pipeline, transition: Transition) -> None:
         """Queue (inside MULTI) a commitment's new record and the swap of its scheduled step."""
-        commitment = transition.commitment
-        ckey = keys.commitment(commitment.commitment_id)
-        # Rewrite the whole (small) hash so fields that became empty do not linger
-        # (a new commitment's hash does not exist yet).
-        if transition.previous_version is not None:
-            pipe.delete(ckey)
-        pipe.hset(ckey, mapping=nonempty(commitment.to_record()))
-        if transition.previous_version is not None:
-            self._queue.remove(pipe, commitment.commitment_id, transition.previous_version)
-        if transition.step is not None:
-            self._queue.add(pipe, commitment.commitment_id, commitment.version, transition.step)
+        write_transition(pipe, self._queue, transition)
+
+
+def write_transition(pipe: Pipeline, queue: StepQueue, transition: Transition) -> None:
+    """Queue (inside MULTI) a commitment's new record and the swap of its scheduled step."""
+    commitment = transition.commitment
+    ckey = keys.commitment(commitment.commitment_id)
+    # Rewrite the whole (small) hash so fields that became empty do not linger
+    # (a new commitment's hash does not exist yet).
+    if transition.previous_version is not None:
+        pipe.delete(ckey)
+    pipe.hset(ckey, mapping=nonempty(commitment.to_record()))
+    if transition.previous_version is not None:
+        queue.remove(pipe, commitment.commitment_id, transition.previous_version)
+    if transition.step is not None:
+        queue.add(pipe, commitment.commitment_id, commitment.version, transition.step)
 
 
 def _ack(pipe: Pipeline, ack: StreamEntry | None) -> None:

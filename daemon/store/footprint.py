@@ -37,6 +37,7 @@ class CommitmentTrace:
     jobs: dict[str, float] = field(default_factory=dict)  # job id -> fire time (epoch ms)
     ledger: dict[str, str] = field(default_factory=dict)  # ledger key -> outcome
     notices: dict[str, dict[str, str]] = field(default_factory=dict)  # notice id -> its hash
+    failed: dict[str, str] = field(default_factory=dict)  # step id -> its `coachd failed` JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,11 @@ class Tracer:
             if _LEDGER_SUFFIX.match(key.removeprefix(pattern.rstrip("*"))):
                 self._read(key)
                 trace.ledger[key] = (await self._await(self._conn.get(key)) or b"").decode()
+        self._read(keys.FAILED_STEP_INFO)  # a hash every client's failed steps share
+        async for step_id, details in self._conn.hscan_iter(
+            keys.FAILED_STEP_INFO, match=f"{commitment_id}:*", count=SCAN_BATCH
+        ):
+            trace.failed[step_id.decode()] = details.decode()
         return trace
 
     async def _notices(self) -> None:

@@ -126,6 +126,26 @@ def ledger(commitment_id: str, plan_gen: int, step: str) -> str:
     return f"{PREFIX}sent:{commitment_id}:{plan_gen}:{step}"
 
 
+def ledger_step_id(ledger_key: str) -> str:
+    """A step's id (`<commitment>:<plan_gen>:<step>`, what `coachd failed` lists) from its
+    ledger key."""
+    return ledger_key.removeprefix(f"{PREFIX}sent:")
+
+
+# What became of emails (daemon.outbound.tally): counts per UTC day, kept a week; the last
+# errors (no ids, no addresses); and the steps whose email failed, for `coachd failed`.
+EMAIL_DAY_TTL_S = 8 * 24 * 3600
+EMAIL_ERRORS = PREFIX + "email-errors"
+FAILED_STEPS = PREFIX + "failed"  # sorted set: step id -> when it failed (epoch ms)
+FAILED_STEP_INFO = PREFIX + "failed-info"  # hash: step id -> JSON (kind, outcome, reason)
+
+
+def emails_on(day: str) -> str:
+    """Hash {sent, failed, unknown: count} of the emails whose outcome was recorded on
+    `day` (UTC, YYYY-MM-DD)."""
+    return f"{PREFIX}emails:{day}"
+
+
 def ledger_pattern(commitment_id: str) -> str:
     """SCAN pattern for a commitment's ledger keys (erasure only: never on the hot path)."""
     return f"{PREFIX}sent:{commitment_id}:*"

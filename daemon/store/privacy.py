@@ -131,6 +131,9 @@ def _delete_commitment(pipe: Pipeline, trace: CommitmentTrace) -> None:
         pipe.delete(keys.notice(notice_id), keys.sent("notice", notice_id))
     if trace.ledger:
         pipe.delete(*trace.ledger)
+    if trace.failed:
+        pipe.zrem(keys.FAILED_STEPS, *trace.failed)
+        pipe.hdel(keys.FAILED_STEP_INFO, *trace.failed)
 
 
 async def erase_now(redis: Redis, client_id: str, signing_key: bytes) -> Footprint:
@@ -172,6 +175,7 @@ def _commitment_json(trace: CommitmentTrace) -> dict[str, Any]:
         ],
         "notices": [{"notice_id": n, **fields} for n, fields in trace.notices.items()],
         "sent": trace.ledger,
+        "failed": {step_id: json.loads(f) for step_id, f in trace.failed.items()},
     }
 
 

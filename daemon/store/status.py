@@ -1,14 +1,19 @@
-"""What `coachd status` reports, read from Redis: the inbox, the due schedule, dead letters."""
+"""What `coachd status` reports, read from Redis: the inbox, the due schedule, dead letters,
+and what became of today's emails (counted by daemon.outbound.tally)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
 from daemon.store import keys
+
+OUTCOMES = ("sent", "failed", "unknown")
 
 
 @dataclass(frozen=True)
@@ -20,13 +25,18 @@ class Status:
     dead_letters: int
     redis_memory_bytes: int
     worker: str
+    # {"day": YYYY-MM-DD (UTC), "sent": n, "failed": n, "unknown": n}
+    emails_today: dict[str, Any] = field(default_factory=dict)
+    failed_steps: int = 0  # listed by `coachd failed`
+    last_errors: list[dict[str, Any]] = field(default_factory=list)  # newest first
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
 async def read_status(redis: Redis) -> Status:
-    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    now = datetime.now(UTC)
+    now_ms = int(now.timestamp() * 1000)
     pending = 0
     if await redis.exists(keys.INBOX_STREAM):
         groups = await redis.xinfo_groups(keys.INBOX_STREAM)
@@ -42,4 +52,21 @@ async def read_status(redis: Redis) -> Status:
         dead_letters=await redis.xlen(keys.DEAD_LETTER_STREAM),
         redis_memory_bytes=int(memory["used_memory"]),
         worker=worker,
+        emails_today=await emails_on(redis, now.date().isoformat()),
+        failed_steps=await redis.zcard(keys.FAILED_STEPS),
+        last_errors=await last_errors(redis),
     )
+
+
+async def emails_on(redis: Redis, day: str) -> dict[str, Any]:
+    """How many emails were recorded sent, failed and unknown on `day` (UTC)."""
+    raw = await cast(Awaitable[dict[bytes, bytes]], redis.hgetall(keys.emails_on(day)))
+    counts = {k.decode(): int(v) for k, v in raw.items()}
+    return {"day": day, **{outcome: counts.get(outcome, 0) for outcome in OUTCOMES}}
+
+
+async def last_errors(redis: Redis) -> list[dict[str, Any]]:
+    """The last emails that failed or may not have arrived, newest first: when, what kind,
+    and why in a coach's words (no ids, no addresses)."""
+    raw = await cast(Awaitable[list[bytes]], redis.lrange(keys.EMAIL_ERRORS, 0, -1))
+    return [json.loads(item) for item in raw]

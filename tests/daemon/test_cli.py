@@ -33,6 +33,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "plan",
         "emit",
         "status",
+        "dead-letters",
+        "failed",
         "export-client",
         "erase-client",
         "migrate",

@@ -52,6 +52,10 @@ def one_line(err: str) -> str:
     "argv",
     [
         ["status"],
+        ["dead-letters"],
+        ["dead-letters", "--retry", "1-0"],
+        ["failed"],
+        ["failed", "--retry", "c1:1:reminder-2d"],
         ["emit", "-"],
         ["export-client", "ana"],
         ["erase-client", "ana"],

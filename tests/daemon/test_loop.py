@@ -22,7 +22,7 @@ from jobs.questions import DEFAULT_BANK
 from jobs.replytoken import verify_reply_token
 from tests.helpers.events import changed, created
 from tests.helpers.firm import SIGNING_KEY, START
-from tests.helpers.loop import Loop
+from tests.helpers.loop import Loop, fire_and_die_before_settling, leave_commit_mark
 
 pytestmark = pytest.mark.integration
 
@@ -130,13 +130,7 @@ async def test_a_job_run_again_after_a_crash_mid_finish_does_not_send_again(
     state = await loop.commitment()
     ctx = {"services": loop.services, "job_id": "x", "job_try": 1}
 
-    async def crash(*_: object, **__: object) -> None:
-        raise ConnectionError("worker died after the SMTP server said 250")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(loop.services.store, "finish_all", crash)
-        with pytest.raises(ConnectionError):
-            await fire_step(ctx, "c1", int(state["version"]), state["next_step"])
+    await fire_and_die_before_settling(loop, monkeypatch, int(state["version"]), state["next_step"])
     result = await fire_step(ctx, "c1", int(state["version"]), state["next_step"])
 
     assert result == "recovered_sent"
@@ -343,11 +337,7 @@ async def test_a_send_abandoned_after_its_final_dot_is_recorded_unknown_and_neve
     state = await loop.commitment()
     key, claimed_at = keys.ledger("c1", 1, "reminder-2d"), int(REMINDER_AT.timestamp() * 1000)
     # A worker wrote the final "." and was killed before the server's answer came.
-    await loop.services.ledger.claim(key, "dead-worker", claimed_at)
-    commit = loop.services.ledger.commit_point(key, "dead-worker", claimed_at)
-    await commit.prepare()
-    commit.write()
-    await commit.confirm()
+    await leave_commit_mark(loop, key, claimed_at)
     ctx = {"services": loop.services, "job_id": "x", "job_try": 1}
     loop.traveller.move_to(REMINDER_AT + timedelta(minutes=5))
 

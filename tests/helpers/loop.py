@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import time_machine
 from arq.connections import ArqRedis
 from arq.utils import timestamp_ms
@@ -19,6 +20,7 @@ from arq.worker import Worker
 from daemon.clock import SystemClock
 from daemon.config.load import load_coach_config
 from daemon.inbox.stream import InboxConsumer, PublishReport, ensure_group, publish
+from daemon.outbound.delivery import fire_step
 from daemon.outbound.dispatcher import StepDispatcher
 from daemon.outbound.firing import Services
 from daemon.outbound.mailer import SmtpMailer
@@ -90,6 +92,32 @@ class Loop:
             {k.decode(): v.decode(errors="replace") for k, v in fields.items()}
             for _, fields in entries
         ]
+
+
+async def leave_commit_mark(loop: Loop, key: str, claimed_at_ms: int) -> None:
+    """What a worker killed after writing the final dot, before any reply, leaves."""
+    ledger = loop.services.ledger
+    assert await ledger.claim(key, "dead-worker", claimed_at_ms) is None
+    commit = ledger.commit_point(key, "dead-worker", claimed_at_ms)
+    await commit.prepare()
+    commit.write()
+    await commit.confirm()
+
+
+async def fire_and_die_before_settling(
+    loop: Loop, monkeypatch: pytest.MonkeyPatch, version: int, step: str
+) -> None:
+    """Fire the step with a worker that dies after the server's 250 and the ledger's
+    "sent", before the commitment moves on: the job will run again."""
+
+    async def crash(*_: object, **__: object) -> None:
+        raise ConnectionError("worker died after the SMTP server said 250")
+
+    ctx = {"services": loop.services, "job_id": "x", "job_try": 1}
+    with monkeypatch.context() as patch:
+        patch.setattr(loop.services.store, "finish_all", crash)
+        with pytest.raises(ConnectionError):
+            await fire_step(ctx, "c1", version, step)
 
 
 @asynccontextmanager

@@ -84,6 +84,11 @@ class RecordingHandler:
         with self._lock:
             self._refused[address.lower()] = code
 
+    def accept_recipient(self, address: str) -> None:
+        """Stop refusing `address` (the server's problem was put right)."""
+        with self._lock:
+            self._refused.pop(address.lower(), None)
+
     def disconnect_next_data(self, n: int = 1) -> None:
         """Drop the connection after the next `n` message bodies, before replying (not stored)."""
         with self._lock:
@@ -205,6 +210,9 @@ class SmtpTestServer:
 
     def refuse_recipient(self, address: str, code: int = 550) -> None:
         self.handler.refuse_recipient(address, code)
+
+    def accept_recipient(self, address: str) -> None:
+        self.handler.accept_recipient(address)
 
     def disconnect_next_data(self, n: int = 1) -> None:
         self.handler.disconnect_next_data(n)

@@ -13,11 +13,13 @@ from structlog.testing import capture_logs
 
 from daemon.errors import RetryLater
 from daemon.outbound.coachmail import send_digest
+from daemon.outbound.tally import STOPPED_ANSWERING
 from daemon.store import keys
 from daemon.store.schedule import SEND_NOTICE, notice_job_id
+from daemon.store.status import emails_on, last_errors
 from tests.helpers.events import created
 from tests.helpers.firm import START
-from tests.helpers.loop import Loop
+from tests.helpers.loop import Loop, leave_commit_mark
 
 pytestmark = pytest.mark.integration
 
@@ -50,16 +52,6 @@ async def queue_notice(loop: Loop) -> None:
         now = loop.services.clock.now()
         loop.services.store.queue.add_job(pipe, SEND_NOTICE, notice_job_id(NOTICE), (NOTICE,), now)
         await pipe.execute()
-
-
-async def leave_commit_mark(loop: Loop, key: str, claimed_at_ms: int) -> None:
-    """What a worker killed after writing the final dot, before any reply, leaves."""
-    ledger = loop.services.ledger
-    assert await ledger.claim(key, "dead-worker", claimed_at_ms) is None
-    commit = ledger.commit_point(key, "dead-worker", claimed_at_ms)
-    await commit.prepare()
-    commit.write()
-    await commit.confirm()
 
 
 async def add_digest_entry(loop: Loop) -> None:
@@ -182,3 +174,26 @@ async def test_coach_email_lines_name_the_coach_and_a_notice_its_commitment(loop
         ("coach_notice", COACH, "c1"),
         ("digest", COACH, None),  # about all of the coach's commitments, not one
     ]
+
+
+async def test_coach_emails_are_counted_and_their_errors_listed_but_not_as_steps(
+    loop: Loop,
+) -> None:
+    """`coachd status` counts coach notices and digests with the clients' emails; they are
+    not client steps, so `coachd failed` does not list them."""
+    await queue_notice(loop)
+    await leave_commit_mark(loop, NOTICE_KEY, ms(START))
+    loop.traveller.move_to(START + AFTER_THE_LEASE)
+    await loop.run_due()  # the notice: recorded unknown
+    await add_digest_entry(loop)
+    assert await send_digest(ctx_of(loop), COACH, DAY) == "sent"
+    assert await send_digest(ctx_of(loop, job_try=2), COACH, DAY) == "empty"
+
+    assert await emails_on(loop.redis, DAY) == {"day": DAY, "sent": 1, "failed": 0, "unknown": 1}
+    [error] = await last_errors(loop.redis)
+    assert (error["kind"], error["outcome"], error["reason"]) == (
+        "coach_notice",
+        "unknown",
+        STOPPED_ANSWERING,
+    )
+    assert await loop.redis.exists(keys.FAILED_STEPS) == 0

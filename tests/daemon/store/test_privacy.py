@@ -174,6 +174,33 @@ async def test_erasure_through_the_inbox_leaves_no_trace_and_ben_carries_on(loop
     assert all(r == [BEN_EMAIL] for r in sent_after)  # nothing for Ana, no notice about her
 
 
+async def test_a_failed_email_is_exported_and_erased_with_the_client(loop: Loop) -> None:
+    """`coachd failed` lists steps by commitment id: the list is part of the client's data."""
+    await loop.emit(
+        created("e1", ANA_GRANT, ANA, "2026-12-03"), created("e3", BEN_BOOK, BEN, "2026-12-03")
+    )
+    await loop.consume()
+    loop.smtp.refuse_recipient(ANA_EMAIL, code=550)
+    loop.smtp.refuse_recipient(BEN_EMAIL, code=550)
+    await loop.advance(REMINDER_AT)
+
+    [grant] = (await export_client(loop.redis, ANA))["commitments"]
+    [(step_id, failed)] = grant["failed"].items()
+    assert (step_id, failed["outcome"], failed["code"]) == (
+        f"{ANA_GRANT}:1:reminder-2d",
+        "failed",
+        550,
+    )
+    threads = [(await loop.commitment(ANA_GRANT))["thread"]]
+    await erase_ana(loop)
+
+    assert await traces_of_ana(loop.redis, threads) == []
+    assert await loop.redis.zrange(keys.FAILED_STEPS, 0, -1) == [
+        f"{BEN_BOOK}:1:reminder-2d".encode()
+    ]
+    assert await loop.redis.hkeys(keys.FAILED_STEP_INFO) == [f"{BEN_BOOK}:1:reminder-2d".encode()]
+
+
 async def test_a_late_reply_or_creation_is_refused_without_keeping_its_data(loop: Loop) -> None:
     await two_clients_with_history(loop)
     threads = [(await loop.commitment(c))["thread"] for c in (ANA_GRANT, ANA_WALK)]
