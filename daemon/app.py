@@ -38,6 +38,7 @@ from daemon.metrics import Metrics
 from daemon.outbound.mailer import SmtpMailer
 from daemon.progress import counted, progress
 from daemon.scrape import metrics_endpoint
+from daemon.sdnotify import systemd_notifications
 from daemon.settings import Settings
 from daemon.startup import STARTING, startup_fields
 from daemon.store import migration, privacy
@@ -128,6 +129,7 @@ async def run_daemon(settings: Settings) -> None:
             async with (
                 inbound_routes(settings, intake, imap, redis, readiness=readiness, metrics=metrics),
                 reload_on_sighup(services, settings.config_path),
+                systemd_notifications(options.heartbeats),
             ):
                 await run_worker(redis, services, options)
         finally:

@@ -48,6 +48,15 @@ def test_unit_sets_limit_nofile_once() -> None:
     assert int(values[0]) > 0
 
 
+def test_unit_waits_for_ready_and_watches_the_loop() -> None:
+    """Type=notify with a watchdog, answered by the main process (daemon.sdnotify; the
+    process test is tests/daemon/test_sdnotify.py)."""
+    directives = dict(_directives())
+    assert (directives["Type"], directives["NotifyAccess"]) == ("notify", "main")
+    assert int(directives["WatchdogSec"]) >= 10
+    assert int(directives["TimeoutStartSec"]) > int(directives["WatchdogSec"])
+
+
 def test_env_file_is_installed_root_only() -> None:
     """The install steps make the secrets file 0600 root: the service user cannot read it."""
     header = UNIT.read_text(encoding="utf-8")
