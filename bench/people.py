@@ -1,4 +1,6 @@
-"""Score the reader on the people corpus (format: CORPUS_FORMAT.md), by split, language and class.
+"""Score the reader on the people corpus, by split, language and class.
+
+Format: tests/jobs/reading/people/CORPUS_FORMAT.md.
 
 A case is `<root>/<split>/<lang>/<name>.eml` beside `<name>.json`. The frozen split is scored
 like the tune split, but its failures are only listed on request, so tuning cannot peek.

@@ -2,10 +2,11 @@
 
     python -m bench.replies [--people DIR ...] [--public DIR] [--json] [--verbose] [--show-frozen]
 
---people (repeatable; default tests/jobs/reading/people) is a corpus in CORPUS_FORMAT.md's
-layout; --public (default $COACHD_PUBLIC_CORPORA) holds other projects' fixtures, which are never
-committed here. --verbose lists failing cases: the tune split's and the public ones; the frozen
-split's only with --show-frozen, so tuning cannot peek at them by accident.
+--people (repeatable; default tests/jobs/reading/people) is a corpus in the layout of
+tests/jobs/reading/people/CORPUS_FORMAT.md; --public (default $COACHD_PUBLIC_CORPORA) holds other
+projects' fixtures, which are never committed here. --verbose lists failing cases: the tune
+split's and the public ones; the frozen split's only with --show-frozen, so tuning cannot peek at
+them by accident.
 
 Building the public corpora -- fixtures only, nothing of theirs is built or run. With DIR the
 target folder, for each row: `git clone https://github.com/<repo> /tmp/<name>`, then

@@ -9,9 +9,10 @@
 - alfonsrv/mail-parser-reply: test/emails/*.txt; the assertions of test/test_email_reply_parser.py,
   read with `ast` (never imported or run).
 
-coachd's contract (CORPUS_FORMAT.md) also drops signatures, sign-offs, mobile footers and the
-separator line above a quote header, which some of these projects keep: `expected` is the text
-under coachd's contract, `upstream` the project's own literal where it differs.
+coachd's contract (tests/jobs/reading/people/CORPUS_FORMAT.md) also drops signatures, sign-offs,
+mobile footers and the separator line above a quote header, which some of these projects keep:
+`expected` is the text under coachd's contract, `upstream` the project's own literal where it
+differs.
 """
 
 from __future__ import annotations
