@@ -21,8 +21,9 @@ from redis.asyncio import Redis
 
 from daemon.errors import SettingsError
 from daemon.store.embedded import LOOPBACK, find_redis_server, pick_free_port
-from daemon.store.redisio import RedisTls, connect_client
+from daemon.store.redisio import connect_client
 from daemon.store.schedule import connect
+from daemon.store.target import RedisTls
 
 pytestmark = pytest.mark.integration
 
