@@ -22,6 +22,7 @@ import redis
 import redis.sentinel
 
 from daemon.store.embedded import LOOPBACK, pick_free_port
+from daemon.store.target import SentinelTarget
 from tests.helpers.redis import redis_server_binary
 
 SERVICE = "coachd-primary"
@@ -117,6 +118,17 @@ class SentinelSetup:
             "COACHD_REDIS_SENTINEL_SERVICE": SERVICE,
             "COACHD_REDIS_SENTINEL_PASSWORD": SENTINEL_PASSWORD,
         }
+
+    def target(self, service: str = SERVICE, password: str = SENTINEL_PASSWORD) -> SentinelTarget:
+        """What coachd builds from `coachd_env()` (another service or sentinel password,
+        for the tests of what goes wrong)."""
+        sentinels = tuple((LOOPBACK, s.port) for s in self.sentinels)
+        return SentinelTarget(sentinels, service, node_url=self.node_url, password=password)
+
+    def fail_over(self) -> None:
+        """A planned failover: `SENTINEL FAILOVER`, as an operator types it."""
+        with self.sentinel() as client:
+            client.execute_command("SENTINEL", "FAILOVER", SERVICE)
 
     def node(self, port: int) -> redis.Redis:
         return redis.Redis(LOOPBACK, port, password=NODE_PASSWORD, socket_timeout=2)
