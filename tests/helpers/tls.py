@@ -5,9 +5,7 @@ A redis-server built without TLS skips the test locally and fails it under CI.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -16,6 +14,7 @@ import pytest
 import redis
 
 from daemon.store.embedded import LOOPBACK, find_redis_server, pick_free_port
+from tests.helpers.redis import wait_until_listening
 
 # Every character that means something in a URL's authority part.
 PASSWORD = "p#w@d:s/x?y%z"
@@ -67,23 +66,8 @@ def start_tls_redis(
          "--save", "", "--appendonly", "no", "--dir", str(folder), "--logfile", str(log)],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            unavailable(f"redis-server exited at start-up (built without TLS?): {log.read_text()}")
-        try:
-            socket.create_connection((LOOPBACK, tls), timeout=POLL_S).close()
-            return process, plain, tls
-        except OSError:
-            time.sleep(POLL_S)
-    process.kill()
-    raise AssertionError(f"the TLS redis-server did not listen within {READY_TIMEOUT_S}s")
-
-
-def unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
+    wait_until_listening(process, tls, log)  # a build without TLS exits: skipped, or fails in CI
+    return process, plain, tls
 
 
 def start_tls_sentinel(
