@@ -22,7 +22,7 @@ from daemon.edges import (
     identity_from,
     imap_config_from,
     receiver_limits,
-    redis_tls_from,
+    redis_target_from,
     signing_key_from,
     smtp_config_from,
     webhook_secrets,
@@ -47,11 +47,11 @@ from daemon.store.redisio import (
     COMMAND_TRIES,
     connect_client,
     ping_until_answering,
-    redis_target,
 )
 from daemon.store.schedule import connect
 from daemon.store.status import Status, read_status
 from daemon.store.supervisor import embedded_redis
+from daemon.store.target import RedisTarget
 from daemon.worker import WorkerOptions, build_services, run_worker
 
 log = structlog.get_logger(__name__)
@@ -65,11 +65,17 @@ EXIT_REDIS_LOST = os.EX_TEMPFAIL
 WEBHOOK_BODY_FACTOR = 3  # a provider's JSON has the raw message, its text and HTML, base64
 
 
+def own_redis(settings: Settings) -> bool:
+    """Whether the operator named a Redis (a URL or sentinels), rather than the embedded one."""
+    return bool(settings.redis_url or settings.redis_sentinels)
+
+
 @asynccontextmanager
-async def redis_url(settings: Settings, *, start_embedded: bool) -> AsyncIterator[str]:
-    """COACHD_REDIS_URL, else an embedded Redis (started here, or the one `run` started)."""
-    if settings.redis_url:
-        yield settings.redis_url
+async def redis_at(settings: Settings, *, start_embedded: bool) -> AsyncIterator[RedisTarget]:
+    """Sentinel's primary or COACHD_REDIS_URL, else an embedded Redis (started here, or the
+    one `run` started)."""
+    if own_redis(settings):
+        yield redis_target_from(settings, settings.redis_url or "")
         return
     url_file = settings.data_dir / URL_FILE
     if not start_embedded:
@@ -78,11 +84,11 @@ async def redis_url(settings: Settings, *, start_embedded: bool) -> AsyncIterato
                 "COACHD_REDIS_URL is not set and no embedded Redis is running "
                 f"(no {url_file}); start `coachd run` first or set COACHD_REDIS_URL"
             )
-        yield url_file.read_text().strip()
+        yield redis_target_from(settings, url_file.read_text().strip())
         return
     try:
         async with embedded_redis(settings.data_dir, URL_FILE) as url:
-            yield url
+            yield redis_target_from(settings, url)
     except EmbeddedRedisLostError as lost:
         log.error("embedded_redis_lost", attempts=lost.attempts, exit_code=EXIT_REDIS_LOST)
         # Not a CoachdError's exit 3 (the unit's RestartPreventExitStatus): let systemd restart.
@@ -95,10 +101,10 @@ async def run_daemon(settings: Settings) -> None:
     identity = identity_from(settings, config)
     imap = imap_config_from(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    async with redis_url(settings, start_embedded=True) as url:
-        redis = await connect(url, redis_tls_from(settings))
+    async with redis_at(settings, start_embedded=True) as target:
+        redis = await connect(target)
         # Once Redis answers: before, a failure is its own one line, naming the target.
-        log.info(STARTING, **startup_fields(settings, url))
+        log.info(STARTING, **startup_fields(settings, target))
         try:
             services = build_services(
                 redis,
@@ -240,13 +246,14 @@ async def with_redis(settings: Settings, work: Callable[[Redis], Awaitable[T]]) 
 
 @asynccontextmanager
 async def _connected(settings: Settings) -> AsyncIterator[Redis]:
-    """The Redis `coachd run` uses (COACHD_REDIS_URL or its embedded one), for one command."""
-    async with redis_url(settings, start_embedded=False) as url:
-        redis = connect_client(url, redis_tls_from(settings))
+    """The Redis `coachd run` uses (Sentinel's primary, COACHD_REDIS_URL or the embedded
+    one), for one command."""
+    async with redis_at(settings, start_embedded=False) as target:
+        redis = connect_client(target)
         try:
-            if settings.redis_url:
-                target = redis_target(url)
-                await ping_until_answering(redis, target, COMMAND_TRIES, COMMAND_RETRY_S)
+            if own_redis(settings):
+                where = target.describe()
+                await ping_until_answering(redis, where, COMMAND_TRIES, COMMAND_RETRY_S)
             else:
                 await _check_embedded(redis, settings.data_dir / URL_FILE)
             yield redis

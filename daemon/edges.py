@@ -14,14 +14,29 @@ from daemon.inbound.mailguard import ReceiverLimits
 from daemon.inbound.webhooks import WebhookSecrets
 from daemon.outbound.mailer import SmtpConfig
 from daemon.settings import Settings
-from daemon.store.redisio import RedisTls
+from daemon.store.address import parse_sentinels
+from daemon.store.target import RedisTarget, RedisTls, SentinelTarget, UrlTarget
 from daemon.worker import Identity
 
 MIN_SIGNING_KEY_CHARS = 32
 
 
-def redis_tls_from(settings: Settings) -> RedisTls:
-    return RedisTls(settings.redis_tls_ca, settings.redis_tls_cert, settings.redis_tls_key)
+def redis_target_from(settings: Settings, url: str) -> RedisTarget:
+    """The primary Sentinel names when COACHD_REDIS_SENTINELS is set (COACHD_REDIS_URL then
+    gives only its login and database), else the Redis at `url`."""
+    tls = RedisTls(settings.redis_tls_ca, settings.redis_tls_cert, settings.redis_tls_key)
+    if not settings.redis_sentinels:
+        return UrlTarget(url, tls)
+    password = settings.redis_sentinel_password
+    return SentinelTarget(
+        parse_sentinels(settings.redis_sentinels),
+        settings.redis_sentinel_service or "",  # set: the settings refuse sentinels without
+        node_url=settings.redis_url,
+        username=settings.redis_sentinel_username,
+        password=password.get_secret_value() if password else None,
+        sentinel_tls=settings.redis_sentinel_tls,
+        tls=tls,
+    )
 
 
 def signing_key_from(settings: Settings) -> bytes:

@@ -22,6 +22,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from daemon.errors import SettingsError
+from daemon.store.address import parse_sentinels, sentinel_problem
 
 DEFAULT_SMTP_PORT = 587
 LOOPBACK_NAME = "localhost"
@@ -59,6 +60,18 @@ class Settings(BaseSettings):
         default=None, description="rediss://: client certificate, for a Redis that asks for one."
     )
     redis_tls_key: Path | None = Field(default=None, description="The client certificate's key.")
+    redis_sentinels: str | None = Field(
+        default=None, description="host:port,host:port of the sentinels; set: Redis via Sentinel."
+    )
+    redis_sentinel_service: str | None = Field(
+        default=None, description="The primary's name in the sentinels' `sentinel monitor`."
+    )
+    redis_sentinel_username: str | None = None
+    redis_sentinel_password: SecretStr | None = None
+    redis_sentinel_tls: bool = Field(
+        default=False,
+        description="TLS to the sentinels too, with the COACHD_REDIS_TLS_CA, _CERT and _KEY files.",
+    )
     smtp_host: str = "localhost"
     smtp_port: int = Field(default=DEFAULT_SMTP_PORT, ge=1, le=65535)
     smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
@@ -194,6 +207,28 @@ class Settings(BaseSettings):
                 "the SMTP password in clear to COACHD_SMTP_HOST, which is not loopback: use "
                 "COACHD_SMTP_TLS=starttls or tls, or set COACHD_SMTP_ALLOW_PLAINTEXT_AUTH=true"
             )
+        return self
+
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _sentinel_addresses(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_sentinels(value)
+        return value
+
+    @model_validator(mode="after")
+    def _sentinel_complete(self) -> Self:
+        """Sentinel settings make sense only together; with them the URL names no host."""
+        problem = sentinel_problem(
+            self.redis_sentinels,
+            self.redis_sentinel_service,
+            self.redis_url,
+            others_set=self.redis_sentinel_username is not None
+            or self.redis_sentinel_password is not None
+            or self.redis_sentinel_tls,
+        )
+        if problem:
+            raise ValueError(problem)
         return self
 
     @field_validator("log_level")

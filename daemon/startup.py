@@ -11,7 +11,7 @@ from importlib.metadata import version
 from typing import Any
 
 from daemon.settings import Settings
-from daemon.store.redisio import redis_target
+from daemon.store.target import RedisTarget
 
 STARTING = "coachd_starting"
 
@@ -34,13 +34,13 @@ def inbound_routes(settings: Settings) -> list[str]:
     return routes
 
 
-def startup_fields(settings: Settings, url: str) -> dict[str, Any]:
-    """The start-up line's fields; `url` is the Redis in use (its password is left out)."""
+def startup_fields(settings: Settings, target: RedisTarget) -> dict[str, Any]:
+    """The start-up line's fields; `target` is the Redis in use (described without a password)."""
     fields: dict[str, Any] = {
         "version": version("coachd"),
         "config_path": str(settings.config_path),
-        "redis": redis_target(url),
-        "redis_embedded": settings.redis_url is None,
+        "redis": target.describe(),
+        "redis_embedded": not (settings.redis_url or settings.redis_sentinels),
         "smtp": f"{settings.smtp_host}:{settings.smtp_port}",
         "smtp_tls": settings.smtp_tls,
         "smtp_login": settings.smtp_user is not None,
@@ -53,6 +53,6 @@ def startup_fields(settings: Settings, url: str) -> dict[str, Any]:
         fields["receiver"] = f"{settings.receiver_host}:{settings.receiver_port}"
     if settings.imap_host is not None:
         fields["imap"] = f"{settings.imap_host}:{settings.imap_port}"
-    if settings.redis_url is None:
+    if fields["redis_embedded"]:
         fields["data_dir"] = str(settings.data_dir)
     return fields

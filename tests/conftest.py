@@ -9,9 +9,8 @@ import pytest
 import redis as redis_sync
 import redis.asyncio as redis_async
 
-from daemon.errors import EmbeddedRedisError
-from daemon.store.embedded import EmbeddedRedis, find_redis_server
-from tests.helpers.redis import EXTERNAL_REDIS_ENV, ExternalRedis
+from daemon.store.embedded import EmbeddedRedis
+from tests.helpers.redis import EXTERNAL_REDIS_ENV, ExternalRedis, redis_server_binary
 from tests.helpers.smtp import LOOPBACK, FaultySmtpServer, RecordingHandler, SmtpTestServer
 
 
@@ -27,13 +26,7 @@ def redis_server(
     if external:
         yield ExternalRedis(external)
         return
-    try:
-        binary = find_redis_server()
-    except EmbeddedRedisError as error:
-        if os.environ.get("CI"):
-            pytest.fail(str(error))
-        pytest.skip(str(error))
-    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), binary=binary)
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), binary=redis_server_binary())
     server.start_blocking()
     yield server
     server.stop_blocking()

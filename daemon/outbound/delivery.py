@@ -20,7 +20,14 @@ from daemon.outbound.holdback import PROMPTS, WINDOW_SLACK, held_back, reschedul
 from daemon.outbound.ledger import Outcome
 from daemon.outbound.recovery import after_earlier_attempt
 from daemon.outbound.sendgate import SendGate
-from daemon.outbound.sendonce import Attempted, Claim, JobTry, claim_once, send_claimed
+from daemon.outbound.sendonce import (
+    Attempted,
+    Claim,
+    JobTry,
+    claim_once,
+    record_durably,
+    send_claimed,
+)
 from daemon.outbound.stepbatch import Settlement, StepBatch
 from daemon.outbound.stepmail import bounce_address, compose_step, step_questions
 from daemon.outbound.tally import Tally
@@ -173,12 +180,11 @@ async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
         )
         for c in firing.companions
     )
-    await firing.settle(
-        Settlement(
-            claim.outcomes(attempted),
-            (firing.finished(_main_result(firing, outcome, error, questions)), *riders),
-        )
+    settlement = Settlement(
+        claim.outcomes(attempted),
+        (firing.finished(_main_result(firing, outcome, error, questions)), *riders),
     )
+    await _settle_durably(firing, claim, settlement, attempted, _job_try(firing, job_try))
     services.metrics.email(firing.step.kind, outcome.value)  # once recorded: counted once
     if outcome is Outcome.SENT:
         log.info("email_sent", outcome=outcome.value, kind=firing.step.kind.value,
@@ -187,6 +193,20 @@ async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
         log.warning("email_not_sent", outcome=outcome.value, kind=firing.step.kind.value,
                     code=code, reason=error)  # fmt: skip
     return outcome.value
+
+
+async def _settle_durably(
+    firing: Firing, claim: Claim, settlement: Settlement, attempted: Attempted, job_try: JobTry
+) -> None:
+    """Settle; if Redis went away meanwhile (a restart, a failover), keep trying to record
+    the email's outcome in the ledger at least, so that the step's next run finds it and
+    moves the state on, instead of finding a commit mark and calling a delivered email
+    `unknown`."""
+    try:
+        await firing.settle(settlement)
+    except RedisError:
+        await record_durably(claim, job_try.record_within_s, attempted)
+        raise
 
 
 async def _claim_companions(firing: Firing, attempt: str, claimed_at_ms: int) -> Firing:

@@ -55,8 +55,10 @@ log = structlog.get_logger(__name__)
 MS_PER_S = 1000
 # A run that lost a take-over race, or waits on a lease about to run out, looks again this soon.
 MIN_WAIT_S = 1.0
-# Retrying "sent" while Redis is away: first pause, doubled each time.
+# Retrying an outcome while Redis is away: first pause, doubled each time up to the most
+# (a failover takes seconds: the new primary is found soon after it is named).
 DURABLE_RETRY_S = 0.1
+DURABLE_RETRY_MAX_S = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +221,7 @@ async def send_claimed(
     except CommitUnconfirmed as exc:
         # The message went out while Redis did not answer: record it once Redis is back.
         log.warning("send_commit_unconfirmed", error=type(exc.cause).__name__)
-        await record_sent_durably(claim, job_try.record_within_s)
+        await record_durably(claim, job_try.record_within_s)
     return Attempted(Outcome.SENT)
 
 
@@ -242,16 +244,19 @@ async def _timed_send(
             metrics.smtp_seconds.observe(time.perf_counter() - started)
 
 
-async def record_sent_durably(claim: Claim, within_s: float) -> None:
-    """Keep trying to write "sent" for `within_s`: a lost mark would mean a resend."""
+async def record_durably(
+    claim: Claim, within_s: float, attempted: Attempted = Attempted(Outcome.SENT)
+) -> None:
+    """Keep trying to write `attempted` for `within_s`: a lost "sent" would mean a resend, or
+    (once the commit mark is there) an email recorded `unknown` that was delivered."""
     deadline = time.monotonic() + within_s
     delay = DURABLE_RETRY_S
     while True:
         try:
-            await claim.finish(Attempted(Outcome.SENT))
+            await claim.finish(attempted)
             return
         except RedisError:
             if time.monotonic() + delay > deadline:
                 raise
             await asyncio.sleep(delay)
-            delay *= 2
+            delay = min(delay * 2, DURABLE_RETRY_MAX_S)

@@ -41,10 +41,10 @@ class CommitPoint(Protocol):
 
 
 class CommitUnconfirmed(Exception):
-    """Raised when the final dot went out but the commit mark's store did not answer.
+    """Raised when the server took the message (250 to the final dot) but the commit mark's
+    store did not answer (Redis died or failed over meanwhile).
 
-    The server has (most likely) taken the message: the caller must record it as sent,
-    not send it again.
+    The message is delivered: the caller must record it as sent, not send it again.
     """
 
     def __init__(self, cause: BaseException) -> None:
@@ -93,7 +93,7 @@ async def send_data(
         start = await protocol.read_response(timeout=timeout)
         if start.code != START_INPUT:
             raise aiosmtplib.SMTPDataError(start.code, start.message)
-        await _write_committed(client, protocol, body + FINAL_DOT, commit)
+        unconfirmed = await _write_committed(client, protocol, body + FINAL_DOT, commit)
         try:
             response = await protocol.read_response(timeout=timeout)
         except aiosmtplib.SMTPTimeoutError as exc:
@@ -103,12 +103,16 @@ async def send_data(
             raise HungUpAfterDot(exc.message) from exc
     if response.code != COMPLETED:
         raise aiosmtplib.SMTPDataError(response.code, response.message)
+    if unconfirmed is not None:
+        raise CommitUnconfirmed(unconfirmed) from unconfirmed
 
 
 async def _write_committed(
     client: aiosmtplib.SMTP, protocol: SMTPProtocol, data: bytes, commit: CommitPoint | None
-) -> None:
-    """The commit mark, then body and final dot in one write (one system call) right after."""
+) -> Exception | None:
+    """The commit mark, then body and final dot in one write (one system call) right after.
+    Returns why the mark was not confirmed, if it was not: the dot is out by then, so the
+    server's answer to it still decides whether the message was delivered."""
     if commit is not None:
         await commit.prepare()
         commit.write()
@@ -121,9 +125,11 @@ async def _write_committed(
             await commit.confirm()
         raise
     if commit is None:
-        return
+        return None
     try:
         await commit.confirm()
-    except Exception as exc:  # the dot is out: whatever failed, do not send again
-        client.close()
-        raise CommitUnconfirmed(exc) from exc
+    except Exception as exc:  # the dot is out: whatever failed, the answer decides
+        # Closing now (without the answer) could make the server drop a message that the
+        # caller will record as sent.
+        return exc
+    return None

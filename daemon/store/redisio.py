@@ -7,22 +7,21 @@ import os
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypeVar, cast
-from urllib.parse import urlparse
+from typing import TypeVar, cast
 
-from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.asyncio.connection import Connection
+from redis.asyncio.connection import AbstractConnection, Connection
 from redis.connection import HiredisRespSerializer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
 from redis.typing import EncodableT
 from redis.utils import HIREDIS_AVAILABLE
 
-from daemon.errors import RedisUnreachableError, SettingsError
+from daemon.errors import RedisUnreachableError
 from daemon.store.pipelining import AutoPipeline
+from daemon.store.sentinel import PrimaryConnection, PrimaryNotFound
+from daemon.store.target import RedisTarget, RedisTls, as_target
 
 T = TypeVar("T")
 
@@ -97,9 +96,9 @@ async def transact(redis: Redis, attempt: Callable[[Pipeline], Awaitable[T]]) ->
                 await pipe.reset()  # type: ignore[no-untyped-call]
 
 
-class HiredisPackedConnection(Connection):
-    """A connection that packs commands with hiredis (C), as redis-py's sync client does; its
-    asyncio one packs in Python, which was most of the inbox's CPU time in batched writes."""
+class HiredisPacking:
+    """Packs commands with hiredis (C), as redis-py's sync client does; its asyncio one packs
+    in Python, which was most of the inbox's CPU time in batched writes."""
 
     _packer = HiredisRespSerializer()
 
@@ -107,50 +106,31 @@ class HiredisPackedConnection(Connection):
         return self._packer.pack(*args)  # type: ignore[arg-type, no-any-return]
 
 
+class HiredisPackedConnection(HiredisPacking, Connection):
+    """A plain TCP connection that packs in C."""
+
+
+class HiredisPrimaryConnection(HiredisPacking, PrimaryConnection):
+    """A connection to Sentinel's primary that packs in C."""
+
+
+# The plain TCP connection classes, and their packing-in-C twins (TLS ones are left alone).
+_PACKED_IN_C: dict[type[AbstractConnection], type[AbstractConnection]] = {
+    Connection: HiredisPackedConnection,
+    PrimaryConnection: HiredisPrimaryConnection,
+}
+
+
 def pack_with_hiredis(redis: Redis) -> None:
     """The connections of `redis`'s pool pack in C (plain TCP pools, hiredis installed)."""
     pool = redis.connection_pool
-    if HIREDIS_AVAILABLE and pool.connection_class is Connection:
-        pool.connection_class = HiredisPackedConnection
-        # The pool's first connection (arq's create_pool pings on it) already exists, and
-        # would be reused for nearly everything. The subclass only swaps the packer.
+    packed = _PACKED_IN_C.get(pool.connection_class)
+    if HIREDIS_AVAILABLE and packed is not None:
+        pool.connection_class = packed
+        # The pool's first connection (the start-up ping's) already exists, and would be
+        # reused for nearly everything. The subclass only swaps the packer.
         for connection in pool._available_connections:
-            connection.__class__ = HiredisPackedConnection
-
-
-@dataclass(frozen=True)
-class RedisTls:
-    """Files for `rediss://` beyond the URL (COACHD_REDIS_TLS_CA, _CERT, _KEY); the URL's own
-    `ssl_ca_certs`, `ssl_certfile` and `ssl_keyfile` query values win over these."""
-
-    ca_certs: Path | None = None
-    certfile: Path | None = None
-    keyfile: Path | None = None
-
-    def options(self) -> dict[str, str]:
-        named = {"ssl_ca_certs": self.ca_certs, "ssl_certfile": self.certfile}
-        named["ssl_keyfile"] = self.keyfile
-        return {name: str(path) for name, path in named.items() if path is not None}
-
-
-# What a URL may not switch off: coachd always checks the server's certificate and name.
-_VERIFIED = {"ssl_cert_reqs": "required", "ssl_check_hostname": True}
-
-
-def connection_pool(url: str, tls: RedisTls | None = None, **options: Any) -> ConnectionPool:
-    """A pool for `url` parsed by redis-py (the password and user percent-decoded, query
-    options honoured); for `rediss://` the certificate chain and host name are verified."""
-    parsed = urlparse(url)
-    if parsed.scheme != "rediss":
-        return ConnectionPool.from_url(url, **options)
-    pool = ConnectionPool.from_url(url, **(tls or RedisTls()).options(), **_VERIFIED, **options)
-    weakened = [k for k, v in _VERIFIED.items() if pool.connection_kwargs.get(k) != v]
-    if weakened:
-        raise SettingsError(
-            f"the Redis URL sets {', '.join(weakened)}: coachd always verifies the Redis "
-            "server's certificate and host name (set COACHD_REDIS_TLS_CA for a private CA)"
-        )
-    return pool
+            connection.__class__ = packed
 
 
 # At start-up Redis may still be coming up (as arq's create_pool allowed): this many tries.
@@ -160,31 +140,21 @@ START_RETRY_S = 1.0
 COMMAND_TRIES = 2
 COMMAND_RETRY_S = 0.25
 CONNECT_TIMEOUT_S = 1  # a Redis that does not accept a connection in 1 s is down (arq's)
-DEFAULT_REDIS_PORT = 6379
 
 
-def connect_client(url: str, tls: RedisTls | None = None) -> Redis:
+def connect_client(target: RedisTarget | str, tls: RedisTls | None = None) -> Redis:
     """A plain redis-py client for the CLI's one-off commands (no job queue of its own)."""
-    pool = connection_pool(url, tls, socket_connect_timeout=CONNECT_TIMEOUT_S)
-    client: Redis = Redis.from_pool(pool)
+    client = as_target(target, tls).client(Redis, socket_connect_timeout=CONNECT_TIMEOUT_S)
     pack_with_hiredis(client)
     return client
 
 
-def redis_target(url: str) -> str:
-    """`url` as an operator may see it: scheme, host and port (or socket path), no password."""
-    parsed = urlparse(url)
-    if parsed.scheme == "unix":
-        return f"unix://{parsed.path}"
-    try:
-        port = parsed.port or DEFAULT_REDIS_PORT
-    except ValueError:
-        port = DEFAULT_REDIS_PORT
-    return f"{parsed.scheme}://{parsed.hostname or 'localhost'}:{port}"
-
-
 def unreachable_reason(error: BaseException) -> str:
     """Why a connection failed, in a few words: the OS's or TLS's reason when there is one."""
+    if isinstance(error, PrimaryNotFound):
+        if error.answered or error.__cause__ is None:
+            return f"no sentinel knows an up primary named {error.service!r}"
+        return f"no sentinel answered ({unreachable_reason(error.__cause__)})"
     seen: BaseException | None = error
     while seen is not None:
         reason = _low_level_reason(seen)
@@ -216,7 +186,7 @@ async def ping_until_answering(
     client: Redis, target: str, tries: int = START_TRIES, retry_s: float = START_RETRY_S
 ) -> None:
     """PING until Redis answers, `tries` times `retry_s` apart; then raise
-    RedisUnreachableError naming `target` (see redis_target: no password) and the reason."""
+    RedisUnreachableError naming `target` (a `describe()`: no password) and the reason."""
     for attempt in range(1, tries + 1):
         try:
             await client.ping()

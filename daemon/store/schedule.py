@@ -16,14 +16,8 @@ from arq.jobs import serialize_job
 from redis.asyncio.client import Pipeline
 
 from daemon.store import keys
-from daemon.store.redisio import (
-    CONNECT_TIMEOUT_S,
-    RedisTls,
-    connection_pool,
-    pack_with_hiredis,
-    ping_until_answering,
-    redis_target,
-)
+from daemon.store.redisio import CONNECT_TIMEOUT_S, pack_with_hiredis, ping_until_answering
+from daemon.store.target import RedisTarget, RedisTls, as_target
 from jobs.step import PlannedStep
 
 # Job names are wire format: renaming one would orphan every queued job of it.
@@ -120,18 +114,21 @@ def drop_job(pipe: Pipeline, job_id: str) -> None:
     pipe.delete(job_key_prefix + job_id, retry_key_prefix + job_id)
 
 
-async def connect(url: str, tls: RedisTls | None = None) -> ArqRedis:
-    """An arq-flavoured Redis client: job payloads JSON, coachd's job queue as default. Not
-    arq's `from_dsn`: it keeps a password percent-encoded, drops the query, checks no host."""
-    pool = ArqRedis(
-        connection_pool(url, tls, socket_connect_timeout=CONNECT_TIMEOUT_S),
-        job_serializer=serialize,
-        job_deserializer=deserialize,
-        default_queue_name=keys.JOB_QUEUE,
-    )
-    pool.auto_close_connection_pool = True  # the pool is its alone: aclose() closes it
+async def connect(target: RedisTarget | str, tls: RedisTls | None = None) -> ArqRedis:
+    """An arq-flavoured Redis client: job payloads JSON, coachd's job queue as default.
+
+    Not arq's `create_pool`: its `from_dsn` keeps a password percent-encoded and drops the
+    query, and with `sentinel=True` it passes neither the sentinels' login nor a CA file nor
+    host-name checking. So the client is built here (with redis-py's Sentinel client for a
+    SentinelTarget) and arq's worker is handed it: arq itself never connects."""
+    where = as_target(target, tls)
+    pool = where.client(ArqRedis, socket_connect_timeout=CONNECT_TIMEOUT_S)
+    # What arq's create_pool sets on the client it builds.
+    pool.job_serializer = serialize
+    pool.job_deserializer = deserialize
+    pool.default_queue_name = keys.JOB_QUEUE
     try:
-        await ping_until_answering(pool, redis_target(url))  # a wrong URL fails here, not later
+        await ping_until_answering(pool, where.describe())  # a wrong URL fails here, not later
     except BaseException:
         await pool.aclose()
         raise

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.sentinel import SentinelConnectionPool
 from redis.exceptions import ResponseError
 
 from daemon.store.embedded import HASH_MAX_LISTPACK_VALUE
@@ -23,7 +24,9 @@ MAXMEMORY_POLICY = "maxmemory-policy"
 APPENDONLY = "appendonly"
 # Redis 7 calls it hash-max-listpack-value and still answers to the 6.2 name.
 HASH_MAX_VALUE = "hash-max-ziplist-value"
-CHECKED = (MAXMEMORY_POLICY, APPENDONLY, HASH_MAX_VALUE)
+# Judged only behind Sentinel (docs/scaling.md, "Planned failover").
+MIN_REPLICAS = "min-replicas-to-write"
+CHECKED = (MAXMEMORY_POLICY, APPENDONLY, HASH_MAX_VALUE, MIN_REPLICAS)
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,9 @@ class SettingAdvice:
     why: str
 
 
-def advise(settings: Mapping[str, str]) -> list[SettingAdvice]:
-    """What to change in `settings` (CONFIG GET's answers; a missing one is not judged)."""
+def advise(settings: Mapping[str, str], *, sentinel: bool = False) -> list[SettingAdvice]:
+    """What to change in `settings` (CONFIG GET's answers; a missing one is not judged),
+    for a primary reached through Sentinel when `sentinel`."""
     advice = []
     policy = settings.get(MAXMEMORY_POLICY)
     if policy is not None and policy != "noeviction":
@@ -52,6 +56,12 @@ def advise(settings: Mapping[str, str]) -> list[SettingAdvice]:
         why = "a commitment with an action over that many bytes takes about twice the memory"
         wanted = f"{HASH_MAX_LISTPACK_VALUE} (hash-max-listpack-value)"
         advice.append(SettingAdvice(HASH_MAX_VALUE, hash_max, wanted, why))
+    if sentinel and settings.get(MIN_REPLICAS) == "0":
+        why = (
+            "after SENTINEL FAILOVER the old primary takes writes until Sentinel demotes it "
+            "(~10 s): they are lost, and emails sent meanwhile go out again"
+        )
+        advice.append(SettingAdvice(MIN_REPLICAS, "0", "the number of replicas", why))
     return advice
 
 
@@ -72,7 +82,7 @@ async def warn_about_settings(redis: Redis) -> list[SettingAdvice]:
     except ResponseError as exc:  # CONFIG is often disabled on managed Redis
         log.info("redis_settings_unchecked", error=str(exc))
         return []
-    advice = advise(settings)
+    advice = advise(settings, sentinel=isinstance(redis.connection_pool, SentinelConnectionPool))
     for item in advice:
         log.warning(
             "redis_setting_unsafe",

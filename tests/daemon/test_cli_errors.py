@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from daemon.cli import main
 from daemon.commands import EXIT_CONFIG, EXIT_INVALID, EXIT_OK
 from daemon.edges import webhook_secrets
 from daemon.settings import OTHER_VARIABLES, load_settings, setting_names
+from tests.helpers import cli
+from tests.helpers.cli import clean_environment, one_line
 
 EXAMPLE_CONFIG = Path(__file__).parents[2] / "deploy" / "coachd.example.toml"
 SIGNING_KEY = "k" * 40
@@ -25,27 +26,12 @@ REPO = Path(__file__).parents[2]
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in os.environ:
-        if name.upper().startswith("COACHD_") and name.upper() not in OTHER_VARIABLES:
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("COACHD_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    clean_environment(monkeypatch, tmp_path)
 
 
 @pytest.fixture
 def closed_port() -> int:
-    """A loopback port nothing listens on: bound, then released."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def one_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
+    return cli.closed_port()
 
 
 @pytest.mark.parametrize(

@@ -14,13 +14,13 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from daemon.errors import EmbeddedRedisError
 from daemon.health import Readiness, stale_after_s
 from daemon.heartbeat import Heartbeats
 from daemon.inbound.webhooks import WebhookSecrets, build_http_app, serve_http
-from daemon.store.embedded import EmbeddedRedis, find_redis_server
+from daemon.store.embedded import EmbeddedRedis
 from daemon.worker import WorkerOptions, build_dispatcher, inbox_consumer, step_dispatcher
 from tests.helpers.loop import Loop
+from tests.helpers.redis import redis_server_binary
 from tests.helpers.webhooks import LOOPBACK, START_TIMEOUT_S, Recorder
 
 FLIP_WITHIN_S = 5.0  # /readyz must notice a frozen (or thawed) Redis this soon
@@ -91,13 +91,7 @@ async def wait_for_status(get: Probe, path: str, status: int) -> httpx.Response:
 @pytest.fixture
 def own_redis(tmp_path: Path) -> EmbeddedRedis:
     """A redis-server of this test's own: freezing the session's would stall other tests."""
-    try:
-        binary = find_redis_server()
-    except EmbeddedRedisError as error:
-        if os.environ.get("CI"):
-            pytest.fail(str(error))
-        pytest.skip(str(error))
-    return EmbeddedRedis(tmp_path / "redis", binary=binary)
+    return EmbeddedRedis(tmp_path / "redis", binary=redis_server_binary())
 
 
 async def test_readyz_is_503_naming_redis_while_it_is_frozen_and_200_once_it_thaws(

@@ -1,16 +1,8 @@
-"""Redis over TLS and awkward passwords, against a real TLS redis-server and a CA made here.
-
-The CA and certificates are made with the `openssl` CLI; a redis-server built without TLS
-skips these tests locally and fails them under CI.
-"""
+"""Redis over TLS and awkward passwords, against a real TLS redis-server and a CA made here
+(tests/helpers/tls.py)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,18 +12,13 @@ import pytest
 from redis.asyncio import Redis
 
 from daemon.errors import SettingsError
-from daemon.store.embedded import LOOPBACK, find_redis_server, pick_free_port
-from daemon.store.redisio import RedisTls, connect_client
+from daemon.store.embedded import LOOPBACK
+from daemon.store.redisio import connect_client
 from daemon.store.schedule import connect
+from daemon.store.target import RedisTls
+from tests.helpers.tls import PASSWORD, issue, make_ca, need_openssl, start_tls_redis
 
 pytestmark = pytest.mark.integration
-
-# Every character that means something in a URL's authority part.
-PASSWORD = "p#w@d:s/x?y%z"
-READY_TIMEOUT_S = 10.0
-POLL_S = 0.05
-CERT_DAYS = "2"
-EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
 
 
 @dataclass(frozen=True)
@@ -48,71 +35,17 @@ class TlsRedis:
         return f"{scheme}://:{quote(PASSWORD, safe='')}@{host}:{port}/0{query}"
 
 
-def _openssl(*args: str | Path, cwd: Path) -> None:
-    subprocess.run(["openssl", *map(str, args)], cwd=cwd, check=True, capture_output=True)
-
-
-def _issue(folder: Path, name: str, dns: str) -> tuple[Path, Path]:
-    """A key and a certificate for `dns`, signed by the CA in `folder`."""
-    (folder / f"{name}.ext").write_text(f"subjectAltName=DNS:{dns}\n")
-    _openssl("req", "-new", *EC_KEY, "-keyout", f"{name}.key", "-out", f"{name}.csr",
-             "-subj", f"/CN={dns}", cwd=folder)  # fmt: skip
-    _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-             "-CAcreateserial", "-days", CERT_DAYS, "-out", f"{name}.pem",
-             "-extfile", f"{name}.ext", cwd=folder)  # fmt: skip
-    return folder / f"{name}.pem", folder / f"{name}.key"
-
-
-def make_ca(folder: Path) -> Path:
-    _openssl("req", "-x509", "-new", *EC_KEY, "-keyout", "ca.key", "-out", "ca.pem",
-             "-days", CERT_DAYS, "-subj", "/CN=coachd test CA",
-             "-addext", "basicConstraints=critical,CA:TRUE",
-             "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=folder)  # fmt: skip
-    return folder / "ca.pem"
-
-
-def _start(
-    folder: Path, cert: tuple[Path, Path], ca: Path, auth_clients: str = "yes"
-) -> tuple[subprocess.Popen[bytes], int, int]:
-    plain, tls = pick_free_port(), pick_free_port()
-    log = folder / f"redis-{tls}.log"
-    process = subprocess.Popen(
-        [str(find_redis_server()), "--bind", LOOPBACK, "--port", str(plain),
-         "--tls-port", str(tls), "--tls-cert-file", str(cert[0]), "--tls-key-file", str(cert[1]),
-         "--tls-ca-cert-file", str(ca), "--tls-auth-clients", auth_clients,
-         "--requirepass", PASSWORD,
-         "--save", "", "--appendonly", "no", "--dir", str(folder), "--logfile", str(log)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            _unavailable(f"redis-server exited at start-up (built without TLS?): {log.read_text()}")
-        try:
-            socket.create_connection((LOOPBACK, tls), timeout=POLL_S).close()
-            return process, plain, tls
-        except OSError:
-            time.sleep(POLL_S)
-    process.kill()
-    raise AssertionError(f"the TLS redis-server did not listen within {READY_TIMEOUT_S}s")
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 def _servers(folder: Path) -> Iterator[tuple[TlsRedis, TlsRedis]]:
-    if shutil.which("openssl") is None:
-        pytest.skip("no `openssl` CLI to make a test CA with")
+    need_openssl()
     ca = make_ca(folder)
-    client_cert = _issue(folder, "client", "coachd-client")
+    client_cert = issue(folder, "client", "coachd-client")
     client = RedisTls(ca, *client_cert)
-    right, wrong = _start(folder, _issue(folder, "localhost", "localhost"), ca), None
+    right, wrong = start_tls_redis(folder, issue(folder, "localhost", "localhost"), ca), None
     try:
         # No client certificate asked: only the host name can refuse it.
-        wrong = _start(folder, _issue(folder, "other", "wrong.example"), ca, auth_clients="no")
+        wrong = start_tls_redis(
+            folder, issue(folder, "other", "wrong.example"), ca, auth_clients="no"
+        )
         yield (
             TlsRedis(right[1], right[2], ca, client),
             TlsRedis(wrong[1], wrong[2], ca, client),

@@ -1,0 +1,37 @@
+"""Helpers for tests that run `coachd`'s CLI in process and read what it says."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from daemon.settings import OTHER_VARIABLES
+
+
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No COACHD_ setting from the machine, a data directory of the test's own, and no
+    stray .env read (the working directory is the test's)."""
+    for name in os.environ:
+        if name.upper().startswith("COACHD_") and name.upper() not in OTHER_VARIABLES:
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("COACHD_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: bound, then released."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def one_line(err: str) -> str:
+    """The one line a command wrote to stderr (and no traceback)."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
