@@ -23,6 +23,7 @@ from daemon.outbound.sendgate import SendGate
 from daemon.outbound.sendonce import Attempted, Claim, JobTry, claim_once, send_claimed
 from daemon.outbound.stepbatch import Settlement, StepBatch
 from daemon.outbound.stepmail import bounce_address, compose_step, step_questions
+from daemon.outbound.undelivered import uncomposed_note, undelivered_line
 from daemon.store.changes import Finish, StepResult
 from jobs.commitment import next_step, scheduled_step
 from jobs.composer import ComposeError
@@ -149,7 +150,8 @@ async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
     except (ComposeError, TemplateError, TimeoutError) as exc:
         # A coach's broken template or an unusable address: retrying cannot help.
         log.error("email_not_composed", error=type(exc).__name__)
-        attempted = Attempted(Outcome.FAILED, f"could not compose: {type(exc).__name__}: {exc}")
+        error = f"could not compose: {type(exc).__name__}: {exc}"
+        attempted = Attempted(Outcome.FAILED, error, note=uncomposed_note(exc))
     else:
         envelope = (bounce_address(firing), [recipient])
         attempted = await send_claimed(
@@ -161,7 +163,11 @@ async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
             c.commitment.commitment_id,
             c.commitment.version,
             c.step,
-            StepResult(error, reached=outcome is not Outcome.FAILED),
+            StepResult(
+                error,
+                reached=outcome is not Outcome.FAILED,
+                note=undelivered_line(c.step.kind, attempted.note),
+            ),
             firing.now,
             same_step=c.commitment.plan_gen,
         )
@@ -170,7 +176,7 @@ async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
     await firing.settle(
         Settlement(
             claim.outcomes(outcome),
-            (firing.finished(_main_result(firing, outcome, error, questions)), *riders),
+            (firing.finished(_main_result(firing, attempted, questions)), *riders),
         )
     )
     if outcome is Outcome.SENT:
@@ -211,14 +217,15 @@ def _job_try(firing: Firing, job_try: int) -> JobTry:
 
 
 def _main_result(
-    firing: Firing, outcome: Outcome, error: str, questions: tuple[Question, ...]
+    firing: Firing, attempted: Attempted, questions: tuple[Question, ...]
 ) -> StepResult:
     """A refused email asked nothing: its question may come again, and it is not counted."""
-    reached = outcome is not Outcome.FAILED
+    reached = attempted.outcome is not Outcome.FAILED
     riders = tuple(c.commitment.commitment_id for c in firing.companions) if reached else ()
     # Every question of this email, so the next one repeats none of them.
     question = remember_questions(questions) if reached else ""
-    return StepResult(error, question, riders, reached=reached)
+    note = undelivered_line(firing.step.kind, attempted.note)
+    return StepResult(attempted.error, question, riders, reached=reached, note=note)
 
 
 def _skipped(reason: str) -> str:
