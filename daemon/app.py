@@ -90,6 +90,9 @@ async def run_daemon(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with redis_url(settings, start_embedded=True) as url:
         redis = await connect(url, redis_tls_from(settings))
+        if config.warnings:  # valid, but reaches no one: `coachd check-config` says why
+            keys = [f"{w.file}: {w.key_path}" for w in config.warnings]
+            log.warning("coach_config_placeholders", keys=keys)
         try:
             services = build_services(
                 redis,
