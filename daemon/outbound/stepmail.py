@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from daemon.clock import Clock, acting_moment
 from daemon.outbound.firing import Firing
-from daemon.store.schedule import Clock
 from jobs.composer import Envelope, thread_ids
 from jobs.daynames import due_name
 from jobs.questions import Question, choose_help_question, choose_questions
 from jobs.state import Client
 from jobs.step import StepKind
-
-# Wall-clock time within which an email counts as sent when it was due (see `email_date`).
-ON_TIME = timedelta(seconds=5)
 
 
 def step_questions(firing: Firing) -> tuple[Question, ...]:
@@ -87,7 +84,7 @@ def _envelope(firing: Firing) -> Envelope:
             to_name=coach.name,
             to_address=coach.email,
             message_id=notice_id,
-            date=email_date(services.clock, firing.step.fire_at, coach.zone),
+            date=firing.now.astimezone(coach.zone),
             reply_to=coach_reply_to(client),
         )
     message_id, in_reply_to, references = thread_ids(
@@ -107,7 +104,7 @@ def _envelope(firing: Firing) -> Envelope:
         to_name=client.name,
         to_address=client.email,
         message_id=message_id,
-        date=email_date(services.clock, firing.step.fire_at, client.zone),
+        date=firing.now.astimezone(client.zone),  # its due moment, when on time
         reply_to=f"reply+{token}@{domain}",
         in_reply_to=in_reply_to,
         references=references,
@@ -116,14 +113,9 @@ def _envelope(firing: Firing) -> Envelope:
 
 
 def email_date(clock: Clock, due: datetime, zone: ZoneInfo) -> datetime:
-    """An email's Date: the moment it was due (a 17:00 digest says 17:00, an "at once"
-    notice the moment of the reply), in its reader's zone. One that goes out more than
-    ON_TIME after that, on the wall clock (after downtime, or SMTP retries), says when it
-    really went. On the wall clock, so that the demo's fast clock, where a poll of
-    50 ms is 12 minutes, dates its emails as a real day would."""
-    now = clock.now()
-    late = clock.real(now) - clock.real(due)
-    return (due if timedelta(0) <= late <= ON_TIME else now).astimezone(zone)
+    """An email's Date, in its reader's zone: when it was due if it goes out on time (a
+    17:00 digest says 17:00), else when it went (daemon.clock.acting_moment)."""
+    return acting_moment(clock, due).astimezone(zone)
 
 
 def client_contact(client: Client) -> dict[str, object]:
