@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import structlog
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from daemon.clock import SystemClock
 from daemon.config.load import load_coach_config
@@ -22,12 +20,10 @@ from daemon.edges import (
     identity_from,
     imap_config_from,
     receiver_limits,
-    redis_target_from,
     signing_key_from,
     smtp_config_from,
     webhook_secrets,
 )
-from daemon.errors import EmbeddedRedisError, EmbeddedRedisLostError, SettingsError
 from daemon.health import Readiness, stale_after_s
 from daemon.inbound.imappoller import ImapConfig, ImapPoller
 from daemon.inbound.intake import ReplyIntake
@@ -37,62 +33,20 @@ from daemon.inbox.stream import PublishReport, publish, publish_event
 from daemon.metrics import Metrics
 from daemon.outbound.mailer import SmtpMailer
 from daemon.progress import counted, progress
+from daemon.redisplace import connected, redis_at
 from daemon.scrape import metrics_endpoint
 from daemon.sdnotify import systemd_notifications
 from daemon.settings import Settings
 from daemon.startup import STARTING, startup_fields
 from daemon.store import migration, privacy
-from daemon.store.redisio import (
-    COMMAND_RETRY_S,
-    COMMAND_TRIES,
-    connect_client,
-    ping_until_answering,
-)
 from daemon.store.schedule import connect
 from daemon.store.status import Status, read_status
-from daemon.store.supervisor import embedded_redis
-from daemon.store.target import RedisTarget
 from daemon.worker import WorkerOptions, build_services, run_worker
 
 log = structlog.get_logger(__name__)
 
-T = TypeVar("T")
 
-# `coachd run` leaves its embedded Redis URL here so `emit` and `status` can find it.
-URL_FILE = "redis.url"
-# The embedded Redis died and could not be restarted: EX_TEMPFAIL, a supervisor should retry.
-EXIT_REDIS_LOST = os.EX_TEMPFAIL
 WEBHOOK_BODY_FACTOR = 3  # a provider's JSON has the raw message, its text and HTML, base64
-
-
-def own_redis(settings: Settings) -> bool:
-    """Whether the operator named a Redis (a URL or sentinels), rather than the embedded one."""
-    return bool(settings.redis_url or settings.redis_sentinels)
-
-
-@asynccontextmanager
-async def redis_at(settings: Settings, *, start_embedded: bool) -> AsyncIterator[RedisTarget]:
-    """Sentinel's primary or COACHD_REDIS_URL, else an embedded Redis (started here, or the
-    one `run` started)."""
-    if own_redis(settings):
-        yield redis_target_from(settings, settings.redis_url or "")
-        return
-    url_file = settings.data_dir / URL_FILE
-    if not start_embedded:
-        if not url_file.exists():
-            raise SettingsError(
-                "COACHD_REDIS_URL is not set and no embedded Redis is running "
-                f"(no {url_file}); start `coachd run` first or set COACHD_REDIS_URL"
-            )
-        yield redis_target_from(settings, url_file.read_text().strip())
-        return
-    try:
-        async with embedded_redis(settings.data_dir, URL_FILE) as url:
-            yield redis_target_from(settings, url)
-    except EmbeddedRedisLostError as lost:
-        log.error("embedded_redis_lost", attempts=lost.attempts, exit_code=EXIT_REDIS_LOST)
-        # Not a CoachdError's exit 3 (the unit's RestartPreventExitStatus): let systemd restart.
-        raise SystemExit(EXIT_REDIS_LOST) from lost
 
 
 async def run_daemon(settings: Settings) -> None:
@@ -105,6 +59,9 @@ async def run_daemon(settings: Settings) -> None:
         redis = await connect(target)
         # Once Redis answers: before, a failure is its own one line, naming the target.
         log.info(STARTING, **startup_fields(settings, target))
+        if config.warnings:  # valid, but reaches no one: `coachd check-config` says why
+            keys = [f"{w.file}: {w.key_path}" for w in config.warnings]
+            log.warning("coach_config_placeholders", keys=keys)
         try:
             services = build_services(
                 redis,
@@ -222,7 +179,7 @@ async def _start_http(
 async def emit(settings: Settings, source: str) -> PublishReport:
     """`coachd emit`: validate events (a file or - for stdin) and publish the good ones; on a
     terminal, a bar shows the file's bytes (stdin's lines) done so far."""
-    async with _connected(settings) as redis:
+    async with connected(settings) as redis:
         if source == "-":
             with progress("emit", unit=" lines") as bar:
                 return await publish(redis, counted(sys.stdin.buffer, bar, lambda _: 1))
@@ -234,48 +191,14 @@ async def emit(settings: Settings, source: str) -> PublishReport:
 
 async def status(settings: Settings) -> Status:
     """`coachd status`: queue lengths, dead letters and Redis health."""
-    async with _connected(settings) as redis:
+    async with connected(settings) as redis:
         return await read_status(redis)
-
-
-async def with_redis(settings: Settings, work: Callable[[Redis], Awaitable[T]]) -> T:
-    """Run `work` (an operator command's) on the Redis `coachd run` uses."""
-    async with _connected(settings) as redis:
-        return await work(redis)
-
-
-@asynccontextmanager
-async def _connected(settings: Settings) -> AsyncIterator[Redis]:
-    """The Redis `coachd run` uses (Sentinel's primary, COACHD_REDIS_URL or the embedded
-    one), for one command."""
-    async with redis_at(settings, start_embedded=False) as target:
-        redis = connect_client(target)
-        try:
-            if own_redis(settings):
-                where = target.describe()
-                await ping_until_answering(redis, where, COMMAND_TRIES, COMMAND_RETRY_S)
-            else:
-                await _check_embedded(redis, settings.data_dir / URL_FILE)
-            yield redis
-        finally:
-            await redis.aclose()
-
-
-async def _check_embedded(redis: Redis, url_file: Path) -> None:
-    """One clear line, not a traceback, when `redis.url` names a server that is gone."""
-    try:
-        await redis.ping()
-    except (RedisError, OSError) as error:
-        raise EmbeddedRedisError(
-            f"the embedded Redis named in {url_file} does not answer ({type(error).__name__}); "
-            "is `coachd run` running on this data directory?"
-        ) from None
 
 
 async def migrate(settings: Settings) -> migration.MigrationReport:
     """`coachd migrate`: bring data an older coachd left up to the current layout; on a
     terminal, a bar shows about how much of the keyspace the SCAN has been through."""
-    async with _connected(settings) as redis:
+    async with connected(settings) as redis:
         keyspace = await redis.dbsize()
         with progress("migrate", keyspace, unit=" keys", unit_scale=True) as bar:
             return await migration.migrate(redis, on_page=bar.advance)
@@ -284,7 +207,7 @@ async def migrate(settings: Settings) -> migration.MigrationReport:
 async def export_client(settings: Settings, client_id: str) -> dict[str, Any]:
     """`coachd export-client`: everything stored about the client (after a migration, so
     that none of a v0.1 client's commitments is left out)."""
-    async with _connected(settings) as redis:
+    async with connected(settings) as redis:
         await migration.migrate(redis)
         return await privacy.export_client(redis, client_id)
 
@@ -293,7 +216,7 @@ async def erase_client(settings: Settings, client_id: str, *, now: bool) -> str:
     """`coachd erase-client`: publish the erase event for the daemon to apply in order with
     every other event; with `now`, apply it here (when no daemon runs). Returns what it did."""
     key = signing_key_from(settings) if now else None  # the markers are keyed with it
-    async with _connected(settings) as redis:
+    async with connected(settings) as redis:
         if key is None:
             event = privacy.erase_event(client_id)
             await publish_event(redis, event)

@@ -78,7 +78,13 @@ COMMANDS = (
         "--due 2026-12-04 --timezone Europe/Madrid",
         commands.plan,
         (
-            _option("--config", type=Path, default=None, help="coach config file or folder"),
+            _option(
+                "--config",
+                type=Path,
+                default=None,
+                help="coach config file or folder; default: COACHD_CONFIG_PATH if it exists,"
+                " else the built-in profile",
+            ),
             _option("--profile", default="standard", help="cadence profile name"),
             _option("--due", type=date.fromisoformat, required=True, help="due date, YYYY-MM-DD"),
             _option("--timezone", required=True, help="client's IANA zone, e.g. Europe/Madrid"),

@@ -15,10 +15,12 @@ from pydantic import TypeAdapter, ValidationError
 
 from daemon import failureviews, views
 from daemon.config.load import CoachConfigError, format_problems, load_coach_config
+from daemon.config.models import BUILTIN_PROFILE
 from daemon.logs import configure_logging
 from daemon.progress import took
+from jobs.cadence import CadenceProfile
 from jobs.events import Identifier, event_json_schema
-from jobs.planner import plan_commitment
+from jobs.planner import passed_steps, plan_commitment
 
 EXIT_OK = 0
 EXIT_INVALID = 1  # the input (config file, events) has errors; they were printed
@@ -57,6 +59,11 @@ def check_config(args: argparse.Namespace) -> int:
         f"OK: firm {config.firm.name!r}, {len(config.coaches)} coach(es), "
         f"{len(config.profiles)} profile(s), {len(config.question_banks)} question bank(s)."
     )
+    # Valid, so still exit 0; but an address on an example domain will not work.
+    for warning in config.warnings:
+        print(f"warning: {warning}")
+    if config.warnings:
+        print(f"{len(config.warnings)} warning(s): placeholders to replace before going live.")
     return EXIT_OK
 
 
@@ -66,18 +73,42 @@ def plan(args: argparse.Namespace) -> int:
     except (ZoneInfoNotFoundError, ValueError):
         print(f"coachd: {args.timezone!r} is not a known time zone", file=sys.stderr)
         return EXIT_INVALID
-    config = load_coach_config(args.config or args.settings.config_path)
-    profile = config.profile(args.profile)
     now = args.now or datetime.now(UTC)
     if now.tzinfo is None:
         print("coachd: --now needs a UTC offset, e.g. 2026-11-30T09:00+01:00", file=sys.stderr)
         return EXIT_INVALID
+    found = _plan_profile(args)
+    if isinstance(found, int):
+        return found
+    profile, source = found
     steps = plan_commitment(profile, args.due, zone, now)
     if args.json:
         print(json.dumps([views.step_json(s) for s in steps], indent=2))
-    else:
-        print(views.format_plan(args.profile, args.due, args.timezone, steps))
+        return EXIT_OK
+    passed = passed_steps(profile, args.due, zone, now)
+    print(
+        views.format_plan(
+            views.PlanView(args.profile, source, args.due, args.timezone, steps, passed)
+        )
+    )
     return EXIT_OK
+
+
+def _plan_profile(args: argparse.Namespace) -> tuple[CadenceProfile, str] | int:
+    """The profile to plan with, and where it is from: `--config`; else the coach files at
+    COACHD_CONFIG_PATH when set or present; else the built-in profile."""
+    settings = args.settings
+    path = args.config or settings.config_path
+    if args.config is None and "config_path" not in settings.model_fields_set and not path.exists():
+        if args.profile != BUILTIN_PROFILE:
+            print(
+                f"coachd: no coach files at {path}, and {args.profile!r} is not built in"
+                f" (built in: {BUILTIN_PROFILE}); say where yours are with --config PATH",
+                file=sys.stderr,
+            )
+            return EXIT_INVALID
+        return CadenceProfile(), f"built in; no coach files at {path}"
+    return load_coach_config(path).profile(args.profile), f"from {path}"
 
 
 def emit(args: argparse.Namespace) -> int:

@@ -20,8 +20,8 @@ MS_PER_S = 1000
 
 
 def dead_letters(args: argparse.Namespace) -> int:
-    from daemon.app import with_redis  # noqa: PLC0415
     from daemon.inbox import replay  # noqa: PLC0415
+    from daemon.redisplace import with_redis  # noqa: PLC0415
 
     if args.retry and args.drop:
         print("coachd: --retry and --drop cannot go together", file=sys.stderr)
@@ -48,8 +48,8 @@ def dead_letters(args: argparse.Namespace) -> int:
 
 
 def failed(args: argparse.Namespace) -> int:
-    from daemon.app import with_redis  # noqa: PLC0415
     from daemon.clock import SystemClock  # noqa: PLC0415
+    from daemon.redisplace import with_redis  # noqa: PLC0415
     from daemon.store.failedsteps import list_failed, retry_failed  # noqa: PLC0415
     from daemon.store.schedule import StepQueue  # noqa: PLC0415
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from daemon.settings import Settings
 from jobs.reading.reply import read_reply
 from jobs.replytoken import InvalidReplyToken, verify_reply_token
-from jobs.step import PlannedStep
+from jobs.step import PlannedStep, StepKind
 
 
 def step_json(step: PlannedStep) -> dict[str, object]:
@@ -23,17 +24,45 @@ def step_json(step: PlannedStep) -> dict[str, object]:
     }
 
 
-def format_plan(profile: str, due: date, zone: str, steps: Sequence[PlannedStep]) -> str:
-    lines = [f"Profile {profile!r}, due {due:%A %d %B %Y}, client time zone {zone}", ""]
-    lines.append(f"{'step':<14}{'kind':<10}{'client local time':<32}UTC")
-    for step in steps:
-        local = step.fire_at_local.strftime("%a %Y-%m-%d %H:%M %Z")
-        lines.append(
-            f"{step.name:<14}{step.kind.value:<10}{local:<32}{step.fire_at:%Y-%m-%d %H:%M}"
-        )
-    if not steps:
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    """What `coachd plan` shows: the timeline, and the steps it leaves out, and why."""
+
+    profile: str
+    source: str  # where the profile comes from: a coach file, or coachd's built-ins
+    due: date
+    zone: str
+    steps: Sequence[PlannedStep]
+    passed: Sequence[PlannedStep] = ()  # left out: their time has passed
+
+
+def format_plan(plan: PlanView) -> str:
+    lines = [
+        f"Profile {plan.profile!r} ({plan.source}), due {plan.due:%A %d %B %Y},"
+        f" client time zone {plan.zone}",
+        "",
+        f"{'step':<14}{'kind':<10}{'client local time':<32}UTC",
+    ]
+    lines += [_plan_row(step) for step in plan.steps]
+    if not plan.steps:
         lines.append("(nothing left to send: every step is in the past)")
+    if plan.passed:
+        lines += ["", "Skipped, because its time has passed:"]
+        lines += [_plan_row(step) + _why_skipped(step, plan.steps) for step in plan.passed]
     return "\n".join(lines)
+
+
+def _plan_row(step: PlannedStep) -> str:
+    local = step.fire_at_local.strftime("%a %Y-%m-%d %H:%M %Z")
+    return f"{step.name:<14}{step.kind.value:<10}{local:<32}{step.fire_at:%Y-%m-%d %H:%M}"
+
+
+def _why_skipped(step: PlannedStep, planned: Sequence[PlannedStep]) -> str:
+    if step.kind is not StepKind.OVERDUE:
+        return ""
+    latest = next((p.name for p in planned if p.kind is StepKind.OVERDUE), None)
+    # Of several missed prompts only the latest is sent, at the next allowed moment.
+    return f"  (instead: {latest})" if latest else ""
 
 
 def message_files(paths: Sequence[Path]) -> list[Path]:

@@ -225,6 +225,7 @@ def update_client(event: ClientUpdated, current: Client | None) -> Client:
     return replace(
         current,
         name=event.name if event.name is not None else current.name,
+        greeting_name=current.greeting_name if event.greeting_name is None else event.greeting_name,
         email=event.email if event.email is not None else current.email,
         timezone=event.timezone if event.timezone is not None else current.timezone,
         opted_out=event.opted_out if event.opted_out is not None else current.opted_out,

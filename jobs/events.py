@@ -24,6 +24,7 @@ from jobs.reasons import describe_validation_error, echo, one_line
 SCHEMA_VERSION = 1
 MAX_ACTION_CHARS = 500
 MAX_NAME_CHARS = 200
+MAX_GREETING_CHARS = 100
 MAX_EMAIL_CHARS = 254
 MAX_OTHER_EMAILS = 10  # a client's further addresses: a few, never a list to mail
 # The whole event, as bytes: an event is a few hundred bytes, so this only stops abuse.
@@ -70,6 +71,13 @@ PlainText = AfterValidator(_check_plain_text)
 ActionText = Annotated[str, Field(min_length=1, max_length=MAX_ACTION_CHARS), PlainText]
 NameText = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS), PlainText]
 WhyText = Annotated[str, Field(max_length=MAX_ACTION_CHARS), PlainText]
+# How emails greet the client ("Hi Ana,"); empty: the first word of their name.
+GreetingText = Annotated[str, Field(max_length=MAX_GREETING_CHARS), PlainText]
+_GREETING_NAME = Field(
+    default=None,
+    description='How emails greet the client, e.g. "Ana" or "Dr. Ruiz"; omitted: unchanged'
+    " (at first, the first word of name); empty: back to the first word of name.",
+)
 
 
 def _check_zone(value: str) -> str:
@@ -105,6 +113,7 @@ class ClientInfo(BaseModel):
     name: NameText
     email: EmailAddress
     timezone: ZoneName = Field(description="IANA zone, e.g. Europe/Madrid.")
+    greeting_name: GreetingText | None = _GREETING_NAME
 
 
 class CommitmentCreated(_Event):
@@ -162,6 +171,7 @@ class ClientUpdated(_Event):
     type: Literal["client.updated"]
     client_id: Identifier
     name: NameText | None = None
+    greeting_name: GreetingText | None = _GREETING_NAME
     email: EmailAddress | None = None
     timezone: ZoneName | None = None
     opted_out: bool | None = None

@@ -62,6 +62,15 @@ def _timeline(profile: CadenceProfile, due: date, zone: ZoneInfo) -> tuple[Plann
     return tuple(sorted(steps, key=_timeline_key))
 
 
+def passed_steps(
+    profile: CadenceProfile, due: date, zone: ZoneInfo, now: datetime
+) -> list[PlannedStep]:
+    """The ladder's steps `plan_commitment` leaves out at `now`, at their planned times:
+    reminders whose time has passed, and missed prompts but the latest (`coachd plan`)."""
+    kept = {step.name for step in plan_commitment(profile, due, zone, now)}
+    return [step for step in _timeline(profile, due, zone) if step.name not in kept]
+
+
 def plan_reflection(profile: CadenceProfile, completed_at: datetime, zone: ZoneInfo) -> PlannedStep:
     """Return the reflection step that follows a completion, moved into the send window."""
     _require_aware(completed_at, "completed_at")

@@ -23,6 +23,7 @@ class Client:
     email: str
     timezone: str
     opted_out: bool = False
+    greeting_name: str = ""  # how emails greet them; empty: the first word of `name`
     # The last email's question ids, space-separated: the next email asks none of them.
     last_question: str = ""
     updated_at: datetime | None = None
@@ -51,10 +52,16 @@ class Client:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def greeting(self) -> str:
+        """What emails call the client: their `greeting_name`, else their first name."""
+        return self.greeting_name or first_name(self.name)
+
     def to_record(self) -> dict[str, str]:
         """The stored fields; the id is the key's, and an empty field is not stored."""
         return {
             "name": self.name,
+            "greeting_name": self.greeting_name,
             "email": self.email,
             "timezone": self.timezone,
             "opted_out": "1" if self.opted_out else "",
@@ -88,6 +95,7 @@ class Client:
             email=record["email"],
             timezone=record["timezone"],
             opted_out=record.get("opted_out") == "1",
+            greeting_name=record.get("greeting_name", ""),
             last_question=record.get("last_question", ""),
             updated_at=_parse_dt(record.get("updated_at", "")),
             paused_until=_parse_date(record.get("paused_until", "")),
@@ -213,6 +221,20 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 _STAMP_FIELDS = ("updated_at", "next_at", "completed_at")
+
+
+def first_name(name: str) -> str:
+    """The name a greeting uses when the client gave none: "Ana Ruiz" is greeted "Ana",
+    "Ruiz, Ana" too. A name that opens with a title or an initial ("Dr. Ana Ruiz", "J. Ruiz")
+    is kept whole: "Hi Dr." would be worse than the full name."""
+    family, comma, given = name.partition(",")
+    words = (given if comma and given.strip() else family).split()
+    if not words:
+        return name.strip()
+    first = words[0]
+    if first.endswith(".") or len(first) == 1:
+        return " ".join(name.split())
+    return first
 
 
 def readable_record(record: Mapping[str, str]) -> dict[str, str]:

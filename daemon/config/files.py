@@ -12,27 +12,20 @@ from typing import Any, Final, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from daemon.config.models import BASE_DIR_CONTEXT, NAME_PATTERN, Coach, CoachFile, Firm
+from daemon.config.models import (
+    BASE_DIR_CONTEXT,
+    NAME_PATTERN,
+    Coach,
+    CoachFile,
+    ConfigProblem,
+    Firm,
+)
 from jobs.cadence import CadenceProfile
 from jobs.questions import QuestionBank
 
 CONFIG_SUFFIX: Final = ".toml"
 
 _NAME_RE: Final = re.compile(NAME_PATTERN)
-
-
-@dataclass(frozen=True)
-class ConfigProblem:
-    """One thing wrong in a coach file: where (file and key path) and what, in plain words."""
-
-    file: Path
-    key_path: str
-    message: str
-
-    def __str__(self) -> str:
-        if not self.key_path:
-            return f"{self.file}: {self.message}"
-        return f"{self.file}: {self.key_path}: {self.message}"
 
 
 # pydantic error types, in words a coach understands; `{…}` is filled from the error's context.

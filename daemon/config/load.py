@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
-from daemon.config.files import ConfigProblem, Loaded, add_file, config_files, read_toml
+from daemon.config.files import Loaded, add_file, config_files, read_toml
 from daemon.config.models import (
     BUILTIN_BANK,
     BUILTIN_PROFILE,
@@ -14,8 +14,10 @@ from daemon.config.models import (
     CoachConfig,
     CoachFile,
     ConfigLookupError,
+    ConfigProblem,
     Firm,
 )
+from daemon.config.placeholders import placeholder_warnings
 from daemon.errors import CoachdError
 from jobs.cadence import CadenceProfile
 from jobs.questions import DEFAULT_BANK, QuestionBank
@@ -165,6 +167,7 @@ def load_coach_config(path: Path) -> CoachConfig:
     if loaded.problems or loaded.firm is None:
         raise CoachConfigError(loaded.problems)
     return CoachConfig(
+        warnings=tuple(placeholder_warnings(loaded)),
         firm=loaded.firm,
         coaches=loaded.coaches,
         profiles={BUILTIN_PROFILE: CadenceProfile(), **loaded.profiles},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Final, TypeVar
@@ -78,6 +79,20 @@ Hostname = Annotated[str, AfterValidator(_hostname)]
 HttpsUrl = Annotated[str, AfterValidator(_https_prefix)]
 TemplatesDir = Annotated[Path | None, AfterValidator(_relative_to_file)]
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One thing wrong in a coach file: where (file and key path) and what, in plain words."""
+
+    file: Path
+    key_path: str
+    message: str
+
+    def __str__(self) -> str:
+        if not self.key_path:
+            return f"{self.file}: {self.message}"
+        return f"{self.file}: {self.key_path}: {self.message}"
 
 
 class Firm(BaseModel):
@@ -158,6 +173,8 @@ class CoachConfig(BaseModel):
     profiles: dict[str, CadenceProfile]
     question_banks: dict[str, QuestionBank]
     sources: tuple[Path, ...] = ()
+    # Valid but will not work as it is (daemon.config.placeholders): check-config shows them.
+    warnings: tuple[ConfigProblem, ...] = ()
 
     def coach(self, coach_id: str) -> Coach:
         return _lookup(self.coaches, "coach", coach_id)

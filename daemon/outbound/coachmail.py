@@ -16,7 +16,12 @@ from daemon.outbound.delivery import DURABLE_SHARE, MAX_SEND_TRIES, retry_delay_
 from daemon.outbound.firing import Services
 from daemon.outbound.ledger import LedgerEntry, Outcome
 from daemon.outbound.sendonce import Attempted, JobTry, claim_once, send_claimed, settle_abandoned
-from daemon.outbound.stepmail import format_due_date
+from daemon.outbound.stepmail import (
+    client_contact,
+    coach_reply_to,
+    email_date,
+    format_due_date,
+)
 from daemon.outbound.tally import STOPPED_ANSWERING, Report, Tally
 from daemon.store import keys
 from daemon.store.records import read_commitments
@@ -41,11 +46,15 @@ async def send_coach_notice(ctx: dict[str, Any], notice_id: str) -> str:
         return "skipped"
     commitment, client = loaded
     coach = services.config.coach(commitment.coach_id)
-    context = _base_context(services, coach, commitment) | {
-        "client_name": client.name,
-        "headline": notice["headline"],
-        "reply_text": notice.get("text", ""),
-    }
+    context = (
+        _base_context(services, coach, commitment)
+        | client_contact(client)
+        | {
+            "client_name": client.name,
+            "headline": notice["headline"],
+            "reply_text": notice.get("text", ""),
+        }
+    )
     digest_id = hashlib.sha256(notice_id.encode()).hexdigest()[:16]
     outcome = await _send_once(
         ctx,
@@ -54,6 +63,9 @@ async def send_coach_notice(ctx: dict[str, Any], notice_id: str) -> str:
         context,
         ledger_key=keys.sent("notice", notice_id),
         message_key=f"notice.{digest_id}",
+        due=datetime.fromisoformat(notice["at"]) if "at" in notice else services.clock.now(),
+        # The coach's answer goes straight to the client, unless their address bounces.
+        reply_to=coach_reply_to(client),
     )
     await redis.delete(keys.notice(notice_id))
     return outcome
@@ -77,6 +89,7 @@ async def send_digest(ctx: dict[str, Any], coach_id: str, day: str) -> str:
             context,
             ledger_key=keys.sent("digest", f"{coach_id}:{day}"),
             message_key=f"digest.{coach_id}.{day}",
+            due=datetime.combine(today, coach.digest_at, tzinfo=coach.zone),
         )
     if entries:
         # Only what this digest showed: entries added meanwhile wait for the next one.
@@ -166,6 +179,8 @@ async def _send_once(
     *,
     ledger_key: str,
     message_key: str,
+    due: datetime,
+    reply_to: str | None = None,
 ) -> str:
     """Render and send one email to a coach, at most once (daemon.outbound.sendonce).
 
@@ -175,17 +190,20 @@ async def _send_once(
     coach_id, commitment_id = about
     ids = {"coach_id": coach_id} | ({"commitment_id": commitment_id} if commitment_id else {})
     with structlog.contextvars.bound_contextvars(job_id=ctx.get("job_id"), kind=kind.value, **ids):
-        message, recipient = _compose(services, kind, coach_id, context, message_key)
+        envelope = _envelope(services, coach_id, message_key, due, reply_to)
+        composer = services.composer_for(coach_id)
+        message = composer.compose(envelope, composer.render(kind, context))
         held = await claim_once(services.ledger, ledger_key)
         if isinstance(held, LedgerEntry):
             return await _after_earlier_attempt(services, kind, ledger_key, held, Tally(kind.value))
-        envelope = (f"bounces@{services.reply_domain}", [recipient])
         claim = held.counted_as(Tally(kind.value))
         attempted = await send_claimed(
             claim,
             services.mailer,
             message,
-            envelope,
+            # Bounces of coach emails go to the firm's own address, where a person reads them:
+            # coachd's reply domain takes only the bounces+<token>@ of client emails.
+            (services.from_address, [envelope.to_address]),
             _job_try(ctx),
             gate=services.gate,
             metrics=services.metrics,
@@ -197,22 +215,20 @@ async def _send_once(
         return attempted.outcome.value
 
 
-def _compose(
-    services: Services, kind: StepKind, coach_id: str, context: dict[str, Any], message_key: str
-) -> tuple[bytes, str]:
-    """The coach's email (its Message-ID named by `message_key`) and where it goes."""
+def _envelope(
+    services: Services, coach_id: str, message_key: str, due: datetime, reply_to: str | None
+) -> Envelope:
+    """To the coach, its Message-ID named by `message_key`, dated when it was due."""
     coach = services.config.coach(coach_id)
-    composer = services.composer_for(coach_id)
-    rendered = composer.render(kind, context)
-    envelope = Envelope(
+    return Envelope(
         from_name=services.config.firm.name,
         from_address=services.from_address,
         to_name=coach.name,
         to_address=coach.email,
         message_id=f"<{message_key}@{services.reply_domain}>",
-        date=services.clock.now(),
+        date=email_date(services.clock, due, coach.zone),
+        reply_to=reply_to,
     )
-    return composer.compose(envelope, rendered), coach.email
 
 
 def _job_try(ctx: dict[str, Any]) -> JobTry:

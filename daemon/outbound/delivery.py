@@ -11,6 +11,7 @@ import structlog
 from jinja2 import TemplateError
 from redis.exceptions import RedisError
 
+from daemon.clock import acting_moment
 from daemon.errors import (
     RetryLater,
     StepGivenBack,
@@ -31,6 +32,7 @@ from daemon.outbound.sendonce import (
 from daemon.outbound.stepbatch import Settlement, StepBatch
 from daemon.outbound.stepmail import bounce_address, compose_step, step_questions
 from daemon.outbound.tally import Tally
+from daemon.outbound.undelivered import uncomposed_note, undelivered_line
 from daemon.store.changes import Finish, StepResult
 from daemon.store.keys import ledger_step_id
 from jobs.commitment import next_step, scheduled_step
@@ -106,16 +108,19 @@ async def _fire(
     if commitment.version != version or step is None or name not in (None, step.name):
         return _skipped("superseded")
     structlog.contextvars.bind_contextvars(step=step.name)
-    now = services.clock.now()
-    services.metrics.step_lateness.observe(max((now - step.fire_at).total_seconds(), 0.0))
+    lateness_s = (services.clock.now() - step.fire_at).total_seconds()
+    services.metrics.step_lateness.observe(max(lateness_s, 0.0))
     # An opted-out client gets one email more: the confirmation that they are opted out.
     if client.opted_out and step.kind not in (StepKind.COACH_QUIET, StepKind.ACK):
         return _skipped("client_opted_out")
+    now = acting_moment(services.clock, step.fire_at)  # on time: the moment it was due
     profile = services.store.profile_of(commitment)
     firing = Firing(services, commitment, client, profile, step, now, batch=batch)
-    if step.kind in PROMPTS and now - step.fire_at > LATE_AFTER:
+    late = services.clock.real(now) - services.clock.real(step.fire_at)
+    if step.kind in PROMPTS and late > LATE_AFTER:
         # Downtime: what is right now may differ (a reminder after the due date is no use;
-        # of several missed prompts only the latest goes out). Never a flood.
+        # of several missed prompts only the latest goes out). Never a flood. Measured on
+        # the wall clock: on the demo's fast clock a 0.3 s pause is over an hour.
         current = next_step(commitment, client, profile, now)
         if current is None or current.fire_at > now + WINDOW_SLACK:
             return await reschedule(firing, current, "replanned_after_downtime")
@@ -161,7 +166,8 @@ async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
     except (ComposeError, TemplateError, TimeoutError) as exc:
         # A coach's broken template or an unusable address: retrying cannot help.
         log.error("email_not_composed", error=type(exc).__name__)
-        attempted = Attempted(Outcome.FAILED, f"could not compose: {type(exc).__name__}: {exc}")
+        error = f"could not compose: {type(exc).__name__}: {exc}"
+        attempted = Attempted(Outcome.FAILED, error, note=uncomposed_note(exc))
     else:
         envelope = (bounce_address(firing), [recipient])
         attempted = await send_claimed(
@@ -174,7 +180,11 @@ async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
             c.commitment.commitment_id,
             c.commitment.version,
             c.step,
-            StepResult(error, reached=outcome is not Outcome.FAILED),
+            StepResult(
+                error,
+                reached=outcome is not Outcome.FAILED,
+                note=undelivered_line(c.step.kind, attempted.note),
+            ),
             firing.now,
             same_step=c.commitment.plan_gen,
         )
@@ -182,7 +192,7 @@ async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
     )
     settlement = Settlement(
         claim.outcomes(attempted),
-        (firing.finished(_main_result(firing, outcome, error, questions)), *riders),
+        (firing.finished(_main_result(firing, attempted, questions)), *riders),
     )
     await _settle_durably(firing, claim, settlement, attempted, _job_try(firing, job_try))
     services.metrics.email(firing.step.kind, outcome.value)  # once recorded: counted once
@@ -238,14 +248,15 @@ def _job_try(firing: Firing, job_try: int) -> JobTry:
 
 
 def _main_result(
-    firing: Firing, outcome: Outcome, error: str, questions: tuple[Question, ...]
+    firing: Firing, attempted: Attempted, questions: tuple[Question, ...]
 ) -> StepResult:
     """A refused email asked nothing: its question may come again, and it is not counted."""
-    reached = outcome is not Outcome.FAILED
+    reached = attempted.outcome is not Outcome.FAILED
     riders = tuple(c.commitment.commitment_id for c in firing.companions) if reached else ()
     # Every question of this email, so the next one repeats none of them.
     question = remember_questions(questions) if reached else ""
-    return StepResult(error, question, riders, reached=reached)
+    note = undelivered_line(firing.step.kind, attempted.note)
+    return StepResult(attempted.error, question, riders, reached=reached, note=note)
 
 
 def _skipped(reason: str) -> str:

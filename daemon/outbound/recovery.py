@@ -13,6 +13,7 @@ from daemon.outbound.firing import Firing
 from daemon.outbound.ledger import LedgerEntry, LedgerOutcome, Outcome
 from daemon.outbound.stepbatch import Settlement
 from daemon.outbound.tally import STOPPED_ANSWERING, Report, Tally
+from daemon.outbound.undelivered import outcome_note, undelivered_line
 from daemon.store.changes import StepResult
 from daemon.store.keys import ledger_step_id
 
@@ -35,7 +36,11 @@ async def after_earlier_attempt(firing: Firing, previous: LedgerEntry) -> str:
         firing.services.metrics.email(firing.step.kind, outcome.value)
     elif outcome is not Outcome.SENT:
         error = f"earlier attempt ended {outcome.value}"
-    result = StepResult(error, reached=outcome is not Outcome.FAILED)
+    result = StepResult(
+        error,
+        reached=outcome is not Outcome.FAILED,
+        note=undelivered_line(firing.step.kind, outcome_note(outcome)),
+    )
     await firing.settle(Settlement(recorded, (firing.finished(result),)))
     log.info("step_recovered", outcome=outcome.value)
     return f"recovered_{outcome.value}"

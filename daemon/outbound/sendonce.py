@@ -48,6 +48,7 @@ from daemon.outbound.mailer import Mailer
 from daemon.outbound.sendgate import SendGate, SendingStopped
 from daemon.outbound.smtpdata import CommitUnconfirmed
 from daemon.outbound.tally import Report, Tally, plain_reason
+from daemon.outbound.undelivered import UNKNOWN_NOTE, gave_up_note, refused_note
 from daemon.store.keys import ledger_step_id
 
 log = structlog.get_logger(__name__)
@@ -133,12 +134,16 @@ class JobTry:
 
 @dataclass(frozen=True, slots=True)
 class Attempted:
-    """What sending under a claim came to; `error` and `code` are empty when it was sent."""
+    """What sending under a claim came to; `error` and `code` are empty when it was sent.
+
+    `error` is for the operator (log, `last_error`); `note` says it for the coach's digest.
+    """
 
     outcome: Outcome
     error: str = ""
     code: int | None = None
     reason: str = ""
+    note: str = ""
 
     @property
     def readable(self) -> str:
@@ -206,15 +211,16 @@ async def send_claimed(
     except TransientSendError as exc:
         if job_try.last:
             error = f"gave up after {job_try.number} tries: {exc}"
-            return Attempted(Outcome.FAILED, error, exc.code, exc.reason)
+            note = gave_up_note(exc, job_try.number)
+            return Attempted(Outcome.FAILED, error, exc.code, exc.reason, note)
         await claim.release()
         log.warning("email_send_retry", code=exc.code, reason=exc.reason, job_try=job_try.number)
         raise RetryLater(defer_s=job_try.retry_in_s) from exc
     except PermanentSendError as exc:
-        return Attempted(Outcome.FAILED, f"refused: {exc}", exc.code, exc.reason)
+        return Attempted(Outcome.FAILED, f"refused: {exc}", exc.code, exc.reason, refused_note(exc))
     except UnknownOutcomeError as exc:
         error = f"outcome unknown, not resent: {exc}"
-        return Attempted(Outcome.UNKNOWN, error, exc.code, exc.reason)
+        return Attempted(Outcome.UNKNOWN, error, exc.code, exc.reason, UNKNOWN_NOTE)
     except LedgerLost:
         log.error("send_claim_lost")
         raise

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+from daemon.clock import Clock, acting_moment
 from daemon.outbound.firing import Firing
 from jobs.composer import Envelope, thread_ids
 from jobs.daynames import due_name
 from jobs.questions import Question, choose_help_question, choose_questions
+from jobs.state import Client
 from jobs.step import StepKind
 
 
@@ -34,10 +37,12 @@ def compose_step(firing: Firing, questions: tuple[Question, ...]) -> tuple[bytes
     services, commitment, client = firing.services, firing.commitment, firing.client
     coach = services.config.coach(commitment.coach_id)
     local_today = firing.now.astimezone(client.zone).date()
-    context = {
+    context = client_contact(client) | {
         "firm_name": services.config.firm.name,
         "coach_name": coach.name,
-        "client_name": client.name,
+        # Clients are greeted as they like to be called; the coach reads the full name.
+        "client_name": client.name if firing.step.kind is StepKind.COACH_QUIET else client.greeting,
+        "client_full_name": client.name,
         "action": commitment.action,
         "why": commitment.why,
         "due_date": format_due_date(commitment.due_date, local_today, _lang(firing)),
@@ -79,7 +84,8 @@ def _envelope(firing: Firing) -> Envelope:
             to_name=coach.name,
             to_address=coach.email,
             message_id=notice_id,
-            date=firing.now,
+            date=firing.now.astimezone(coach.zone),
+            reply_to=coach_reply_to(client),
         )
     message_id, in_reply_to, references = thread_ids(
         commitment.thread, commitment.sent_count, domain
@@ -98,12 +104,30 @@ def _envelope(firing: Firing) -> Envelope:
         to_name=client.name,
         to_address=client.email,
         message_id=message_id,
-        date=firing.now,
+        date=firing.now.astimezone(client.zone),  # its due moment, when on time
         reply_to=f"reply+{token}@{domain}",
         in_reply_to=in_reply_to,
         references=references,
         list_unsubscribe=unsubscribe,
     )
+
+
+def email_date(clock: Clock, due: datetime, zone: ZoneInfo) -> datetime:
+    """An email's Date, in its reader's zone: when it was due if it goes out on time (a
+    17:00 digest says 17:00), else when it went (daemon.clock.acting_moment)."""
+    return acting_moment(clock, due).astimezone(zone)
+
+
+def client_contact(client: Client) -> dict[str, object]:
+    """What an email to the coach says about reaching the client: their address, and
+    whether it works (after a hard bounce it does not, and `coach_reply_to` is None)."""
+    return {"client_email": client.email, "client_reachable": not client.email_failing}
+
+
+def coach_reply_to(client: Client) -> str | None:
+    """An email to the coach about a client answers to the client: the coach's reply reaches
+    them at once. Not when their address bounces."""
+    return None if client.email_failing else client.email
 
 
 def _lang(firing: Firing) -> str:
@@ -113,11 +137,10 @@ def _lang(firing: Firing) -> str:
 
 def bounce_address(firing: Firing) -> str:
     """Envelope sender on the reply domain, so bounces come back to coachd (VERP: the token
-    says whose email bounced), not to a person."""
-    domain = firing.services.reply_domain
-    if firing.step.kind is StepKind.COACH_QUIET:
-        return f"bounces@{domain}"
-    return f"bounces+{firing.reply_token}@{domain}"
+    says whose email bounced), not to a person; an email to the coach bounces to the firm."""
+    if firing.step.kind is StepKind.COACH_QUIET:  # to the coach: see coachmail._send_once
+        return firing.services.from_address
+    return f"bounces+{firing.reply_token}@{firing.services.reply_domain}"
 
 
 def format_due_date(due: date, today: date, lang: str = "en") -> str:

@@ -33,6 +33,7 @@ class StepResult:
     question_id: str = ""
     sent_with: tuple[str, ...] = ()
     reached: bool = True  # False: the server surely did not take it (refused, gave up)
+    note: str = ""  # with an error: the coach's digest line (daemon.outbound.undelivered)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,8 @@ from jobs.state import Client, Commitment
 
 # Replies are kept whole in the event; history and digest keep an excerpt.
 EXCERPT_CHARS = 500
+# An undelivered email whose step result has no words for the coach (daemon.outbound.undelivered).
+UNEXPLAINED_EMAIL = "an email was not sent (details are in the operator log)"
 
 
 def add_to_history(pipe: Pipeline, event: ReplyReceived) -> None:
@@ -63,6 +65,7 @@ def notify_coach(pipe: Pipeline, queue: StepQueue, event: ReplyReceived, headlin
             "commitment_id": event.commitment_id,
             "headline": headline,
             "text": event.text,
+            "at": event.occurred_at.isoformat(),  # the notice is due then: its email's Date
         },
     )
     pipe.expire(keys.notice(notice_id), keys.NOTICE_TTL_S)

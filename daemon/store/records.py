@@ -85,6 +85,7 @@ def merge_client_info(
             info.name,
             info.email,
             info.timezone,
+            greeting_name=info.greeting_name or "",
             updated_at=at,
             commitment_ids=(commitment_id,),
         )
@@ -96,6 +97,8 @@ def merge_client_info(
         name=info.name,
         email=info.email,
         timezone=info.timezone,
+        # Not given: the one a client.updated (or an earlier commitment) set stays.
+        greeting_name=current.greeting_name if info.greeting_name is None else info.greeting_name,
         updated_at=at,
         commitment_ids=ids,
     )

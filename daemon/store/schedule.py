@@ -8,17 +8,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from arq.connections import ArqRedis
 from arq.constants import job_key_prefix, retry_key_prefix
 from arq.jobs import serialize_job
 from redis.asyncio.client import Pipeline
 
+from daemon.clock import Clock
 from daemon.store import keys
 from daemon.store.redisio import CONNECT_TIMEOUT_S, pack_with_hiredis, ping_until_answering
 from daemon.store.target import RedisTarget, RedisTls, as_target
 from jobs.step import PlannedStep
+
+__all__ = ["Clock", "StepQueue", "connect"]  # Clock: callers import it from here too
 
 # Job names are wire format: renaming one would orphan every queued job of it.
 # (`fire_step` jobs are only those queued before steps had their own schedule.)
@@ -28,14 +31,6 @@ SEND_DIGEST = "send_digest"
 # arq deletes a job's payload this long after its fire time if no worker took it.
 JOB_GRACE_MS = 7 * 24 * 3600 * 1000
 MS_PER_S = 1000
-
-
-class Clock(Protocol):
-    """Injected time: `now` is the domain's time, `real` converts it to wall-clock time."""
-
-    def now(self) -> datetime: ...
-
-    def real(self, moment: datetime) -> datetime: ...
 
 
 def serialize(data: dict[str, Any]) -> bytes:

@@ -10,7 +10,7 @@ from redis.asyncio.client import Pipeline
 
 from daemon.store import keys
 from daemon.store.changes import Finish
-from daemon.store.coachfeed import add_to_digest
+from daemon.store.coachfeed import UNEXPLAINED_EMAIL, add_to_digest
 from daemon.store.redisio import read_hashes, transact
 from jobs.commitment import record_sent
 from jobs.state import Client, Commitment
@@ -82,8 +82,9 @@ def _finish_one(
         _record_send(pipe, current, finish)
     store.write_transition(pipe, transition)
     commitments[current.commitment_id] = transition.commitment
-    if error:  # the coach hears about an email that did not reach the client
-        add_to_digest(pipe, current, client, "undelivered", finish.now, note=error)
+    if error:  # the coach hears about an email that did not reach the client, in plain words
+        note = result.note or UNEXPLAINED_EMAIL
+        add_to_digest(pipe, current, client, "undelivered", finish.now, note=note)
 
 
 def _count_late(

@@ -116,7 +116,8 @@ def test_plan_text_output_is_a_table(capsys: pytest.CaptureFixture[str]) -> None
     assert code == EXIT_OK
     out = capsys.readouterr().out.splitlines()
     assert (
-        out[0] == "Profile 'standard', due Friday 04 December 2026, client time zone Europe/Madrid"
+        out[0] == f"Profile 'standard' (from {EXAMPLE_CONFIG}), due Friday 04 December 2026,"
+        " client time zone Europe/Madrid"
     )
     assert out[2].split() == ["step", "kind", "client", "local", "time", "UTC"]
     assert out[3].startswith("reminder-")

@@ -78,6 +78,9 @@ def test_run_sends_a_prompt_reads_the_reply_and_stops_cleanly_on_sigterm(
     assert [(s["commitment_id"], s["step"]) for s in sent] == [("c1", "overdue-1d"), ("c1", "ack")]
     assert "client1@example.org" not in daemon.log_text()  # ids in logs, never addresses
     assert daemon.logged("worker_stopped")
+    # The test firm's addresses are on .example: valid, so it runs, and the log says so.
+    [placeholders] = daemon.logged("coach_config_placeholders")
+    assert f"{tmp_path / 'coachd.toml'}: firm.reply_domain" in placeholders["keys"]
 
 
 def test_run_serves_post_events_and_sends_what_a_posted_event_plans(

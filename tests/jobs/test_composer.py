@@ -90,6 +90,8 @@ def _context(**overrides: object) -> dict[str, object]:
         # coach_notice
         "headline": "says something is in the way",
         "reply_text": "No time this week, work is mad.",
+        "client_email": "sam@example.org",
+        "client_reachable": True,
         # digest
         "replies": [
             {
@@ -153,7 +155,7 @@ def test_the_digest_lists_each_section(composer: Composer) -> None:
     rendered = composer.render(StepKind.DIGEST, _context())
     assert rendered.subject == "Your clients today: 1 reply, 1 overdue, 1 done"
     for line in (
-        'Sam on "Call three" (note, moved 1 time):',
+        "Sam on “Call three” (note, moved 1 time):",
         "Called one!",
         "Lee: Draft the CV",
         "Kim: Book the room (3 days)",
@@ -190,7 +192,7 @@ def test_client_emails_invite_a_reply_to_the_coach(composer: Composer, kind: Ste
     rendered = composer.render(kind, _context())
     assert rendered.text.startswith("Hi Sam,\n\n")
     footer = "Just reply to this email — your coach Ana reads every reply.\n"
-    assert footer + "Reply 'stop' to stop these emails.\n" in rendered.text
+    assert footer + "Reply “stop” to stop these emails.\n" in rendered.text
     assert "your coach Ana reads every reply.<br>" in rendered.html
     assert rendered.text.endswith("-- \nBright Path Coaching\n")
 
@@ -203,7 +205,7 @@ def test_reminder_names_the_day_in_their_own_words(
 ) -> None:
     text = composer.render(StepKind.REMINDER, _context(days_until_due=days)).text
     assert f"Friday 4 December {phrase} is the day you chose for this step:" in text
-    assert 'Why it matters to you, in your words: "I want work that uses my strengths"' in text
+    assert "Why it matters to you, in your words: “I want work that uses my strengths”" in text
 
 
 def test_reminder_without_a_why_leaves_the_line_out(composer: Composer) -> None:
@@ -247,8 +249,8 @@ def test_coach_quiet_tells_the_coach_a_conversation_comes_next(composer: Compose
     assert rendered.subject == "Sam has gone quiet on: Call three former colleagues about the role"
     assert rendered.text.startswith("Hi Ana,\n\nSam has not answered the last 3 notes")
     assert "A human conversation is the next step" in rendered.text
-    assert "Reply 'stop'" not in rendered.text
-    assert "Reply 'stop'" not in rendered.html
+    assert "Reply “stop”" not in rendered.text
+    assert "Reply “stop”" not in rendered.html
 
 
 def test_html_body_escapes_client_text(composer: Composer) -> None:
@@ -531,12 +533,12 @@ def test_override_dir_must_exist(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("lang", "understood", "said", "undo"),
     [
-        ("en", "due", "Got it: new date Friday 4 December.", "just reply 'undo'"),
-        ("en", "stop", "Got it: no more emails about this.", "just reply 'undo'"),
+        ("en", "due", "Got it: new date Friday 4 December.", "just reply “undo”"),
+        ("en", "stop", "Got it: no more emails about this.", "just reply “undo”"),
         ("de", "done", "Verstanden: erledigt.", "„rückgängig“"),
-        ("fr", "pause", "C'est noté : pause jusqu'au lundi 14 décembre.", "« annuler »"),
+        ("fr", "pause", "C’est noté : pause jusqu’au lundi 14 décembre.", "« annuler »"),
         ("es", "undo", "Entendido: he deshecho el último cambio.", "«deshacer»"),
-        ("pt", "due", "Entendido: nova data, Friday 4 December.", '"desfazer"'),
+        ("pt", "due", "Entendido: nova data, Friday 4 December.", "“desfazer”"),
     ],
 )
 def test_a_confirmation_says_what_was_understood_and_how_to_undo_it(

@@ -50,7 +50,7 @@ async def test_done_completes_the_commitment_and_brings_the_reflection(loop: Loo
     # The reminder, the confirmation of what coachd understood, then the reflection.
     assert [m.rcpt_tos[0] for m in loop.messages] == [CLIENT, CLIENT, CLIENT]
     assert "Got it: done." in text_of(loop, 1)
-    assert "reply 'undo'" in text_of(loop, 1)
+    assert "reply “undo”" in text_of(loop, 1)
     assert "learn" in text_of(loop, 2).lower()
     state = await loop.commitment()
     assert (state["status"], state["replies"]) == ("completed", "1")
@@ -259,4 +259,4 @@ async def test_undo_after_a_misread_new_date_puts_the_old_one_back_and_tells_the
     to_coach = [m for m in loop.messages if m.rcpt_tos[0] == COACH]
     assert len(to_coach) == 1  # told at once that a change was undone
     bodies = [text_of(loop, i) for i, m in enumerate(loop.messages) if m.rcpt_tos[0] == CLIENT]
-    assert "Got it: I've put back the last change." in bodies[-1]  # the client hears too
+    assert "Got it: I’ve put back the last change." in bodies[-1]  # the client hears too
