@@ -137,6 +137,8 @@ def test_a_killed_embedded_redis_is_restarted_and_a_later_event_is_applied(
 def test_an_embedded_redis_that_cannot_come_back_ends_coachd_with_exit_75(
     env: dict[str, str], tmp_path: Path
 ) -> None:
+    # Winding down without Redis waits out the shutdown grace; this test is about the exit.
+    env = env | {"COACHD_SHUTDOWN_GRACE_S": "1"}
     with CoachdProcess(env, tmp_path / "daemon.log") as daemon:
         started(daemon)
         port = redis_sync.Redis.from_url(url_of(env)).connection_pool.connection_kwargs["port"]
