@@ -36,8 +36,10 @@ class BriefInputs:
     zone: ZoneInfo  # the coach's: session times are shown in it
     session_start: datetime | None = None  # None: asked for on demand (`coachd brief`)
     since: datetime | None = None
-    # The texts of the questions the client's latest email asked (jobs.questions ids, resolved).
+    # The texts of the questions the client's latest email asked (jobs.questions ids, resolved),
+    # and when that email went: a reply since then answered them.
     last_questions: Sequence[str] = field(default_factory=tuple)
+    last_email_at: datetime | None = None
 
 
 def compose_brief(inputs: BriefInputs) -> dict[str, Any]:
@@ -48,8 +50,7 @@ def compose_brief(inputs: BriefInputs) -> dict[str, Any]:
         for c in sorted(inputs.commitments, key=lambda c: (c.due_date, c.commitment_id))
         if (item := _commitment_item(c, inputs, today)) is not None
     ]
-    open_items = [c for c in inputs.commitments if c.status in (Status.ACTIVE, Status.QUIET)]
-    answered = not any(c.unanswered for c in open_items)
+    answered = _answered_since(inputs.history, inputs.last_email_at)
     name = inputs.client.name
     return {
         "client_name": name,
@@ -96,6 +97,15 @@ def _commitment_item(c: Commitment, inputs: BriefInputs, today: date) -> dict[st
         "unanswered": c.unanswered if status != DONE else 0,
         "slipped": status in SLIPPED or (status != DONE and c.renegotiations > 0),
     }
+
+
+def _answered_since(history: History, moment: datetime | None) -> bool:
+    """Whether the client replied (about any step) once the latest email had gone."""
+    return moment is not None and any(
+        e.get("kind") == "reply" and datetime.fromisoformat(e["at"]) >= moment
+        for entries in history.values()
+        for e in entries
+    )
 
 
 def _status(c: Commitment, today: date) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from redis.asyncio import Redis
@@ -34,11 +34,15 @@ async def read_brief_inputs(
         return None
     commitments = await commitments_by_id(redis, client.commitment_ids)
     history: dict[str, list[dict[str, Any]]] = {}
+    sent: list[float] = []
     for commitment in commitments:
         raw = await cast(
             Awaitable[list[bytes]], redis.lrange(keys.history(commitment.commitment_id), 0, -1)
         )
         history[commitment.commitment_id] = [json.loads(r) for r in raw]
+        # When each email of its thread went (daemon.store.settling): the latest one counts.
+        times = await cast(Awaitable[list[bytes]], redis.hvals(keys.thread_sent(commitment.thread)))
+        sent += [float(t) for t in times]
     since = await previous_session_start(redis, client_id, session_start or now)
     coach_id = _coach_of(commitments)
     zone = config.coach(coach_id).zone if coach_id in config.coaches else client.zone
@@ -51,6 +55,7 @@ async def read_brief_inputs(
         session_start=session_start,
         since=since,
         last_questions=_question_texts(config, client),
+        last_email_at=datetime.fromtimestamp(max(sent), UTC) if sent else None,
     )
     return inputs, coach_id
 
