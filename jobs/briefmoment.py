@@ -29,5 +29,4 @@ def brief_moment(
     if window.contains(moment.time()):
         return moment.astimezone(UTC)
     day = moment.date() if moment.time() >= evening else moment.date() - ONE_DAY
-    moved = datetime.combine(day, evening, tzinfo=zone).astimezone(UTC)
-    return min(moved, moment.astimezone(UTC))
+    return datetime.combine(day, evening, tzinfo=zone).astimezone(UTC)

@@ -180,7 +180,10 @@ async def test_a_brief_whose_worker_died_at_the_final_dot_is_not_resent(loop: Lo
             scheduled("e-bad", "2026-12-04T11:00:00"),
             "session.scheduled.starts_at: Input should have timezone info",
         ),
-        (scheduled("e-bad", SESSION_AT, coach_id="nobody"), "no coach named 'nobody' in the coach config"),
+        (
+            scheduled("e-bad", SESSION_AT, coach_id="nobody"),
+            "no coach named 'nobody' in the coach config",
+        ),
         (cancelled("e-bad", "s9"), "session s9 is not scheduled"),
     ],
 )
