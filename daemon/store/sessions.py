@@ -70,7 +70,7 @@ async def apply_session_event(
         pipe.multi()  # type: ignore[no-untyped-call]
         _forget(pipe, earlier)
         return
-    brief_at = _brief_at(event, config)
+    due = brief_at(event, config)
     pipe.multi()  # type: ignore[no-untyped-call]
     if earlier is not None:
         _forget(pipe, earlier)  # a moved session: its old brief goes, the new one comes
@@ -86,12 +86,12 @@ async def apply_session_event(
     sessions = keys.client_sessions(event.client_id)
     pipe.zadd(sessions, {event.session_id: starts.timestamp()})
     pipe.zremrangebyrank(sessions, 0, -keys.SESSIONS_KEPT - 1)
-    if brief_at is not None:
+    if due is not None:
         args = (event.session_id, starts.isoformat())
-        queue.add_job(pipe, SEND_BRIEF, brief_job_id(event.session_id), args, brief_at)
+        queue.add_job(pipe, SEND_BRIEF, brief_job_id(event.session_id), args, due)
 
 
-def _brief_at(event: SessionScheduled, config: CoachConfig) -> datetime | None:
+def brief_at(event: SessionScheduled, config: CoachConfig) -> datetime | None:
     """When the session's brief is due; None when the coach takes none or it is too late."""
     try:
         coach = config.coach(event.coach_id)

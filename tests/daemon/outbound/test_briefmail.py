@@ -9,9 +9,10 @@ import pytest
 
 from daemon.outbound.briefmail import send_brief
 from daemon.store import keys
+from daemon.store.privacy import erase_now
 from daemon.store.schedule import brief_job_id
 from tests.helpers.events import changed, created
-from tests.helpers.firm import START
+from tests.helpers.firm import SIGNING_KEY, START
 from tests.helpers.loop import Loop, leave_commit_mark
 
 pytestmark = pytest.mark.integration
@@ -196,3 +197,38 @@ async def test_an_invalid_session_event_is_dead_lettered_with_its_reason(
     [letter] = await loop.dead_letters()
     assert reason in letter["reason"]
     assert await loop.redis.zcard(keys.JOB_QUEUE) <= 1  # at most the digest
+
+
+async def test_erasing_the_client_drops_their_sessions_and_refuses_new_ones(loop: Loop) -> None:
+    await commitment_with_a_block(loop)
+    await loop.emit(scheduled("e-s1", SESSION_AT))
+    await loop.consume()
+
+    await erase_now(loop.redis, "ana", SIGNING_KEY)
+    await loop.emit(scheduled("e-s2", MOVED_TO, session_id="s2"))
+    await loop.consume()
+    await loop.advance(MOVED_BRIEF_AT + timedelta(days=1))
+
+    assert briefs(loop) == []
+    assert await loop.redis.exists(keys.session("s1"), keys.session("s2")) == 0
+    assert await loop.redis.exists(keys.client_sessions("ana")) == 0
+    [letter] = await loop.dead_letters()
+    assert letter["reason"] == "client erased"
+
+
+async def test_a_past_session_gets_no_brief_and_is_the_last_session_of_the_next(
+    loop: Loop,
+) -> None:
+    """A session recorded after it took place starts the next brief's "since"."""
+    await commitment_with_a_block(loop)  # the reply came on Tuesday 1 December, 07:00 UTC
+    await loop.emit(scheduled("e-s0", "2026-12-01T09:00:00+01:00", session_id="s0",
+                              occurred_at=(START + timedelta(days=2)).isoformat()))  # fmt: skip
+    await loop.emit(scheduled("e-s1", SESSION_AT))
+    await loop.consume()
+
+    await loop.advance(BRIEF_AT + timedelta(hours=1))
+
+    [brief] = briefs(loop)  # none for s0
+    text = text_of(brief)
+    assert "Since your last session (Tuesday 1 December, 09:00):" in text
+    assert "Their replies" not in text  # the reply came before that session
