@@ -20,6 +20,7 @@ from daemon.store.aof import rewrite_aof, rewrite_once_committed
 from daemon.store.footprint import CommitmentTrace, Footprint, Tracer
 from daemon.store.redisio import transact
 from daemon.store.schedule import brief_job_id, drop_job, drop_step, notice_job_id
+from daemon.store.sessions import client_sessions
 from jobs.events import (
     SCHEMA_VERSION,
     ClientErased,
@@ -160,7 +161,8 @@ async def erase_now(redis: Redis, client_id: str, signing_key: bytes) -> Footpri
 
 async def export_client(redis: Redis, client_id: str) -> dict[str, Any]:
     """Everything stored about the client, as JSON-ready data (`coachd export-client`)."""
-    return footprint_json(await Tracer(redis, client_id).trace())
+    exported = footprint_json(await Tracer(redis, client_id).trace())
+    return exported | {"sessions": [s.to_json() for s in await client_sessions(redis, client_id)]}
 
 
 def footprint_json(found: Footprint) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from daemon.store import keys
 from daemon.store.redisio import read_hash
 from daemon.store.schedule import SEND_BRIEF, StepQueue, brief_job_id, drop_job
 from jobs.briefmoment import brief_moment
+from jobs.commitment import reject_stale
 from jobs.events import EventRejected
 from jobs.sessionevents import SessionCancelled, SessionEvent, SessionScheduled
 
@@ -25,15 +26,26 @@ class Session:
     client_id: str
     coach_id: str
     starts_at: datetime
+    changed_at: datetime | None = None  # the occurred_at of the event that set it
 
     @classmethod
     def from_record(cls, session_id: str, record: dict[str, str]) -> Session:
+        changed = record.get("changed_at")
         return cls(
             session_id,
             record["client_id"],
             record["coach_id"],
             datetime.fromisoformat(record["starts_at"]),
+            datetime.fromisoformat(changed) if changed else None,
         )
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "session_id": self.session_id,
+            "client_id": self.client_id,
+            "coach_id": self.coach_id,
+            "starts_at": self.starts_at.isoformat(),
+        }
 
 
 async def read_session(conn: Redis | Pipeline, session_id: str) -> Session | None:
@@ -57,6 +69,13 @@ async def previous_session_start(redis: Redis, client_id: str, before: datetime)
     return datetime.fromtimestamp(found[0][1], UTC) if found else None
 
 
+async def client_sessions(redis: Redis, client_id: str) -> list[Session]:
+    """The client's sessions kept (the newest keys.SESSIONS_KEPT), earliest first."""
+    ids = await cast(Awaitable[list[bytes]], redis.zrange(keys.client_sessions(client_id), 0, -1))
+    found = [await read_session(redis, i.decode()) for i in ids]
+    return [s for s in found if s is not None]
+
+
 async def apply_session_event(
     pipe: Pipeline, event: SessionEvent, config: CoachConfig, queue: StepQueue
 ) -> None:
@@ -64,6 +83,8 @@ async def apply_session_event(
     key = keys.session(event.session_id)
     await pipe.watch(key)
     earlier = await read_session(pipe, event.session_id)
+    if earlier is not None:
+        reject_stale(event.occurred_at, earlier.changed_at, f"session {event.session_id}")
     if isinstance(event, SessionCancelled):
         if earlier is None:
             raise EventRejected(f"session {event.session_id} is not scheduled")
@@ -81,6 +102,7 @@ async def apply_session_event(
             "client_id": event.client_id,
             "coach_id": event.coach_id,
             "starts_at": starts.isoformat(),
+            "changed_at": event.occurred_at.isoformat(),
         },
     )
     sessions = keys.client_sessions(event.client_id)

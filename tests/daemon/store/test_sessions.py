@@ -9,10 +9,13 @@ import pytest
 
 from daemon.config.load import load_coach_config
 from daemon.config.models import CoachConfig
+from daemon.store import keys
+from daemon.store.privacy import export_client
 from daemon.store.sessions import brief_at
 from jobs.events import EventRejected
 from jobs.sessionevents import SessionScheduled
 from tests.helpers.firm import FIRM_TOML
+from tests.helpers.loop import Loop
 
 BOOKED = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
 STARTS = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)  # 11:00 in Madrid
@@ -70,3 +73,40 @@ def test_an_unknown_coach_is_refused_with_the_configs_words(tmp_path: Path) -> N
 def test_the_hours_before_are_bounded(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="brief_hours_before"):
         config(tmp_path, "brief_hours_before = 73\n")
+
+
+def event_json(event: SessionScheduled) -> dict[str, object]:
+    return event.model_dump(mode="json")
+
+
+@pytest.mark.integration
+async def test_an_older_move_arriving_late_is_dead_lettered_as_stale(loop: Loop) -> None:
+    newer = session(STARTS, at=BOOKED + timedelta(hours=1))
+    older = session(STARTS + timedelta(days=1), at=BOOKED).model_copy(update={"event_id": "e0"})
+    await loop.emit(event_json(newer), event_json(older))
+    await loop.consume()
+
+    [letter] = await loop.dead_letters()
+    assert letter["reason"] == (
+        "stale event for session s1: occurred_at 2026-11-30T07:00:00+00:00 is older than its"
+        " last change at 2026-11-30T08:00:00+00:00"
+    )
+    stored = await loop.redis.hget(keys.session("s1"), "starts_at")  # type: ignore[misc]
+    assert stored == STARTS.isoformat().encode()
+
+
+@pytest.mark.integration
+async def test_export_client_lists_their_sessions(loop: Loop) -> None:
+    await loop.emit(event_json(session()))
+    await loop.consume()
+
+    exported = await export_client(loop.redis, "ana")
+
+    assert exported["sessions"] == [
+        {
+            "session_id": "s1",
+            "client_id": "ana",
+            "coach_id": "maria",
+            "starts_at": "2026-12-04T10:00:00+00:00",
+        }
+    ]
