@@ -100,9 +100,10 @@ def _commitment_item(c: Commitment, inputs: BriefInputs, today: date) -> dict[st
 
 
 def _answered_since(history: History, moment: datetime | None) -> bool:
-    """Whether the client replied (about any step) once the latest email had gone."""
+    """Whether the client replied (about any step) after the latest email went. Strictly
+    after: the answer to a reply goes the moment it comes, and does not answer itself."""
     return moment is not None and any(
-        e.get("kind") == "reply" and datetime.fromisoformat(e["at"]) >= moment
+        e.get("kind") == "reply" and datetime.fromisoformat(e["at"]) > moment
         for entries in history.values()
         for e in entries
     )

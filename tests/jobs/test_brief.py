@@ -128,7 +128,8 @@ def test_only_replies_since_the_last_session_are_listed_oldest_first() -> None:
 def test_the_latest_questions_count_as_answered_only_by_a_reply_after_that_email() -> None:
     history = {"a": [reply(NOW - timedelta(days=2), "note", "Thinking about it.")]}
     questions = ["Who could help?"]
-    cases = {NOW - timedelta(days=3): True, NOW - timedelta(days=1): False, None: False}
+    replied = NOW - timedelta(days=2)
+    cases = {replied - timedelta(days=1): True, replied: False, NOW: False, None: False}
     for sent_at, answered in cases.items():
         result = brief(
             [commitment("a", date(2026, 12, 10))],
