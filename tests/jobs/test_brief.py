@@ -9,7 +9,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jobs.brief import INTENTION_PROMPT, OPENING_QUESTION, BriefInputs, compose_brief
+from jobs.composer import Composer
 from jobs.state import Client, Commitment, Status
+from jobs.step import StepKind
 
 NOW = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)  # Friday 4 December, 09:00 in Madrid
 LAST_SESSION = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -164,3 +166,18 @@ def test_a_first_session_counts_everything() -> None:
 
     assert (result["session"], result["since"]) == ("", "")
     assert [r["on"] for r in result["replies"]] == ["Monday 6 January 2025"]
+
+
+def test_the_brief_renders_as_text_and_escaped_html_for_the_coach() -> None:
+    history = {"b": [reply(NOW - timedelta(days=1), "blocked", "Stuck <b>badly</b>")]}
+    result = brief([commitment("b", date(2026, 12, 1), blocked=True)], history)
+    context = {"firm_name": "Northstar Coaching", "coach_name": "Maria Lopez"} | result
+
+    rendered = Composer().render(StepKind.BRIEF, context)
+
+    assert rendered.subject == "Before your session with Ana Ruiz (Friday 4 December, 11:00)"
+    assert rendered.text.startswith("Hi Maria Lopez,\n\nYour session with Ana Ruiz is on")
+    assert "in their words: “Stuck <b>badly</b>”\n" in rendered.text
+    assert "in their words: “Stuck &lt;b&gt;badly&lt;/b&gt;”" in rendered.html
+    assert "<b>badly" not in rendered.html
+    assert "<p>How would you like to use our time today?</p>" in rendered.html
