@@ -24,6 +24,7 @@ from daemon.edges import (
     smtp_config_from,
     webhook_secrets,
 )
+from daemon.errors import OperatorRequestError
 from daemon.health import Readiness, stale_after_s
 from daemon.inbound.imappoller import ImapConfig, ImapPoller
 from daemon.inbound.intake import ReplyIntake
@@ -39,9 +40,13 @@ from daemon.sdnotify import systemd_notifications
 from daemon.settings import Settings
 from daemon.startup import STARTING, startup_fields
 from daemon.store import migration, privacy
+from daemon.store.briefdata import read_brief_inputs
 from daemon.store.schedule import connect
 from daemon.store.status import Status, read_status
 from daemon.worker import WorkerOptions, build_services, run_worker
+from jobs.brief import compose_brief
+from jobs.composer import Composer
+from jobs.step import StepKind
 
 log = structlog.get_logger(__name__)
 
@@ -210,6 +215,22 @@ async def export_client(settings: Settings, client_id: str) -> dict[str, Any]:
     async with connected(settings) as redis:
         await migration.migrate(redis)
         return await privacy.export_client(redis, client_id)
+
+
+async def client_brief(settings: Settings, client_id: str) -> tuple[dict[str, Any], str]:
+    """`coachd brief`: the client's brief as data and as the coach's email text would say it."""
+    config = load_coach_config(settings.config_path)
+    now = SystemClock().now()
+    async with connected(settings) as redis:
+        found = await read_brief_inputs(redis, config, client_id, now)
+    if found is None:
+        raise OperatorRequestError(f"no client {client_id!r} is stored")
+    inputs, coach_id = found
+    brief = compose_brief(inputs)
+    coach = config.coaches.get(coach_id)
+    context = {"firm_name": config.firm.name, "coach_name": coach.name if coach else ""} | brief
+    composer = Composer(config.template_dir_for(coach_id) if coach else None)
+    return brief, composer.render(StepKind.BRIEF, context).text
 
 
 async def erase_client(settings: Settings, client_id: str, *, now: bool) -> str:

@@ -164,6 +164,14 @@ COMMANDS = (
         (CLIENT_ID, _option("--json", action="store_true", help="accepted; the output is JSON")),
     ),
     Command(
+        "brief",
+        "Print the coach's pre-session brief on a client now: each step's status since the "
+        "last session, their replies, the questions asked, an opening question (needs Redis).",
+        "coachd brief ana --json",
+        commands.brief,
+        (CLIENT_ID, JSON),
+    ),
+    Command(
         "erase-client",
         "Erase everything coachd stores about a client: publishes a client.erased event "
         "that the daemon applies in order with the others.",

@@ -186,6 +186,14 @@ def export_client(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def brief(args: argparse.Namespace) -> int:
+    from daemon import app  # noqa: PLC0415
+
+    data, text = asyncio.run(app.client_brief(args.settings, args.client_id))
+    print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else text.rstrip("\n"))
+    return EXIT_OK
+
+
 def erase_client(args: argparse.Namespace) -> int:
     from daemon import app  # noqa: PLC0415
 

@@ -24,6 +24,7 @@ from daemon.config.load import CoachConfig
 from daemon.errors import RetryLater
 from daemon.heartbeat import Heartbeat, Heartbeats
 from daemon.inbox.stream import RECLAIM_IDLE_MS, InboxConsumer, ensure_group
+from daemon.outbound.briefmail import send_brief
 from daemon.outbound.coachmail import schedule_all_digests, send_coach_notice, send_digest
 from daemon.outbound.delivery import ARQ_MAX_TRIES, RETRY_BASE_S, fire_step
 from daemon.outbound.dispatcher import StepDispatcher
@@ -36,6 +37,7 @@ from daemon.store.commitments import Store
 from daemon.store.migration import migrate
 from daemon.store.schedule import (
     FIRE_STEP,
+    SEND_BRIEF,
     SEND_DIGEST,
     SEND_NOTICE,
     Clock,
@@ -52,6 +54,7 @@ JOBS: dict[str, Callable[..., Awaitable[str]]] = {
     FIRE_STEP: fire_step,
     SEND_NOTICE: send_coach_notice,
     SEND_DIGEST: send_digest,
+    SEND_BRIEF: send_brief,
 }
 # A job's time limit; after a SIGKILL arq re-runs it once this (+10 s) has passed.
 JOB_TIMEOUT_S = 60

@@ -178,7 +178,7 @@ def change_commitment(
     now: datetime,
 ) -> Transition:
     """Apply an update, completion or cancellation to an existing commitment."""
-    _reject_stale(event.occurred_at, current.updated_at, current.commitment_id)
+    reject_stale(event.occurred_at, current.updated_at, current.commitment_id)
     if current.status in (Status.CANCELLED, Status.COMPLETED):
         raise EventRejected(f"commitment {current.commitment_id} is already {current.status}")
     changed = replace(current, updated_at=event.occurred_at)
@@ -221,7 +221,7 @@ def update_client(event: ClientUpdated, current: Client | None) -> Client:
             )
         current = Client(event.client_id, event.name, event.email, event.timezone)
     else:
-        _reject_stale(event.occurred_at, current.updated_at, event.client_id)
+        reject_stale(event.occurred_at, current.updated_at, event.client_id)
     return replace(
         current,
         name=event.name if event.name is not None else current.name,
@@ -269,7 +269,7 @@ def record_sent(
     return replan(sent, client, profile, now)
 
 
-def _reject_stale(occurred_at: datetime, last_change: datetime | None, subject: str) -> None:
+def reject_stale(occurred_at: datetime, last_change: datetime | None, subject: str) -> None:
     if last_change is not None and occurred_at < last_change:
         raise EventRejected(
             f"stale event for {subject}: occurred_at {occurred_at.isoformat()} is older than "

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -18,8 +17,12 @@ from pydantic import (
     model_validator,
 )
 
+from jobs.eventbase import EventBase, Identifier, Slug
 from jobs.pastdue import MAX_PAST_DUE_DAYS, check_past_due
 from jobs.reasons import describe_validation_error, echo, one_line
+from jobs.sessionevents import SessionCancelled, SessionScheduled
+
+__all__ = ["Identifier", "Slug"]  # defined in jobs.eventbase; callers import them from here
 
 SCHEMA_VERSION = 1
 MAX_ACTION_CHARS = 500
@@ -31,9 +34,6 @@ MAX_OTHER_EMAILS = 10  # a client's further addresses: a few, never a list to ma
 MAX_EVENT_BYTES = 256 * 1024
 MAX_ZONE_CHARS = 64  # the longest IANA name is about 30 characters
 
-# Ids travel in Redis keys, job ids and logs: keep them short and free of separators.
-Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 # Deliberately strict: one @, no spaces, quotes, brackets, commas or line breaks.
 EmailAddress = Annotated[
     str,
@@ -96,14 +96,6 @@ _PAST_DUE_OK = Field(
 )
 
 
-class _Event(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    version: Literal[1] = Field(description="Schema version of the event format.")
-    event_id: Identifier = Field(description="Unique per event; a repeated id is ignored.")
-    occurred_at: AwareDatetime = Field(description="When it happened at the producer.")
-
-
 class ClientInfo(BaseModel):
     """The client a commitment belongs to, as the producer knows them."""
 
@@ -116,7 +108,7 @@ class ClientInfo(BaseModel):
     greeting_name: GreetingText | None = _GREETING_NAME
 
 
-class CommitmentCreated(_Event):
+class CommitmentCreated(EventBase):
     """A coach and client agreed an action with a due date."""
 
     type: Literal["commitment.created"]
@@ -135,7 +127,7 @@ class CommitmentCreated(_Event):
         return self
 
 
-class CommitmentUpdated(_Event):
+class CommitmentUpdated(EventBase):
     """The due date or the wording of a commitment changed."""
 
     type: Literal["commitment.updated"]
@@ -151,21 +143,21 @@ class CommitmentUpdated(_Event):
         return self
 
 
-class CommitmentCompleted(_Event):
+class CommitmentCompleted(EventBase):
     """The client did it."""
 
     type: Literal["commitment.completed"]
     commitment_id: Identifier
 
 
-class CommitmentCancelled(_Event):
+class CommitmentCancelled(EventBase):
     """The commitment no longer stands; nothing more is sent for it."""
 
     type: Literal["commitment.cancelled"]
     commitment_id: Identifier
 
 
-class ClientUpdated(_Event):
+class ClientUpdated(EventBase):
     """The client's details or consent changed."""
 
     type: Literal["client.updated"]
@@ -191,7 +183,7 @@ BounceClass = Literal["gone", "refused", "complaint"]
 MAX_REPLY_CHARS = 4000
 
 
-class ReplyReceived(_Event):
+class ReplyReceived(EventBase):
     """A client's email came back: their words, what coachd read in them, or a bounce."""
 
     type: Literal["reply.received"]
@@ -224,7 +216,7 @@ class ReplyReceived(_Event):
         return self
 
 
-class ClientErased(_Event):
+class ClientErased(EventBase):
     """The client asked to be forgotten: everything coachd keeps about them is removed."""
 
     type: Literal["client.erased"]
@@ -238,7 +230,9 @@ Event = Annotated[
     | CommitmentCancelled
     | ClientUpdated
     | ClientErased
-    | ReplyReceived,
+    | ReplyReceived
+    | SessionScheduled
+    | SessionCancelled,
     Field(discriminator="type"),
 ]
 CommitmentEvent = (

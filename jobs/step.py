@@ -18,6 +18,7 @@ class StepKind(StrEnum):
     BLOCKED = "blocked"  # to the client: thanks, one question about what would help
     COACH_NOTICE = "coach_notice"  # to the coach at once: blocked, stop or a hard bounce
     DIGEST = "digest"  # to the coach daily: replies, overdue, quiet, completed
+    BRIEF = "brief"  # to the coach before a session with a client (jobs.brief)
 
 
 @dataclass(frozen=True, slots=True)

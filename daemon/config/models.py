@@ -31,6 +31,7 @@ MAX_TEXT_LENGTH: Final = 200
 MAX_HOSTNAME_LENGTH: Final = 253
 # Key under which model validators find the folder of the file being read.
 BASE_DIR_CONTEXT: Final = "base_dir"
+MAX_BRIEF_HOURS: Final = 72  # a brief three days ahead is no longer "before the session"
 
 _HOST_LABEL_RE: Final = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _NOT_IN_ADDRESS_RE: Final = re.compile(r"[\s<>,\x00-\x1f\x7f]")
@@ -123,6 +124,9 @@ class Coach(BaseModel):
     # The daily digest (replies, overdue, quiet, completed) comes at this local time.
     digest_at: time = time(17, 0)
     digest: bool = True
+    # The pre-session brief comes this many hours before a session (jobs.briefmoment).
+    brief_hours_before: int = Field(default=2, ge=1, le=MAX_BRIEF_HOURS)
+    brief: bool = True
 
     @field_validator("timezone")
     @classmethod

@@ -44,8 +44,9 @@ DEMO_SPEED = 14_400.0
 # The wall clock bounds the demo too (at DEMO_SPEED; a faster demo gets proportionally less).
 DEMO_TIMEOUT_S = 60.0
 # Clients: Ana 4 (reminder, 2 prompts, reflection), Ben 4 (reminder, 2 prompts, the answer to
-# "stuck"), Chloé 1 (reminder for her new date); coaches: James's notice, Maria's digests.
-EXPECTED_EMAILS = 11
+# "stuck"), Chloé 1 (reminder for her new date); coaches: James's notice and his brief before
+# his session with Ben, Maria's digests.
+EXPECTED_EMAILS = 12
 MAX_REPLY_BYTES = 1024 * 1024
 POLL_S = 0.05
 # An email is shown this long (wall clock) after the moment it is dated: long enough for

@@ -60,6 +60,18 @@ _EVENTS: tuple[tuple[int, str, dict[str, Any]], ...] = (
     ),
     # The coach and Chloé agree a new date before the first reminder went out.
     (20, "commitment.updated", {"commitment_id": "chloe-mentor", "due_date": "2026-12-07"}),
+    # Hearing that Ben is stuck, James books a session with him for Monday, 10:00 in New
+    # York: his brief on Ben comes two hours before.
+    (
+        4 * 24 + 11,
+        "session.scheduled",
+        {
+            "session_id": "ben-monday",
+            "client_id": "ben",
+            "coach_id": "james",
+            "starts_at": "2026-12-07T10:00:00-05:00",
+        },
+    ),
 )
 
 

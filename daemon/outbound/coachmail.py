@@ -47,7 +47,7 @@ async def send_coach_notice(ctx: dict[str, Any], notice_id: str) -> str:
     commitment, client = loaded
     coach = services.config.coach(commitment.coach_id)
     context = (
-        _base_context(services, coach, commitment)
+        base_context(services, coach, commitment)
         | client_contact(client)
         | {
             "client_name": client.name,
@@ -56,7 +56,7 @@ async def send_coach_notice(ctx: dict[str, Any], notice_id: str) -> str:
         }
     )
     digest_id = hashlib.sha256(notice_id.encode()).hexdigest()[:16]
-    outcome = await _send_once(
+    outcome = await send_to_coach(
         ctx,
         StepKind.COACH_NOTICE,
         (commitment.coach_id, commitment.commitment_id),
@@ -79,10 +79,10 @@ async def send_digest(ctx: dict[str, Any], coach_id: str, day: str) -> str:
     entries = [json.loads(e) for e in await _list(redis, keys.digest_entries(coach_id))]
     commitments = await _coach_commitments(services, coach_id)
     today = date.fromisoformat(day)
-    context = _base_context(services, coach, None) | digest_sections(entries, commitments, today)
+    context = base_context(services, coach, None) | digest_sections(entries, commitments, today)
     outcome = "empty"
     if any(context[name] for name in ("replies", "overdue", "quiet", "completed", "undelivered")):
-        outcome = await _send_once(
+        outcome = await send_to_coach(
             ctx,
             StepKind.DIGEST,
             (coach_id, None),  # about all the coach's commitments, not one
@@ -156,9 +156,7 @@ async def schedule_all_digests(services: Services) -> None:
         await schedule_digest(services, coach_id, coach, after=now)
 
 
-def _base_context(
-    services: Services, coach: Coach, commitment: Commitment | None
-) -> dict[str, Any]:
+def base_context(services: Services, coach: Coach, commitment: Commitment | None) -> dict[str, Any]:
     context: dict[str, Any] = {"firm_name": services.config.firm.name, "coach_name": coach.name}
     if commitment is not None:
         context |= {
@@ -171,7 +169,7 @@ def _base_context(
     return context
 
 
-async def _send_once(
+async def send_to_coach(
     ctx: dict[str, Any],
     kind: StepKind,
     about: tuple[str, str | None],

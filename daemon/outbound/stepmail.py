@@ -138,7 +138,7 @@ def _lang(firing: Firing) -> str:
 def bounce_address(firing: Firing) -> str:
     """Envelope sender on the reply domain, so bounces come back to coachd (VERP: the token
     says whose email bounced), not to a person; an email to the coach bounces to the firm."""
-    if firing.step.kind is StepKind.COACH_QUIET:  # to the coach: see coachmail._send_once
+    if firing.step.kind is StepKind.COACH_QUIET:  # to the coach: see coachmail.send_to_coach
         return firing.services.from_address
     return f"bounces+{firing.reply_token}@{firing.services.reply_domain}"
 

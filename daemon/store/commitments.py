@@ -26,6 +26,7 @@ from daemon.store.records import (
 )
 from daemon.store.redisio import nonempty, read_hash, transact
 from daemon.store.schedule import StepQueue
+from daemon.store.sessions import apply_session_event
 from daemon.store.settling import finish_all
 from daemon.store.watched import read_client, watch_client_commitments, watch_existing
 from jobs.cadence import CadenceProfile
@@ -47,6 +48,7 @@ from jobs.events import (
 )
 from jobs.replyeffect import apply_reply
 from jobs.replytoken import thread_key
+from jobs.sessionevents import SessionCancelled, SessionScheduled
 from jobs.state import Client, Commitment, Status
 from jobs.step import PlannedStep
 
@@ -111,6 +113,8 @@ class Store:
                 await self._apply_client_event(pipe, event)
             elif isinstance(event, ReplyReceived):
                 await self._apply_reply(pipe, event)
+            elif isinstance(event, SessionScheduled | SessionCancelled):
+                await apply_session_event(pipe, event, self._config, self._queue)
             else:
                 await self._apply_commitment_event(pipe, event)
             pipe.set(seen, b"1", ex=keys.EVENT_SEEN_TTL_S)

@@ -113,8 +113,22 @@ def notice(notice_id: str) -> str:
 
 
 def sent(kind: str, item_id: str) -> str:
-    """Ledger key of a coach email (`notice`, `digest`): sent at most once."""
+    """Ledger key of a coach email (`notice`, `digest`, `brief`): sent at most once."""
     return f"{PREFIX}sent:{kind}:{item_id}"
+
+
+def session(session_id: str) -> str:
+    """Hash of a scheduled coaching session: client_id, coach_id, starts_at (ISO)."""
+    return f"{PREFIX}session:{session_id}"
+
+
+def client_sessions(client_id: str) -> str:
+    """Sorted set of a client's sessions by start (epoch seconds): "since the last session"."""
+    return f"{PREFIX}cl:{client_id}:sessions"
+
+
+# A client's sessions kept for "since the last session": the newest this many.
+SESSIONS_KEPT = 20
 
 
 def imap_mailbox(account: str, mailbox: str) -> str:

@@ -6,8 +6,9 @@ import hashlib
 import hmac
 import json
 from collections import defaultdict
+from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import uuid4
 
 import structlog
@@ -18,7 +19,8 @@ from daemon.store import keys
 from daemon.store.aof import rewrite_aof, rewrite_once_committed
 from daemon.store.footprint import CommitmentTrace, Footprint, Tracer
 from daemon.store.redisio import transact
-from daemon.store.schedule import drop_job, drop_step, notice_job_id
+from daemon.store.schedule import brief_job_id, drop_job, drop_step, notice_job_id
+from daemon.store.sessions import client_sessions
 from jobs.events import (
     SCHEMA_VERSION,
     ClientErased,
@@ -27,6 +29,7 @@ from jobs.events import (
     Event,
     EventRejected,
 )
+from jobs.sessionevents import SessionCancelled, SessionScheduled
 from jobs.state import readable_record
 
 log = structlog.get_logger(__name__)
@@ -72,8 +75,10 @@ def markers_of(event: Event, signing_key: bytes) -> list[str]:
     """The erasure markers whose presence refuses `event`."""
     if isinstance(event, ClientErased):
         return []  # erasing again is a harmless sweep
-    if isinstance(event, ClientUpdated):
+    if isinstance(event, ClientUpdated | SessionScheduled):
         return [erased_marker(signing_key, _CLIENT, event.client_id)]
+    if isinstance(event, SessionCancelled):
+        return []  # it only removes what is stored
     markers = [erased_marker(signing_key, _COMMITMENT, event.commitment_id)]
     if isinstance(event, CommitmentCreated):
         markers.append(erased_marker(signing_key, _CLIENT, event.client.client_id))
@@ -87,7 +92,14 @@ async def erase_client(
     leave the markers that refuse late events. Returns what was removed. With `rewrite`, the
     AOF is rewritten in the background once the erasure has committed."""
     found = await Tracer(pipe, client_id).trace()
+    sessions = await cast(
+        Awaitable[list[bytes]], pipe.zrange(keys.client_sessions(client_id), 0, -1)
+    )
     pipe.multi()
+    for session_id in (s.decode() for s in sessions):
+        pipe.delete(keys.session(session_id))
+        drop_job(pipe, brief_job_id(session_id))
+    pipe.delete(keys.client_sessions(client_id))
     for commitment in found.commitments:
         _delete_commitment(pipe, commitment)
     pipe.delete(keys.client(client_id))
@@ -149,7 +161,8 @@ async def erase_now(redis: Redis, client_id: str, signing_key: bytes) -> Footpri
 
 async def export_client(redis: Redis, client_id: str) -> dict[str, Any]:
     """Everything stored about the client, as JSON-ready data (`coachd export-client`)."""
-    return footprint_json(await Tracer(redis, client_id).trace())
+    exported = footprint_json(await Tracer(redis, client_id).trace())
+    return exported | {"sessions": [s.to_json() for s in await client_sessions(redis, client_id)]}
 
 
 def footprint_json(found: Footprint) -> dict[str, Any]:

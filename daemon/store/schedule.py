@@ -28,6 +28,7 @@ __all__ = ["Clock", "StepQueue", "connect"]  # Clock: callers import it from her
 FIRE_STEP = "fire_step"
 SEND_NOTICE = "send_coach_notice"
 SEND_DIGEST = "send_digest"
+SEND_BRIEF = "send_brief"
 # arq deletes a job's payload this long after its fire time if no worker took it.
 JOB_GRACE_MS = 7 * 24 * 3600 * 1000
 MS_PER_S = 1000
@@ -50,6 +51,11 @@ def step_job_id(commitment_id: str, version: int) -> str:
 
 def notice_job_id(notice_id: str) -> str:
     return f"notice:{notice_id}"
+
+
+def brief_job_id(session_id: str) -> str:
+    """One brief job per session: moving the session replaces it, cancelling drops it."""
+    return f"brief:{session_id}"
 
 
 class StepQueue:

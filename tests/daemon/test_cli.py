@@ -36,6 +36,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "dead-letters",
         "failed",
         "export-client",
+        "brief",
         "erase-client",
         "migrate",
         "schema",
@@ -145,6 +146,8 @@ def test_schema_covers_every_event_type(capsys: pytest.CaptureFixture[str]) -> N
         "client.updated",
         "client.erased",
         "reply.received",
+        "session.scheduled",
+        "session.cancelled",
     }
 
 

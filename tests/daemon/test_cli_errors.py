@@ -44,6 +44,7 @@ def closed_port() -> int:
         ["failed", "--retry", "c1:1:reminder-2d"],
         ["emit", "-"],
         ["export-client", "ana"],
+        ["brief", "ana"],
         ["erase-client", "ana"],
         ["erase-client", "ana", "--now"],
         ["migrate"],

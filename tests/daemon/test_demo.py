@@ -74,7 +74,11 @@ def test_two_runs_send_the_same_emails_in_the_same_order(two_runs: tuple[Path, P
 
 
 def test_the_coachs_digest_is_dated_17_00_in_the_coachs_zone(two_runs: tuple[Path, Path]) -> None:
-    digests = [m for _, m in _emails(two_runs[0]) if m["To"].addresses[0].addr_spec == MARIA]
+    digests = [
+        m
+        for _, m in _emails(two_runs[0])
+        if m["To"].addresses[0].addr_spec == MARIA and "Your clients today" in str(m["Subject"])
+    ]
     assert digests
     for digest in digests:
         sent = parsedate_to_datetime(str(digest["Date"]))
@@ -88,7 +92,7 @@ def test_the_notice_and_the_answer_to_a_reply_are_dated_the_minute_it_was_writte
     """ "At once" is at once: no delay the demo's fast clock made out of a poll or a read."""
     [stuck] = [r for r in demo_replies() if r.client_email == BEN]
     emails = _emails(two_runs[0])
-    [notice] = [m for _, m in emails if m["To"].addresses[0].addr_spec == JAMES]
+    [notice, _] = [m for _, m in emails if m["To"].addresses[0].addr_spec == JAMES]
     answer = [m for _, m in emails if m["To"].addresses[0].addr_spec == BEN][-1]
 
     assert "says something is in the way" in str(notice["Subject"])
@@ -96,3 +100,18 @@ def test_the_notice_and_the_answer_to_a_reply_are_dated_the_minute_it_was_writte
         sent = parsedate_to_datetime(str(message["Date"]))
         assert sent == stuck.at
         assert sent.utcoffset() == stuck.at.astimezone(NEW_YORK).utcoffset()
+
+
+def test_james_gets_his_brief_on_ben_two_hours_before_their_session(
+    two_runs: tuple[Path, Path],
+) -> None:
+    [brief] = [m for _, m in _emails(two_runs[0]) if "Before your session" in str(m["Subject"])]
+
+    assert brief["To"].addresses[0].addr_spec == JAMES
+    assert str(brief["Date"]) == "Mon, 07 Dec 2026 08:00:00 -0500"
+    text = _text(brief).replace("\r\n", "\n")
+    assert (
+        "blocked\n    in their words: “Honestly I'm stuck - no time this week with the move.”"
+        in text
+    )
+    assert "How would you like to use our time today?" in text

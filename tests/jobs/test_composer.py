@@ -33,8 +33,9 @@ CLIENT_KINDS = (
     StepKind.ACK,
     StepKind.BLOCKED,
 )
-# Every kind about one commitment; the digest is about all of a coach's clients.
-COMMITMENT_KINDS = [kind for kind in StepKind if kind is not StepKind.DIGEST]
+# Every kind about one commitment; the digest is about all of a coach's clients, the brief
+# about all of one client's commitments.
+COMMITMENT_KINDS = [kind for kind in StepKind if kind not in (StepKind.DIGEST, StepKind.BRIEF)]
 GUILT_OR_URGENCY = (
     "remind",
     "overdue",
