@@ -184,6 +184,7 @@ async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
                 error,
                 reached=outcome is not Outcome.FAILED,
                 note=undelivered_line(c.step.kind, attempted.note),
+                rider=True,
             ),
             firing.now,
             same_step=c.commitment.plan_gen,
