@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from daemon.store import keys
@@ -54,3 +55,19 @@ def _push(pipe: Pipeline, client_id: str, record: str) -> None:
 def _count(pipe: Pipeline, client_id: str, field: str) -> None:
     pipe.hincrby(keys.question_counts(client_id), field, 1)
     pipe.hincrby(keys.FIRM_QUESTION_COUNTS, field, 1)
+
+
+SCAN_BATCH = 1000
+
+
+async def read_learning(redis: Redis, client_id: str | None = None) -> dict[str, list[bytes]]:
+    """Every client's learning records (one client's with `client_id`), for `coachd insights`:
+    an operator's command, so a SCAN over the keyspace is fine; never on the hot path."""
+    if client_id is not None:
+        return {client_id: await redis.lrange(keys.learning(client_id), 0, -1)}  # type: ignore[misc]
+    prefix = keys.learning("")
+    found: dict[str, list[bytes]] = {}
+    async for key in redis.scan_iter(keys.LEARNING_PATTERN, SCAN_BATCH):
+        name = key.decode()
+        found[name.removeprefix(prefix)] = await redis.lrange(name, 0, -1)  # type: ignore[misc]
+    return dict(sorted(found.items()))
