@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from daemon.store import keys
 from daemon.store.privacy import erase_now, export_client
+from jobs.questions import DEFAULT_BANK
 from tests.helpers.events import changed, created
-from tests.helpers.firm import SIGNING_KEY
+from tests.helpers.firm import FIRM_TOML, SIGNING_KEY
 from tests.helpers.loop import Loop
 
 pytestmark = pytest.mark.integration
@@ -139,3 +141,39 @@ async def test_a_clients_learning_records_are_exported_and_erased_with_them(loop
     assert not await loop.redis.exists(keys.learning("ana"), keys.question_counts("ana"))
     # The firm's counters name no one: they stay.
     assert await loop.redis.exists(keys.FIRM_QUESTION_COUNTS)
+
+
+LEARNING_PROFILE = """
+[profiles.learning]
+learn_questions = true
+"""
+
+
+@pytest.fixture
+def firm_config(tmp_path: Path) -> Path:
+    """The test firm with a profile that has the learning loop on."""
+    path = tmp_path / "firm.toml"
+    path.write_text(FIRM_TOML + LEARNING_PROFILE)
+    return path
+
+
+async def test_with_learn_questions_the_question_the_client_answers_is_asked(loop: Loop) -> None:
+    """Ana and Ben answered "resources-easier" every time and the other questions never: Ana's first
+    overdue prompt (after a reminder) asks it; Ben's profile has no learning, his does not."""
+    favoured = "resources-easier"
+    async with loop.redis.pipeline(transaction=False) as pipe:
+        for client_id in ("ana", "ben"):
+            for question in DEFAULT_BANK.questions:
+                answered = 8 if question.id == favoured else 0
+                pipe.hset(keys.question_counts(client_id), f"s:{question.id}", 8)
+                pipe.hset(keys.question_counts(client_id), f"a:{question.id}", answered)
+        await pipe.execute()
+    ben = created("e2", "b1", client_id="ben", email="ben@example.org")
+    await loop.emit(created(profile="learning"), ben)
+    await loop.consume()
+    await loop.advance(REMINDER_AT)
+    await loop.advance(OVERDUE_1_AT)
+
+    [ana_asked] = [r["q"] for r in await records(loop) if r["q"]]
+    [ben_asked] = [r["q"] for r in await records(loop, "ben") if r["q"]]
+    assert (ana_asked[0][0], ben_asked[0][0] != favoured) == (favoured, True)
