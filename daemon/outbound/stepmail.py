@@ -27,8 +27,9 @@ async def learned_scores(firing: Firing) -> dict[str, float] | None:
     client = await read_hash(commands, keys.question_counts(firing.client.client_id))
     firm = await read_hash(commands, keys.FIRM_QUESTION_COUNTS)
     bank = firing.services.config.bank(profile.question_bank)
-    ids = [q.id for q in bank.questions]
-    return sampled_scores(ids, Counts.from_hash(client), Counts.from_hash(firm), _seed(firing))
+    return sampled_scores(
+        bank.questions, Counts.from_hash(client), Counts.from_hash(firm), _seed(firing)
+    )
 
 
 def _seed(firing: Firing) -> str:
