@@ -184,6 +184,12 @@ COMMANDS = (
             _option("--coach", help="only this coach's clients"),
             _option("--client", type=commands.client_id, help="only this client"),
             _option("--html", type=Path, default=None, help="write an HTML report to FILE"),
+            _option(
+                "--within-days",
+                type=commands.positive,
+                default=7,
+                help="a reply later than this many days after an email is no answer",
+            ),
             JSON,
         ),
     ),

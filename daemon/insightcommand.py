@@ -18,10 +18,13 @@ from jobs.insights import Email, Insights, emails_of, insights, select
 TITLE = "coachd insights: which emails clients answer"
 
 
-async def read_emails(settings: Settings) -> dict[str, list[Email]]:
+async def read_emails(settings: Settings, within_days: int) -> dict[str, list[Email]]:
     async with connected(settings) as redis:
         raw = await read_learning(redis)
-    return {client_id: emails_of(client_id, records) for client_id, records in raw.items()}
+    return {
+        client_id: emails_of(client_id, records, within_days=within_days)
+        for client_id, records in raw.items()
+    }
 
 
 def sections(
@@ -40,7 +43,7 @@ def sections(
 
 
 def run(args: argparse.Namespace) -> int:
-    by_client = asyncio.run(read_emails(args.settings))
+    by_client = asyncio.run(read_emails(args.settings, args.within_days))
     found = sections(by_client, coach=args.coach, client=args.client)
     if args.html:
         Path(args.html).write_text(insights_html(TITLE, found), encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -24,8 +25,10 @@ async def learned_scores(firing: Firing) -> dict[str, float] | None:
     if not profile.learn_questions or firing.step.kind is not StepKind.OVERDUE:
         return None
     commands = firing.services.store.commands
-    client = await read_hash(commands, keys.question_counts(firing.client.client_id))
-    firm = await read_hash(commands, keys.FIRM_QUESTION_COUNTS)
+    client, firm = await asyncio.gather(  # one loop turn: one pipeline, with the batch's reads
+        read_hash(commands, keys.question_counts(firing.client.client_id)),
+        read_hash(commands, keys.FIRM_QUESTION_COUNTS),
+    )
     bank = firing.services.config.bank(profile.question_bank)
     return sampled_scores(
         bank.questions, Counts.from_hash(client), Counts.from_hash(firm), _seed(firing)

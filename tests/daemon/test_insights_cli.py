@@ -81,3 +81,19 @@ async def test_a_client_with_no_emails_is_one_line_and_exit_1(
         EXIT_INVALID,
         "coachd: no emails recorded for client cleo (see `coachd insights`)\n",
     )
+
+
+async def test_a_reply_later_than_within_days_counts_as_no_answer(
+    loop: Loop, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await two_clients(loop)  # Ana answered after 3 hours; Ben now answers after 50
+    late = OVERDUE_1_AT + timedelta(hours=50)
+    fields = {"kind": "reply", "source": "smtp", "intent": "note", "text": "Sorry, busy week."}
+    await loop.emit(changed("reply.received", "r2", late, commitment_id="b1", **fields))
+    await loop.consume()
+    for days, answered in ((7, 2), (2, 1)):
+        code, out, _ = await run_coachd(capsys, "insights", "--json", "--within-days", str(days))
+        assert (code, json.loads(out)["firm"]["overall"]["answered"]) == (EXIT_OK, answered)
+    with pytest.raises(SystemExit):
+        await run_coachd(capsys, "insights", "--within-days", "0")
+    assert "'0' is not a positive whole number" in capsys.readouterr().err
