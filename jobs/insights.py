@@ -172,3 +172,31 @@ def select(
         for e in emails
         if coach is None or e.coach_id == coach
     ]
+
+
+# The weekly digest's lines: a rate needs this many emails behind it to be named the best.
+DIGEST_MIN_SAMPLE = 3
+
+
+def digest_lines(emails: Sequence[Email]) -> list[str]:
+    """Three lines for the coach's weekly digest: how many emails were answered, the reason
+    and the send hour answered most (among groups of at least DIGEST_MIN_SAMPLE emails), each
+    with its sample. No emails, no lines; a group too small to say, no line for it."""
+    if not emails:
+        return []
+    found = insights(emails)
+    lines = [f"Your clients answered {_share(found.overall)} of coachd's emails this past week."]
+    for label, tallies in (("question reason", found.by_reason), ("send hour", found.by_hour)):
+        best = _best(tallies)
+        if best is not None:
+            lines.append(f"Most answered {label}: {best.key}, {_share(best)}.")
+    return lines
+
+
+def _best(tallies: Sequence[Tally]) -> Tally | None:
+    sized = [t for t in tallies if t.sent >= DIGEST_MIN_SAMPLE and t.answered]
+    return max(sized, key=lambda t: (t.rate, t.sent, t.key)) if sized else None
+
+
+def _share(tally: Tally) -> str:
+    return f"{tally.answered} of {tally.sent} ({tally.rate:.0%})"

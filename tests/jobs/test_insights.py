@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from jobs.insights import emails_of, insights, select
+from jobs.insights import digest_lines, emails_of, insights, select
 
 HOUR = 3600
 T0 = 1_764_576_000  # Tuesday 1 December 2026, 08:00 UTC
@@ -86,3 +86,20 @@ def test_a_coachs_or_a_clients_emails_are_selected_and_listed_by_client() -> Non
     assert [(t.key, t.sent) for t in found.by_client] == [("ana", 3), ("ben", 1)]
     assert found.as_json()["overall"] == {"key": "all", "sent": 4, "answered": 1, "rate": 0.25,
                                           "median_hours": 4.0}  # fmt: skip
+
+
+def test_the_weekly_digest_gets_three_lines_with_their_samples() -> None:
+    week = [
+        send(f"c1:{n}", T0 + n * HOUR, [["why-gives", "why", 1]], hour=9 + n % 2) for n in range(6)
+    ] + [answer("c1:0", T0 + HOUR, 1.0), answer("c1:2", T0 + 3 * HOUR, 1.0),
+         answer("c1:4", T0 + 5 * HOUR, 1.0), answer("c1:1", T0 + 9 * HOUR, 8.0)]  # fmt: skip
+    assert digest_lines(emails_of("ana", week)) == [
+        "Your clients answered 4 of 6 (67%) of coachd's emails this past week.",
+        "Most answered question reason: why, 4 of 6 (67%).",
+        "Most answered send hour: 09:00, 3 of 3 (100%).",
+    ]
+    # Too few emails to name a best reason or hour: only the first line.
+    assert digest_lines(emails_of("ana", week[:2])) == [
+        "Your clients answered 0 of 2 (0%) of coachd's emails this past week."
+    ]
+    assert digest_lines([]) == []
