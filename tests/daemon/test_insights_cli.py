@@ -4,8 +4,10 @@ with inline SVG charts, and the one line for a client with no emails."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -70,6 +72,8 @@ async def test_the_html_report_draws_inline_svg_bars_and_loads_nothing(
     assert html.count("<svg") >= 6 and "<h2>coach maria</h2>" in html
     assert "<script" not in html and "src=" not in html and "href=" not in html
     assert "<title>09:00" in html  # each bar says its numbers on hover
+    for chart in re.findall(r"<svg.*?</svg>", html, re.DOTALL):
+        ElementTree.fromstring(chart)  # well-formed SVG, whatever the labels hold
 
 
 async def test_a_client_with_no_emails_is_one_line_and_exit_1(
