@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
-from jobs.learning import ANSWER, DONE, SEND
+from jobs.learning import ANSWER, DONE, NOT_AN_ANSWER, SEND
 
 DAY_S = 24 * 3600
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -51,13 +51,18 @@ def emails_of(
             continue
         if kind == SEND:
             sends.append(record)
-        elif kind == ANSWER and record.get("hr", 1e9) <= within_days * 24:
+        elif kind == ANSWER and _answers(record, within_days):
             earlier = answers.get(record["id"])  # the first reply is the answer
             if earlier is None or record["at"] < earlier["at"]:
                 answers[record["id"]] = record
         elif kind == DONE:
             completed[record["c"]] = min(record["at"], completed.get(record["c"], record["at"]))
     return sorted((_email(client_id, s, answers, completed) for s in sends), key=lambda e: e.at)
+
+
+def _answers(record: dict[str, Any], within_days: int) -> bool:
+    """A reply within the window that is an answer (not a request to stop)."""
+    return record.get("hr", 1e9) <= within_days * 24 and record.get("i") not in NOT_AN_ANSWER
 
 
 def _email(

@@ -23,6 +23,9 @@ SEND, ANSWER, DONE = "s", "a", "d"
 # The client's `last_sent` field: "<send id>|<epoch s>|<question ids, comma-separated>".
 _SEP = "|"
 HOUR_S = 3600
+# A reply with this intent is recorded, but it is no answer to the email's questions: the
+# loop must not learn to prefer the questions after which clients ask to stop.
+NOT_AN_ANSWER = frozenset({"stop"})
 # Emails the client gets; the "gone quiet" email, notices and digests go to the coach.
 CLIENT_KINDS = frozenset(StepKind) - {StepKind.COACH_QUIET, StepKind.COACH_NOTICE, StepKind.DIGEST}
 

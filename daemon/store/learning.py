@@ -11,7 +11,7 @@ from redis.asyncio.client import Pipeline
 
 from daemon.store import keys
 from jobs.events import ReplyReceived
-from jobs.learning import LastSent, answer_record, completion_record
+from jobs.learning import NOT_AN_ANSWER, LastSent, answer_record, completion_record
 from jobs.state import Client, Commitment
 
 
@@ -35,8 +35,9 @@ def record_answer(pipe: Pipeline, client: Client, event: ReplyReceived) -> Clien
     last = LastSent.decode(client.last_email)
     if last is None or event.kind != "reply" or event.from_unknown_address:
         return client
-    _push(pipe, client.client_id, answer_record(last, event.intent or "note", event.occurred_at))
-    for question_id in last.question_ids:
+    intent = event.intent or "note"
+    _push(pipe, client.client_id, answer_record(last, intent, event.occurred_at))
+    for question_id in () if intent in NOT_AN_ANSWER else last.question_ids:
         _count(pipe, client.client_id, f"a:{question_id}")
     return replace(client, last_email="")
 

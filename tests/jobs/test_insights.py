@@ -69,6 +69,11 @@ def test_a_reply_after_the_window_is_no_answer_and_only_the_first_reply_counts()
     assert emails_of("ana", twice)[0].intent == "note"
 
 
+def test_a_request_to_stop_is_no_answer() -> None:
+    stopped = [send("c1:1", T0, [["why-gives", "why", 1]]), answer("c1:1", T0 + HOUR, 1.0, "stop")]
+    assert emails_of("ana", stopped)[0].intent is None
+
+
 def test_unreadable_records_are_skipped_not_fatal() -> None:
     emails = emails_of("ana", [b"not json", b'{"no": "kind"}', b"[1]", RECORDS[1].encode()])
     assert [e.commitment_id for e in emails] == ["c1"]

@@ -177,3 +177,14 @@ async def test_with_learn_questions_the_question_the_client_answers_is_asked(loo
     [ana_asked] = [r["q"] for r in await records(loop) if r["q"]]
     [ben_asked] = [r["q"] for r in await records(loop, "ben") if r["q"]]
     assert (ana_asked[0][0], ben_asked[0][0] != favoured) == (favoured, True)
+
+
+async def test_a_stop_is_recorded_but_teaches_no_question_to_be_asked(loop: Loop) -> None:
+    await loop.emit(created())
+    await loop.consume()
+    await loop.advance(OVERDUE_1_AT)
+    await loop.emit(reply("r1", OVERDUE_1_AT + timedelta(hours=1), intent="stop", text="Stop."))
+    await loop.consume()
+
+    assert [(r["t"], r.get("i")) for r in await records(loop)] == [("s", None), ("a", "stop")]
+    assert [k for k in await counts(loop, keys.question_counts("ana")) if k.startswith("a:")] == []
