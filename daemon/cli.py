@@ -12,7 +12,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from daemon import commands, failurecommands
+from daemon import commands, failurecommands, insightcommand
 from daemon.commands import EXIT_CONFIG, EXIT_INVALID, EXIT_OK
 from daemon.config.load import CoachConfigError, format_problems
 from daemon.errors import CoachdError, OperatorRequestError, SettingsError
@@ -180,6 +180,26 @@ COMMANDS = (
         (
             CLIENT_ID,
             _option("--now", action="store_true", help="apply it here, not via the daemon"),
+        ),
+    ),
+    Command(
+        "insights",
+        "Answer rates and time to answer of the emails sent, by question, reason, send hour, "
+        "weekday and client, for the firm and one coach or client (needs Redis).",
+        "coachd insights --client ana --html ana.html",
+        insightcommand.run,
+        (
+            _option("--coach", metavar="ID", help="only this coach's clients"),
+            _option("--client", metavar="ID", type=commands.client_id, help="only this client"),
+            _option("--html", metavar="FILE", type=Path, default=None, help="write an HTML report"),
+            _option(
+                "--within-days",
+                metavar="N",
+                type=commands.positive,
+                default=7,
+                help="a reply later than N days after an email is no answer (default 7)",
+            ),
+            JSON,
         ),
     ),
     Command(

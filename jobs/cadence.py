@@ -62,6 +62,9 @@ class CadenceProfile(BaseModel):
     reflection_after_hours: int = Field(default=4, ge=0, le=MAX_REFLECTION_HOURS)
     questions_per_prompt: int = Field(default=1, ge=1, le=2)
     question_bank: str = "default"
+    # The learning loop chooses among questions of the right depth (jobs.choosing); off: the
+    # fixed, seeded rotation. Off by default: it changes which questions go out.
+    learn_questions: bool = False
 
     _send_at_is_text = field_validator("send_at", mode="before")(_refuse_number)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -209,10 +210,14 @@ def target_depth(overdue_days: int) -> int:
     return 1
 
 
-def _seeded_rank(seed: str, question: Question) -> bytes:
+def _seeded_rank(
+    seed: str, question: Question, scores: Mapping[str, float] | None = None
+) -> tuple[float, bytes]:
     # Hashing seed and id (not the bank's order) keeps a retried job's choice stable
-    # and spreads choices evenly across commitments.
-    return hashlib.sha256(f"{seed}\x00{question.id}".encode()).digest()
+    # and spreads choices evenly across commitments. With the learning loop's `scores`
+    # (jobs.choosing), the likelier answer comes first; the hash breaks ties.
+    learned = -scores.get(question.id, 0.0) if scores else 0.0
+    return learned, hashlib.sha256(f"{seed}\x00{question.id}".encode()).digest()
 
 
 def asked_before(last_question: str | None) -> frozenset[str]:
@@ -237,6 +242,7 @@ def choose_questions(
     seed: str,
     *,
     first_contact: bool = False,
+    scores: Mapping[str, float] | None = None,
 ) -> tuple[Question, ...]:
     """Pick `count` (1 or 2) questions for an overdue prompt, deterministically from `seed`.
 
@@ -249,6 +255,9 @@ def choose_questions(
     `first_contact` (the client's first email about this action, say one created with a
     due date long past): light questions only, a partnering one first. A first email that
     opens with "what story do you tell yourself" would damage rapport (COACHING.md).
+
+    `scores` (the learning loop's draws, jobs.choosing) order questions within each depth
+    in place of the seed alone; the depth rules above stay as they are.
     """
     if not 1 <= count <= MAX_QUESTIONS_PER_PROMPT:
         raise ValueError(f"count must be 1..{MAX_QUESTIONS_PER_PROMPT}, got {count}")
@@ -256,7 +265,9 @@ def choose_questions(
     fresh = _not_asked(bank, previous_id)
 
     # Each question's rank is computed once: every reminder sorts the whole bank.
-    ranked = sorted(((abs(q.depth - depth), q.depth, _seeded_rank(seed, q)), q) for q in fresh)
+    ranked = sorted(
+        ((abs(q.depth - depth), q.depth, _seeded_rank(seed, q, scores)), q) for q in fresh
+    )
     if first_contact:  # a partnering question of the nearest depth opens the first email
         ranked.sort(key=lambda item: (item[0][0], item[1].reason != "partnering"))
     first = ranked[0][1]

@@ -26,6 +26,8 @@ class Client:
     greeting_name: str = ""  # how emails greet them; empty: the first word of `name`
     # The last email's question ids, space-separated: the next email asks none of them.
     last_question: str = ""
+    # The last email, until a reply answers it (jobs.learning.LastSent): the learning loop.
+    last_email: str = ""
     updated_at: datetime | None = None
     paused_until: date | None = None  # an out-of-office (or "pause until") return date
     email_failing: bool = False  # a hard bounce: nothing more is sent until the email changes
@@ -66,6 +68,7 @@ class Client:
             "timezone": self.timezone,
             "opted_out": "1" if self.opted_out else "",
             "last_question": self.last_question,
+            "last_email": self.last_email,
             "updated_at": _stamp(self.updated_at),
             "paused_until": self.paused_until.isoformat() if self.paused_until else "",
             "email_failing": "1" if self.email_failing else "",
@@ -97,6 +100,7 @@ class Client:
             opted_out=record.get("opted_out") == "1",
             greeting_name=record.get("greeting_name", ""),
             last_question=record.get("last_question", ""),
+            last_email=record.get("last_email", ""),
             updated_at=_parse_dt(record.get("updated_at", "")),
             paused_until=_parse_date(record.get("paused_until", "")),
             email_failing=record.get("email_failing") == "1",

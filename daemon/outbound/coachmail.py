@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from daemon.config.models import Coach
 from daemon.outbound.delivery import DURABLE_SHARE, MAX_SEND_TRIES, retry_delay_s
+from daemon.outbound.digestinsights import weekly_lines
 from daemon.outbound.firing import Services
 from daemon.outbound.ledger import LedgerEntry, Outcome
 from daemon.outbound.sendonce import Attempted, JobTry, claim_once, send_claimed, settle_abandoned
@@ -80,6 +81,9 @@ async def send_digest(ctx: dict[str, Any], coach_id: str, day: str) -> str:
     commitments = await _coach_commitments(services, coach_id)
     today = date.fromisoformat(day)
     context = base_context(services, coach, None) | digest_sections(entries, commitments, today)
+    due = datetime.combine(today, coach.digest_at, tzinfo=coach.zone)
+    client_ids = sorted({c.client_id for c, _ in commitments})
+    context["insights"] = await weekly_lines(redis, coach_id, client_ids, today, due)
     outcome = "empty"
     if any(context[name] for name in ("replies", "overdue", "quiet", "completed", "undelivered")):
         outcome = await send_to_coach(
@@ -89,7 +93,7 @@ async def send_digest(ctx: dict[str, Any], coach_id: str, day: str) -> str:
             context,
             ledger_key=keys.sent("digest", f"{coach_id}:{day}"),
             message_key=f"digest.{coach_id}.{day}",
-            due=datetime.combine(today, coach.digest_at, tzinfo=coach.zone),
+            due=due,
         )
     if entries:
         # Only what this digest showed: entries added meanwhile wait for the next one.

@@ -30,7 +30,7 @@ from daemon.outbound.sendonce import (
     send_claimed,
 )
 from daemon.outbound.stepbatch import Settlement, StepBatch
-from daemon.outbound.stepmail import bounce_address, compose_step, step_questions
+from daemon.outbound.stepmail import bounce_address, compose_step, learned_scores, step_questions
 from daemon.outbound.tally import Tally
 from daemon.outbound.undelivered import uncomposed_note, undelivered_line
 from daemon.store.changes import Finish, StepResult
@@ -160,7 +160,7 @@ async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
     firing = await _claim_companions(firing, held.attempt, held.claimed_at_ms)
     tally = Tally(firing.step.kind.value, ledger_step_id(firing.ledger_key))
     claim = held.with_riders([c.ledger_key for c in firing.companions]).counted_as(tally)
-    questions = step_questions(firing)
+    questions = step_questions(firing, await learned_scores(firing))
     try:
         message, recipient = await _composed(firing, questions)
     except (ComposeError, TemplateError, TimeoutError) as exc:
@@ -184,6 +184,7 @@ async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
                 error,
                 reached=outcome is not Outcome.FAILED,
                 note=undelivered_line(c.step.kind, attempted.note),
+                rider=True,
             ),
             firing.now,
             same_step=c.commitment.plan_gen,

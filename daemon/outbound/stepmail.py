@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from daemon.clock import Clock, acting_moment
 from daemon.outbound.firing import Firing
+from daemon.store import keys
+from daemon.store.redisio import read_hash
+from jobs.choosing import Counts, sampled_scores
 from jobs.composer import Envelope, thread_ids
 from jobs.daynames import due_name
 from jobs.questions import Question, choose_help_question, choose_questions
@@ -14,12 +18,34 @@ from jobs.state import Client
 from jobs.step import StepKind
 
 
-def step_questions(firing: Firing) -> tuple[Question, ...]:
+async def learned_scores(firing: Firing) -> dict[str, float] | None:
+    """The learning loop's draws for an overdue prompt of a profile with `learn_questions`
+    (jobs.choosing): the client's and the firm's counters, read in the batch's pipeline."""
+    profile = firing.profile
+    if not profile.learn_questions or firing.step.kind is not StepKind.OVERDUE:
+        return None
+    commands = firing.services.store.commands
+    client, firm = await asyncio.gather(  # one loop turn: one pipeline, with the batch's reads
+        read_hash(commands, keys.question_counts(firing.client.client_id)),
+        read_hash(commands, keys.FIRM_QUESTION_COUNTS),
+    )
+    bank = firing.services.config.bank(profile.question_bank)
+    return sampled_scores(
+        bank.questions, Counts.from_hash(client), Counts.from_hash(firm), _seed(firing)
+    )
+
+
+def _seed(firing: Firing) -> str:
+    commitment = firing.commitment
+    return f"{commitment.commitment_id}:{commitment.plan_gen}:{firing.step.name}"
+
+
+def step_questions(firing: Firing, scores: dict[str, float] | None = None) -> tuple[Question, ...]:
     if firing.step.kind not in (StepKind.OVERDUE, StepKind.BLOCKED):
         return ()
     commitment, profile = firing.commitment, firing.profile
     bank = firing.services.config.bank(profile.question_bank)
-    seed = f"{commitment.commitment_id}:{commitment.plan_gen}:{firing.step.name}"
+    seed = _seed(firing)
     if firing.step.kind is StepKind.BLOCKED:
         return (choose_help_question(bank, firing.client.last_question or None, seed),)
     return choose_questions(
@@ -30,6 +56,7 @@ def step_questions(firing: Firing) -> tuple[Question, ...]:
         seed,
         # Nothing sent yet about this action: however overdue it is, the first email is light.
         first_contact=commitment.sent_count == 0,
+        scores=scores,
     )
 
 

@@ -34,6 +34,7 @@ class StepResult:
     sent_with: tuple[str, ...] = ()
     reached: bool = True  # False: the server surely did not take it (refused, gave up)
     note: str = ""  # with an error: the coach's digest line (daemon.outbound.undelivered)
+    rider: bool = False  # asked about in another commitment's email: that one records it
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from daemon.config.load import CoachConfig, ConfigLookupError
 from daemon.store import keys
 from daemon.store.changes import Applied, Finish, StreamEntry
 from daemon.store.coachfeed import add_to_digest, add_to_history, notify_coach
+from daemon.store.learning import record_answer, record_completion
 from daemon.store.pipelining import AutoPipeline
 from daemon.store.privacy import erase_client, refuse_if_erased
 from daemon.store.records import (
@@ -179,6 +180,7 @@ class Store:
             pipe.hset(*keys.thread(transition.commitment.thread), event.commitment_id)
         self.write_transition(pipe, transition)
         if isinstance(event, CommitmentCompleted):
+            record_completion(pipe, transition.commitment, event.occurred_at)
             add_to_digest(pipe, transition.commitment, client, "completed", event.occurred_at)
 
     async def _apply_commitment_event(self, pipe: Pipeline, event: CommitmentChange) -> None:
@@ -206,10 +208,13 @@ class Store:
             pipe, event.commitment_id, await read_hash(pipe, ckey)
         )
         outcome = apply_reply(event, current, client, self.profile_of(current))
-        others = []
+        others: list[Commitment] = []
         if outcome.client != client:  # opt-out, pause, bounce: every commitment of theirs
             others = await watch_client_commitments(pipe, client)
         pipe.multi()
+        outcome = replace(outcome, client=record_answer(pipe, outcome.client, event))
+        if outcome.commitment.status is Status.COMPLETED and current.status is not Status.COMPLETED:
+            record_completion(pipe, outcome.commitment, event.occurred_at)
         profile = self.profile_of(current)
         self.write_transition(
             pipe, replan(outcome.commitment, outcome.client, profile, event.occurred_at)

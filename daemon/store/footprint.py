@@ -56,6 +56,8 @@ class Footprint:
     commitments: list[CommitmentTrace] = field(default_factory=list)
     digest: dict[str, list[str]] = field(default_factory=dict)  # digest key -> its entries
     entries: list[StreamHit] = field(default_factory=list)
+    learning: list[str] = field(default_factory=list)  # the learning loop's records
+    question_counts: dict[str, str] = field(default_factory=dict)
     keys_read: list[str] = field(default_factory=list)
 
     @property
@@ -109,6 +111,10 @@ class Tracer:
             record = await self._hash(keys.commitment(commitment_id))
             if record:
                 found.commitments.append(await self._commitment(commitment_id, record))
+        learning_key = keys.learning(client_id)
+        self._read(learning_key)
+        found.learning = _texts(await self._await(self._conn.lrange(learning_key, 0, -1)))
+        found.question_counts = await self._hash(keys.question_counts(client_id))
         await self._notices()
         for coach_id in sorted({c.record.get("coach_id", "") for c in found.commitments}):
             await self._digest(coach_id)

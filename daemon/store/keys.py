@@ -205,3 +205,22 @@ MAILGUN_TOKEN_TTL_S = 2 * MAILGUN_MAX_AGE_S
 def mailgun_token(token: str) -> str:
     """Set (NX, with MAILGUN_TOKEN_TTL_S) once a signed Mailgun post's token is accepted."""
     return f"{PREFIX}mg:{token}"
+
+
+# The learning loop (jobs.learning): per client, the newest LEARNING_KEEP records of their
+# emails and what followed, and per question how often it was asked and answered (also
+# firm-wide, the prior for a new client). Both are bounded: the list by LTRIM, the counters by
+# the size of the question banks. Erased with the client; the firm's counters name no one.
+LEARNING_KEEP = 200
+LEARNING_PATTERN = PREFIX + "learn:*"
+FIRM_QUESTION_COUNTS = PREFIX + "learnq"
+
+
+def learning(client_id: str) -> str:
+    """List of JSON records, newest first: sends, answers, completions (jobs.learning)."""
+    return f"{PREFIX}learn:{client_id}"
+
+
+def question_counts(client_id: str) -> str:
+    """Hash {`s:<question id>`: times asked, `a:<question id>`: times answered}."""
+    return f"{PREFIX}learnq:{client_id}"

@@ -102,7 +102,7 @@ async def erase_client(
     pipe.delete(keys.client_sessions(client_id))
     for commitment in found.commitments:
         _delete_commitment(pipe, commitment)
-    pipe.delete(keys.client(client_id))
+    pipe.delete(keys.client(client_id), keys.learning(client_id), keys.question_counts(client_id))
     for key, entries in found.digest.items():
         # By value, not by rewriting the list: entries other events add meanwhile stay.
         for entry in entries:
@@ -174,6 +174,8 @@ def footprint_json(found: Footprint) -> dict[str, Any]:
         "stream_entries": [
             {"stream": h.stream, "id": h.entry_id, "fields": h.fields} for h in found.entries
         ],
+        "learning": [json.loads(r) for r in found.learning],
+        "question_counts": found.question_counts,
         "keys_read": found.keys_read,
     }
 

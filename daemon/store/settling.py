@@ -8,11 +8,16 @@ from typing import TYPE_CHECKING
 
 from redis.asyncio.client import Pipeline
 
+from daemon.config.load import ConfigLookupError
 from daemon.store import keys
 from daemon.store.changes import Finish
 from daemon.store.coachfeed import UNEXPLAINED_EMAIL, add_to_digest
+from daemon.store.learning import record_send
 from daemon.store.redisio import read_hashes, transact
+from jobs.cadence import CadenceProfile
 from jobs.commitment import record_sent
+from jobs.learning import send_record
+from jobs.questions import QuestionBank
 from jobs.state import Client, Commitment
 from jobs.step import StepKind
 
@@ -80,6 +85,11 @@ def _finish_one(
     )
     if transition.commitment.sent_count > current.sent_count:
         _record_send(pipe, current, finish)
+        if not result.rider:  # the learning loop: one record per email, in this MULTI
+            asked, bank = result.question_id.split(), _bank(store, profile)
+            sent = send_record(current, client, step, question_ids=asked, bank=bank, now=finish.now)
+            client = record_send(pipe, client, sent)
+            clients[client.client_id] = client
     store.write_transition(pipe, transition)
     commitments[current.commitment_id] = transition.commitment
     if error:  # the coach hears about an email that did not reach the client, in plain words
@@ -106,3 +116,11 @@ def _record_send(pipe: Pipeline, current: Commitment, finish: Finish) -> None:
     sent_key = keys.thread_sent(current.thread)
     pipe.hset(sent_key, str(current.sent_count), str(int(finish.now.timestamp())))
     pipe.expire(sent_key, keys.THREAD_SENT_TTL_S)
+
+
+def _bank(store: Store, profile: CadenceProfile) -> QuestionBank | None:
+    """The bank the email's questions came from: their reasons and depths are recorded."""
+    try:
+        return store.config.bank(profile.question_bank)
+    except ConfigLookupError:  # a reload dropped it: the ids are recorded alone
+        return None
