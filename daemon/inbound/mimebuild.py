@@ -22,7 +22,16 @@ _STRUCTURAL_HEADERS = frozenset(
     {"content-type", "content-transfer-encoding", "content-disposition", "mime-version"}
 )
 # What the email package raises on input it cannot represent.
-_EMAIL_ERRORS = (ValueError, TypeError, LookupError, IndexError, email.errors.MessageError)
+# AttributeError too: the stdlib's address parser trips over some malformed groups
+# ("'Group' object has no attribute 'local_part'", CPython 3.11) instead of raising a defect.
+_EMAIL_ERRORS = (
+    ValueError,
+    TypeError,
+    LookupError,
+    IndexError,
+    AttributeError,
+    email.errors.MessageError,
+)
 
 Header = tuple[str, str]
 
