@@ -13,87 +13,6 @@ def words(*patterns: str) -> re.Pattern[str]:
 
 # One line per language where it fits (en, de, fr, es, pt): kept compact on purpose.
 # fmt: off
-# The emails themselves, as clients name them.
-MESSAGES = (
-    r"(?:e-?mails?|messages?|reminders?|nudges?|these|them|"
-    r"mails?|e-?mails|nachrichten|erinnerungen|"
-    r"courriels?|rappels?|relances?|"
-    r"correos?|mensajes?|recordatorios?|avisos?|"
-    r"mensagens?|lembretes?)"
-)
-_DETERMINER = r"(?:these|your|the|any|estos|esses)"
-_REMOVE = (
-    r"(?:remove|take|delete|retir\w*|enl[eè]v\w*|nehm\w*|streich\w*|tir\w*|sac\w*|quit\w*|borr\w*)"
-)
-_LIST = r"(?:(?:mailing\s+)?list\w*|verteiler\w*|liste|lista|newsletter|diffusion)"
-# The emails as nouns only (no "these"): "no more reminders", "keine Mails mehr".
-MESSAGE_NOUN = words(MESSAGES.replace("these|them|", ""))
-# Getting, sending or wanting them: the verbs a "no more emails" request is made of.
-DELIVERY = words(
-    r"receiv\w*", r"get(?:ting)?", r"send\w*", r"want", r"need", r"bekomm\w*", r"erhalt\w*",
-    r"krieg\w*", r"schick\w*", r"will", r"m[öo]chte", r"recev\w*", r"re[çc]oi\w*", r"re[çc]u\w*",
-    r"envoy\w*",
-    r"veux", r"souhaite", r"recib\w*", r"lleg\w*", r"envi\w*", r"mand\w*", r"quiero", r"receb\w*",
-    r"quero", r"cheg\w*",
-)
-MORE = words(r"any\s*more", r"no\s+more", r"no\s+longer", r"mehr", r"plus", r"m[áa]s", r"mais")
-# "don't want these any more", "ne plus recevoir", "ya no quiero recibir", "não desejo mais".
-STOP_CEASE = words(
-    r"stop\s+(?:e-?mailing|sending|messaging|contacting|writing|reminding)",
-    rf"(?:no\s+more|no\s+m[áa]s|n[ãa]o\s+mais)\s+(?:of\s+)?{_DETERMINER}?\s*{MESSAGES}",
-    r"unsubscribe", r"opt\s+out", rf"{_REMOVE}\b[^.!?]{{0,30}}\b{_LIST}",
-    rf"stop\s+{_DETERMINER}?\s*{MESSAGES}",
-    rf"(?:don'?t|do\s+not|no\s+longer)\s+(?:want|need|wish)\s+(?:to\s+(?:get|receive)\s+)?"
-    rf"(?:any\s+more\s+)?{_DETERMINER}?\s*{MESSAGES}",
-    rf"no\s+need\s+for\s+(?:the|these|any)?\s*{MESSAGES}",
-    r"(?:don'?t|do\s+not|please\s+don'?t)\s+(?:e-?mail|contact|write\s+to|send)\s+me",
-    r"(?:take|remove)\s+me\s+off", r"remove\s+me\s+from",
-    r"off\s+(?:the|this|your)\s+(?:list|reminders)",
-    rf"{MESSAGES}\s+(?:[\w']+\s+){{0,4}}nicht\s+mehr", rf"keine\s+{MESSAGES}\s+mehr",
-    r"abmelden", r"austragen", r"rausnehmen", r"h[öo]r(?:en\s+sie|t)\s+auf",
-    r"ne\s+(?:\w+\s+)?(?:plus|pas)\s+recevoir",
-    rf"(?:n'ai|ai)\s+plus\s+besoin(?:\s+de\s+ces\s+{MESSAGES})?",
-    r"j'en\s+ai\s+plus\s+besoin", r"ne\s+plus\s+m'en", r"d[ée]sabonner", r"d[ée]sinscri\w*",
-    r"arr[êe]te[zs]?\s+de\s+m'[ée]crire", r"arr[êe]tez", rf"plus\s+de\s+{MESSAGES}",
-    r"(?:ya\s+)?no\s+(?:quiero|deseo|necesito)\s+(?:que\s+me\s+sigan\s+llegando|recibir|m[áa]s)",
-    r"no\s+me\s+(?:env[íi]e|env[íi]en|mandes?|escrib\w+)\s+m[áa]s", r"ya\s+no\s+me\s+\w+\s+m[áa]s",
-    r"s[áa](?:c|qu)\w*me\s+de", r"dar(?:me)?\s+de\s+baja", r"cancelar\s+la\s+suscripci[óo]n",
-    r"dej(?:a|en|ad|e)\s+de\s+(?:escribirme|enviarme|mandarme|me\s+enviar|me\s+mandar)",
-    r"n[ãa]o\s+(?:quero|desejo|preciso)\s+mais", r"n[ãa]o\s+precisa\s+mais\s+me",
-    r"deix(?:e|a)\s+de\s+me\s+(?:enviar|mandar|escrever)", r"pare\s+de\s+me", r"descadastr\w+",
-    rf"chega\s+de\s+{MESSAGES}", r"cancelar\s+(?:a\s+)?inscri[çc][ãa]o",
-)
-# Asking for the emails to cease, in a request, wish or plan form (never a past: "I stopped
-# checking emails" tells of something else). A clause with one of these and an email noun.
-CEASE = words(
-    r"stop", r"quit", r"cease", r"halt", r"cancel", r"aufh[öo]ren", r"einstellen", r"sparen",
-    r"abbestellen", r"arr[êe]t(?:er|ez|e|ons)", r"cess(?:er|ez|e)", r"suspend(?:re|ez|er)",
-    r"par(?:ar|e|em|en|ad)", r"para\s+de", r"dej(?:ar|a|en|ad|e)\s+de", r"deix(?:ar|a|e|em)\s+de",
-    r"detener", r"cancel(?:ar|e|en|em)", r"suspend(?:er|a|an|am)",
-)
-# There is no need any more: "no need", "kein Bedarf", "plus besoin", "no hace falta".
-NO_NEED = words(
-    r"no\s+need", r"(?:don'?t|do\s+not|no\s+longer)\s+need", r"kein(?:en)?\s+bedarf",
-    r"nicht\s+(?:mehr\s+)?n[öo]tig", r"(?:pas|plus)\s+besoin", r"(?:plus|pas)\s+n[ée]cessaire",
-    r"no\s+hace\s+falta", r"no\s+(?:es|será)\s+necesario", r"ya\s+no\s+necesito",
-    r"n[ãa]o\s+(?:precisa|[ée]\s+preciso|[ée]\s+necess[áa]rio)", r"sem\s+necessidade",
-)
-# Writing to the client, said to the coach: "write to me", "mir schreiben", "m'écrire".
-TO_ME = words(
-    r"(?:write|e-?mail|send|contact|remind)\w*\s+(?:to\s+)?me",
-    r"mir\s+(?:\w+\s+)?(?:schreib|schick|send)\w*",
-    r"m'(?:[ée]cri|envoy|relanc)\w*", r"me\s+(?:escrib|mand|envi|recuerd|escrev|lembr)\w*",
-    r"(?:escribir|enviar|mandar|recordar)me", r"(?:escrever|enviar|mandar|lembrar)-me",
-)
-# "I'd rather carry on by myself": a preference for going alone.
-ON_MY_OWN = words(
-    r"on\s+my\s+own", r"by\s+myself", r"allein(?:e)?", r"selbst", r"seule?", r"moi-m[êe]me",
-    r"sol[oa]", r"por\s+mi\s+cuenta", r"a\s+mi\s+ritmo", r"sozinh[oa]", r"por\s+conta\s+pr[óo]pria",
-)
-PREFER = words(
-    r"rather", r"prefer", r"going\s+to\s+handle", r"from\s+here", r"lieber", r"weiter",
-    r"pr[ée]f[èe]re", r"continuer", r"prefiero", r"seguir", r"prefiro", r"gerir",
-)
 UNDO = words(
     r"undo", r"not\s+what\s+i\s+meant", r"misunderst\w+", r"misread", r"wrong\s+(?:e-?mail|reply)",
     r"r[üu]ckg[äa]ngig", r"falsch\s+verstanden", r"nicht\s+gemeint",
@@ -246,7 +165,7 @@ MOOT = words(
 )
 NEGATION = words(
     r"not", r"no", r"never", r"\w+n['\u2019]t", r"yet", r"n'?t", r"nicht", r"nie", r"kein\w*",
-    r"noch", r"pas",
+    r"noch", r"pas", r"ne\s+plus",
     r"jamais", r"todav[íi]a", r"a[úu]n", r"nada", r"n[ãa]o", r"ainda", r"nunca", r"nee", r"nope",
     r"didn'?t", r"haven'?t", r"hasn'?t", r"isn'?t", r"wasn'?t", r"qu[ée]\s+va",
 )

@@ -140,8 +140,8 @@ def _stop(clauses: list[str], context: Context) -> Finding | None:
     found = stop_request(clauses)
     if found is None:
         return None
-    reason, plain = found
-    return Finding("stop", confidence=STRONG if plain else FIRM, reasons=(f"{reason} → stop",))
+    reason, confidence = found
+    return Finding("stop", confidence=confidence, reasons=(f"{reason} → stop",))
 
 
 def _dated_clauses(clauses: list[str], context: Context, verb: Verb | None) -> list[Finding]:
