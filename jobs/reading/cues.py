@@ -126,7 +126,7 @@ FUTURE = words(
     r"without\s+fail", r"voy\s+a", r"\w{2,}rés?",
     r"lo\s+tengo",
     r"seront", r"serai", r"ser[áa]n?", r"ser[ãa]o", r"estar[áa]n?", r"estar[ãa]o",
-    r"hago", r"vou", r"vamos", r"\w+rei", r"fa[çc]o", r"eu\s+fa[çc]o", r"a\s+m[áa]s\s+tardar",
+    r"hago", r"vou", r"vamos", r"\w{2,}rei", r"fa[çc]o", r"eu\s+fa[çc]o", r"a\s+m[áa]s\s+tardar",
 )
 # A deadline before a date: "by Friday", "bis Freitag", "d'ici", "pour", "para el", "até".
 DEADLINE = words(

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 
-from jobs.events import Intent
-from jobs.reading import cues
+from jobs.reading import cues, stopcues
+from jobs.reading.blocked import blocked as blocked_in
+from jobs.reading.blocked import help_with_day
 from jobs.reading.clauses import split_clauses
 from jobs.reading.dates import DateHit, find_dates, language_scores
+from jobs.reading.finding import CONFLICT_PENALTY, FIRM, STRONG, UNSURE, WEAK, Context, Finding
 from jobs.reading.stop import stop_request
 from jobs.reading.verbs import EN_PAST, Verb, action_verb, language_of
 
-# Confidence scale: explicit cue in a clear clause → STRONG; a cue that needs inference → WEAK.
-STRONG = 0.9
-FIRM = 0.8
-WEAK = 0.7
-UNSURE = 0.55
-CONFLICT_PENALTY = 0.15
 LONG_CLAUSES = 10  # past this many clauses a cue is as likely about something else
 MIXED_MIN_WORDS = 3  # common words of a second language that make a reply mixed…
 MIXED_RATIO = 2  # …when it has at least half as many as the first language
@@ -36,34 +32,12 @@ _COPULA_BEFORE_DATE = re.compile(
 _PAST_SUFFIXES = ("ed", "é", "ó", "ei", "ou", "iu", "ait")
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One passage's intent, its new date or pause, how sure, and which clause decided why."""
-
-    intent: Intent
-    new_due: date | None = None
-    pause_until: date | None = None
-    confidence: float = UNSURE
-    reasons: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    """What the passage is read against: the reply's day, the action, due dates already known."""
-
-    today: date | None
-    action: str = ""
-    dues: frozenset[date] = frozenset()
-    dated: frozenset[str] = (
-        frozenset()
-    )  # the clauses searched for dates (bounded: see read_passage)
-
-
 def read_passage(text: str, context: Context) -> Finding:
     """The intent of `text`, from the first clause of the strongest cue class that applies."""
     clauses = split_clauses(text)
     context = replace(context, dated=frozenset(clauses[:MAX_DATED_CLAUSES]))
     language = language_of(context.action, text)
+    context = replace(context, language=language)
     word = action_verb(context.action, language) if context.action else None
     verb = Verb(word, language) if word else None
     for rule in (_undo, _pause, _stop):
@@ -72,11 +46,11 @@ def read_passage(text: str, context: Context) -> Finding:
             return _hedged(found, text, clauses)
     dated = _dated_clauses(clauses, context, verb)
     strong = [f for f in dated if f.confidence >= FIRM]
-    blocked = _blocked(clauses, strong=True)
+    blocked = blocked_in(clauses, context.language, strong=True)
     done = _done(clauses, context, verb)
     candidates = [
         strong[0] if strong else None, blocked, done,
-        dated[0] if dated else None, _blocked(clauses, strong=False),
+        dated[0] if dated else None, blocked_in(clauses, context.language, strong=False),
     ]  # fmt: skip
     chosen = next((c for c in candidates if c is not None), None)
     if chosen is None:
@@ -117,11 +91,14 @@ def _undo(clauses: list[str], context: Context) -> Finding | None:
 
 
 def _pause(clauses: list[str], context: Context) -> Finding | None:
-    if context.today is None or not any(cues.PAUSE.search(c) for c in clauses):
+    """Away or holding off until a day ("away until the 4th"), or the emails themselves held
+    until a day ("bitte bis 3.1. keine Erinnerungen", "pode suspender os lembretes até…")."""
+    if context.today is None:
         return None
+    away = any(cues.PAUSE.search(c) for c in clauses)
     for clause in clauses:
         until = cues.UNTIL.search(clause) or cues.BACK.search(clause)
-        if until is None:
+        if until is None or not (away or _emails_held(clause, context)):
             continue
         after = clause[until.start() :]
         hits = [h for h in _future(clause, context) if h.phrase in after] or _future(
@@ -133,6 +110,15 @@ def _pause(clauses: list[str], context: Context) -> Finding | None:
             day = hit.day
             return Finding("note", pause_until=day, confidence=FIRM, reasons=(reason,))
     return None
+
+
+def _emails_held(clause: str, context: Context) -> bool:
+    """The emails are what the clause holds until a day, not the step (an action about emails,
+    or a promise "I'll answer the mails by Friday", keeps its date)."""
+    noun = stopcues.MESSAGE_NOUN.search(clause)
+    if noun is None or stopcues.MESSAGE_NOUN.search(context.action):
+        return False
+    return not cues.FUTURE.search(clause)
 
 
 def _stop(clauses: list[str], context: Context) -> Finding | None:
@@ -148,7 +134,7 @@ def _dated_clauses(clauses: list[str], context: Context, verb: Verb | None) -> l
     """Reschedules, one per clause whose future date is a new due date (strong ones first)."""
     found = []
     for clause in clauses:
-        if _help_with_day(clause) or (
+        if help_with_day(clause) or (
             cues.OTHER_EVENT.search(clause) and not cues.MOVE.search(clause)
         ):
             continue
@@ -193,24 +179,6 @@ def _result_date(clause: str, hit: DateHit, verb: Verb | None) -> bool:
     if _COPULA_BEFORE_DATE.search(before):
         return True
     return bool(verb and verb.past_in(clause) and not cues.FUTURE.search(clause))
-
-
-def _help_with_day(clause: str) -> bool:
-    return (bool(cues.BLOCKED.search(clause)) and "?" in clause) or _together(clause)
-
-
-def _together(clause: str) -> bool:
-    return bool(re.search(r"together|gemeinsam|ensemble|juntos|juntas", clause, re.IGNORECASE))
-
-
-def _blocked(clauses: list[str], *, strong: bool) -> Finding | None:
-    pattern = cues.BLOCKED if strong else cues.UNABLE
-    for clause in clauses:
-        if found := pattern.search(clause):
-            kind = "obstacle, waiting or help" if strong else "cannot do it"
-            reason = _why(clause, found, f"{kind} → blocked")
-            return Finding("blocked", confidence=FIRM if strong else WEAK, reasons=(reason,))
-    return None
 
 
 def _done(clauses: list[str], context: Context, verb: Verb | None) -> Finding | None:
