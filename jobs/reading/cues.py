@@ -165,7 +165,7 @@ MOOT = words(
 )
 NEGATION = words(
     r"not", r"no", r"never", r"\w+n['\u2019]t", r"yet", r"n'?t", r"nicht", r"nie", r"kein\w*",
-    r"noch", r"pas", r"ne\s+plus",
+    r"pas", r"ne\s+plus",
     r"jamais", r"todav[íi]a", r"a[úu]n", r"nada", r"n[ãa]o", r"ainda", r"nunca", r"nee", r"nope",
     r"didn'?t", r"haven'?t", r"hasn'?t", r"isn'?t", r"wasn'?t", r"qu[ée]\s+va",
 )

@@ -7,10 +7,11 @@ from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 
-from jobs.reading import cues, stopcues
+from jobs.reading import cues, frames, stopcues, verbclasses
 from jobs.reading.blocked import blocked as blocked_in
 from jobs.reading.blocked import help_with_day
 from jobs.reading.clauses import split_clauses
+from jobs.reading.completion import completion, partial
 from jobs.reading.dates import DateHit, find_dates, language_scores
 from jobs.reading.finding import CONFLICT_PENALTY, FIRM, STRONG, UNSURE, WEAK, Context, Finding
 from jobs.reading.stop import stop_request
@@ -135,16 +136,16 @@ def _dated_clauses(clauses: list[str], context: Context, verb: Verb | None) -> l
     found = []
     for clause in clauses:
         if help_with_day(clause) or (
-            cues.OTHER_EVENT.search(clause) and not cues.MOVE.search(clause)
+            cues.OTHER_EVENT.search(clause) and not _moves(clause, context.language)
         ):
             continue
         hits = _future(clause, context)
         if not hits:
             continue
         hit = _best(hits)
-        if _result_date(clause, hit, verb):
+        if _result_date(clause, hit, verb, context.language):
             continue
-        strength, why = _commitment(clause, hit, verb)
+        strength, why = _commitment(clause, hit, verb, context.language)
         if strength:
             reason = f"clause '{clause}': {why} with date '{hit.phrase}' → reschedule"
             date_reason = f"date phrase '{hit.phrase}' → {hit.day.isoformat()}"
@@ -152,10 +153,18 @@ def _dated_clauses(clauses: list[str], context: Context, verb: Verb | None) -> l
     return sorted(found, key=lambda f: -f.confidence)
 
 
-def _commitment(clause: str, hit: DateHit, verb: Verb | None) -> tuple[float, str]:
-    """How strongly a dated clause commits to a new date, and the cue that says so."""
+def _moves(clause: str, language: str) -> str | None:
+    """A moving cue: a frame ("let's say", "more time") or any form of a moving verb."""
     if move := cues.MOVE.search(clause):
-        return FIRM, f"moving cue '{move.group(0)}'"
+        return f"'{move.group(0)}'"
+    token = frames.in_class(clause, language, verbclasses.MOVING)
+    return f"'{token.word}' ({token.lemma})" if token else None
+
+
+def _commitment(clause: str, hit: DateHit, verb: Verb | None, language: str) -> tuple[float, str]:
+    """How strongly a dated clause commits to a new date, and the cue that says so."""
+    if move := _moves(clause, language):
+        return FIRM, f"moving cue {move}"
     if done := cues.DONE.search(clause):
         return FIRM, f"completion '{done.group(0)}' promised for a day"
     future = cues.FUTURE.search(clause) or cues.DEADLINE.search(clause)
@@ -169,11 +178,11 @@ def _commitment(clause: str, hit: DateHit, verb: Verb | None) -> tuple[float, st
     return 0.0, ""
 
 
-def _result_date(clause: str, hit: DateHit, verb: Verb | None) -> bool:
+def _result_date(clause: str, hit: DateHit, verb: Verb | None, language: str) -> bool:
     """The day of the outcome or of some event, not a new due date: "the appointment is on the
     9th" (a noun and a copula before the day), "enrolled, first class is the 3rd" (the action's
     verb already in the past), unless the clause also moves the step."""
-    if cues.MOVE.search(clause) or cues.DUE_WORD.search(clause):
+    if _moves(clause, language) or cues.DUE_WORD.search(clause):
         return False
     before = clause[: clause.find(hit.phrase)]
     if _COPULA_BEFORE_DATE.search(before):
@@ -182,8 +191,6 @@ def _result_date(clause: str, hit: DateHit, verb: Verb | None) -> bool:
 
 
 def _done(clauses: list[str], context: Context, verb: Verb | None) -> Finding | None:
-    if cues.PARTIAL.search(" ".join(clauses)):
-        return None
     for clause in clauses:
         if (
             cues.QUESTION_END.search(clause)
@@ -195,16 +202,13 @@ def _done(clauses: list[str], context: Context, verb: Verb | None) -> Finding | 
             continue  # "I'll have it done": a plan, not a completion
         if _dated_plan(clause, context) and not (verb and verb.past_in(clause)):
             continue  # "bis Freitag ist es erledigt" is a promise; "booked it for the 9th" is not
-        found = cues.DONE.search(clause)
-        if found and not _negated_before(clause, found.start()):
-            reason = _why(clause, found, "a completion word → done")
-            return Finding("done", confidence=FIRM, reasons=(reason,))
-        past = verb.past_in(clause) if verb else None
-        if verb and past and not _negated_before(clause, clause.find(past)):
-            reason = (
-                f"clause '{clause}': past form '{past}' of the action's verb '{verb.word}' → done"
-            )
-            return Finding("done", confidence=WEAK + 0.05, reasons=(reason,))
+        found = completion(clause, context.language, verb)
+        if found is None or _negated_before(clause, found[2]):
+            continue
+        if partial(clauses, clause, context.action):
+            return None
+        confidence, why, _ = found
+        return Finding("done", confidence=confidence, reasons=(f"clause '{clause}': {why} → done",))
     return None
 
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from jobs.reading import verbclasses
 from jobs.reading.dates import guess_language
 
 MIN_STEM_CHARS = 3
@@ -77,7 +78,14 @@ def language_of(action: str, text: str) -> str:
 
 def past_form_of(verb: str, clause: str, language: str) -> str | None:
     """The first word of `clause` that is a past or perfect form of `verb` (or a synonym)."""
-    wanted = {verb, lemma(verb, language), *_SYNONYMS.get(verb, ())}
+    base = lemma(verb, language)
+    wanted = {
+        verb,
+        base,
+        *_SYNONYMS.get(verb, ()),
+        *verbclasses.family(verb),
+        *verbclasses.family(base),
+    }
     for word in _WORD.findall(clause):
         lowered = word.lower().split("'")[-1].split("\u2019")[-1]
         if lowered in wanted or lowered.endswith(("ing", "ndo")):

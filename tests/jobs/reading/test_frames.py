@@ -11,6 +11,11 @@ from jobs.reading.intent import Asked, classify_intent
 
 MONDAY = date(2026, 12, 7)
 DUE = date(2026, 12, 9)
+# The same step in each language: the client writes in the language of the step.
+ATTIC = {
+    "en": "clear out the attic", "de": "den Dachboden entrümpeln", "fr": "vider le grenier",
+    "es": "vaciar el desván", "pt": "esvaziar o sótão",
+}  # fmt: skip
 
 
 def _read(text: str, action: str = "clear out the attic") -> tuple[str, float, str]:
@@ -45,24 +50,115 @@ def test_stop_frames(text: str) -> None:
     assert confidence >= 0.8, reasons
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I won't send anything more until the plumber has been.",
-        "Let me take a look at the reminders you sent and get back to you.",
-        "Ich schreibe dir nicht mehr so lange Mails, versprochen.",
-        "Should I step back from the newsletter part?",
-    ],
-)
-def test_stop_frames_need_their_parts(text: str) -> None:
-    """The client's own sending, a "me" that is no removal, a question that asks: no stop."""
-    intent, _, reasons = _read(text)
-    assert intent != "stop", reasons
-
-
 def test_ending_it_here_is_a_stop_the_coach_confirms() -> None:
     """ "Let's leave it there" may end the emails or only the step: stop, but unsure."""
     intent, confidence, reasons = _read("Honestly I think we should leave it there.")
     assert intent == "stop", reasons
     assert confidence < 0.7
     assert "the emails or only the step?" in reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [
+        ("Wrapped it up last night.", "clear out the attic"),
+        ("Alles abgehakt, war weniger als gedacht.", "den Dachboden entrümpeln"),
+        ("Hab die Liste komplett abgearbeitet.", "den Dachboden entrümpeln"),
+        ("Terminé hier soir, enfin !", "vider le grenier"),
+        ("Ya lo resolví esta mañana.", "vaciar el desván"),
+        ("Concluí ontem à noite.", "esvaziar o sótão"),
+        ("Posted it on my way in this morning.", "send the complaint letter"),
+        ("Hab den Brief heute früh eingeworfen.", "den Brief an die Versicherung schicken"),
+        ("J'ai expédié le colis ce matin.", "envoyer le colis"),
+        ("Le telefoneé al casero ayer.", "llamar al casero"),
+    ],
+)
+def test_done_by_completing_verb_or_action_family(text: str, action: str) -> None:
+    """A completing verb in a past form, or a past form of a verb of the action's family."""
+    intent, _, reasons = _read(text, action)
+    assert intent == "done", reasons
+
+
+def test_a_draft_is_done_when_the_step_is_the_draft() -> None:
+    intent, _, reasons = _read("The first draft is written!", "write a first draft of the speech")
+    assert intent == "done", reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Konnte leider nicht anfangen, der Schlüssel fehlt.", "de"),
+        ("Ich kann da gerade nichts machen.", "de"),
+        ("Je n'arrive toujours pas à me lancer.", "fr"),
+        ("No logré avanzar nada esta semana.", "es"),
+        ("Não consegui nem começar.", "pt"),
+        ("The scanner doesn't work any more.", "en"),
+        ("Le scanner ne fonctionne plus.", "fr"),
+        ("Mein Drucker funktioniert seit gestern nicht.", "de"),
+        ("My laptop crashed and took the file with it.", "en"),
+        ("Se me estropeó el coche.", "es"),
+        ("I honestly don't know where to start.", "en"),
+        ("Je ne sais vraiment pas par où commencer.", "fr"),
+    ],
+)
+def test_blocked_by_frames(text: str, lang: str) -> None:
+    """An ability or working verb under negation, a breaking-down verb, not knowing how."""
+    intent, _, reasons = _read(text, ATTIC[lang])
+    assert intent == "blocked", reasons
+
+
+def test_an_action_about_emails_keeps_its_date() -> None:
+    reading = classify_intent(
+        "I'll get through the emails until Friday.", MONDAY, asked=[Asked("answer the emails", DUE)]
+    )
+    assert reading.pause_until is None
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "not_intent"),
+    [
+        # stop: the client's own sending, a "me" that is no removal, a question that asks
+        ("I won't send anything more until the plumber has been.", ATTIC["en"], "stop"),
+        ("Let me take a look at the reminders you sent and get back to you.", ATTIC["en"], "stop"),
+        ("Ich schreibe dir nicht mehr so lange Mails, versprochen.", ATTIC["de"], "stop"),
+        ("Should I step back from the newsletter part?", ATTIC["en"], "stop"),
+        # done: a part, a draft, someone else's doing, a noun ("en fait", "la lista")
+        ("The first draft is written, the rest is still a mess.", "write the speech", "done"),
+        ("Presque terminé, il me reste la cave.", ATTIC["fr"], "done"),
+        ("Mi vecina, que ya lo ha terminado, me va a ayudar.", ATTIC["es"], "done"),
+        ("En fait je n'ai pas encore commencé.", ATTIC["fr"], "done"),
+        ("Lo pondré en la lista de cosas pendientes.", ATTIC["es"], "done"),
+        # blocked: the client reserving time, "a break" the noun
+        ("J'ai bloqué le samedi matin pour ça.", ATTIC["fr"], "blocked"),
+        ("I've blocked out Friday afternoon for it.", ATTIC["en"], "blocked"),
+        ("Taking a break over Christmas, back at it after.", ATTIC["en"], "blocked"),
+    ],
+)
+def test_frames_need_their_parts(text: str, action: str, not_intent: str) -> None:
+    """Each frame needs all its parts, in scope: a cue word alone decides nothing."""
+    intent, _, reasons = _read(text, action)
+    assert intent != not_intent, reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "new_due", "pause_until"),
+    [
+        # the emails themselves held until a day: a pause, no new date for the step
+        ("Could you hold the reminders until 4 January?", "en", None, date(2027, 1, 4)),
+        ("Bitte bis zum 10.1. keine Mails.", "de", None, date(2027, 1, 10)),
+        ("Pouvez-vous suspendre les relances jusqu'au 5 janvier ?", "fr", None, date(2027, 1, 5)),
+        ("¿Puedes parar los avisos hasta el 8 de enero?", "es", None, date(2027, 1, 8)),
+        # any form of a moving verb moves the date
+        ("¿Lo movemos al 15?", "es", date(2026, 12, 15), None),
+        ("On décale au 16 ?", "fr", date(2026, 12, 16), None),
+        ("Ich verschiebe es auf den 17.", "de", date(2026, 12, 17), None),
+        ("Adiamos para dia 18?", "pt", date(2026, 12, 18), None),
+    ],
+)
+def test_held_emails_pause_and_moving_verbs_move(
+    text: str, lang: str, new_due: date | None, pause_until: date | None
+) -> None:
+    reading = classify_intent(text, MONDAY, asked=[Asked(ATTIC[lang], DUE)])
+    assert (reading.new_due, reading.pause_until) == (new_due, pause_until), reading.reasons
+    assert reading.intent == ("reschedule" if new_due else "note")
+    assert reading.confidence >= 0.8
