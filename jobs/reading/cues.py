@@ -74,7 +74,14 @@ BLOCKED = words(
     # Asking for a hand: "lend me a hand", "echar una mano", "go through it with me?".
     r"(?:lend|give)\s+me\s+a\s+hand", r"coup\s+de\s+(?:main|pouce)", r"ech\w*\s+una\s+mano",
     r"(?:dar|d[êe])\s+uma\s+m[ãa]o", r"unter\s+die\s+arme",
-    r"(?:with\s+me|mit\s+mir|avec\s+moi|conmigo|comigo)\s*\?",
+    r"(?:with\s+me|mit\s+mir|avec\s+moi|conmigo|comigo)[^.!?]{0,30}\?",
+    # It is someone else's turn: "the ball's in their court", "liegt jetzt bei", "en manos de".
+    r"ball['\u2019]?s\s+in\s+(?:\w+['\u2019]?s?\s+){1,2}court",
+    r"in\s+(?:\w+['\u2019]?s?\s+){1,2}hands",
+    r"liegt\s+(?:jetzt\s+|nun\s+)?(?:bei|beim)", r"entre\s+les\s+mains", r"en\s+manos\s+d\w*",
+    r"nas\s+m[ãa]os\s+d",
+    # A device "gave up the ghost": "den Geist aufgegeben", "rendu l'âme" (above).
+    r"(?:gave|given)\s+up\s+the\s+ghost", r"geist\s+aufgegeben",
 )
 # Not being able to, said plainly: blocked unless a new date follows.
 UNABLE = words(
@@ -109,7 +116,11 @@ MOVE = words(
     r"plus\s+de\s+temps", r"digamos", r"(?:lo\s+)?pas(?:o|amos|ar)\s+(?:al|para)", r"aplaz\w*",
     r"pospon\w*", r"retras\w*", r"m[áa]s\s+tiempo", r"pr[óo]rroga\w*", r"prorrog\w*",
     r"adi(?:ar|o|ei|amos)", r"empurr\w*", r"mais\s+tempo",
-    r"can\s+i\s+have", r"give\s+me", r"aim", r"more\s+time", r"verschieben", r"schieben",
+    r"can\s+i\s+have", r"give\s+me",
+    # Proposing a day: "put me down for", "how about", "wie wäre es mit", "qué tal", "te parece".
+    r"put\s+(?:me|it)\s+down\s+for", r"pencil\w*\s+(?:me|it)\s+in", r"how\s+about",
+    r"what\s+about", r"wie\s+w[äa]re\s+es", r"et\s+si\s+on", r"qu[ée]\s+tal", r"te\s+parece",
+    r"aim", r"more\s+time", r"verschieben", r"schieben",
     r"stattdessen", r"lieber", r"reporter", r"repousse\w*", r"d[ée]caler", r"plut[ôo]t", r"vise",
     r"propose", r"mover", r"mueve", r"aplazar", r"posponer", r"c[áa]mbi\w+", r"dejamos\s+para",
     r"dejo\s+para", r"m[áa]s\s+margen", r"adiar", r"remarcar", r"passar\s+pra", r"deixar\s+pra",
@@ -135,11 +146,19 @@ DEADLINE = words(
 ALL_OF_THEM = words(
     r"all", r"both", r"everything", r"alle[s]?", r"beide[s]?", r"tout", r"tous", r"les\s+deux",
     r"les\s+trois", r"todo", r"todos", r"todas", r"ambos", r"tudo", r"os\s+dois",
+    r"l'une?\s+et\s+l'autre", r"ambas", r"las\s+dos", r"los\s+dos", r"as\s+duas", r"the\s+two",
+    r"die\s+beiden", r"each", r"jede[ns]?", r"chacune?", r"cada\s+una?",
 )
-YES = re.compile(r"^\W*(?:\w+\s+){0,2}(?:yes|yep|yeah|ja|jep|oui|s[íi]|sim)\b", re.IGNORECASE)
+# Assent: "yes", "ok", a tick or a thumbs up ("2 ok", "1. ✅").
+YES = re.compile(
+    r"^\W*(?:\w+\s+){0,2}(?:(?:yes|yep|yeah|ja|jep|oui|s[íi]|sim|ok(?:ay)?)\b|[✓✔✅👍])",
+    re.IGNORECASE,
+)
 DONE = words(
     r"done", r"finished", r"completed?", r"did\s+it", r"nailed\s+it", r"sorted", r"arranged",
-    r"is\s+out", r"(?:is|are|it'?s)\s+in(?=\s*[!.]|\s*$)", r"went\s+(?:up|out)",
+    r"is\s+out", r"(?:is|are|it'?s|\w+['\u2019]s)\s+in(?=\s*[!.]|\s*$)",
+    r"(?:feit|acabad|terminad|hech|list|pront|fertig)[íi]?s?sim[oa]s?", r"c'?\s*est\s+fai[st]",
+    r"went\s+(?:up|out)",
     r"(?:is|are)\s+(?:signed|sent|booked|filed|live|up)",
     r"(?:is|are|ist|sind|est|sont|está|están|estão)\s+(?:en\s+ligne|online|live|no\s+ar)",
     r"sent", r"submitted", r"handed\s+in", r"eingereicht", r"abgeschickt", r"abgegeben",
@@ -148,9 +167,9 @@ DONE = words(
     r"erledigt", r"fertig", r"geschafft", r"gemacht", r"abgeschlossen", r"ist\s+raus",
     r"c'est\s+fait", r"fait", r"faite?s?", r"fini[es]?", r"termin[ée]e?s?", r"boucl[ée]",
     r"envoy[ée]",
-    r"hecho", r"list[oa]s?", r"ya\s+qued[óo]", r"r[ée]gl[ée]e?", r"ficou\s+pront[oa]",
+    r"hech[oa]s?", r"list[oa]s?", r"ya\s+qued[óo]", r"r[ée]gl[ée]e?", r"ficou\s+pront[oa]",
     r"terminad[oa]", r"ya\s+est[áa]", r"completad[oa]", r"acab[ée]",
-    r"feit[oa]", r"pronto", r"terminei", r"conclu[íi]d[oa]", r"acabei", r"est[áa]\s+marcad[oa]",
+    r"feit[oa]s?", r"pronto", r"terminei", r"conclu[íi]d[oa]", r"acabei", r"est[áa]\s+marcad[oa]",
 )
 # The step's own date named: "the deadline is now the 9th", "neue Frist", "nouvelle échéance".
 DUE_WORD = words(
@@ -194,6 +213,11 @@ OTHER_EVENT = words(
     # Travelling or confirming the date already agreed: a day for something else.
     r"en\s+d[ée]placement", r"business\s+trip", r"dienstreise", r"unterwegs", r"de\s+viaje",
     r"viajando", r"confirm\w*", r"best[äa]tig\w*", r"congres\w*", r"congress\w*", r"kongress",
+
+    # Other people's events and the client's own trips: a wedding, a party, a flight.
+    r"wedding", r"funeral", r"party", r"concert", r"flight", r"hochzeit", r"beerdigung", r"feier",
+    r"konzert", r"flug", r"mariage", r"enterrement", r"f[êe]te", r"soir[ée]e", r"vol", r"boda",
+    r"entierro", r"fiesta", r"concierto", r"vuelo", r"casamento", r"enterro", r"festa", r"voo",
 )
 SINCE = words(
     r"since", r"last", r"ago", r"seit", r"letzte\w*", r"depuis", r"derni(?:er|ère)", r"desde",

@@ -162,3 +162,60 @@ def test_held_emails_pause_and_moving_verbs_move(
     assert (reading.new_due, reading.pause_until) == (new_due, pause_until), reading.reasons
     assert reading.intent == ("reschedule" if new_due else "note")
     assert reading.confidence >= 0.8
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "intent"),
+    [
+        # someone else's turn, a device that gave up, help asked with a day after "with me"
+        ("The ball's in the landlord's court now.", "en", "blocked"),
+        ("Das liegt jetzt beim Vermieter.", "de", "blocked"),
+        ("Todo está en manos del casero.", "es", "blocked"),
+        ("My old phone finally gave up the ghost.", "en", "blocked"),
+        ("Could you sit down with me on Friday morning?", "en", "blocked"),
+        # completion: a superlative, the contracted "'s in", a misspelt "c'est fait"
+        ("Terminadísimo!", "es", "done"),
+        ("Form's in!", "en", "done"),
+        ("c bon cest fais", "fr", "done"),
+    ],
+)
+def test_blocked_and_done_classes(text: str, lang: str, intent: str) -> None:
+    got, _, reasons = _read(text, ATTIC[lang])
+    assert got == intent, reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "new_due"),
+    [
+        ("Pencil me in for a week from Wednesday?", "en", date(2026, 12, 16)),
+        ("How about the 14th?", "en", date(2026, 12, 14)),
+        ("¿Qué tal el jueves 17?", "es", date(2026, 12, 17)),
+        ("Até ao fim da semana que vem fica pronto.", "pt", date(2026, 12, 18)),
+    ],
+)
+def test_a_proposed_day_is_a_new_date(text: str, lang: str, new_due: date) -> None:
+    """A day proposed ("how about", "put me down for"), "a week from <weekday>", "fim da
+    semana"."""
+    reading = classify_intent(text, MONDAY, asked=[Asked(ATTIC[lang], DUE)])
+    assert (reading.intent, reading.new_due) == ("reschedule", new_due), reading.reasons
+
+
+def test_a_date_for_someone_elses_event_is_no_new_date() -> None:
+    reading = classify_intent(
+        "On Saturday I'm going to my cousin's wedding.", MONDAY, asked=[Asked(ATTIC["en"], DUE)]
+    )
+    assert reading.new_due is None, reading.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "per"),
+    [
+        ("Ambas hechas.", ("done", "done")),
+        ("J'ai fait l'un et l'autre.", ("done", "done")),
+        ("1 ok\n2 👍", ("done", "done")),
+    ],
+)
+def test_several_commitments_at_once_or_by_assent(text: str, per: tuple[str, ...]) -> None:
+    asked = [Asked("call the bank", DUE), Asked("book the dentist", DUE)]
+    reading = classify_intent(text, MONDAY, asked=asked)
+    assert tuple(r.intent for r in reading.per_commitment) == per, reading.reasons
