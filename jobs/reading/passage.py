@@ -146,6 +146,8 @@ def _dated_clauses(clauses: list[str], context: Context, verb: Verb | None) -> l
         if _result_date(clause, hit, verb, context.language):
             continue
         strength, why = _commitment(clause, hit, verb, context.language)
+        if strength < FIRM and context.dues and hit.day < min(context.dues):
+            continue  # a plan for a day before the one agreed ("the rest tomorrow"): no new date
         if strength:
             reason = f"clause '{clause}': {why} with date '{hit.phrase}' → reschedule"
             date_reason = f"date phrase '{hit.phrase}' → {hit.day.isoformat()}"
@@ -258,7 +260,12 @@ def _told_in_past(clause: str) -> bool:
     if cues.FUTURE.search(clause):
         return False
     words = [w.lower() for w in _WORD.findall(clause)]
-    return bool(cues.SINCE.search(clause)) or any(w in EN_PAST or _looks_past(w) for w in words)
+    return bool(cues.SINCE.search(clause)) or any(_past_word(w) for w in words)
+
+
+def _past_word(word: str) -> bool:
+    """A past form; not "put", "set", "cut", whose past is their present ("put me down for")."""
+    return EN_PAST.get(word, word) != word or _looks_past(word)
 
 
 def _best(hits: list[DateHit]) -> DateHit:

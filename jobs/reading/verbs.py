@@ -21,6 +21,14 @@ EN_PAST = {
     "spoken": "speak", "paid": "pay", "told": "tell", "ran": "run", "sold": "sell", "did": "do",
     "brought": "bring", "held": "hold", "met": "meet", "found": "find", "put": "put", "set": "set",
     "had": "have", "gave": "give", "given": "give", "drew": "draw", "drawn": "draw",
+    "went": "go", "gone": "go", "came": "come", "began": "begin", "begun": "begin", "saw": "see",
+    "seen": "see", "left": "leave", "kept": "keep", "felt": "feel", "knew": "know", "said": "say",
+    "thought": "think", "heard": "hear", "lost": "lose", "won": "win", "chose": "choose",
+    "drove": "drive", "flew": "fly", "fell": "fall", "ate": "eat", "forgot": "forget",
+    "spent": "spend", "taught": "teach", "threw": "throw", "woke": "wake", "wore": "wear",
+    "built": "build", "caught": "catch", "fought": "fight", "hung": "hang", "lent": "lend",
+    "meant": "mean", "rode": "ride", "shook": "shake", "stood": "stand",
+    "understood": "understand", "dealt": "deal", "broke": "break", "broken": "break",
 }
 _SYNONYMS = {
     "call": {"ring", "phone", "speak", "talk"}, "email": {"send", "write"}, "send": {"email",
@@ -32,7 +40,7 @@ _SYNONYMS = {
 _PAST_ENDINGS = {
     "en": ("ed",),
     "de": ("t", "te", "ten", "en"),
-    "fr": ("é", "ée", "és", "ées", "i", "is", "it", "u", "ue"),
+    "fr": ("é", "ée", "és", "ées", "i", "is", "it", "ite", "ites", "its", "ise", "ises", "u", "ue"),
     "es": ("é", "ó", "ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas", "í", "aste"),
     "pt": ("ei", "ou", "ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas", "eu", "iu"),
 }

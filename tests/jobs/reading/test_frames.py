@@ -219,3 +219,28 @@ def test_several_commitments_at_once_or_by_assent(text: str, per: tuple[str, ...
     asked = [Asked("call the bank", DUE), Asked("book the dentist", DUE)]
     reading = classify_intent(text, MONDAY, asked=asked)
     assert tuple(r.intent for r in reading.per_commitment) == per, reading.reasons
+
+
+def test_each_part_of_one_line_goes_to_the_commitment_it_names() -> None:
+    """ "X is done, and Y I'll do on the 19th": split at "and", each part by its words."""
+    asked = [Asked("cambiar la cuenta del banco", DUE), Asked("organizar la mudanza", DUE)]
+    text = "Lo del banco ya quedó, y lo de la mudanza lo dejo para el sábado 19, que es mejor."
+    reading = classify_intent(text, MONDAY, asked=asked)
+    per = tuple((r.intent, r.new_due) for r in reading.per_commitment)
+    assert per == (("done", None), ("reschedule", date(2026, 12, 19))), reading.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "intent"),
+    [
+        # a plan for a day before the agreed one is progress, not a new date
+        ("Lo que falta lo hago mañana.", "es", "note"),
+        # done with the day of what follows: the first class, the reply that went out Monday
+        ("Je me suis inscrite, premier cours jeudi soir !", "fr", "done"),
+        ("The letters went out on Monday, now we wait.", "en", "done"),
+    ],
+)
+def test_dates_that_are_not_new_due_dates(text: str, lang: str, intent: str) -> None:
+    action = {"fr": "m'inscrire au cours de poterie", "es": ATTIC["es"], "en": "send the letters"}
+    reading = classify_intent(text, MONDAY, asked=[Asked(action[lang], DUE)])
+    assert (reading.intent, reading.new_due) == (intent, None), reading.reasons
