@@ -14,6 +14,14 @@ _ACTIVE_BEFORE = re.compile(
     r"(?:\bi've|\bi\s+have|j'ai|\bai|\bhabe?|\bhe|\btenho)\s+(?!been\b|été\b|sido\b)(?:\w+\s+)?$",
     re.IGNORECASE,
 )
+# Someone else as the clause's subject: a determiner and a noun, or a third-person pronoun.
+_THIRD_PARTY = re.compile(
+    r"^\W*(?:(?:the|my|our|their|his|her|die|der|das|mein\w*|unser\w*|le|la|les|mon|ma|mes|"
+    r"notre|el|los|las|mi|mis|nuestr\w+|o|a|os|as|meu|minha|nosso|nossa)\s+(?P<noun>[^\W\d_]+)"
+    r"|they|he|she|sie|er|ils|elles?|il|ellos|ellas?|[ée]l|eles?|elas?)\b",
+    re.IGNORECASE,
+)
+_FIRST_PERSON = re.compile(r"(?<!\w)(?:i|ich|je|yo|eu|we|wir|nous)(?!\w)", re.IGNORECASE)
 _TOGETHER = re.compile(r"together|gemeinsam|ensemble|juntos|juntas", re.IGNORECASE)
 # Not knowing how: a knowing verb, a negation and a how-word ("weiß ehrlich gesagt nicht, wie").
 _KNOW = frozenset({"know", "wissen", "savoir", "saber"})
@@ -30,11 +38,11 @@ def help_with_day(clause: str) -> bool:
     return (bool(cues.BLOCKED.search(clause)) and "?" in clause) or bool(_TOGETHER.search(clause))
 
 
-def blocked(clauses: list[str], language: str, *, strong: bool) -> Finding | None:
+def blocked(clauses: list[str], language: str, *, strong: bool, action: str = "") -> Finding | None:
     """The first clause that says the client is blocked: `strong` an obstacle named (waiting,
     broken, help), else not being able to (weaker: a new date may follow)."""
     for clause in clauses:
-        why = _obstacle(clause, language) if strong else _unable(clause, language)
+        why = _obstacle(clause, language, action) if strong else _unable(clause, language)
         if why:
             kind = "obstacle, waiting or help" if strong else "cannot do it"
             reason = f"clause '{clause}': {why} is {kind} → blocked"
@@ -42,14 +50,31 @@ def blocked(clauses: list[str], language: str, *, strong: bool) -> Finding | Non
     return None
 
 
-def _obstacle(clause: str, language: str) -> str | None:
+def _obstacle(clause: str, language: str, action: str) -> str | None:
     for found in cues.BLOCKED.finditer(clause):
         if not _ACTIVE_BEFORE.search(clause[: found.start()]):
             return f"'{found.group(0)}'"
+    if owed := _others_owe(clause, language, action):
+        return owed
     breaking = frames.in_class(clause, language, verbclasses.BREAKING)
     if breaking and breaking.word != breaking.lemma:
         return f"'{breaking.word}' (a breaking-down verb, {breaking.lemma})"
     return None
+
+
+def _others_owe(clause: str, language: str, action: str) -> str | None:
+    """Someone else, not the client nor the step's own object, has not answered, sent or
+    delivered: "the council still haven't sent the permit", "der Vermieter hat sich nicht
+    gemeldet", "le notaire n'a pas répondu"."""
+    subject = _THIRD_PARTY.match(clause)
+    if subject is None or _FIRST_PERSON.search(clause[: subject.end()]):
+        return None
+    if subject.group("noun") and subject.group("noun").lower()[:5] in action.lower():
+        return None  # "the report isn't sent": the step's own object, not a party
+    verb = frames.negated_verb(clause, language, verbclasses.DELIVERING)
+    if verb is None:
+        return None
+    return f"'{subject.group(0).strip()}' has not '{verb.word}' (someone else owes an answer)"
 
 
 def _unable(clause: str, language: str) -> str | None:

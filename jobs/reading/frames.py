@@ -18,8 +18,8 @@ ELISION_CHARS = 2  # l', j', n', d': the word is the part after the apostrophe
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 _NEGATORS = frozenset({
     "not", "no", "never", "cannot", "can't", "couldn't", "won't", "isn't", "doesn't", "don't",
-    "didn't", "nicht", "nichts", "kein", "keine", "nie", "nix", "pas", "plus", "rien", "jamais",
-    "ne", "nada", "nunca", "não", "nao",
+    "didn't", "haven't", "hasn't", "wasn't", "aren't", "weren't", "nicht", "nichts", "kein",
+    "keine", "nie", "nix", "pas", "plus", "rien", "jamais", "ne", "nada", "nunca", "não", "nao",
 })  # fmt: skip
 _GERMAN_INSEPARABLE = ("er", "be", "ver", "zer", "ent", "emp")
 _ROMANCE_PAST = (

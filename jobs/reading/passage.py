@@ -47,7 +47,7 @@ def read_passage(text: str, context: Context) -> Finding:
             return _hedged(found, text, clauses)
     dated = _dated_clauses(clauses, context, verb)
     strong = [f for f in dated if f.confidence >= FIRM]
-    blocked = blocked_in(clauses, context.language, strong=True)
+    blocked = blocked_in(clauses, context.language, strong=True, action=context.action)
     done = _done(clauses, context, verb)
     candidates = [
         strong[0] if strong else None, blocked, done,

@@ -36,6 +36,15 @@ BREAKING = frozenset({
     "planter", "casser", "lâcher",
     "romper", "estropear", "averiar", "fallar", "estragar", "quebrar", "pifar", "travar",
 })
+# What others owe the client: answering, sending, delivering, approving. Negated with someone
+# else as the subject, the client is waiting ("the council still haven't sent the permit").
+DELIVERING = frozenset({
+    "send", "reply", "answer", "respond", "deliver", "return", "approve", "confirm", "sign",
+    "schicken", "senden", "antworten", "liefern", "melden", "zurückrufen", "bestätigen",
+    "freigeben", "envoyer", "répondre", "livrer", "rappeler", "confirmer", "valider", "signer",
+    "enviar", "responder", "contestar", "entregar", "devolver", "confirmar", "aprobar", "firmar",
+    "retornar", "aprovar", "assinar",
+})
 # Moving a date: any form is a moving cue ("movemos", "décalons", "verschiebe", "adiamos").
 MOVING = frozenset({
     "move", "postpone", "push", "delay", "shift", "reschedule", "bump",

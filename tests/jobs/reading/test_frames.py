@@ -244,3 +244,20 @@ def test_dates_that_are_not_new_due_dates(text: str, lang: str, intent: str) -> 
     action = {"fr": "m'inscrire au cours de poterie", "es": ATTIC["es"], "en": "send the letters"}
     reading = classify_intent(text, MONDAY, asked=[Asked(action[lang], DUE)])
     assert (reading.intent, reading.new_due) == (intent, None), reading.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "intent"),
+    [
+        ("The landlord still hasn't replied to my email.", "fix the boiler", "blocked"),
+        ("Der Vermieter hat sich immer noch nicht gemeldet.", "die Heizung reparieren", "blocked"),
+        ("Le notaire n'a toujours pas répondu.", "signer le compromis", "blocked"),
+        ("El banco no ha contestado todavía.", "abrir la cuenta", "blocked"),
+        # the step's own object, not a party: a negated done, a note
+        ("The report isn't sent yet, crazy week.", "send the report", "note"),
+        ("I haven't sent it yet.", "send the report", "note"),
+    ],
+)
+def test_someone_else_owing_an_answer_is_blocked(text: str, action: str, intent: str) -> None:
+    reading = classify_intent(text, MONDAY, asked=[Asked(action, DUE)])
+    assert reading.intent == intent, reading.reasons
