@@ -165,99 +165,59 @@ def test_held_emails_pause_and_moving_verbs_move(
 
 
 @pytest.mark.parametrize(
-    ("text", "lang", "intent"),
+    ("text", "action", "intent", "new_due"),
     [
         # someone else's turn, a device that gave up, help asked with a day after "with me"
-        ("The ball's in the landlord's court now.", "en", "blocked"),
-        ("Das liegt jetzt beim Vermieter.", "de", "blocked"),
-        ("Todo está en manos del casero.", "es", "blocked"),
-        ("My old phone finally gave up the ghost.", "en", "blocked"),
-        ("Could you sit down with me on Friday morning?", "en", "blocked"),
+        ("The ball's in the landlord's court now.", ATTIC["en"], "blocked", None),
+        ("Das liegt jetzt beim Vermieter.", ATTIC["de"], "blocked", None),
+        ("Todo está en manos del casero.", ATTIC["es"], "blocked", None),
+        ("My old phone finally gave up the ghost.", ATTIC["en"], "blocked", None),
+        ("Could you sit down with me on Friday morning?", ATTIC["en"], "blocked", None),
+        # someone else owes an answer; not the step's own object nor the client
+        ("The landlord still hasn't replied to my email.", "fix the boiler", "blocked", None),
+        ("Der Vermieter hat sich immer noch nicht gemeldet.", "die Heizung reparieren", "blocked",
+         None),
+        ("Le notaire n'a toujours pas répondu.", "signer le compromis", "blocked", None),
+        ("El banco no ha contestado todavía.", "abrir la cuenta", "blocked", None),
+        ("The report isn't sent yet, crazy week.", "send the report", "note", None),
+        ("I haven't sent it yet.", "send the report", "note", None),
         # completion: a superlative, the contracted "'s in", a misspelt "c'est fait"
-        ("Terminadísimo!", "es", "done"),
-        ("Form's in!", "en", "done"),
-        ("c bon cest fais", "fr", "done"),
+        ("Terminadísimo!", ATTIC["es"], "done", None),
+        ("Form's in!", ATTIC["en"], "done", None),
+        ("c bon cest fais", ATTIC["fr"], "done", None),
+        # a day proposed, "a week from <weekday>", "fim da semana (que vem)"
+        ("Pencil me in for a week from Wednesday?", ATTIC["en"], "reschedule", date(2026, 12, 16)),
+        ("How about the 14th?", ATTIC["en"], "reschedule", date(2026, 12, 14)),
+        ("¿Qué tal el jueves 17?", ATTIC["es"], "reschedule", date(2026, 12, 17)),
+        ("Até ao fim da semana que vem fica pronto.", ATTIC["pt"], "reschedule",
+         date(2026, 12, 18)),
+        # dates that are not new due dates: someone's event, a plan before the agreed day, the
+        # day of what follows a completion
+        ("On Saturday I'm going to my cousin's wedding.", ATTIC["en"], "note", None),
+        ("Lo que falta lo hago mañana.", ATTIC["es"], "note", None),
+        ("Je me suis inscrite, premier cours jeudi soir !", "m'inscrire au cours de poterie",
+         "done", None),
+        ("The letters went out on Monday, now we wait.", "send the letters", "done", None),
     ],
-)
-def test_blocked_and_done_classes(text: str, lang: str, intent: str) -> None:
-    got, _, reasons = _read(text, ATTIC[lang])
-    assert got == intent, reasons
-
-
-@pytest.mark.parametrize(
-    ("text", "lang", "new_due"),
-    [
-        ("Pencil me in for a week from Wednesday?", "en", date(2026, 12, 16)),
-        ("How about the 14th?", "en", date(2026, 12, 14)),
-        ("¿Qué tal el jueves 17?", "es", date(2026, 12, 17)),
-        ("Até ao fim da semana que vem fica pronto.", "pt", date(2026, 12, 18)),
-    ],
-)
-def test_a_proposed_day_is_a_new_date(text: str, lang: str, new_due: date) -> None:
-    """A day proposed ("how about", "put me down for"), "a week from <weekday>", "fim da
-    semana"."""
-    reading = classify_intent(text, MONDAY, asked=[Asked(ATTIC[lang], DUE)])
-    assert (reading.intent, reading.new_due) == ("reschedule", new_due), reading.reasons
-
-
-def test_a_date_for_someone_elses_event_is_no_new_date() -> None:
-    reading = classify_intent(
-        "On Saturday I'm going to my cousin's wedding.", MONDAY, asked=[Asked(ATTIC["en"], DUE)]
-    )
-    assert reading.new_due is None, reading.reasons
+)  # fmt: skip
+def test_intent_and_date_classes(text: str, action: str, intent: str, new_due: date | None) -> None:
+    reading = classify_intent(text, MONDAY, asked=[Asked(action, DUE)])
+    assert (reading.intent, reading.new_due) == (intent, new_due), reading.reasons
 
 
 @pytest.mark.parametrize(
     ("text", "per"),
     [
-        ("Ambas hechas.", ("done", "done")),
-        ("J'ai fait l'un et l'autre.", ("done", "done")),
-        ("1 ok\n2 👍", ("done", "done")),
+        ("Ambas hechas.", (("done", None), ("done", None))),
+        ("J'ai fait l'un et l'autre.", (("done", None), ("done", None))),
+        ("1 ok\n2 👍", (("done", None), ("done", None))),
+        # within one line, each part joined by "and" to the commitment its words name
+        ("The bank call is done, and the dentist I'll book on the 19th.",
+         (("done", None), ("reschedule", date(2026, 12, 19)))),
     ],
-)
-def test_several_commitments_at_once_or_by_assent(text: str, per: tuple[str, ...]) -> None:
+)  # fmt: skip
+def test_several_commitments(text: str, per: tuple[tuple[str, date | None], ...]) -> None:
+    """All at once, by assent per line, or by the action's words inside one line."""
     asked = [Asked("call the bank", DUE), Asked("book the dentist", DUE)]
     reading = classify_intent(text, MONDAY, asked=asked)
-    assert tuple(r.intent for r in reading.per_commitment) == per, reading.reasons
-
-
-def test_each_part_of_one_line_goes_to_the_commitment_it_names() -> None:
-    """ "X is done, and Y I'll do on the 19th": split at "and", each part by its words."""
-    asked = [Asked("cambiar la cuenta del banco", DUE), Asked("organizar la mudanza", DUE)]
-    text = "Lo del banco ya quedó, y lo de la mudanza lo dejo para el sábado 19, que es mejor."
-    reading = classify_intent(text, MONDAY, asked=asked)
-    per = tuple((r.intent, r.new_due) for r in reading.per_commitment)
-    assert per == (("done", None), ("reschedule", date(2026, 12, 19))), reading.reasons
-
-
-@pytest.mark.parametrize(
-    ("text", "lang", "intent"),
-    [
-        # a plan for a day before the agreed one is progress, not a new date
-        ("Lo que falta lo hago mañana.", "es", "note"),
-        # done with the day of what follows: the first class, the reply that went out Monday
-        ("Je me suis inscrite, premier cours jeudi soir !", "fr", "done"),
-        ("The letters went out on Monday, now we wait.", "en", "done"),
-    ],
-)
-def test_dates_that_are_not_new_due_dates(text: str, lang: str, intent: str) -> None:
-    action = {"fr": "m'inscrire au cours de poterie", "es": ATTIC["es"], "en": "send the letters"}
-    reading = classify_intent(text, MONDAY, asked=[Asked(action[lang], DUE)])
-    assert (reading.intent, reading.new_due) == (intent, None), reading.reasons
-
-
-@pytest.mark.parametrize(
-    ("text", "action", "intent"),
-    [
-        ("The landlord still hasn't replied to my email.", "fix the boiler", "blocked"),
-        ("Der Vermieter hat sich immer noch nicht gemeldet.", "die Heizung reparieren", "blocked"),
-        ("Le notaire n'a toujours pas répondu.", "signer le compromis", "blocked"),
-        ("El banco no ha contestado todavía.", "abrir la cuenta", "blocked"),
-        # the step's own object, not a party: a negated done, a note
-        ("The report isn't sent yet, crazy week.", "send the report", "note"),
-        ("I haven't sent it yet.", "send the report", "note"),
-    ],
-)
-def test_someone_else_owing_an_answer_is_blocked(text: str, action: str, intent: str) -> None:
-    reading = classify_intent(text, MONDAY, asked=[Asked(action, DUE)])
-    assert reading.intent == intent, reading.reasons
+    assert tuple((r.intent, r.new_due) for r in reading.per_commitment) == per, reading.reasons
