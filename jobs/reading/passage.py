@@ -167,7 +167,8 @@ def _commitment(clause: str, hit: DateHit, verb: Verb | None, language: str) -> 
     """How strongly a dated clause commits to a new date, and the cue that says so."""
     if move := _moves(clause, language):
         return FIRM, f"moving cue {move}"
-    if done := cues.DONE.search(clause):
+    done = cues.DONE.search(clause)
+    if done and _same_part(clause, done.start(), hit.phrase):
         return FIRM, f"completion '{done.group(0)}' promised for a day"
     future = cues.FUTURE.search(clause) or cues.DEADLINE.search(clause)
     if future:
@@ -202,11 +203,11 @@ def _done(clauses: list[str], context: Context, verb: Verb | None) -> Finding | 
             continue
         if cues.FUTURE.search(clause):
             continue  # "I'll have it done": a plan, not a completion
-        if _dated_plan(clause, context) and not (verb and verb.past_in(clause)):
-            continue  # "bis Freitag ist es erledigt" is a promise; "booked it for the 9th" is not
         found = completion(clause, context.language, verb)
         if found is None or _negated_before(clause, found[2]):
             continue
+        if _dated_plan(clause, found[2], context) and not (verb and verb.past_in(clause)):
+            continue  # "bis Freitag ist es erledigt" is a promise; "booked it for the 9th" is not
         if partial(clauses, clause, context.action):
             return None
         confidence, why, _ = found
@@ -220,12 +221,20 @@ def _negated_before(clause: str, position: int) -> bool:
     return any(found.start() < position for found in cues.NEGATION.finditer(clause))
 
 
-def _dated_plan(clause: str, context: Context) -> bool:
-    """A new future date in the clause ("bis Freitag ist es erledigt", "em duas semanas fica
-    pronto") makes a completion word a promise, unless the date is some other event's."""
+def _dated_plan(clause: str, position: int, context: Context) -> bool:
+    """A new future date beside the completion word ("bis Freitag ist es erledigt", "em duas
+    semanas fica pronto") makes it a promise, unless the date is some other event's or stands
+    in another part of the clause ("gemacht, Termin ist am 12.1.": the appointment's day)."""
     if cues.OTHER_EVENT.search(clause):
         return False
-    return bool(_future(clause, context))
+    return any(_same_part(clause, position, hit.phrase) for hit in _future(clause, context))
+
+
+def _same_part(clause: str, position: int, phrase: str) -> bool:
+    """Whether `phrase` stands in the comma-delimited part of `clause` around `position`."""
+    start = max(clause.rfind(mark, 0, position) for mark in ",;:")
+    ends = [at for at in (clause.find(mark, position) for mark in ",;:") if at >= 0]
+    return phrase in clause[start + 1 : min(ends, default=len(clause))]
 
 
 def _looks_past(word: str) -> bool:

@@ -12,6 +12,7 @@ from jobs.reading.dates import guess_language
 MIN_STEM_CHARS = 3
 _INFINITIVE_END = re.compile(r"(?:en|er|ir|ír|ar|re|n)$")
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
+_PARTICIPLE = re.compile(r"^(\w{2,}?)(ad[oa]s?|id[oa]s?|ée?s?|ie?s?|ue?s?)$")
 _ROMANCE_INFINITIVE = re.compile(r"^\w+(?:ar|er|ir|ír|re)$")
 # fmt: off
 # Irregular English pasts and plain synonyms a client uses for the action's verb.
@@ -102,7 +103,21 @@ def past_form_of(verb: str, clause: str, language: str) -> str | None:
             continue
         if lemma(lowered, language) in wanted or _same_stem(lowered, wanted, language):
             return str(word)
+        if wanted & _infinitives(lowered):
+            return str(word)  # "pedido": simplemma gives the noun; its verb is "pedir"
     return None
+
+
+def _infinitives(word: str) -> set[str]:
+    """The infinitives a Romance participle can come from: "pedido" → pedir/peder,
+    "réservé" → réserver, "marcada" → marcar."""
+    found = _PARTICIPLE.match(word)
+    if found is None:
+        return set()
+    stem, ending = found.group(1), found.group(2)
+    if ending.startswith(("ad", "é")):
+        return {stem + "ar", stem + "er"}
+    return {stem + "er", stem + "ir", stem + "ír", stem + "re"}
 
 
 def _looks_past(word: str, language: str) -> bool:

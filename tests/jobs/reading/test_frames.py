@@ -198,6 +198,9 @@ def test_held_emails_pause_and_moving_verbs_move(
         ("Je me suis inscrite, premier cours jeudi soir !", "m'inscrire au cours de poterie",
          "done", None),
         ("The letters went out on Monday, now we wait.", "send the letters", "done", None),
+        ("Erledigt, die Übergabe ist dann am 18.", "den Schlüssel abholen", "done", None),
+        ("Ya he pedido la mesa, nos la dieron para el viernes 18.", "pedir mesa en el restaurante",
+         "done", None),
     ],
 )  # fmt: skip
 def test_intent_and_date_classes(text: str, action: str, intent: str, new_due: date | None) -> None:
