@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from jobs.reading import verbclasses
-from jobs.reading.dates import guess_language
+from jobs.reading.language import reply_language
 
 MIN_STEM_CHARS = 3
 _INFINITIVE_END = re.compile(r"(?:en|er|ir|ír|ar|re|n)$")
@@ -82,7 +82,7 @@ def action_verb(action: str, language: str) -> str | None:
 
 def language_of(action: str, text: str) -> str:
     """The language to lemmatise in: the client's words first, the action's as a tie-break."""
-    return guess_language(f"{text} {action}")
+    return reply_language(f"{text} {action}")
 
 
 def past_form_of(verb: str, clause: str, language: str) -> str | None:
