@@ -22,6 +22,10 @@ _THIRD_PARTY = re.compile(
     re.IGNORECASE,
 )
 _FIRST_PERSON = re.compile(r"(?<!\w)(?:i|ich|je|yo|eu|we|wir|nous)(?!\w)", re.IGNORECASE)
+# German separable "vorankommen": "ich komme einfach nicht voran".
+_SEPARABLE_STUCK = re.compile(
+    r"\bkomm\w*\s+(?:\w+\s+){0,3}nicht\s+(?:voran|weiter|vorw[äa]rts)\b", re.IGNORECASE
+)
 _TOGETHER = re.compile(r"together|gemeinsam|ensemble|juntos|juntas", re.IGNORECASE)
 # Not knowing how: a knowing verb, a negation and a how-word ("weiß ehrlich gesagt nicht, wie").
 _KNOW = frozenset({"know", "wissen", "savoir", "saber"})
@@ -80,7 +84,14 @@ def _others_owe(clause: str, language: str, action: str) -> str | None:
 def _unable(clause: str, language: str) -> str | None:
     if found := cues.UNABLE.search(clause):
         return f"'{found.group(0)}'"
-    for members, meaning in ((verbclasses.ABILITY, "able to"), (verbclasses.WORKING, "working")):
+    if stuck := _SEPARABLE_STUCK.search(clause):
+        return f"'{stuck.group(0)}' (not getting on)"
+    classes = (
+        (verbclasses.ABILITY, "able to"),
+        (verbclasses.WORKING, "working"),
+        (verbclasses.PROGRESSING, "getting on"),
+    )
+    for members, meaning in classes:
         if verb := frames.negated_verb(clause, language, members):
             return f"'{verb.word}' negated (a verb of being {meaning}, {verb.lemma})"
     know = frames.negated_verb(clause, language, _KNOW)

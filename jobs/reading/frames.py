@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from jobs.reading import verbclasses
 from jobs.reading.verbs import EN_PAST, lemma
 
+MIN_STEM_CHARS = 5  # shorter Romance stems ("par" of parar) start too many other words
+MAX_ENDING_CHARS = 4
+ROMANCE = ("fr", "es", "pt")
 NEGATION_WINDOW = 3  # words between a verb and the negation that scopes over it
 ELISION_CHARS = 2  # l', j', n', d': the word is the part after the apostrophe
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
@@ -66,7 +70,26 @@ def is_past(token: Token, language: str) -> bool:
 
 def in_class(clause: str, language: str, members: frozenset[str]) -> Token | None:
     """The first word of `clause` whose lemma is in `members`."""
-    return next((t for t in tokens(clause, language) if t.lemma in members), None)
+    return next((t for t in tokens(clause, language) if _member(t, language, members)), None)
+
+
+def _member(token: Token, language: str, members: frozenset[str]) -> bool:
+    """The lemma is a member; or, in French, Spanish and Portuguese, where simplemma may give
+    a noun for a verb form ("avance" for "n'avance pas"), the word starts with a member's stem."""
+    if token.lemma in members:
+        return True
+    if language not in ROMANCE:
+        return False
+    return any(
+        token.word.startswith(stem) and len(token.word) - len(stem) <= MAX_ENDING_CHARS
+        for stem in _romance_stems(members)
+    )  # a verb ending ("avance", "avanzamos"), not a noun's ("déplacement", "avanzamiento")
+
+
+@cache
+def _romance_stems(members: frozenset[str]) -> tuple[str, ...]:
+    stems = (m[:-2] for m in members if m.endswith(("er", "ir", "ar", "re")))
+    return tuple(s for s in stems if len(s) >= MIN_STEM_CHARS)
 
 
 def completed(clause: str, language: str) -> Token | None:
@@ -82,7 +105,7 @@ def negated_verb(clause: str, language: str, members: frozenset[str]) -> Token |
     ("can't", "konnte ich noch nicht", "je n'y arrive pas", "no funciona")."""
     words = tokens(clause, language)
     for token in words:
-        if token.lemma not in members:
+        if not _member(token, language, members):
             continue
         near = words[max(0, token.index - NEGATION_WINDOW) : token.index + NEGATION_WINDOW + 1]
         if any(w.word in _NEGATORS for w in near):

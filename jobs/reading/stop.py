@@ -51,6 +51,9 @@ def _removed(clause: str) -> re.Match[str] | None:
     found = stopcues.REMOVE_ME.search(clause)
     if found and (stopcues.MESSAGE_NOUN.search(clause) or re.search(_LIST, clause, re.I)):
         return found
+    address = stopcues.MY_ADDRESS.search(clause)
+    if address and stopcues.REMOVE.search(clause):
+        return address  # "please delete my email address from your system"
     return None
 
 

@@ -19,7 +19,8 @@ MESSAGES = (
 )
 _DETERMINER = r"(?:these|your|the|any|estos|esses)"
 _REMOVE = (
-    r"(?:remove|take|delete|retir\w*|enl[eè]v\w*|nehm\w*|streich\w*|tir\w*|sac\w*|quit\w*|borr\w*)"
+    r"(?:remove|take|delete|erase|retir\w*|enl[eè]v\w*|nehm\w*|streich\w*|l[öo]sch\w*|entfern\w*|"
+    r"supprim\w*|effac\w*|tir\w*|sac\w*|quit\w*|borr\w*|elimin\w*|apag\w*|remov\w*)"
 )
 _LIST = r"(?:(?:mailing\s+)?list\w*|verteiler\w*|liste|lista|newsletter|diffusion)"
 # The emails as nouns only (no "these"): "no more reminders", "keine Mails mehr".
@@ -34,7 +35,7 @@ DELIVERY = words(
 )
 MORE = words(
     r"any\s*more", r"further", r"again", r"no\s+more", r"no\s+longer", r"mehr", r"plus", r"m[áa]s",
-    r"mais",
+    r"mais", r"weitere\w*",
 )
 # "don't want these any more", "ne plus recevoir", "ya no quiero recibir", "não desejo mais".
 STOP_CEASE = words(
@@ -100,7 +101,8 @@ WITHDRAW = words(
     r"bow(?:ing)?\s+out", r"drop(?:ping)?\s+out", r"step(?:ping)?\s+(?:back|away|out)",
     r"pull(?:ing)?\s+out", r"withdraw\w*", r"put\s+an\s+end", r"beend\w*", r"aussteig\w*",
     r"mettre\s+(?:un\s+terme|fin)", r"poner\s+fin", r"terminar\s+con", r"p[ôo]r\s+fim",
-    r"encerr\w*", r"desist\w*",
+    r"encerr\w*", r"desist\w*", r"leav(?:e|ing)", r"steige\w*\s+(?:\w+\s+){0,4}aus",
+    r"sair\s+d[oa]", r"salir(?:me)?\s+del?", r"quitter",
 )
 # The coaching itself as the thing to end: "the coaching", "das Coaching", "l'accompagnement".
 PROGRAMME = words(
@@ -119,6 +121,12 @@ REMOVE_ME = words(
     rf"{_REMOVE}\s+me", rf"mich\s+(?:\w+\s+){{0,4}}(?:zu\s+)?{_REMOVE}", rf"{_REMOVE}(?:-?me|-moi)",
     r"me\s+(?:\w+\s+)?(?:retir|enl[eè]v|tir|sac|quit|borr|elimin|exclu)\w*",
 )
+# The client's address as what is to be removed: "delete my email address", "meine Adresse".
+MY_ADDRESS = words(
+    r"(?:my|meine?|mon|ma|mi|o\s+meu|meu|a\s+minha|minha)\s+(?:e-?mail\s+|mail\s+)?"
+    r"(?:address|adresse|e-?mail(?:-?adresse)?|mailadresse|direcci[óo]n|correo|endere[çc]o)",
+)
+REMOVE = words(_REMOVE)
 # Writing or sending to the client: the verbs a "don't write to me any more" is made of.
 CONTACT = words(
     r"(?:e-?mail|writ|send|contact|remind|messag)\w*", r"(?:an)?schreib\w*", r"schick\w*",

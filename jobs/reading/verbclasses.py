@@ -25,6 +25,11 @@ ABILITY = frozenset({
     "pouvoir", "arriver", "réussir", "parvenir",
     "poder", "conseguir", "lograr",
 })
+# Getting on: negated, the client is stuck ("je n'avance pas", "não avanço", "no progress").
+PROGRESSING = frozenset({
+    "progress", "advance", "vorankommen", "weiterkommen", "avancer", "progresser", "avanzar",
+    "progresar", "avançar", "progredir",
+})
 # Working, of a tool or a system: negated, something is broken ("no funciona", "marche pas").
 WORKING = frozenset({
     "work", "function", "funktionieren", "laufen", "marcher", "fonctionner", "funcionar",
@@ -90,6 +95,11 @@ FAMILIES = (
     frozenset({
         "write", "draft", "schreiben", "formulieren", "verfassen", "écrire", "rédiger",
         "escribir", "redactar", "escrever", "redigir",
+    }),
+    frozenset({
+        "tidy", "clear", "clean", "declutter", "sort", "aufräumen", "ausmisten", "entrümpeln",
+        "putzen", "ranger", "nettoyer", "trier", "vider", "ordenar", "limpiar", "vaciar",
+        "recoger", "arrumar", "limpar", "organizar", "esvaziar",
     }),
     frozenset({
         "ask", "request", "fragen", "bitten", "anfragen", "demander", "solicitar", "pedir",

@@ -181,6 +181,17 @@ def test_held_emails_pause_and_moving_verbs_move(
         ("El banco no ha contestado todavía.", "abrir la cuenta", "blocked", None),
         ("The report isn't sent yet, crazy week.", "send the report", "note", None),
         ("I haven't sent it yet.", "send the report", "note", None),
+        ("Ich komme einfach nicht voran.", ATTIC["de"], "blocked", None),
+        ("Je n'avance plus du tout.", ATTIC["fr"], "blocked", None),
+        ("Estou à espera que o senhorio me devolva a chave.", ATTIC["pt"], "blocked", None),
+        # stop: the client's address removed, "no further emails", leaving the programme
+        ("Please remove my address from your system.", ATTIC["en"], "stop", None),
+        ("Ich möchte keine weiteren E-Mails von Ihnen erhalten.", ATTIC["de"], "stop", None),
+        ("Ich steige aus dem Programm aus.", ATTIC["de"], "stop", None),
+        ("Quero sair do programa, obrigada por tudo.", ATTIC["pt"], "stop", None),
+        # the action's family: clearing out is tidying
+        ("All cleared out, you can park in there now!", "tidy the garage", "done", None),
+        ("¿Podemos pasarlo al lunes 14?", ATTIC["es"], "reschedule", date(2026, 12, 14)),
         # completion: a superlative, the contracted "'s in", a misspelt "c'est fait"
         ("Terminadísimo!", ATTIC["es"], "done", None),
         ("Form's in!", ATTIC["en"], "done", None),
@@ -194,6 +205,7 @@ def test_held_emails_pause_and_moving_verbs_move(
         # dates that are not new due dates: someone's event, a plan before the agreed day, the
         # day of what follows a completion
         ("On Saturday I'm going to my cousin's wedding.", ATTIC["en"], "note", None),
+        ("Je serai en déplacement lundi prochain.", ATTIC["fr"], "note", None),
         ("Lo que falta lo hago mañana.", ATTIC["es"], "note", None),
         ("Je me suis inscrite, premier cours jeudi soir !", "m'inscrire au cours de poterie",
          "done", None),
