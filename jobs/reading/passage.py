@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date
-from functools import lru_cache
 
-from jobs.reading import cues, frames, stopcues, verbclasses
+from jobs.reading import cues, frames, verbclasses
 from jobs.reading.blocked import blocked as blocked_in
 from jobs.reading.blocked import help_with_day
 from jobs.reading.clauses import split_clauses
 from jobs.reading.completion import completion, partial
-from jobs.reading.dates import DateHit, find_dates, language_scores
+from jobs.reading.dates import DateHit, language_scores
 from jobs.reading.finding import CONFLICT_PENALTY, FIRM, STRONG, UNSURE, WEAK, Context, Finding
+from jobs.reading.futuredates import best, future, looks_past
+from jobs.reading.pause import pause
 from jobs.reading.stop import stop_request
-from jobs.reading.verbs import EN_PAST, Verb, action_verb, language_of
+from jobs.reading.verbs import Verb, action_verb, language_of
 
 LONG_CLAUSES = 10  # past this many clauses a cue is as likely about something else
 MIXED_MIN_WORDS = 3  # common words of a second language that make a reply mixed…
 MIXED_RATIO = 2  # …when it has at least half as many as the first language
 BARE_DATE_WORDS = 2  # "2. tomorrow", "Tomorrow. Absolutely tomorrow."
-DATE_CACHE_SIZE = 256
 MAX_DATED_CLAUSES = 12  # dateparser costs ~10 ms a clause; dates come early in a reply
 _WORD = re.compile(r"[\w'\u2019]+")
 # "ist am", "is on the", "est le", "es el", "é dia": a thing said to be on a day.
@@ -30,7 +29,6 @@ _COPULA_BEFORE_DATE = re.compile(
     r"(?:(?:on|am|le|el|the|dia|on\s+the|at|au|al|no|na)\s+)?$",
     re.IGNORECASE,
 )
-_PAST_SUFFIXES = ("ed", "é", "ó", "ei", "ou", "iu", "ait")
 
 
 def read_passage(text: str, context: Context) -> Finding:
@@ -41,7 +39,7 @@ def read_passage(text: str, context: Context) -> Finding:
     context = replace(context, language=language)
     word = action_verb(context.action, language) if context.action else None
     verb = Verb(word, language) if word else None
-    for rule in (_undo, _pause, _stop):
+    for rule in (_undo, pause, _stop):
         found = rule(clauses, context)
         if found is not None:
             return _hedged(found, text, clauses)
@@ -91,37 +89,6 @@ def _undo(clauses: list[str], context: Context) -> Finding | None:
     return None
 
 
-def _pause(clauses: list[str], context: Context) -> Finding | None:
-    """Away or holding off until a day ("away until the 4th"), or the emails themselves held
-    until a day ("bitte bis 3.1. keine Erinnerungen", "pode suspender os lembretes até…")."""
-    if context.today is None:
-        return None
-    away = any(cues.PAUSE.search(c) for c in clauses)
-    for clause in clauses:
-        until = cues.UNTIL.search(clause) or cues.BACK.search(clause)
-        if until is None or not (away or _emails_held(clause, context)):
-            continue
-        after = clause[until.start() :]
-        hits = [h for h in _future(clause, context) if h.phrase in after] or _future(
-            clause, context
-        )
-        if hits:
-            hit = _best(hits)
-            reason = f"clause '{clause}': away or hold-off until '{hit.phrase}' → pause {hit.day}"
-            day = hit.day
-            return Finding("note", pause_until=day, confidence=FIRM, reasons=(reason,))
-    return None
-
-
-def _emails_held(clause: str, context: Context) -> bool:
-    """The emails are what the clause holds until a day, not the step (an action about emails,
-    or a promise "I'll answer the mails by Friday", keeps its date)."""
-    noun = stopcues.MESSAGE_NOUN.search(clause)
-    if noun is None or stopcues.MESSAGE_NOUN.search(context.action):
-        return False
-    return not cues.FUTURE.search(clause)
-
-
 def _stop(clauses: list[str], context: Context) -> Finding | None:
     del context
     found = stop_request(clauses)
@@ -139,10 +106,10 @@ def _dated_clauses(clauses: list[str], context: Context, verb: Verb | None) -> l
             cues.OTHER_EVENT.search(clause) and not _moves(clause, context.language)
         ):
             continue
-        hits = _future(clause, context)
+        hits = future(clause, context)
         if not hits:
             continue
-        hit = _best(hits)
+        hit = best(hits)
         if _result_date(clause, hit, verb, context.language):
             continue
         strength, why = _commitment(clause, hit, verb, context.language)
@@ -176,7 +143,7 @@ def _commitment(clause: str, hit: DateHit, verb: Verb | None, language: str) -> 
     if verb is not None and (said := verb.said_in(clause)):
         return WEAK, f"the action's verb '{said}' with a day"
     rest = _WORD.findall(clause.replace(hit.phrase, " "))
-    if (len(rest) <= BARE_DATE_WORDS and not any(_looks_past(w) for w in rest)) or hit.explicit:
+    if (len(rest) <= BARE_DATE_WORDS and not any(looks_past(w) for w in rest)) or hit.explicit:
         return WEAK, "a date said as the answer"
     return 0.0, ""
 
@@ -227,7 +194,7 @@ def _dated_plan(clause: str, position: int, context: Context) -> bool:
     in another part of the clause ("gemacht, Termin ist am 12.1.": the appointment's day)."""
     if cues.OTHER_EVENT.search(clause):
         return False
-    return any(_same_part(clause, position, hit.phrase) for hit in _future(clause, context))
+    return any(_same_part(clause, position, hit.phrase) for hit in future(clause, context))
 
 
 def _same_part(clause: str, position: int, phrase: str) -> bool:
@@ -237,50 +204,12 @@ def _same_part(clause: str, position: int, phrase: str) -> bool:
     return phrase in clause[start + 1 : min(ends, default=len(clause))]
 
 
-def _looks_past(word: str) -> bool:
-    """A word that reads as a past verb ("picked", "empecé", "liguei"): no plan in that clause."""
-    return word.lower().endswith(_PAST_SUFFIXES) and len(word) > len(max(_PAST_SUFFIXES, key=len))
-
-
 def _note(clauses: list[str], context: Context) -> Finding:
-    ignored = [c for c in clauses if cues.DONE.search(c) or _future(c, context)]
+    ignored = [c for c in clauses if cues.DONE.search(c) or future(c, context)]
     if ignored:
         reason = f"clause '{ignored[0]}': a completion or date cue, but negated, partial or not new"
         return Finding("note", confidence=UNSURE, reasons=(reason, "→ note"))
     return Finding("note", confidence=WEAK - 0.05, reasons=("no clause asks for a change → note",))
-
-
-def _future(clause: str, context: Context) -> list[DateHit]:
-    if context.today is None or clause not in context.dated:
-        return []
-    return list(_future_hits(clause, context.today, context.dues))
-
-
-@lru_cache(maxsize=DATE_CACHE_SIZE)
-def _future_hits(clause: str, today: date, dues: frozenset[date]) -> tuple[DateHit, ...]:
-    """New future days in one clause (cached: every rule asks about the same clauses)."""
-    hits = [h for h in find_dates(clause, today) if h.day > today and h.day not in dues]
-    if _told_in_past(clause):  # "submitted them Monday", "envoyé mardi": last Monday, not next
-        hits = [h for h in hits if h.explicit or any(ch.isdigit() for ch in h.phrase)]
-    return tuple(hits)
-
-
-def _told_in_past(clause: str) -> bool:
-    if cues.FUTURE.search(clause):
-        return False
-    words = [w.lower() for w in _WORD.findall(clause)]
-    return bool(cues.SINCE.search(clause)) or any(_past_word(w) for w in words)
-
-
-def _past_word(word: str) -> bool:
-    """A past form; not "put", "set", "cut", whose past is their present ("put me down for")."""
-    return EN_PAST.get(word, word) != word or _looks_past(word)
-
-
-def _best(hits: list[DateHit]) -> DateHit:
-    """A day-and-month beats a bare weekday ("lunes 4 de enero"); else the first found."""
-    dated = [h for h in hits if any(ch.isdigit() for ch in h.phrase)]
-    return dated[0] if dated else hits[0]
 
 
 def _why(clause: str, found: re.Match[str], meaning: str) -> str:
