@@ -26,6 +26,7 @@ _FIRST_PERSON = re.compile(r"(?<!\w)(?:i|ich|je|yo|eu|we|wir|nous)(?!\w)", re.IG
 _SEPARABLE_STUCK = re.compile(
     r"\bkomm\w*\s+(?:\w+\s+){0,3}nicht\s+(?:voran|weiter|vorw[äa]rts)\b", re.IGNORECASE
 )
+_WITHOUT = re.compile(r"(?<!\w)(?:without|ohne|sans|sin|sem)(?!\w)", re.IGNORECASE)
 _TOGETHER = re.compile(r"together|gemeinsam|ensemble|juntos|juntas", re.IGNORECASE)
 # Not knowing how: a knowing verb, a negation and a how-word ("weiß ehrlich gesagt nicht, wie").
 _KNOW = frozenset({"know", "wissen", "savoir", "saber"})
@@ -58,6 +59,8 @@ def _obstacle(clause: str, language: str, action: str) -> str | None:
     for found in cues.BLOCKED.finditer(clause):
         if not _ACTIVE_BEFORE.search(clause[: found.start()]):
             return f"'{found.group(0)}'"
+    if "?" in clause and (helped := frames.in_class(clause, language, verbclasses.HELPING)):
+        return f"'{helped.word}' asked in a question (a request for help)"
     if owed := _others_owe(clause, language, action):
         return owed
     breaking = frames.in_class(clause, language, verbclasses.BREAKING)
@@ -84,6 +87,8 @@ def _others_owe(clause: str, language: str, action: str) -> str | None:
 def _unable(clause: str, language: str) -> str | None:
     if found := cues.UNABLE.search(clause):
         return f"'{found.group(0)}'"
+    if (without := _WITHOUT.search(clause)) and cues.NEGATION.search(clause[: without.start()]):
+        return f"'{without.group(0)}' with a negation (something it needs is missing)"
     if stuck := _SEPARABLE_STUCK.search(clause):
         return f"'{stuck.group(0)}' (not getting on)"
     classes = (

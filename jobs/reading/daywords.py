@@ -89,6 +89,17 @@ _WEEKDAY_INDEX = (
     "saturday samstag samedi sábado sabado",
     "sunday sonntag dimanche domingo",
 )
+# A weekday of next week: "nächste Woche Mittwoch", "Wednesday next week", "el miércoles de la
+# semana que viene", "next week, say Monday".
+_NEXT = (
+    r"(?:next\s+week|n[äa]chste\s+woche|la\s+semaine\s+prochaine|la\s+semana\s+que\s+viene|"
+    r"la\s+pr[óo]xima\s+semana|(?:a\s+)?semana\s+que\s+vem|(?:a\s+)?pr[óo]xima\s+semana)"
+)
+_NEXT_WEEK_DAY = re.compile(
+    rf"\b{_NEXT},?\s+(?:(?:say|sagen\s+wir|disons|digamos|on|am|le|el|na|no)\s+)?(?P<a>{_WEEKDAY})\b"
+    rf"|\b(?P<b>{_WEEKDAY})\s+(?:of\s+|de\s+|da\s+)?{_NEXT}\b",
+    re.IGNORECASE,
+)
 # Tomorrow and the day after, but not "la mañana" (the morning) or "Guten Morgen".
 _TOMORROW = re.compile(
     r"\b(?P<two>day\s+after\s+tomorrow|[üu]bermorgen|apr[èe]s-demain|pasado\s+ma[ñn]ana|"
@@ -140,6 +151,11 @@ def _relative(text: str, today: date) -> list[tuple[int, str, date]]:
         index = next(i for i, names in enumerate(_WEEKDAY_INDEX) if name in names.split())
         weekday = today + timedelta(days=(index - today.weekday() - 1) % DAYS_PER_WEEK + 1)
         found.append((match.start(), match.group(0), weekday + timedelta(days=DAYS_PER_WEEK)))
+    for match in _NEXT_WEEK_DAY.finditer(text):
+        name = (match.group("a") or match.group("b")).lower().split("-")[0]
+        index = next(i for i, names in enumerate(_WEEKDAY_INDEX) if name in names.split())
+        monday = today + timedelta(days=DAYS_PER_WEEK - today.weekday())
+        found.append((match.start(), match.group(0), monday + timedelta(days=index)))
     for match in _EARLY_NEXT_WEEK.finditer(text):
         monday = today + timedelta(days=DAYS_PER_WEEK - today.weekday())
         found.append((match.start(), match.group(0), monday))

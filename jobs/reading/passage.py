@@ -17,6 +17,7 @@ from jobs.reading.pause import pause
 from jobs.reading.stop import stop_request
 from jobs.reading.verbs import Verb, action_verb, language_of
 
+_WAITING = re.compile(r"'[^']*(?:wait|wart|attend|esper|aguard)[^']*'", re.IGNORECASE)
 LONG_CLAUSES = 10  # past this many clauses a cue is as likely about something else
 MIXED_MIN_WORDS = 3  # common words of a second language that make a reply mixed…
 MIXED_RATIO = 2  # …when it has at least half as many as the first language
@@ -47,6 +48,8 @@ def read_passage(text: str, context: Context) -> Finding:
     strong = [f for f in dated if f.confidence >= FIRM]
     blocked = blocked_in(clauses, context.language, strong=True, action=context.action)
     done = _done(clauses, context, verb)
+    if done and blocked and _waits_after(done, blocked, clauses, verb):
+        blocked = None  # "Antrag ist gestellt, jetzt warte ich auf den Brief": done, then waiting
     candidates = [
         strong[0] if strong else None, blocked, done,
         dated[0] if dated else None, blocked_in(clauses, context.language, strong=False),
@@ -55,6 +58,23 @@ def read_passage(text: str, context: Context) -> Finding:
     if chosen is None:
         return _note(clauses, context)
     return _hedged(_with_conflicts(chosen, candidates), text, clauses)
+
+
+def _waits_after(done: Finding, blocked: Finding, clauses: list[str], verb: Verb | None) -> bool:
+    """The client waits on an answer to a step already done: a firm completion stands first,
+    the obstacle is waiting (not a breakdown nor inability), and the action's verb is never
+    negated ("ohne das möchte ich sie nicht abschicken": it is not done)."""
+    if done.confidence < FIRM or not _WAITING.search(blocked.reasons[0]):
+        return False
+    for clause in clauses:
+        said = verb.said_in(clause) if verb else None
+        if said and _negated_before(clause, clause.find(said)):
+            return False
+    at = [
+        next((i for i, c in enumerate(clauses) if f"'{c}'" in f.reasons[0]), -1)
+        for f in (done, blocked)
+    ]
+    return 0 <= at[0] <= at[1]
 
 
 def _with_conflicts(chosen: Finding, candidates: list[Finding | None]) -> Finding:

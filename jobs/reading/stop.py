@@ -6,6 +6,7 @@ import re
 
 from jobs.reading import cues, stopcues
 
+SHORT_CLAUSE_WORDS = 6  # a clause this short may speak of the emails named just before
 NEAR_CHARS = 40  # an email noun and "more" this close belong to one request
 PLAIN = 0.9  # said with a firm cue: "unsubscribe", "take me off the list"
 INFERRED = 0.8  # a cease verb with the emails, "don't write to me any more"
@@ -32,8 +33,9 @@ def stop_request(clauses: list[str]) -> tuple[str, float] | None:
             return _why(clause, found, "a request to receive no more emails"), PLAIN
         if found := _removed(clause):
             return _why(clause, found, "asks to be taken off the emails"), PLAIN
-    for clause in clauses:
-        if found := _cease_messages(clause) or _not_written_again(clause):
+    for index, clause in enumerate(clauses):
+        before = clauses[index - 1] if index else ""
+        if found := _cease_messages(clause, before) or _not_written_again(clause):
             why = "asks the emails to cease, or says they are not needed"
             return _why(clause, found, why), INFERRED
     for clause in clauses:
@@ -84,7 +86,7 @@ def _no_more_messages(clause: str) -> re.Match[str] | None:
     return None
 
 
-def _cease_messages(clause: str) -> re.Match[str] | None:
+def _cease_messages(clause: str, before: str = "") -> re.Match[str] | None:
     """A cease or withdraw verb ("arrêter", "parar de", "bow out of") or "no need", with the
     emails, writing to the client or the coaching, not itself negated ("don't stop the
     reminders") nor a question, unless the question is a request ("pode cancelar…?")."""
@@ -98,10 +100,12 @@ def _cease_messages(clause: str) -> re.Match[str] | None:
     )
     if cue is None:
         return None
+    short = len(clause.split()) <= SHORT_CLAUSE_WORDS  # "…, I'd rather you stopped": them
     if not (
         stopcues.MESSAGE_NOUN.search(clause)
         or stopcues.TO_ME.search(clause)
         or stopcues.PROGRAMME.search(clause)
+        or (short and stopcues.MESSAGE_NOUN.search(before))
     ):
         return None
     if cue.re is not stopcues.NO_NEED and _negated_before(clause, cue.start()):

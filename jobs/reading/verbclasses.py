@@ -30,6 +30,8 @@ PROGRESSING = frozenset({
     "progress", "advance", "vorankommen", "weiterkommen", "avancer", "progresser", "avanzar",
     "progresar", "avançar", "progredir",
 })
+# Helping: asked for ("¿me ayudas?", "kannst du mir helfen?"), the client needs the coach.
+HELPING = frozenset({"help", "helfen", "aider", "ayudar", "ajudar"})
 # Working, of a tool or a system: negated, something is broken ("no funciona", "marche pas").
 WORKING = frozenset({
     "work", "function", "funktionieren", "laufen", "marcher", "fonctionner", "funcionar",

@@ -179,6 +179,13 @@ def test_held_emails_pause_and_moving_verbs_move(
          None),
         ("Le notaire n'a toujours pas répondu.", "signer le compromis", "blocked", None),
         ("El banco no ha contestado todavía.", "abrir la cuenta", "blocked", None),
+        ("The bank won't open the account without a payslip.", "open the account", "blocked",
+         None),
+        ("No sé qué hacer con los muebles, ¿me puedes ayudar?", ATTIC["es"], "blocked", None),
+        # waiting on an answer to a step done is done; not when the step's verb is negated
+        ("Form sent off, now I'm waiting to hear back.", "send the form", "done", None),
+        ("It's ready, but I'm waiting for the photo; I won't send it without.", "send the form",
+         "blocked", None),
         ("The report isn't sent yet, crazy week.", "send the report", "note", None),
         ("I haven't sent it yet.", "send the report", "note", None),
         ("Ich komme einfach nicht voran.", ATTIC["de"], "blocked", None),
@@ -189,6 +196,7 @@ def test_held_emails_pause_and_moving_verbs_move(
         ("Ich möchte keine weiteren E-Mails von Ihnen erhalten.", ATTIC["de"], "stop", None),
         ("Ich steige aus dem Programm aus.", ATTIC["de"], "stop", None),
         ("Quero sair do programa, obrigada por tudo.", ATTIC["pt"], "stop", None),
+        ("These reminders are a lot right now — please stop.", ATTIC["en"], "stop", None),
         # the action's family: clearing out is tidying
         ("All cleared out, you can park in there now!", "tidy the garage", "done", None),
         ("¿Podemos pasarlo al lunes 14?", ATTIC["es"], "reschedule", date(2026, 12, 14)),
@@ -199,6 +207,9 @@ def test_held_emails_pause_and_moving_verbs_move(
         # a day proposed, "a week from <weekday>", "fim da semana (que vem)"
         ("Pencil me in for a week from Wednesday?", ATTIC["en"], "reschedule", date(2026, 12, 16)),
         ("How about the 14th?", ATTIC["en"], "reschedule", date(2026, 12, 14)),
+        ("Schaffe ich erst nächste Woche Mittwoch.", ATTIC["de"], "reschedule", date(2026, 12, 16)),
+        ("Lo dejo para el miércoles de la semana que viene.", ATTIC["es"], "reschedule",
+         date(2026, 12, 16)),
         ("¿Qué tal el jueves 17?", ATTIC["es"], "reschedule", date(2026, 12, 17)),
         ("Até ao fim da semana que vem fica pronto.", ATTIC["pt"], "reschedule",
          date(2026, 12, 18)),
