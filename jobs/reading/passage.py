@@ -40,10 +40,12 @@ def read_passage(text: str, context: Context) -> Finding:
     context = replace(context, language=language)
     word = action_verb(context.action, language) if context.action else None
     verb = Verb(word, language) if word else None
-    for rule in (_undo, pause, _stop):
-        found = rule(clauses, context)
-        if found is not None:
+    for rule in (_undo, pause):
+        if (found := rule(clauses, context)) is not None:
             return _hedged(found, text, clauses)
+    maybe_stop = _stop(clauses, context)
+    if maybe_stop is not None and maybe_stop.confidence >= WEAK:
+        return _hedged(maybe_stop, text, clauses)  # an unsure stop yields to a firmer reading
     dated = _dated_clauses(clauses, context, verb)
     strong = [f for f in dated if f.confidence >= FIRM]
     blocked = blocked_in(clauses, context.language, strong=True, action=context.action)
@@ -56,7 +58,11 @@ def read_passage(text: str, context: Context) -> Finding:
     ]  # fmt: skip
     chosen = next((c for c in candidates if c is not None), None)
     if chosen is None:
-        return _note(clauses, context)
+        return maybe_stop or _note(clauses, context)
+    if maybe_stop is not None:
+        why = f"a possible stop set aside, less sure: {maybe_stop.reasons[0]}"
+        less = round(max(chosen.confidence - CONFLICT_PENALTY, UNSURE), 2)
+        chosen = replace(chosen, confidence=less, reasons=(*chosen.reasons, why))
     return _hedged(_with_conflicts(chosen, candidates), text, clauses)
 
 

@@ -38,12 +38,22 @@ def stop_request(clauses: list[str]) -> tuple[str, float] | None:
         if found := _cease_messages(clause, before) or _not_written_again(clause):
             why = "asks the emails to cease, or says they are not needed"
             return _why(clause, found, why), INFERRED
+    return _inferred(clauses)
+
+
+def _inferred(clauses: list[str]) -> tuple[str, float] | None:
+    """Going alone (inferred), or ending it here or the emails weighing on the client (unsure:
+    the step or the emails? the coach is asked)."""
     for clause in clauses:
         alone, prefer = stopcues.ON_MY_OWN.search(clause), stopcues.PREFER.search(clause)
         if alone and prefer:
             return f"clause '{clause}': prefers to go on alone ('{alone.group(0)}')", INFERRED
         if here := stopcues.END_HERE.search(clause):
             return _why(clause, here, "ends it here: the emails or only the step?"), UNSURE
+        burden = stopcues.BURDEN.search(clause)
+        if burden and stopcues.MESSAGE_NOUN.search(clause) and not cues.NEGATION.search(clause):
+            why = "says the emails weigh on them: may want them to stop"
+            return _why(clause, burden, why), UNSURE
     return None
 
 

@@ -141,4 +141,12 @@ REQUEST = words(
     r"merci\s+de", r"s'il\s+(?:te|vous)\s+pla[iî]t", r"puedes", r"podr[íi]as?", r"pueden?",
     r"podr[íi]an", r"por\s+favor", r"pode[ms]?", r"poderia[ms]?",
 )
+# The emails weigh on the client: "stress me out", "setzen mich unter Druck", "me agobian".
+# With the emails named, a possible stop: the coach is asked before anything is sent.
+BURDEN = words(
+    r"stress\w*", r"pressure", r"annoy\w*", r"too\s+many", r"overwhelm\w*", r"druck",
+    r"nerv\w*", r"zu\s+viele", r"stress", r"pression", r"agac\w*", r"ag[aâ]ç\w*",
+    r"trop\s+de", r"agobi\w*", r"molest\w*", r"demasiad[oa]s", r"agobio", r"press[ãa]o",
+    r"irrit\w*", r"demais", r"sufoc\w*",
+)
 # fmt: on

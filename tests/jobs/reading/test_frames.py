@@ -50,12 +50,29 @@ def test_stop_frames(text: str) -> None:
     assert confidence >= 0.8, reasons
 
 
-def test_ending_it_here_is_a_stop_the_coach_confirms() -> None:
-    """ "Let's leave it there" may end the emails or only the step: stop, but unsure."""
-    intent, confidence, reasons = _read("Honestly I think we should leave it there.")
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("Honestly I think we should leave it there.", "the emails or only the step?"),
+        ("Ehrlich gesagt setzen mich die Mails unter Druck.", "may want them to stop"),
+        ("Ces rappels me stressent plus qu'autre chose.", "may want them to stop"),
+    ],
+)
+def test_a_possible_stop_is_a_stop_the_coach_confirms(text: str, why: str) -> None:
+    """Ending it here, or the emails weighing on the client: stop, but unsure (the daemon
+    pauses and asks the coach)."""
+    intent, confidence, reasons = _read(text)
     assert intent == "stop", reasons
     assert confidence < 0.7
-    assert "the emails or only the step?" in reasons
+    assert why in reasons
+
+
+def test_a_possible_stop_yields_to_a_firmer_reading() -> None:
+    """The emails weigh on the client, but the step is done: done, less sure, stop named."""
+    intent, confidence, reasons = _read("The reminders stress me a bit. Anyway, attic's done!")
+    assert intent == "done", reasons
+    assert confidence < 0.8
+    assert "a possible stop set aside" in reasons
 
 
 @pytest.mark.parametrize(
