@@ -21,6 +21,9 @@ _THIRD_PARTY = re.compile(
     r"|they|he|she|sie|er|ils|elles?|il|ellos|ellas?|[ée]l|eles?|elas?)\b",
     re.IGNORECASE,
 )
+_NOBODY = re.compile(
+    r"(?<!\w)(?:nobody|no\s+one|niemand|personne|nadie|ningu[ée]m)(?!\w)", re.IGNORECASE
+)
 _FIRST_PERSON = re.compile(r"(?<!\w)(?:i|ich|je|yo|eu|we|wir|nous)(?!\w)", re.IGNORECASE)
 # German separable "vorankommen": "ich komme einfach nicht voran".
 _SEPARABLE_STUCK = re.compile(
@@ -73,6 +76,9 @@ def _others_owe(clause: str, language: str, action: str) -> str | None:
     """Someone else, not the client nor the step's own object, has not answered, sent or
     delivered: "the council still haven't sent the permit", "der Vermieter hat sich nicht
     gemeldet", "le notaire n'a pas répondu"."""
+    nobody = _NOBODY.search(clause)
+    if nobody and (verb := frames.in_class(clause, language, verbclasses.DELIVERING)):
+        return f"'{nobody.group(0)}' with '{verb.word}' (nobody answers)"
     subject = _THIRD_PARTY.match(clause)
     if subject is None or _FIRST_PERSON.search(clause[: subject.end()]):
         return None

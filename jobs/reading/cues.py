@@ -71,7 +71,9 @@ BLOCKED = words(
     r"pas\s+de\s+(?:r[ée]ponse|nouvelles)", r"toujours\s+rien",
     r"ne\s+(?:r[ée]pond|d[ée]croch|rappell)\w*\s+(?:pas|jamais|plus)",
     r"sin\s+(?:respuesta|noticias)", r"no\s+(?:me\s+)?(?:contesta|responde|coge)\w*",
-    r"sem\s+(?:resposta|retorno)", r"n[ãa]o\s+(?:me\s+)?(?:responde|atende|retorn)\w*",
+    r"sem\s+(?:resposta|retorno)", r"(?:not|n't)\s+pick(?:ing)?\s+up",
+    r"geh\w*\s+(?:\w+\s+)?nicht\s+(?:ans\s+telefon|ran)",
+    r"n[ãa]o\s+(?:me\s+)?(?:responde|atende|retorn)\w*",
     # Asking for a hand: "lend me a hand", "echar una mano", "go through it with me?".
     r"(?:lend|give)\s+me\s+a\s+hand", r"coup\s+de\s+(?:main|pouce)", r"ech\w*\s+una\s+mano",
     r"(?:dar|d[êe])\s+uma\s+m[ãa]o", r"unter\s+die\s+arme",
@@ -118,7 +120,7 @@ MOVE = words(
     r"(?:lo\s+)?pas(?:o|amos|ar|e|en)(?:lo|la)?\s+(?:al|para)", r"aplaz\w*",
     r"pospon\w*", r"retras\w*", r"m[áa]s\s+tiempo", r"pr[óo]rroga\w*", r"prorrog\w*",
     r"adi(?:ar|o|ei|amos)", r"empurr\w*", r"mais\s+tempo",
-    r"can\s+i\s+have", r"give\s+me",
+    r"can\s+i\s+have", r"give\s+me", r"laiss\w*(?:\s+\w+){0,2}\s+jusqu'(?:au|à|a)",
     # Proposing a day: "put me down for", "how about", "wie wäre es mit", "qué tal", "te parece".
     r"put\s+(?:me|it)\s+down\s+for", r"pencil\w*\s+(?:me|it)\s+in", r"how\s+about",
     r"what\s+about", r"wie\s+w[äa]re\s+es", r"et\s+si\s+on", r"qu[ée]\s+tal", r"te\s+parece",
@@ -180,6 +182,9 @@ DUE_WORD = words(
 )
 # Done with because no longer needed ("hat sich erledigt"): not a completion of the step.
 MOOT = words(
+    # Full, sold out: the thing could not be had, no completion ("the restaurant's fully booked").
+    r"fully\s+booked", r"sold\s+out", r"ausgebucht", r"ausverkauft", r"complet", r"[ée]puis[ée]",
+    r"lleno", r"agotad[oa]s?", r"lotad[oa]", r"esgotad[oa]s?",
     r"no\s+longer\s+(?:needed|necessary|relevant)", r"moot", r"sich\s+(?:\w+\s+){0,2}erledigt",
     r"n'a\s+plus\s+lieu", r"plus\s+la\s+peine", r"ya\s+no\s+(?:es\s+necesario|tiene\s+sentido)",
     r"n[ãa]o\s+(?:faz\s+mais\s+sentido|[ée]\s+mais\s+necess[áa]rio)",

@@ -199,6 +199,10 @@ def test_held_emails_pause_and_moving_verbs_move(
         ("The bank won't open the account without a payslip.", "open the account", "blocked",
          None),
         ("No sé qué hacer con los muebles, ¿me puedes ayudar?", ATTIC["es"], "blocked", None),
+        ("Nobody's answering at the town hall.", "book the wedding hall", "blocked", None),
+        ("Das Restaurant geht nicht ans Telefon.", "einen Tisch reservieren", "blocked", None),
+        ("The venue is fully booked, I'll try another.", "book the venue", "note", None),
+        ("Tu peux me laisser jusqu'au 16 ?", ATTIC["fr"], "reschedule", date(2026, 12, 16)),
         # waiting on an answer to a step done is done; not when the step's verb is negated
         ("Form sent off, now I'm waiting to hear back.", "send the form", "done", None),
         ("It's ready, but I'm waiting for the photo; I won't send it without.", "send the form",
