@@ -11,49 +11,26 @@ from jobs.reading.finding import FIRM, WEAK
 from jobs.reading.verbs import Verb
 
 # Scoped to their clause ("presque" in "on a parlé presque deux heures" is not about the step).
+# fmt: off
 PART = cues.words(
-    r"half\w*",
-    r"almost",
-    r"nearly",
-    r"first\s+half",
-    r"part\s+of",
-    r"h[äa]lfte",
-    r"fast",
-    r"moiti[ée]",
-    r"presque",
-    r"mitad",
-    r"casi",
-    r"a\s+medias",
-    r"metade",
-    r"quase",
+    r"half\w*", r"almost", r"nearly", r"first\s+half", r"part\s+of", r"h[äa]lfte", r"fast",
+    r"moiti[ée]", r"presque", r"mitad", r"casi", r"a\s+medias", r"metade", r"quase",
+    # fractions and counts: "a third written", "zwei Drittel", "12 of 20", "60 %"
+    r"(?:a|one|two)\s+(?:third|quarter)s?", r"\w*drittel", r"\w*viertel", r"tiers", r"tercio",
+    r"ter[çc]o", r"\d+\s*(?:of|von|sur|de)\s+\d+", r"\d+\s*%",
 )
 # A first version of the work is a sub-step, unless the step itself is the draft.
 DRAFT = cues.words(
-    r"(?:first\s+)?draft",
-    r"entwurf",
-    r"rohfassung",
-    r"brouillon",
-    r"premi[eè]re\s+version",
-    r"borrador",
-    r"primera\s+versi[óo]n",
-    r"rascunho",
-    r"primeira\s+vers[ãa]o",
+    r"(?:first\s+)?draft", r"entwurf", r"rohfassung", r"brouillon", r"premi[eè]re\s+version",
+    r"borrador", r"primera\s+versi[óo]n", r"rascunho", r"primeira\s+vers[ãa]o",
 )
 # Said of the rest of the passage: what is still missing ("still need", "il me reste").
 REMAINDER = cues.words(
-    r"so\s+far",
-    r"still\s+need",
-    r"fehl\w+\s+noch",
-    r"bis\s+jetzt",
-    r"bisher",
-    r"il\s+me\s+reste",
-    r"reste\s+[àa]",
-    r"me\s+quedan?",
-    r"me\s+falta\w*",
-    r"falta\w*",
-    r"hasta\s+ahora",
+    r"so\s+far", r"still\s+need", r"fehl\w+\s+noch", r"bis\s+jetzt", r"bisher", r"il\s+me\s+reste",
+    r"reste\s+[àa]", r"me\s+quedan?", r"me\s+falta\w*", r"falta\w*", r"hasta\s+ahora",
     r"at[ée]\s+agora",
 )
+# fmt: on
 # A determiner before a completion word makes it a noun: "la lista", "le fait que", "en fait".
 _DETERMINER_BEFORE = re.compile(
     r"(?<!\w)(?:the|a|this|my|die|der|das|eine?|la|le|les|une?|cette|ma|en|el|una|esta|esa|mi|"

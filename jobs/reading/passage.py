@@ -209,9 +209,11 @@ def _done(clauses: list[str], context: Context, verb: Verb | None) -> Finding | 
 
 
 def _negated_before(clause: str, position: int) -> bool:
-    """A negation scopes over what follows it in its clause ("not done", "no lo he terminado");
-    "no" after the cue is another word ("arrumei no sábado": in the)."""
-    return any(found.start() < position for found in cues.NEGATION.finditer(clause))
+    """A negation scopes over what follows it in its part of the clause ("not done", "no lo he
+    terminado"), not past a comma ("I can't believe it, all written!"); "no" after the cue is
+    another word ("arrumei no sábado": in the)."""
+    start = max(clause.rfind(mark, 0, position) for mark in ",;:")
+    return any(start < found.start() < position for found in cues.NEGATION.finditer(clause))
 
 
 def _dated_plan(clause: str, position: int, context: Context) -> bool:

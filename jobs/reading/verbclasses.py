@@ -50,7 +50,8 @@ DELIVERING = frozenset({
     "schicken", "senden", "antworten", "liefern", "melden", "zurückrufen", "bestätigen",
     "freigeben", "envoyer", "répondre", "livrer", "rappeler", "confirmer", "valider", "signer",
     "enviar", "responder", "contestar", "entregar", "devolver", "confirmar", "aprobar", "firmar",
-    "retornar", "aprovar", "assinar",
+    "retornar", "aprovar", "assinar", "give", "provide", "geben", "donner", "fournir",
+    "transmettre", "pasar", "dar", "mandar", "passar",
 })
 # Moving a date: any form is a moving cue ("movemos", "décalons", "verschiebe", "adiamos").
 MOVING = frozenset({

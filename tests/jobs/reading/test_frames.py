@@ -203,6 +203,11 @@ def test_held_emails_pause_and_moving_verbs_move(
         ("Das Restaurant geht nicht ans Telefon.", "einen Tisch reservieren", "blocked", None),
         ("The venue is fully booked, I'll try another.", "book the venue", "note", None),
         ("Tu peux me laisser jusqu'au 16 ?", ATTIC["fr"], "reschedule", date(2026, 12, 16)),
+        ("Meu chefe ainda não mandou os números.", "escrever o resumo", "blocked", None),
+        # a fraction is a part; a negation does not reach past a comma
+        ("Started today, about a third written.", "write the summary", "note", None),
+        ("Zwei Drittel sind geschrieben.", "die Zusammenfassung schreiben", "note", None),
+        ("I can't believe how quick it was, all written!", "write the summary", "done", None),
         # waiting on an answer to a step done is done; not when the step's verb is negated
         ("Form sent off, now I'm waiting to hear back.", "send the form", "done", None),
         ("It's ready, but I'm waiting for the photo; I won't send it without.", "send the form",
