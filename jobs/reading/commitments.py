@@ -12,7 +12,8 @@ KEYWORD_STEM_CHARS = 5
 
 _NUMBERED = re.compile(r"^\s*\(?(\d)\s*(?:[.):]|\s-|\s\u2013)\s*(.*)$")
 _MARKED = re.compile(r"^\s*(?:[-•*]|r:|\[[^\]]{1,12}\]|>)\s*(.+)$", re.IGNORECASE)
-_AND_JOINT = re.compile(r"[,;]\s*(?:and|und|et|y|e)\s+|;\s+", re.IGNORECASE)
+# Where a line's parts meet: a sentence end, a semicolon, a comma (with "and" or not).
+_AND_JOINT = re.compile(r"(?<=[.!?])\s+|;\s*|,\s*(?:(?:and|und|et|y|e)\s+)?", re.IGNORECASE)
 _INTRO = re.compile(r"below|abaixo|unten|ci-dessous|abajo|respondi|antworten|r[ée]ponses", re.I)
 # fmt: off
 _ORDINALS = (

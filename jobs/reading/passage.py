@@ -129,7 +129,7 @@ def _dated_clauses(clauses: list[str], context: Context, verb: Verb | None) -> l
     found = []
     for clause in clauses:
         if help_with_day(clause) or (
-            cues.OTHER_EVENT.search(clause) and not _moves(clause, context.language)
+            _other_event(clause, context.action) and not _moves(clause, context.language)
         ):
             continue
         hits = future(clause, context)
@@ -220,9 +220,18 @@ def _dated_plan(clause: str, position: int, context: Context) -> bool:
     """A new future date beside the completion word ("bis Freitag ist es erledigt", "em duas
     semanas fica pronto") makes it a promise, unless the date is some other event's or stands
     in another part of the clause ("gemacht, Termin ist am 12.1.": the appointment's day)."""
-    if cues.OTHER_EVENT.search(clause):
+    if _other_event(clause, context.action):
         return False
     return any(_same_part(clause, position, hit.phrase) for hit in future(clause, context))
+
+
+def _other_event(clause: str, action: str) -> bool:
+    """A word of some other event ("session", "cita", "wedding"), unless the step itself is
+    about it ("pedir cita": the appointment is the step's own)."""
+    return any(
+        not re.search(rf"(?<!\w){re.escape(m.group(0))}", action, re.IGNORECASE)
+        for m in cues.OTHER_EVENT.finditer(clause)
+    )
 
 
 def _same_part(clause: str, position: int, phrase: str) -> bool:

@@ -10,6 +10,8 @@ from jobs.reading import verbclasses
 from jobs.reading.language import reply_language
 
 MIN_STEM_CHARS = 3
+MIN_PAST_STEM = 2
+SHORT_PRETERITE_CHARS = 3
 _INFINITIVE_END = re.compile(r"(?:en|er|ir|ír|ar|re|n)$")
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
 _PARTICIPLE = re.compile(r"^(\w{2,}?)(ad[oa]s?|id[oa]s?|ée?s?|ie?s?|ue?s?)$")
@@ -123,9 +125,14 @@ def _infinitives(word: str) -> set[str]:
 def _looks_past(word: str, language: str) -> bool:
     if language == "en" and word in EN_PAST:
         return True
-    if language in _ROMANCE:  # the guess between close languages is often wrong: take all
-        return any(word.endswith(_PAST_ENDINGS[other]) for other in _ROMANCE)
-    return word.endswith(_PAST_ENDINGS.get(language, ()))
+    endings = (
+        [e for other in _ROMANCE for e in _PAST_ENDINGS[other]]  # close languages: take all
+        if language in _ROMANCE
+        else _PAST_ENDINGS.get(language, ())
+    )  # with a stem of two letters at least: "pedido" is a participle, "pido" a present;
+    # a word of two or three letters is an irregular preterite ("di", "fui", "fiz", "dei")
+    short = len(word) <= SHORT_PRETERITE_CHARS
+    return any(word.endswith(e) and (short or len(word) - len(e) >= MIN_PAST_STEM) for e in endings)
 
 
 def _same_stem(word: str, wanted: set[str], language: str) -> bool:

@@ -263,13 +263,19 @@ def test_intent_and_date_classes(text: str, action: str, intent: str, new_due: d
         ("Ambas hechas.", (("done", None), ("done", None))),
         ("J'ai fait l'un et l'autre.", (("done", None), ("done", None))),
         ("1 ok\n2 👍", (("done", None), ("done", None))),
-        # within one line, each part joined by "and" to the commitment its words name
+        # within one line, each part (sentence, comma, "and") to the commitment its words name
+        ("Rang the bank, they were lovely. Dentist: no answer yet.",
+         (("done", None), ("blocked", None))),
+        ("Al banco ya lo llamé; al dentista le pido cita el sábado.",
+         (("done", None), ("reschedule", date(2026, 12, 12)))),
         ("The bank call is done, and the dentist I'll book on the 19th.",
          (("done", None), ("reschedule", date(2026, 12, 19)))),
     ],
 )  # fmt: skip
 def test_several_commitments(text: str, per: tuple[tuple[str, date | None], ...]) -> None:
     """All at once, by assent per line, or by the action's words inside one line."""
-    asked = [Asked("call the bank", DUE), Asked("book the dentist", DUE)]
+    english = [Asked("call the bank", DUE), Asked("book the dentist", DUE)]
+    spanish = [Asked("llamar al banco", DUE), Asked("pedir cita al dentista", DUE)]
+    asked = spanish if "ñ" in text or "llam" in text else english
     reading = classify_intent(text, MONDAY, asked=asked)
     assert tuple((r.intent, r.new_due) for r in reading.per_commitment) == per, reading.reasons
