@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from jobs.reading import verbclasses
 from jobs.reading.verbs import EN_PAST, lemma
@@ -17,6 +17,7 @@ from jobs.reading.verbs import EN_PAST, lemma
 MIN_STEM_CHARS = 5  # shorter Romance stems ("par" of parar) start too many other words
 MAX_ENDING_CHARS = 4
 ROMANCE = ("fr", "es", "pt")
+TOKEN_CACHE_SIZE = 512
 NEGATION_WINDOW = 3  # words between a verb and the negation that scopes over it
 ELISION_CHARS = 2  # l', j', n', d': the word is the part after the apostrophe
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
@@ -42,15 +43,17 @@ class Token:
     index: int
 
 
-def tokens(clause: str, language: str) -> list[Token]:
-    """The words of `clause` in order, lower case, each with its lemma in `language`."""
+@lru_cache(maxsize=TOKEN_CACHE_SIZE)
+def tokens(clause: str, language: str) -> tuple[Token, ...]:
+    """The words of `clause` in order, lower case, each with its lemma in `language` (cached:
+    every verb class asks about the same clauses)."""
     found = []
     for index, raw in enumerate(_WORD.findall(clause.replace("\u2019", "'"))):
         head, mark, tail = raw.lower().partition("'")
         elided = tail and (len(head) <= ELISION_CHARS or head.endswith("qu"))
         word = tail if elided else head + mark + tail
         found.append(Token(word, lemma(word, language), index))
-    return found
+    return tuple(found)
 
 
 def is_past(token: Token, language: str) -> bool:
