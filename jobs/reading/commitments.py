@@ -12,6 +12,8 @@ KEYWORD_STEM_CHARS = 5
 
 _NUMBERED = re.compile(r"^\s*\(?(\d)\s*(?:[.):]|\s-|\s\u2013)\s*(.*)$")
 _MARKED = re.compile(r"^\s*(?:[-•*]|r:|\[[^\]]{1,12}\]|>)\s*(.+)$", re.IGNORECASE)
+# Where a line's parts meet: a sentence end, a semicolon, a comma (with "and" or not).
+_AND_JOINT = re.compile(r"(?<=[.!?])\s+|;\s*|,\s*(?:(?:and|und|et|y|e)\s+)?", re.IGNORECASE)
 _INTRO = re.compile(r"below|abaixo|unten|ci-dessous|abajo|respondi|antworten|r[ée]ponses", re.I)
 # fmt: off
 _ORDINALS = (
@@ -26,7 +28,7 @@ def split_for(text: str, actions: Sequence[str]) -> list[str | None]:
     """One passage per action, in order (None where the reply says nothing of it)."""
     count = len(actions)
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    for split in (_numbered, _marked, _by_keywords, _by_order, _by_ordinals):
+    for split in (_numbered, _marked, _by_keywords, _by_keyword_parts, _by_order, _by_ordinals):
         found = split(lines, actions)
         if found is not None and sum(p is not None for p in found) == count:
             return found
@@ -55,6 +57,24 @@ def _by_keywords(lines: list[str], actions: Sequence[str]) -> list[str | None] |
             if parts[index] is None and wanted & _stems(line.split(":")[0]):
                 parts[index] = line
                 break
+    return parts if any(parts) else None
+
+
+def _by_keyword_parts(lines: list[str], actions: Sequence[str]) -> list[str | None] | None:
+    """Within lines too: "Lo del banco ya quedó, y lo de la mudanza lo dejo para el 19" gives
+    each part joined by "and" to the commitment its words name; a part naming none goes with
+    the one before it."""
+    parts: list[str | None] = [None] * len(actions)
+    stems = [_stems(a) for a in actions]
+    current: int | None = None
+    for line in lines:
+        for segment in filter(None, (s.strip(" ,;") for s in _AND_JOINT.split(line))):
+            named = [i for i, w in enumerate(stems) if parts[i] is None and w & _stems(segment)]
+            if named:
+                current = named[0]
+                parts[current] = segment
+            elif current is not None:
+                parts[current] = f"{parts[current]}, {segment}"
     return parts if any(parts) else None
 
 

@@ -13,87 +13,6 @@ def words(*patterns: str) -> re.Pattern[str]:
 
 # One line per language where it fits (en, de, fr, es, pt): kept compact on purpose.
 # fmt: off
-# The emails themselves, as clients name them.
-MESSAGES = (
-    r"(?:e-?mails?|messages?|reminders?|nudges?|these|them|"
-    r"mails?|e-?mails|nachrichten|erinnerungen|"
-    r"courriels?|rappels?|relances?|"
-    r"correos?|mensajes?|recordatorios?|avisos?|"
-    r"mensagens?|lembretes?)"
-)
-_DETERMINER = r"(?:these|your|the|any|estos|esses)"
-_REMOVE = (
-    r"(?:remove|take|delete|retir\w*|enl[eè]v\w*|nehm\w*|streich\w*|tir\w*|sac\w*|quit\w*|borr\w*)"
-)
-_LIST = r"(?:(?:mailing\s+)?list\w*|verteiler\w*|liste|lista|newsletter|diffusion)"
-# The emails as nouns only (no "these"): "no more reminders", "keine Mails mehr".
-MESSAGE_NOUN = words(MESSAGES.replace("these|them|", ""))
-# Getting, sending or wanting them: the verbs a "no more emails" request is made of.
-DELIVERY = words(
-    r"receiv\w*", r"get(?:ting)?", r"send\w*", r"want", r"need", r"bekomm\w*", r"erhalt\w*",
-    r"krieg\w*", r"schick\w*", r"will", r"m[öo]chte", r"recev\w*", r"re[çc]oi\w*", r"re[çc]u\w*",
-    r"envoy\w*",
-    r"veux", r"souhaite", r"recib\w*", r"lleg\w*", r"envi\w*", r"mand\w*", r"quiero", r"receb\w*",
-    r"quero", r"cheg\w*",
-)
-MORE = words(r"any\s*more", r"no\s+more", r"no\s+longer", r"mehr", r"plus", r"m[áa]s", r"mais")
-# "don't want these any more", "ne plus recevoir", "ya no quiero recibir", "não desejo mais".
-STOP_CEASE = words(
-    r"stop\s+(?:e-?mailing|sending|messaging|contacting|writing|reminding)",
-    rf"(?:no\s+more|no\s+m[áa]s|n[ãa]o\s+mais)\s+(?:of\s+)?{_DETERMINER}?\s*{MESSAGES}",
-    r"unsubscribe", r"opt\s+out", rf"{_REMOVE}\b[^.!?]{{0,30}}\b{_LIST}",
-    rf"stop\s+{_DETERMINER}?\s*{MESSAGES}",
-    rf"(?:don'?t|do\s+not|no\s+longer)\s+(?:want|need|wish)\s+(?:to\s+(?:get|receive)\s+)?"
-    rf"(?:any\s+more\s+)?{_DETERMINER}?\s*{MESSAGES}",
-    rf"no\s+need\s+for\s+(?:the|these|any)?\s*{MESSAGES}",
-    r"(?:don'?t|do\s+not|please\s+don'?t)\s+(?:e-?mail|contact|write\s+to|send)\s+me",
-    r"(?:take|remove)\s+me\s+off", r"remove\s+me\s+from",
-    r"off\s+(?:the|this|your)\s+(?:list|reminders)",
-    rf"{MESSAGES}\s+(?:[\w']+\s+){{0,4}}nicht\s+mehr", rf"keine\s+{MESSAGES}\s+mehr",
-    r"abmelden", r"austragen", r"rausnehmen", r"h[öo]r(?:en\s+sie|t)\s+auf",
-    r"ne\s+(?:\w+\s+)?(?:plus|pas)\s+recevoir",
-    rf"(?:n'ai|ai)\s+plus\s+besoin(?:\s+de\s+ces\s+{MESSAGES})?",
-    r"j'en\s+ai\s+plus\s+besoin", r"ne\s+plus\s+m'en", r"d[ée]sabonner", r"d[ée]sinscri\w*",
-    r"arr[êe]te[zs]?\s+de\s+m'[ée]crire", r"arr[êe]tez", rf"plus\s+de\s+{MESSAGES}",
-    r"(?:ya\s+)?no\s+(?:quiero|deseo|necesito)\s+(?:que\s+me\s+sigan\s+llegando|recibir|m[áa]s)",
-    r"no\s+me\s+(?:env[íi]e|env[íi]en|mandes?|escrib\w+)\s+m[áa]s", r"ya\s+no\s+me\s+\w+\s+m[áa]s",
-    r"s[áa](?:c|qu)\w*me\s+de", r"dar(?:me)?\s+de\s+baja", r"cancelar\s+la\s+suscripci[óo]n",
-    r"dej(?:a|en|ad|e)\s+de\s+(?:escribirme|enviarme|mandarme|me\s+enviar|me\s+mandar)",
-    r"n[ãa]o\s+(?:quero|desejo|preciso)\s+mais", r"n[ãa]o\s+precisa\s+mais\s+me",
-    r"deix(?:e|a)\s+de\s+me\s+(?:enviar|mandar|escrever)", r"pare\s+de\s+me", r"descadastr\w+",
-    rf"chega\s+de\s+{MESSAGES}", r"cancelar\s+(?:a\s+)?inscri[çc][ãa]o",
-)
-# Asking for the emails to cease, in a request, wish or plan form (never a past: "I stopped
-# checking emails" tells of something else). A clause with one of these and an email noun.
-CEASE = words(
-    r"stop", r"quit", r"cease", r"halt", r"cancel", r"aufh[öo]ren", r"einstellen", r"sparen",
-    r"abbestellen", r"arr[êe]t(?:er|ez|e|ons)", r"cess(?:er|ez|e)", r"suspend(?:re|ez|er)",
-    r"par(?:ar|e|em|en|ad)", r"para\s+de", r"dej(?:ar|a|en|ad|e)\s+de", r"deix(?:ar|a|e|em)\s+de",
-    r"detener", r"cancel(?:ar|e|en|em)", r"suspend(?:er|a|an|am)",
-)
-# There is no need any more: "no need", "kein Bedarf", "plus besoin", "no hace falta".
-NO_NEED = words(
-    r"no\s+need", r"(?:don'?t|do\s+not|no\s+longer)\s+need", r"kein(?:en)?\s+bedarf",
-    r"nicht\s+(?:mehr\s+)?n[öo]tig", r"(?:pas|plus)\s+besoin", r"(?:plus|pas)\s+n[ée]cessaire",
-    r"no\s+hace\s+falta", r"no\s+(?:es|será)\s+necesario", r"ya\s+no\s+necesito",
-    r"n[ãa]o\s+(?:precisa|[ée]\s+preciso|[ée]\s+necess[áa]rio)", r"sem\s+necessidade",
-)
-# Writing to the client, said to the coach: "write to me", "mir schreiben", "m'écrire".
-TO_ME = words(
-    r"(?:write|e-?mail|send|contact|remind)\w*\s+(?:to\s+)?me",
-    r"mir\s+(?:\w+\s+)?(?:schreib|schick|send)\w*",
-    r"m'(?:[ée]cri|envoy|relanc)\w*", r"me\s+(?:escrib|mand|envi|recuerd|escrev|lembr)\w*",
-    r"(?:escribir|enviar|mandar|recordar)me", r"(?:escrever|enviar|mandar|lembrar)-me",
-)
-# "I'd rather carry on by myself": a preference for going alone.
-ON_MY_OWN = words(
-    r"on\s+my\s+own", r"by\s+myself", r"allein(?:e)?", r"selbst", r"seule?", r"moi-m[êe]me",
-    r"sol[oa]", r"por\s+mi\s+cuenta", r"a\s+mi\s+ritmo", r"sozinh[oa]", r"por\s+conta\s+pr[óo]pria",
-)
-PREFER = words(
-    r"rather", r"prefer", r"going\s+to\s+handle", r"from\s+here", r"lieber", r"weiter",
-    r"pr[ée]f[èe]re", r"continuer", r"prefiero", r"seguir", r"prefiro", r"gerir",
-)
 UNDO = words(
     r"undo", r"not\s+what\s+i\s+meant", r"misunderst\w+", r"misread", r"wrong\s+(?:e-?mail|reply)",
     r"r[üu]ckg[äa]ngig", r"falsch\s+verstanden", r"nicht\s+gemeint",
@@ -143,7 +62,8 @@ BLOCKED = words(
     r"coinc[ée]e?", r"perdue?", r"rendu\s+l'[âa]me", r"suspendu", r"en\s+panne", r"aide",
     r"ensemble", r"tourne\s+en\s+rond", r"esperando", r"espero", r"atascad[oa]", r"ca[íi]d[ao]",
     r"no\s+hay\s+manera", r"error", r"ayuda", r"juntos", r"no\s+avanzo", r"bloquead[oa]",
-    r"aguardando", r"esperando", r"fora\s+do\s+ar", r"travad[oa]", r"travo", r"ajuda", r"juntas",
+    r"aguardando", r"(?:à|a)\s+espera",
+    r"esperando", r"fora\s+do\s+ar", r"travad[oa]", r"travo", r"ajuda", r"juntas",
     r"dificuldade", r"oficina", r"quebr\w+", r"empacad[oa]", r"sem\s+(?:carro|acesso)",
     # Nobody answers: the client is waiting on someone without saying "waiting".
     r"no\s+(?:answer|reply|response)", r"(?:haven'?t|not)\s+heard\s+back",
@@ -151,11 +71,20 @@ BLOCKED = words(
     r"pas\s+de\s+(?:r[ée]ponse|nouvelles)", r"toujours\s+rien",
     r"ne\s+(?:r[ée]pond|d[ée]croch|rappell)\w*\s+(?:pas|jamais|plus)",
     r"sin\s+(?:respuesta|noticias)", r"no\s+(?:me\s+)?(?:contesta|responde|coge)\w*",
-    r"sem\s+(?:resposta|retorno)", r"n[ãa]o\s+(?:me\s+)?(?:responde|atende|retorn)\w*",
+    r"sem\s+(?:resposta|retorno)", r"(?:not|n't)\s+pick(?:ing)?\s+up",
+    r"geh\w*\s+(?:\w+\s+)?nicht\s+(?:ans\s+telefon|ran)",
+    r"n[ãa]o\s+(?:me\s+)?(?:responde|atende|retorn)\w*",
     # Asking for a hand: "lend me a hand", "echar una mano", "go through it with me?".
     r"(?:lend|give)\s+me\s+a\s+hand", r"coup\s+de\s+(?:main|pouce)", r"ech\w*\s+una\s+mano",
     r"(?:dar|d[êe])\s+uma\s+m[ãa]o", r"unter\s+die\s+arme",
-    r"(?:with\s+me|mit\s+mir|avec\s+moi|conmigo|comigo)\s*\?",
+    r"(?:with\s+me|mit\s+mir|avec\s+moi|conmigo|comigo)[^.!?]{0,30}\?",
+    # It is someone else's turn: "the ball's in their court", "liegt jetzt bei", "en manos de".
+    r"ball['\u2019]?s\s+in\s+(?:\w+['\u2019]?s?\s+){1,2}court",
+    r"in\s+(?:\w+['\u2019]?s?\s+){1,2}hands",
+    r"liegt\s+(?:jetzt\s+|nun\s+)?(?:bei|beim)", r"entre\s+les\s+mains", r"en\s+manos\s+d\w*",
+    r"nas\s+m[ãa]os\s+d",
+    # A device "gave up the ghost": "den Geist aufgegeben", "rendu l'âme" (above).
+    r"(?:gave|given)\s+up\s+the\s+ghost", r"geist\s+aufgegeben",
 )
 # Not being able to, said plainly: blocked unless a new date follows.
 UNABLE = words(
@@ -187,10 +116,15 @@ MOVE = words(
     r"mov(?:e|ed|es|ing)", r"push\w*", r"postpon\w*", r"reschedul\w*", r"delay\w*", r"shift\w*",
     r"bump\w*", r"instead", r"let'?s\s+say", r"(?:can|could)\s+we\s+say", r"sagen\s+wir",
     r"verleg\w*", r"aufschub", r"mehr\s+zeit", r"disons", r"report(?:er|é|ée|e)", r"d[ée]lai",
-    r"plus\s+de\s+temps", r"digamos", r"(?:lo\s+)?pas(?:o|amos|ar)\s+(?:al|para)", r"aplaz\w*",
+    r"plus\s+de\s+temps", r"digamos",
+    r"(?:lo\s+)?pas(?:o|amos|ar|e|en)(?:lo|la)?\s+(?:al|para)", r"aplaz\w*",
     r"pospon\w*", r"retras\w*", r"m[áa]s\s+tiempo", r"pr[óo]rroga\w*", r"prorrog\w*",
     r"adi(?:ar|o|ei|amos)", r"empurr\w*", r"mais\s+tempo",
-    r"can\s+i\s+have", r"give\s+me", r"aim", r"more\s+time", r"verschieben", r"schieben",
+    r"can\s+i\s+have", r"give\s+me", r"laiss\w*(?:\s+\w+){0,2}\s+jusqu'(?:au|à|a)",
+    # Proposing a day: "put me down for", "how about", "wie wäre es mit", "qué tal", "te parece".
+    r"put\s+(?:me|it)\s+down\s+for", r"pencil\w*\s+(?:me|it)\s+in", r"how\s+about",
+    r"what\s+about", r"wie\s+w[äa]re\s+es", r"et\s+si\s+on", r"qu[ée]\s+tal", r"te\s+parece",
+    r"aim", r"more\s+time", r"verschieben", r"schieben",
     r"stattdessen", r"lieber", r"reporter", r"repousse\w*", r"d[ée]caler", r"plut[ôo]t", r"vise",
     r"propose", r"mover", r"mueve", r"aplazar", r"posponer", r"c[áa]mbi\w+", r"dejamos\s+para",
     r"dejo\s+para", r"m[áa]s\s+margen", r"adiar", r"remarcar", r"passar\s+pra", r"deixar\s+pra",
@@ -207,7 +141,7 @@ FUTURE = words(
     r"without\s+fail", r"voy\s+a", r"\w{2,}rés?",
     r"lo\s+tengo",
     r"seront", r"serai", r"ser[áa]n?", r"ser[ãa]o", r"estar[áa]n?", r"estar[ãa]o",
-    r"hago", r"vou", r"vamos", r"\w+rei", r"fa[çc]o", r"eu\s+fa[çc]o", r"a\s+m[áa]s\s+tardar",
+    r"hago", r"vou", r"vamos", r"\w{2,}rei", r"fa[çc]o", r"eu\s+fa[çc]o", r"a\s+m[áa]s\s+tardar",
 )
 # A deadline before a date: "by Friday", "bis Freitag", "d'ici", "pour", "para el", "até".
 DEADLINE = words(
@@ -216,11 +150,19 @@ DEADLINE = words(
 ALL_OF_THEM = words(
     r"all", r"both", r"everything", r"alle[s]?", r"beide[s]?", r"tout", r"tous", r"les\s+deux",
     r"les\s+trois", r"todo", r"todos", r"todas", r"ambos", r"tudo", r"os\s+dois",
+    r"l'une?\s+et\s+l'autre", r"ambas", r"las\s+dos", r"los\s+dos", r"as\s+duas", r"the\s+two",
+    r"die\s+beiden", r"each", r"jede[ns]?", r"chacune?", r"cada\s+una?",
 )
-YES = re.compile(r"^\W*(?:\w+\s+){0,2}(?:yes|yep|yeah|ja|jep|oui|s[íi]|sim)\b", re.IGNORECASE)
+# Assent: "yes", "ok", a tick or a thumbs up ("2 ok", "1. ✅").
+YES = re.compile(
+    r"^\W*(?:\w+\s+){0,2}(?:(?:yes|yep|yeah|ja|jep|oui|s[íi]|sim|ok(?:ay)?)\b|[✓✔✅👍])",
+    re.IGNORECASE,
+)
 DONE = words(
     r"done", r"finished", r"completed?", r"did\s+it", r"nailed\s+it", r"sorted", r"arranged",
-    r"is\s+out", r"(?:is|are|it'?s)\s+in(?=\s*[!.]|\s*$)", r"went\s+(?:up|out)",
+    r"is\s+out", r"(?:is|are|it'?s|\w+['\u2019]s)\s+in(?=\s*[!.]|\s*$)",
+    r"(?:feit|acabad|terminad|hech|list|pront|fertig)[íi]?s?sim[oa]s?", r"c'?\s*est\s+fai[st]",
+    r"went\s+(?:up|out)",
     r"(?:is|are)\s+(?:signed|sent|booked|filed|live|up)",
     r"(?:is|are|ist|sind|est|sont|está|están|estão)\s+(?:en\s+ligne|online|live|no\s+ar)",
     r"sent", r"submitted", r"handed\s+in", r"eingereicht", r"abgeschickt", r"abgegeben",
@@ -229,9 +171,9 @@ DONE = words(
     r"erledigt", r"fertig", r"geschafft", r"gemacht", r"abgeschlossen", r"ist\s+raus",
     r"c'est\s+fait", r"fait", r"faite?s?", r"fini[es]?", r"termin[ée]e?s?", r"boucl[ée]",
     r"envoy[ée]",
-    r"hecho", r"list[oa]s?", r"ya\s+qued[óo]", r"r[ée]gl[ée]e?", r"ficou\s+pront[oa]",
+    r"hech[oa]s?", r"list[oa]s?", r"ya\s+qued[óo]", r"r[ée]gl[ée]e?", r"ficou\s+pront[oa]",
     r"terminad[oa]", r"ya\s+est[áa]", r"completad[oa]", r"acab[ée]",
-    r"feit[oa]", r"pronto", r"terminei", r"conclu[íi]d[oa]", r"acabei", r"est[áa]\s+marcad[oa]",
+    r"feit[oa]s?", r"pronto", r"terminei", r"conclu[íi]d[oa]", r"acabei", r"est[áa]\s+marcad[oa]",
 )
 # The step's own date named: "the deadline is now the 9th", "neue Frist", "nouvelle échéance".
 DUE_WORD = words(
@@ -240,13 +182,16 @@ DUE_WORD = words(
 )
 # Done with because no longer needed ("hat sich erledigt"): not a completion of the step.
 MOOT = words(
+    # Full, sold out: the thing could not be had, no completion ("the restaurant's fully booked").
+    r"fully\s+booked", r"sold\s+out", r"ausgebucht", r"ausverkauft", r"complet", r"[ée]puis[ée]",
+    r"lleno", r"agotad[oa]s?", r"lotad[oa]", r"esgotad[oa]s?",
     r"no\s+longer\s+(?:needed|necessary|relevant)", r"moot", r"sich\s+(?:\w+\s+){0,2}erledigt",
     r"n'a\s+plus\s+lieu", r"plus\s+la\s+peine", r"ya\s+no\s+(?:es\s+necesario|tiene\s+sentido)",
     r"n[ãa]o\s+(?:faz\s+mais\s+sentido|[ée]\s+mais\s+necess[áa]rio)",
 )
 NEGATION = words(
     r"not", r"no", r"never", r"\w+n['\u2019]t", r"yet", r"n'?t", r"nicht", r"nie", r"kein\w*",
-    r"noch", r"pas",
+    r"pas", r"ne\s+plus",
     r"jamais", r"todav[íi]a", r"a[úu]n", r"nada", r"n[ãa]o", r"ainda", r"nunca", r"nee", r"nope",
     r"didn'?t", r"haven'?t", r"hasn'?t", r"isn'?t", r"wasn'?t", r"qu[ée]\s+va",
 )
@@ -275,6 +220,11 @@ OTHER_EVENT = words(
     # Travelling or confirming the date already agreed: a day for something else.
     r"en\s+d[ée]placement", r"business\s+trip", r"dienstreise", r"unterwegs", r"de\s+viaje",
     r"viajando", r"confirm\w*", r"best[äa]tig\w*", r"congres\w*", r"congress\w*", r"kongress",
+
+    # Other people's events and the client's own trips: a wedding, a party, a flight.
+    r"wedding", r"funeral", r"party", r"concert", r"flight", r"hochzeit", r"beerdigung", r"feier",
+    r"konzert", r"flug", r"mariage", r"enterrement", r"f[êe]te", r"soir[ée]e", r"vol", r"boda",
+    r"entierro", r"fiesta", r"concierto", r"vuelo", r"casamento", r"enterro", r"festa", r"voo",
 )
 SINCE = words(
     r"since", r"last", r"ago", r"seit", r"letzte\w*", r"depuis", r"derni(?:er|ère)", r"desde",

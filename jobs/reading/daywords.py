@@ -71,7 +71,33 @@ _WEEK_END = re.compile(
     r"\b(?:(?:the\s+)?end\s+of\s+(?P<en>next|this|the)\s+week|ende\s+(?P<de>n[äa]chster|dieser|der)\s+"
     r"woche|(?:la\s+)?fin\s+de\s+(?:la\s+|cette\s+)?semaine(?P<fr>\s+prochaine)?|"
     r"(?:a\s+)?final(?:es)?\s+de\s+(?:la\s+|esta\s+)?semana(?P<es>\s+que\s+viene|\s+pr[óo]xima)?|"
-    r"(?:o\s+)?final\s+da\s+(?P<pt>pr[óo]xima\s+)?semana)\b",
+    r"(?:o\s+)?(?:fim|final)\s+da\s+(?P<pt>pr[óo]xima\s+)?semana(?P<pt_next>\s+que\s+vem)?)\b",
+    re.IGNORECASE,
+)
+# A week after a weekday: "a week from Friday", "eine Woche nach Freitag", "huit jours après".
+_WEEK_FROM = re.compile(
+    r"\b(?:a\s+week\s+from|(?:eine\s+)?woche\s+nach|huit\s+jours\s+apr[èe]s|una\s+semana\s+"
+    rf"despu[ée]s\s+del?|uma\s+semana\s+depois\s+d[eao])\s+(?:(?:the|le|el|o|a)\s+)?(?P<w>{_WEEKDAY})\b",
+    re.IGNORECASE,
+)
+_WEEKDAY_INDEX = (
+    "monday montag lundi lunes segunda",
+    "tuesday dienstag mardi martes terça terca",
+    "wednesday mittwoch mercredi miércoles miercoles quarta",
+    "thursday donnerstag jeudi jueves quinta",
+    "friday freitag vendredi viernes sexta",
+    "saturday samstag samedi sábado sabado",
+    "sunday sonntag dimanche domingo",
+)
+# A weekday of next week: "nächste Woche Mittwoch", "Wednesday next week", "el miércoles de la
+# semana que viene", "next week, say Monday".
+_NEXT = (
+    r"(?:next\s+week|n[äa]chste\s+woche|la\s+semaine\s+prochaine|la\s+semana\s+que\s+viene|"
+    r"la\s+pr[óo]xima\s+semana|(?:a\s+)?semana\s+que\s+vem|(?:a\s+)?pr[óo]xima\s+semana)"
+)
+_NEXT_WEEK_DAY = re.compile(
+    rf"\b{_NEXT},?\s+(?:(?:say|sagen\s+wir|disons|digamos|on|am|le|el|na|no)\s+)?(?P<a>{_WEEKDAY})\b"
+    rf"|\b(?P<b>{_WEEKDAY})\s+(?:of\s+|de\s+|da\s+)?{_NEXT}\b",
     re.IGNORECASE,
 )
 # Tomorrow and the day after, but not "la mañana" (the morning) or "Guten Morgen".
@@ -112,7 +138,7 @@ def _relative(text: str, today: date) -> list[tuple[int, str, date]]:
         last = calendar.monthrange(today.year, today.month)[1]
         found.append((match.start(), match.group(0), today.replace(day=last)))
     for match in _WEEK_END.finditer(text):
-        following = any(match.group(g) for g in ("fr", "es", "pt")) or (
+        following = any(match.group(g) for g in ("fr", "es", "pt", "pt_next")) or (
             (match.group("en") or match.group("de") or "").lower().startswith("n")
         )
         found.append((match.start(), match.group(0), _friday(today, following=following)))
@@ -120,6 +146,16 @@ def _relative(text: str, today: date) -> list[tuple[int, str, date]]:
         found.append(
             (match.start(), match.group(0), today + timedelta(days=2 if match.group("two") else 1))
         )
+    for match in _WEEK_FROM.finditer(text):
+        name = match.group("w").lower().split("-")[0]
+        index = next(i for i, names in enumerate(_WEEKDAY_INDEX) if name in names.split())
+        weekday = today + timedelta(days=(index - today.weekday() - 1) % DAYS_PER_WEEK + 1)
+        found.append((match.start(), match.group(0), weekday + timedelta(days=DAYS_PER_WEEK)))
+    for match in _NEXT_WEEK_DAY.finditer(text):
+        name = (match.group("a") or match.group("b")).lower().split("-")[0]
+        index = next(i for i, names in enumerate(_WEEKDAY_INDEX) if name in names.split())
+        monday = today + timedelta(days=DAYS_PER_WEEK - today.weekday())
+        found.append((match.start(), match.group(0), monday + timedelta(days=index)))
     for match in _EARLY_NEXT_WEEK.finditer(text):
         monday = today + timedelta(days=DAYS_PER_WEEK - today.weekday())
         found.append((match.start(), match.group(0), monday))

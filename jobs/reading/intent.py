@@ -11,7 +11,8 @@ from jobs.events import Intent
 from jobs.reading import cues
 from jobs.reading.commitments import split_for
 from jobs.reading.dates import DAYS_PER_WEEK, find_dates, iso_date
-from jobs.reading.passage import Context, Finding, read_passage
+from jobs.reading.finding import Context, Finding
+from jobs.reading.passage import read_passage
 
 __all__ = ["Asked", "CommitmentIntent", "Intent", "IntentReading", "classify_intent"]
 

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
-from datetime import date
-from functools import lru_cache
+from dataclasses import replace
 
-from jobs.events import Intent
-from jobs.reading import cues
+from jobs.reading import cues, frames, verbclasses
+from jobs.reading.blocked import blocked as blocked_in
+from jobs.reading.blocked import help_with_day
 from jobs.reading.clauses import split_clauses
-from jobs.reading.dates import DateHit, find_dates, language_scores
+from jobs.reading.completion import completion, partial
+from jobs.reading.dates import DateHit, language_scores
+from jobs.reading.finding import CONFLICT_PENALTY, FIRM, STRONG, UNSURE, WEAK, Context, Finding
+from jobs.reading.futuredates import best, future, looks_past
+from jobs.reading.pause import pause
 from jobs.reading.stop import stop_request
-from jobs.reading.verbs import EN_PAST, Verb, action_verb, language_of
+from jobs.reading.verbs import Verb, action_verb, language_of
 
-# Confidence scale: explicit cue in a clear clause → STRONG; a cue that needs inference → WEAK.
-STRONG = 0.9
-FIRM = 0.8
-WEAK = 0.7
-UNSURE = 0.55
-CONFLICT_PENALTY = 0.15
+_WAITING = re.compile(r"'[^']*(?:wait|wart|attend|esper|aguard)[^']*'", re.IGNORECASE)
 LONG_CLAUSES = 10  # past this many clauses a cue is as likely about something else
 MIXED_MIN_WORDS = 3  # common words of a second language that make a reply mixed…
 MIXED_RATIO = 2  # …when it has at least half as many as the first language
 BARE_DATE_WORDS = 2  # "2. tomorrow", "Tomorrow. Absolutely tomorrow."
-DATE_CACHE_SIZE = 256
 MAX_DATED_CLAUSES = 12  # dateparser costs ~10 ms a clause; dates come early in a reply
 _WORD = re.compile(r"[\w'\u2019]+")
 # "ist am", "is on the", "est le", "es el", "é dia": a thing said to be on a day.
@@ -33,30 +30,6 @@ _COPULA_BEFORE_DATE = re.compile(
     r"(?:(?:on|am|le|el|the|dia|on\s+the|at|au|al|no|na)\s+)?$",
     re.IGNORECASE,
 )
-_PAST_SUFFIXES = ("ed", "é", "ó", "ei", "ou", "iu", "ait")
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One passage's intent, its new date or pause, how sure, and which clause decided why."""
-
-    intent: Intent
-    new_due: date | None = None
-    pause_until: date | None = None
-    confidence: float = UNSURE
-    reasons: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    """What the passage is read against: the reply's day, the action, due dates already known."""
-
-    today: date | None
-    action: str = ""
-    dues: frozenset[date] = frozenset()
-    dated: frozenset[str] = (
-        frozenset()
-    )  # the clauses searched for dates (bounded: see read_passage)
 
 
 def read_passage(text: str, context: Context) -> Finding:
@@ -64,24 +37,50 @@ def read_passage(text: str, context: Context) -> Finding:
     clauses = split_clauses(text)
     context = replace(context, dated=frozenset(clauses[:MAX_DATED_CLAUSES]))
     language = language_of(context.action, text)
+    context = replace(context, language=language)
     word = action_verb(context.action, language) if context.action else None
     verb = Verb(word, language) if word else None
-    for rule in (_undo, _pause, _stop):
-        found = rule(clauses, context)
-        if found is not None:
+    for rule in (_undo, pause):
+        if (found := rule(clauses, context)) is not None:
             return _hedged(found, text, clauses)
+    maybe_stop = _stop(clauses, context)
+    if maybe_stop is not None and maybe_stop.confidence >= WEAK:
+        return _hedged(maybe_stop, text, clauses)  # an unsure stop yields to a firmer reading
     dated = _dated_clauses(clauses, context, verb)
     strong = [f for f in dated if f.confidence >= FIRM]
-    blocked = _blocked(clauses, strong=True)
+    blocked = blocked_in(clauses, context.language, strong=True, action=context.action)
     done = _done(clauses, context, verb)
+    if done and blocked and _waits_after(done, blocked, clauses, verb):
+        blocked = None  # "Antrag ist gestellt, jetzt warte ich auf den Brief": done, then waiting
     candidates = [
         strong[0] if strong else None, blocked, done,
-        dated[0] if dated else None, _blocked(clauses, strong=False),
+        dated[0] if dated else None, blocked_in(clauses, context.language, strong=False),
     ]  # fmt: skip
     chosen = next((c for c in candidates if c is not None), None)
     if chosen is None:
-        return _note(clauses, context)
+        return maybe_stop or _note(clauses, context)
+    if maybe_stop is not None:
+        why = f"a possible stop set aside, less sure: {maybe_stop.reasons[0]}"
+        less = round(max(chosen.confidence - CONFLICT_PENALTY, UNSURE), 2)
+        chosen = replace(chosen, confidence=less, reasons=(*chosen.reasons, why))
     return _hedged(_with_conflicts(chosen, candidates), text, clauses)
+
+
+def _waits_after(done: Finding, blocked: Finding, clauses: list[str], verb: Verb | None) -> bool:
+    """The client waits on an answer to a step already done: a firm completion stands first,
+    the obstacle is waiting (not a breakdown nor inability), and the action's verb is never
+    negated ("ohne das möchte ich sie nicht abschicken": it is not done)."""
+    if done.confidence < FIRM or not _WAITING.search(blocked.reasons[0]):
+        return False
+    for clause in clauses:
+        said = verb.said_in(clause) if verb else None
+        if said and _negated_before(clause, clause.find(said)):
+            return False
+    at = [
+        next((i for i, c in enumerate(clauses) if f"'{c}'" in f.reasons[0]), -1)
+        for f in (done, blocked)
+    ]
+    return 0 <= at[0] <= at[1]
 
 
 def _with_conflicts(chosen: Finding, candidates: list[Finding | None]) -> Finding:
@@ -116,49 +115,32 @@ def _undo(clauses: list[str], context: Context) -> Finding | None:
     return None
 
 
-def _pause(clauses: list[str], context: Context) -> Finding | None:
-    if context.today is None or not any(cues.PAUSE.search(c) for c in clauses):
-        return None
-    for clause in clauses:
-        until = cues.UNTIL.search(clause) or cues.BACK.search(clause)
-        if until is None:
-            continue
-        after = clause[until.start() :]
-        hits = [h for h in _future(clause, context) if h.phrase in after] or _future(
-            clause, context
-        )
-        if hits:
-            hit = _best(hits)
-            reason = f"clause '{clause}': away or hold-off until '{hit.phrase}' → pause {hit.day}"
-            day = hit.day
-            return Finding("note", pause_until=day, confidence=FIRM, reasons=(reason,))
-    return None
-
-
 def _stop(clauses: list[str], context: Context) -> Finding | None:
     del context
     found = stop_request(clauses)
     if found is None:
         return None
-    reason, plain = found
-    return Finding("stop", confidence=STRONG if plain else FIRM, reasons=(f"{reason} → stop",))
+    reason, confidence = found
+    return Finding("stop", confidence=confidence, reasons=(f"{reason} → stop",))
 
 
 def _dated_clauses(clauses: list[str], context: Context, verb: Verb | None) -> list[Finding]:
     """Reschedules, one per clause whose future date is a new due date (strong ones first)."""
     found = []
     for clause in clauses:
-        if _help_with_day(clause) or (
-            cues.OTHER_EVENT.search(clause) and not cues.MOVE.search(clause)
+        if help_with_day(clause) or (
+            _other_event(clause, context.action) and not _moves(clause, context.language)
         ):
             continue
-        hits = _future(clause, context)
+        hits = future(clause, context)
         if not hits:
             continue
-        hit = _best(hits)
-        if _result_date(clause, hit, verb):
+        hit = best(hits)
+        if _result_date(clause, hit, verb, context.language):
             continue
-        strength, why = _commitment(clause, hit, verb)
+        strength, why = _commitment(clause, hit, verb, context.language)
+        if strength < FIRM and context.dues and hit.day < min(context.dues):
+            continue  # a plan for a day before the one agreed ("the rest tomorrow"): no new date
         if strength:
             reason = f"clause '{clause}': {why} with date '{hit.phrase}' → reschedule"
             date_reason = f"date phrase '{hit.phrase}' → {hit.day.isoformat()}"
@@ -166,11 +148,20 @@ def _dated_clauses(clauses: list[str], context: Context, verb: Verb | None) -> l
     return sorted(found, key=lambda f: -f.confidence)
 
 
-def _commitment(clause: str, hit: DateHit, verb: Verb | None) -> tuple[float, str]:
-    """How strongly a dated clause commits to a new date, and the cue that says so."""
+def _moves(clause: str, language: str) -> str | None:
+    """A moving cue: a frame ("let's say", "more time") or any form of a moving verb."""
     if move := cues.MOVE.search(clause):
-        return FIRM, f"moving cue '{move.group(0)}'"
-    if done := cues.DONE.search(clause):
+        return f"'{move.group(0)}'"
+    token = frames.in_class(clause, language, verbclasses.MOVING)
+    return f"'{token.word}' ({token.lemma})" if token else None
+
+
+def _commitment(clause: str, hit: DateHit, verb: Verb | None, language: str) -> tuple[float, str]:
+    """How strongly a dated clause commits to a new date, and the cue that says so."""
+    if move := _moves(clause, language):
+        return FIRM, f"moving cue {move}"
+    done = cues.DONE.search(clause)
+    if done and _same_part(clause, done.start(), hit.phrase):
         return FIRM, f"completion '{done.group(0)}' promised for a day"
     future = cues.FUTURE.search(clause) or cues.DEADLINE.search(clause)
     if future:
@@ -178,16 +169,16 @@ def _commitment(clause: str, hit: DateHit, verb: Verb | None) -> tuple[float, st
     if verb is not None and (said := verb.said_in(clause)):
         return WEAK, f"the action's verb '{said}' with a day"
     rest = _WORD.findall(clause.replace(hit.phrase, " "))
-    if (len(rest) <= BARE_DATE_WORDS and not any(_looks_past(w) for w in rest)) or hit.explicit:
+    if (len(rest) <= BARE_DATE_WORDS and not any(looks_past(w) for w in rest)) or hit.explicit:
         return WEAK, "a date said as the answer"
     return 0.0, ""
 
 
-def _result_date(clause: str, hit: DateHit, verb: Verb | None) -> bool:
+def _result_date(clause: str, hit: DateHit, verb: Verb | None, language: str) -> bool:
     """The day of the outcome or of some event, not a new due date: "the appointment is on the
     9th" (a noun and a copula before the day), "enrolled, first class is the 3rd" (the action's
     verb already in the past), unless the clause also moves the step."""
-    if cues.MOVE.search(clause) or cues.DUE_WORD.search(clause):
+    if _moves(clause, language) or cues.DUE_WORD.search(clause):
         return False
     before = clause[: clause.find(hit.phrase)]
     if _COPULA_BEFORE_DATE.search(before):
@@ -195,27 +186,7 @@ def _result_date(clause: str, hit: DateHit, verb: Verb | None) -> bool:
     return bool(verb and verb.past_in(clause) and not cues.FUTURE.search(clause))
 
 
-def _help_with_day(clause: str) -> bool:
-    return (bool(cues.BLOCKED.search(clause)) and "?" in clause) or _together(clause)
-
-
-def _together(clause: str) -> bool:
-    return bool(re.search(r"together|gemeinsam|ensemble|juntos|juntas", clause, re.IGNORECASE))
-
-
-def _blocked(clauses: list[str], *, strong: bool) -> Finding | None:
-    pattern = cues.BLOCKED if strong else cues.UNABLE
-    for clause in clauses:
-        if found := pattern.search(clause):
-            kind = "obstacle, waiting or help" if strong else "cannot do it"
-            reason = _why(clause, found, f"{kind} → blocked")
-            return Finding("blocked", confidence=FIRM if strong else WEAK, reasons=(reason,))
-    return None
-
-
 def _done(clauses: list[str], context: Context, verb: Verb | None) -> Finding | None:
-    if cues.PARTIAL.search(" ".join(clauses)):
-        return None
     for clause in clauses:
         if (
             cues.QUESTION_END.search(clause)
@@ -225,74 +196,57 @@ def _done(clauses: list[str], context: Context, verb: Verb | None) -> Finding | 
             continue
         if cues.FUTURE.search(clause):
             continue  # "I'll have it done": a plan, not a completion
-        if _dated_plan(clause, context) and not (verb and verb.past_in(clause)):
+        found = completion(clause, context.language, verb)
+        if found is None or _negated_before(clause, found[2]):
+            continue
+        if _dated_plan(clause, found[2], context) and not (verb and verb.past_in(clause)):
             continue  # "bis Freitag ist es erledigt" is a promise; "booked it for the 9th" is not
-        found = cues.DONE.search(clause)
-        if found and not _negated_before(clause, found.start()):
-            reason = _why(clause, found, "a completion word → done")
-            return Finding("done", confidence=FIRM, reasons=(reason,))
-        past = verb.past_in(clause) if verb else None
-        if verb and past and not _negated_before(clause, clause.find(past)):
-            reason = (
-                f"clause '{clause}': past form '{past}' of the action's verb '{verb.word}' → done"
-            )
-            return Finding("done", confidence=WEAK + 0.05, reasons=(reason,))
+        if partial(clauses, clause, context.action):
+            return None
+        confidence, why, _ = found
+        return Finding("done", confidence=confidence, reasons=(f"clause '{clause}': {why} → done",))
     return None
 
 
 def _negated_before(clause: str, position: int) -> bool:
-    """A negation scopes over what follows it in its clause ("not done", "no lo he terminado");
-    "no" after the cue is another word ("arrumei no sábado": in the)."""
-    return any(found.start() < position for found in cues.NEGATION.finditer(clause))
+    """A negation scopes over what follows it in its part of the clause ("not done", "no lo he
+    terminado"), not past a comma ("I can't believe it, all written!"); "no" after the cue is
+    another word ("arrumei no sábado": in the)."""
+    start = max(clause.rfind(mark, 0, position) for mark in ",;:")
+    return any(start < found.start() < position for found in cues.NEGATION.finditer(clause))
 
 
-def _dated_plan(clause: str, context: Context) -> bool:
-    """A new future date in the clause ("bis Freitag ist es erledigt", "em duas semanas fica
-    pronto") makes a completion word a promise, unless the date is some other event's."""
-    if cues.OTHER_EVENT.search(clause):
+def _dated_plan(clause: str, position: int, context: Context) -> bool:
+    """A new future date beside the completion word ("bis Freitag ist es erledigt", "em duas
+    semanas fica pronto") makes it a promise, unless the date is some other event's or stands
+    in another part of the clause ("gemacht, Termin ist am 12.1.": the appointment's day)."""
+    if _other_event(clause, context.action):
         return False
-    return bool(_future(clause, context))
+    return any(_same_part(clause, position, hit.phrase) for hit in future(clause, context))
 
 
-def _looks_past(word: str) -> bool:
-    """A word that reads as a past verb ("picked", "empecé", "liguei"): no plan in that clause."""
-    return word.lower().endswith(_PAST_SUFFIXES) and len(word) > len(max(_PAST_SUFFIXES, key=len))
+def _other_event(clause: str, action: str) -> bool:
+    """A word of some other event ("session", "cita", "wedding"), unless the step itself is
+    about it ("pedir cita": the appointment is the step's own)."""
+    return any(
+        not re.search(rf"(?<!\w){re.escape(m.group(0))}", action, re.IGNORECASE)
+        for m in cues.OTHER_EVENT.finditer(clause)
+    )
+
+
+def _same_part(clause: str, position: int, phrase: str) -> bool:
+    """Whether `phrase` stands in the comma-delimited part of `clause` around `position`."""
+    start = max(clause.rfind(mark, 0, position) for mark in ",;:")
+    ends = [at for at in (clause.find(mark, position) for mark in ",;:") if at >= 0]
+    return phrase in clause[start + 1 : min(ends, default=len(clause))]
 
 
 def _note(clauses: list[str], context: Context) -> Finding:
-    ignored = [c for c in clauses if cues.DONE.search(c) or _future(c, context)]
+    ignored = [c for c in clauses if cues.DONE.search(c) or future(c, context)]
     if ignored:
         reason = f"clause '{ignored[0]}': a completion or date cue, but negated, partial or not new"
         return Finding("note", confidence=UNSURE, reasons=(reason, "→ note"))
     return Finding("note", confidence=WEAK - 0.05, reasons=("no clause asks for a change → note",))
-
-
-def _future(clause: str, context: Context) -> list[DateHit]:
-    if context.today is None or clause not in context.dated:
-        return []
-    return list(_future_hits(clause, context.today, context.dues))
-
-
-@lru_cache(maxsize=DATE_CACHE_SIZE)
-def _future_hits(clause: str, today: date, dues: frozenset[date]) -> tuple[DateHit, ...]:
-    """New future days in one clause (cached: every rule asks about the same clauses)."""
-    hits = [h for h in find_dates(clause, today) if h.day > today and h.day not in dues]
-    if _told_in_past(clause):  # "submitted them Monday", "envoyé mardi": last Monday, not next
-        hits = [h for h in hits if h.explicit or any(ch.isdigit() for ch in h.phrase)]
-    return tuple(hits)
-
-
-def _told_in_past(clause: str) -> bool:
-    if cues.FUTURE.search(clause):
-        return False
-    words = [w.lower() for w in _WORD.findall(clause)]
-    return bool(cues.SINCE.search(clause)) or any(w in EN_PAST or _looks_past(w) for w in words)
-
-
-def _best(hits: list[DateHit]) -> DateHit:
-    """A day-and-month beats a bare weekday ("lunes 4 de enero"); else the first found."""
-    dated = [h for h in hits if any(ch.isdigit() for ch in h.phrase)]
-    return dated[0] if dated else hits[0]
 
 
 def _why(clause: str, found: re.Match[str], meaning: str) -> str:

@@ -6,11 +6,15 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from jobs.reading.dates import guess_language
+from jobs.reading import verbclasses
+from jobs.reading.language import reply_language
 
 MIN_STEM_CHARS = 3
+MIN_PAST_STEM = 2
+SHORT_PRETERITE_CHARS = 3
 _INFINITIVE_END = re.compile(r"(?:en|er|ir|ír|ar|re|n)$")
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*")
+_PARTICIPLE = re.compile(r"^(\w{2,}?)(ad[oa]s?|id[oa]s?|ée?s?|ie?s?|ue?s?)$")
 _ROMANCE_INFINITIVE = re.compile(r"^\w+(?:ar|er|ir|ír|re)$")
 # fmt: off
 # Irregular English pasts and plain synonyms a client uses for the action's verb.
@@ -20,6 +24,14 @@ EN_PAST = {
     "spoken": "speak", "paid": "pay", "told": "tell", "ran": "run", "sold": "sell", "did": "do",
     "brought": "bring", "held": "hold", "met": "meet", "found": "find", "put": "put", "set": "set",
     "had": "have", "gave": "give", "given": "give", "drew": "draw", "drawn": "draw",
+    "went": "go", "gone": "go", "came": "come", "began": "begin", "begun": "begin", "saw": "see",
+    "seen": "see", "left": "leave", "kept": "keep", "felt": "feel", "knew": "know", "said": "say",
+    "thought": "think", "heard": "hear", "lost": "lose", "won": "win", "chose": "choose",
+    "drove": "drive", "flew": "fly", "fell": "fall", "ate": "eat", "forgot": "forget",
+    "spent": "spend", "taught": "teach", "threw": "throw", "woke": "wake", "wore": "wear",
+    "built": "build", "caught": "catch", "fought": "fight", "hung": "hang", "lent": "lend",
+    "meant": "mean", "rode": "ride", "shook": "shake", "stood": "stand",
+    "understood": "understand", "dealt": "deal", "broke": "break", "broken": "break",
 }
 _SYNONYMS = {
     "call": {"ring", "phone", "speak", "talk"}, "email": {"send", "write"}, "send": {"email",
@@ -31,7 +43,7 @@ _SYNONYMS = {
 _PAST_ENDINGS = {
     "en": ("ed",),
     "de": ("t", "te", "ten", "en"),
-    "fr": ("é", "ée", "és", "ées", "i", "is", "it", "u", "ue"),
+    "fr": ("é", "ée", "és", "ées", "i", "is", "it", "ite", "ites", "its", "ise", "ises", "u", "ue"),
     "es": ("é", "ó", "ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas", "í", "aste"),
     "pt": ("ei", "ou", "ado", "ada", "ados", "adas", "ido", "ida", "idos", "idas", "eu", "iu"),
 }
@@ -72,12 +84,19 @@ def action_verb(action: str, language: str) -> str | None:
 
 def language_of(action: str, text: str) -> str:
     """The language to lemmatise in: the client's words first, the action's as a tie-break."""
-    return guess_language(f"{text} {action}")
+    return reply_language(f"{text} {action}")
 
 
 def past_form_of(verb: str, clause: str, language: str) -> str | None:
     """The first word of `clause` that is a past or perfect form of `verb` (or a synonym)."""
-    wanted = {verb, lemma(verb, language), *_SYNONYMS.get(verb, ())}
+    base = lemma(verb, language)
+    wanted = {
+        verb,
+        base,
+        *_SYNONYMS.get(verb, ()),
+        *verbclasses.family(verb),
+        *verbclasses.family(base),
+    }
     for word in _WORD.findall(clause):
         lowered = word.lower().split("'")[-1].split("\u2019")[-1]
         if lowered in wanted or lowered.endswith(("ing", "ndo")):
@@ -86,15 +105,34 @@ def past_form_of(verb: str, clause: str, language: str) -> str | None:
             continue
         if lemma(lowered, language) in wanted or _same_stem(lowered, wanted, language):
             return str(word)
+        if wanted & _infinitives(lowered):
+            return str(word)  # "pedido": simplemma gives the noun; its verb is "pedir"
     return None
+
+
+def _infinitives(word: str) -> set[str]:
+    """The infinitives a Romance participle can come from: "pedido" → pedir/peder,
+    "réservé" → réserver, "marcada" → marcar."""
+    found = _PARTICIPLE.match(word)
+    if found is None:
+        return set()
+    stem, ending = found.group(1), found.group(2)
+    if ending.startswith(("ad", "é")):
+        return {stem + "ar", stem + "er"}
+    return {stem + "er", stem + "ir", stem + "ír", stem + "re"}
 
 
 def _looks_past(word: str, language: str) -> bool:
     if language == "en" and word in EN_PAST:
         return True
-    if language in _ROMANCE:  # the guess between close languages is often wrong: take all
-        return any(word.endswith(_PAST_ENDINGS[other]) for other in _ROMANCE)
-    return word.endswith(_PAST_ENDINGS.get(language, ()))
+    endings = (
+        [e for other in _ROMANCE for e in _PAST_ENDINGS[other]]  # close languages: take all
+        if language in _ROMANCE
+        else _PAST_ENDINGS.get(language, ())
+    )  # with a stem of two letters at least: "pedido" is a participle, "pido" a present;
+    # a word of two or three letters is an irregular preterite ("di", "fui", "fiz", "dei")
+    short = len(word) <= SHORT_PRETERITE_CHARS
+    return any(word.endswith(e) and (short or len(word) - len(e) >= MIN_PAST_STEM) for e in endings)
 
 
 def _same_stem(word: str, wanted: set[str], language: str) -> bool:
