@@ -102,7 +102,10 @@ def describe(number: int, message: EmailMessage, filename: str) -> str:
         f"  to {message['To']}",
         f"    {message['Subject']}  [{filename}]",
     ]
-    lines += [f"    asks: {q}" for q in questions[:SHOWN_QUESTIONS]]
+    # A client's email asks its questions; a coach's (a brief) only suggests what to ask.
+    to_client = str(message.get("Reply-To", "")).startswith("reply+")
+    label = "asks" if to_client else "suggests"
+    lines += [f"    {label}: {q}" for q in questions[:SHOWN_QUESTIONS]]
     return "\n".join(lines)
 
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from daemon.demo.mailfolder import describe
 from daemon.demo.scenario import DEMO_SPEED, EXPECTED_EMAILS, run_demo
 from daemon.demo.script import demo_replies
 
@@ -115,3 +116,15 @@ def test_james_gets_his_brief_on_ben_two_hours_before_their_session(
         in text
     )
     assert "How would you like to use our time today?" in text
+
+
+def test_the_console_says_a_client_email_asks_and_a_coach_brief_suggests() -> None:
+    def email(reply_to: str) -> EmailMessage:
+        message = EmailMessage()
+        message["To"], message["Subject"] = "x@example.org", "s"
+        message["Date"], message["Reply-To"] = "Mon, 07 Dec 2026 08:00:00 +0000", reply_to
+        message.set_content("Hi,\n\nWhat would help?\n")
+        return message
+
+    assert describe(1, email("reply+tok@reply.example"), "f").endswith("asks: What would help?")
+    assert describe(2, email("ben@example.org"), "f").endswith("suggests: What would help?")
