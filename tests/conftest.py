@@ -55,8 +55,21 @@ async def redis(redis_url: str) -> AsyncIterator[redis_async.Redis]:
 
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpTestServer]:
-    """An aiosmtpd server on a free loopback port, in its own thread, stopped after the test."""
-    handler = RecordingHandler()
+    """An aiosmtpd server on a free loopback port, in its own thread, stopped after the test.
+
+    It offers PIPELINING when COACHD_TEST_SMTP_PIPELINING=1, to run any test over that path.
+    """
+    yield from _smtp_server(os.environ.get("COACHD_TEST_SMTP_PIPELINING") == "1")
+
+
+@pytest.fixture
+def pipelining_smtp_server() -> Iterator[SmtpTestServer]:
+    """The same server, offering SMTP PIPELINING (RFC 2920) like most production MTAs."""
+    yield from _smtp_server(True)
+
+
+def _smtp_server(pipelining: bool) -> Iterator[SmtpTestServer]:
+    handler = RecordingHandler(pipelining=pipelining)
     controller = FaultySmtpServer(handler)
     controller.start()
     try:

@@ -19,14 +19,14 @@ from daemon.errors import (
 )
 from daemon.outbound.sendgate import SendGate, lost_connection
 from daemon.outbound.smtpdata import CommitPoint, CommittedFailure, HungUpAfterDot, send_data
-from daemon.outbound.smtpreply import PERMANENT_CLASS, classify, reason, reply_class
+from daemon.outbound.smtpenvelope import EnvelopeRefused, adopt, prepare
+from daemon.outbound.smtpreply import SERVICE_UNAVAILABLE, classify, reason
 
 TlsMode = Literal["starttls", "tls", "none"]
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_POOL_SIZE = 4
 DEFAULT_MAX_MESSAGES_PER_CONNECTION = 100
-SERVICE_UNAVAILABLE = 421  # the server is closing the session: never reuse the client
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,8 @@ class SmtpMailer:
 
     Errors are classified by the phase they happen in:
 
-    * before DATA (connect, MAIL, RCPT): 4xx, refused/reset connections, disconnects and
+    * before DATA (connect, MAIL, RCPT; pipelined with DATA when the server offers
+      PIPELINING, see daemon.outbound.smtpenvelope): 4xx, refused/reset connections, disconnects and
       timeouts raise `TransientSendError`; 5xx, or every recipient refused with 5xx,
       raise `PermanentSendError`. Nothing was delivered.
     * DATA replied 4xx/5xx: a known outcome, transient or permanent as above.
@@ -194,6 +195,7 @@ class SmtpMailer:
         )
         try:
             await client.connect()
+            adopt(client)
             if cfg.username is not None:
                 await client.login(cfg.username, cfg.password or "")
         except aiosmtplib.SMTPAuthenticationError as exc:
@@ -219,8 +221,7 @@ async def _transact(
 ) -> None:
     """Run MAIL, RCPT and DATA, turning every aiosmtplib failure into a `SendError`."""
     try:
-        await client.mail(sender, options=_mail_options(client, message))
-        await _rcpt_all(client, recipients)
+        envelope = await prepare(client, message, sender, recipients)
     except aiosmtplib.SMTPResponseException as exc:
         raise classify("envelope refused", exc) from exc
     except UnicodeEncodeError as exc:  # SMTPUTF8 addresses are not supported (yet)
@@ -228,7 +229,10 @@ async def _transact(
     except (aiosmtplib.SMTPException, OSError) as exc:
         raise lost_connection(gate, "connection failed before data", exc) from exc
     try:
-        await send_data(client, message, commit, client.timeout or DEFAULT_TIMEOUT_SECONDS)
+        timeout = client.timeout or DEFAULT_TIMEOUT_SECONDS
+        await send_data(client, message, commit, timeout, envelope)
+    except EnvelopeRefused as exc:
+        raise classify("envelope refused", exc.cause) from exc
     except aiosmtplib.SMTPResponseException as exc:
         raise classify("data refused", exc) from exc
     except CommittedFailure as exc:
@@ -241,30 +245,6 @@ async def _transact(
     except (aiosmtplib.SMTPException, OSError) as exc:
         client.close()
         raise lost_connection(gate, "disconnected before the end of data", exc) from exc
-
-
-async def _rcpt_all(client: aiosmtplib.SMTP, recipients: Sequence[str]) -> None:
-    """Send RCPT for each recipient; raise only if every one was refused."""
-    refused: list[aiosmtplib.SMTPRecipientRefused] = []
-    for recipient in recipients:
-        try:
-            await client.rcpt(recipient)
-        except aiosmtplib.SMTPRecipientRefused as exc:
-            if exc.code == SERVICE_UNAVAILABLE:
-                raise
-            refused.append(exc)
-    if len(refused) < len(recipients):
-        return
-    # Retry when any refusal may clear up (e.g. greylisting); else report the first 5xx.
-    transient = [exc for exc in refused if reply_class(exc.code) != PERMANENT_CLASS]
-    raise (transient or refused)[0]
-
-
-def _mail_options(client: aiosmtplib.SMTP, message: bytes) -> list[str]:
-    """Declare 8-bit content when the message has any and the server supports it."""
-    if not message.isascii() and client.supports_extension("8BITMIME"):
-        return ["BODY=8BITMIME"]
-    return []
 
 
 async def _after_failure(slot: _Slot, error: SendError) -> None:

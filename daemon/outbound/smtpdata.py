@@ -21,9 +21,9 @@ from typing import Protocol
 import aiosmtplib
 from aiosmtplib.protocol import PERIOD_REGEX, SMTPProtocol, normalize_message_line_endings
 
-START_INPUT = 354
-COMPLETED = 250
-FINAL_DOT = b".\r\n"
+from daemon.outbound.smtpenvelope import Pipelined
+from daemon.outbound.smtpreply import COMPLETED, FINAL_DOT, START_INPUT
+
 CRLF = b"\r\n"
 
 
@@ -73,9 +73,16 @@ class CommittedFailure(Exception):
 
 
 async def send_data(
-    client: aiosmtplib.SMTP, message: bytes, commit: CommitPoint | None, timeout: float
+    client: aiosmtplib.SMTP,
+    message: bytes,
+    commit: CommitPoint | None,
+    timeout: float,
+    envelope: Pipelined | None = None,
 ) -> None:
     """DATA, the commit mark, the dot-stuffed body with the final dot, then the reply.
+
+    With a pipelined `envelope`, DATA goes out with it (daemon.outbound.smtpenvelope) and
+    its refusal raises `EnvelopeRefused`; from 354 on nothing differs.
 
     Raises aiosmtplib's errors when the message was certainly not taken (a failure before
     the final dot, or the server hanging up instead of replying), `SMTPDataError` for a
@@ -88,9 +95,12 @@ async def send_data(
     if not body.endswith(CRLF):
         body += CRLF
     async with protocol._command_lock:
-        protocol._response_pending = True
-        protocol.write(b"DATA\r\n")
-        start = await protocol.read_response(timeout=timeout)
+        if envelope is None:
+            protocol._response_pending = True
+            protocol.write(b"DATA\r\n")
+            start = await protocol.read_response(timeout=timeout)
+        else:
+            start = await _pipelined_start(client, protocol, envelope, timeout)
         if start.code != START_INPUT:
             raise aiosmtplib.SMTPDataError(start.code, start.message)
         unconfirmed = await _write_committed(client, protocol, body + FINAL_DOT, commit)
@@ -105,6 +115,18 @@ async def send_data(
         raise aiosmtplib.SMTPDataError(response.code, response.message)
     if unconfirmed is not None:
         raise CommitUnconfirmed(unconfirmed) from unconfirmed
+
+
+async def _pipelined_start(
+    client: aiosmtplib.SMTP, protocol: SMTPProtocol, envelope: Pipelined, timeout: float
+) -> aiosmtplib.SMTPResponse:
+    """DATA's reply after the pipelined envelope's; a connection that failed with replies
+    unread is closed, as they would be taken for the answers to the next commands."""
+    try:
+        return await envelope.run(protocol, timeout)
+    except (aiosmtplib.SMTPException, OSError):
+        client.close()
+        raise
 
 
 async def _write_committed(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aiosmtplib
 
 from daemon.errors import PermanentSendError, SendError, TransientSendError
@@ -10,6 +12,10 @@ from daemon.logs import EMAIL_ADDRESS
 PERMANENT_CLASS = 5  # first digit of 5xx replies
 REPLY_CLASS_DIVISOR = 100
 MAX_REASON_CHARS = 200
+START_INPUT = 354
+COMPLETED = 250
+SERVICE_UNAVAILABLE = 421  # the server is closing the session: never reuse the client
+FINAL_DOT = b".\r\n"
 
 
 def classify(phase: str, exc: aiosmtplib.SMTPResponseException) -> SendError:
@@ -32,3 +38,16 @@ def reason(phase: str, exc: BaseException) -> str:
     if not detail:
         detail = type(exc).__name__
     return f"{phase}: {detail[:MAX_REASON_CHARS]}"
+
+
+def recipients_refusal(
+    refused: Sequence[aiosmtplib.SMTPRecipientRefused], count: int
+) -> aiosmtplib.SMTPRecipientRefused | None:
+    """The refusal that fails the envelope: none while any of `count` recipients was taken.
+
+    Retry when any refusal may clear up (e.g. greylisting); else report the first 5xx.
+    """
+    if len(refused) < count:
+        return None
+    transient = [exc for exc in refused if reply_class(exc.code) != PERMANENT_CLASS]
+    return (transient or refused)[0]

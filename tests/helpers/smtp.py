@@ -41,7 +41,8 @@ class RecordingHandler:
     Hooks run on the controller's thread, so shared state is guarded by a lock.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, pipelining: bool = False) -> None:
+        self.pipelining = pipelining  # advertise PIPELINING (aiosmtpd reads commands in order)
         self.messages: list[RecordedMessage] = []
         self.connections = 0  # sessions that said EHLO/HELO
         self._mid_transaction: set[int] = set()  # client ports between MAIL and DATA's end
@@ -84,6 +85,10 @@ class RecordingHandler:
         with self._lock:
             self._refused[address.lower()] = code
 
+    def refuse_sender(self, address: str, code: int) -> None:
+        """Refuse MAIL FROM `address` with `code` from now on (the recipients' key space)."""
+        self.refuse_recipient(f"from:{address}", code)
+
     def accept_recipient(self, address: str) -> None:
         """Stop refusing `address` (the server's problem was put right)."""
         with self._lock:
@@ -115,7 +120,7 @@ class RecordingHandler:
         session.host_name = hostname
         with self._lock:
             self.connections += 1
-        return responses
+        return [responses[0], "250-PIPELINING", *responses[1:]] if self.pipelining else responses
 
     async def handle_HELO(
         self, server: SMTP, session: Session, envelope: Envelope, hostname: str
@@ -128,6 +133,10 @@ class RecordingHandler:
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        with self._lock:
+            refused = self._refused.get(f"from:{address.lower()}")
+        if refused is not None:
+            return f"{refused} 4.7.1 <{address}>: sender refused by test"
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         with self._lock:
@@ -210,6 +219,9 @@ class SmtpTestServer:
 
     def refuse_recipient(self, address: str, code: int = 550) -> None:
         self.handler.refuse_recipient(address, code)
+
+    def refuse_sender(self, address: str, code: int) -> None:
+        self.handler.refuse_sender(address, code)
 
     def accept_recipient(self, address: str) -> None:
         self.handler.accept_recipient(address)
