@@ -136,7 +136,7 @@ class RecordingHandler:
         with self._lock:
             refused = self._refused.get(f"from:{address.lower()}")
         if refused is not None:
-            return f"{refused} 4.7.1 <{address}>: sender refused by test"
+            return f"{refused} {refused // 100}.7.1 <{address}>: sender refused by test"
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         with self._lock:
