@@ -57,9 +57,9 @@ async def redis(redis_url: str) -> AsyncIterator[redis_async.Redis]:
 def smtp_server() -> Iterator[SmtpTestServer]:
     """An aiosmtpd server on a free loopback port, in its own thread, stopped after the test.
 
-    It offers PIPELINING when COACHD_TEST_SMTP_PIPELINING=1, to run any test over that path.
+    It offers PIPELINING when TESTS_SMTP_PIPELINING=1, to run any test over that path.
     """
-    yield from _smtp_server(os.environ.get("COACHD_TEST_SMTP_PIPELINING") == "1")
+    yield from _smtp_server(os.environ.get("TESTS_SMTP_PIPELINING") == "1")
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ replies read in order, refusals handled, and the commit mark still beside the fi
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from asyncio.selector_events import _SelectorSocketTransport
 from collections.abc import AsyncIterator, Iterator
@@ -99,7 +100,7 @@ async def test_the_envelope_and_data_leave_in_one_write_then_the_body_in_another
 
 
 @pytest.mark.skipif(
-    __import__("os").environ.get("COACHD_TEST_SMTP_PIPELINING") == "1",
+    os.environ.get("TESTS_SMTP_PIPELINING") == "1",
     reason="the default server offers PIPELINING in this run",
 )
 async def test_without_pipelining_offered_each_command_waits_for_its_reply(
