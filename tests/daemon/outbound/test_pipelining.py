@@ -180,6 +180,22 @@ async def test_a_4xx_at_mail_is_transient_and_a_retry_succeeds(
     assert pipelining_smtp_server.connections == 1
 
 
+async def test_a_421_at_mail_is_transient_and_the_session_is_not_reused(
+    pipelining_smtp_server: SmtpTestServer, piped: SmtpMailer
+) -> None:
+    # The server is closing: the RCPT and DATA replies behind it are not waited for.
+    pipelining_smtp_server.refuse_sender(SENDER, code=421)
+
+    with pytest.raises(TransientSendError, match=r"^421 envelope refused: 4\.7\.1") as err:
+        await piped.send(compose("closing"), SENDER, [CLIENT])
+    pipelining_smtp_server.accept_recipient(f"from:{SENDER}")
+    await piped.send(compose("closing"), SENDER, [CLIENT])
+
+    assert err.value.code == 421
+    assert subjects(pipelining_smtp_server) == ["closing"]
+    assert pipelining_smtp_server.connections == 2
+
+
 async def test_the_commit_mark_is_written_after_the_354_right_before_the_body_and_dot(
     pipelining_smtp_server: SmtpTestServer, piped: SmtpMailer, writes: Writes
 ) -> None:
