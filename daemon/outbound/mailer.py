@@ -109,9 +109,9 @@ class SmtpMailer:
     Errors are classified by the phase they happen in:
 
     * before DATA (connect, MAIL, RCPT; pipelined with DATA when the server offers
-      PIPELINING, see daemon.outbound.smtpenvelope): 4xx, refused/reset connections, disconnects and
-      timeouts raise `TransientSendError`; 5xx, or every recipient refused with 5xx,
-      raise `PermanentSendError`. Nothing was delivered.
+      PIPELINING, see daemon.outbound.smtpenvelope): 4xx, refused/reset connections,
+      disconnects and timeouts raise `TransientSendError`; 5xx, or every recipient refused
+      with 5xx, raise `PermanentSendError`. Nothing was delivered.
     * DATA replied 4xx/5xx: a known outcome, transient or permanent as above.
     * disconnected or timed out during DATA, before the final ".": `TransientSendError`.
       A server takes a message only once it has the final dot, so nothing was delivered.
