@@ -3,15 +3,28 @@ effective profile the planner uses (pure)."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import time
-from typing import Annotated, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from jobs.cadence import (
+    DAYS_PER_WEEK,
+    FIRST_WEEKEND_DAY,
+    MAX_CLIENT_LEAD_DAYS,
+    MAX_OVERDUE_DAYS,
+    CadenceProfile,
+    ClientKey,
+    SendWindow,
+    Weekday,
+)
+
 PartOfDay = Literal["morning", "afternoon", "evening"]
-Weekday = Annotated[int, Field(ge=0, le=6)]  # date.weekday(): Monday is 0
-DAYS_PER_WEEK = 7
-MAX_LEAD_DAYS = 14
+MAX_LEAD_DAYS = MAX_CLIENT_LEAD_DAYS
+# "Less often": the overdue ladder's days stretched by this factor, one reminder only.
+LESS_OFTEN_FACTOR = 2
 # The local hours each part of day means: [start, end).
 PART_HOURS: dict[str, tuple[time, time]] = {
     "morning": (time(6, 0), time(12, 0)),
@@ -53,3 +66,140 @@ class CadenceRequest(BaseModel):
     @classmethod
     def from_text(cls, text: str) -> CadenceRequest:
         return cls.model_validate_json(text) if text else cls()
+
+
+# Which profile key (client_may_change) each field of a request needs.
+KEY_OF: dict[str, ClientKey] = {
+    "days": "days",
+    "part": "hours",
+    "not_before": "hours",
+    "weekends": "weekends",
+    "per_week": "frequency",
+    "less_often": "frequency",
+    "lead_days": "reminder_lead",
+}
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True, slots=True)
+class Clamped:
+    """A request kept within the profile's limits, and what was left out or moved (for the
+    coach, in plain words; the client's confirmation says that some of it stays as it was)."""
+
+    request: CadenceRequest
+    notes: tuple[str, ...]
+
+
+def clamp(request: CadenceRequest, profile: CadenceProfile) -> Clamped:
+    """`request` within what `profile.client_may_change` and `client_bounds` allow."""
+    kept: dict[str, Any] = {}
+    notes: list[str] = []
+    for field, value in request.model_dump(exclude_defaults=True).items():
+        if KEY_OF[field] in profile.client_may_change:
+            kept[field] = value
+        else:
+            notes.append(f"{field}: the profile does not let clients change {KEY_OF[field]}")
+    bounds = profile.client_bounds
+    if kept.get("per_week", DAYS_PER_WEEK) < bounds.min_prompts_per_week:
+        kept["per_week"] = bounds.min_prompts_per_week
+        notes.append(f"per_week: raised to the profile's minimum {bounds.min_prompts_per_week}")
+    if kept.get("lead_days", 0) > bounds.max_lead_days:
+        kept["lead_days"] = bounds.max_lead_days
+        notes.append(f"lead_days: lowered to the profile's maximum {bounds.max_lead_days}")
+    _clamp_hours(kept, profile, notes)
+    _clamp_days(kept, profile, notes)
+    return Clamped(CadenceRequest(**kept), tuple(notes))
+
+
+def _clamp_hours(kept: dict[str, Any], profile: CadenceProfile, notes: list[str]) -> None:
+    if "part" not in kept and "not_before" not in kept:
+        return
+    low, high = profile.client_hours
+    start, end = requested_hours(kept.get("part"), kept.get("not_before"), profile.send_window)
+    if max(start, low) >= min(end, high):
+        kept.pop("part", None)
+        kept.pop("not_before", None)
+        notes.append(f"hours: nothing is left of them inside {low:%H:%M}-{high:%H:%M}")
+    elif start < low and "not_before" in kept:
+        kept["not_before"] = low
+        notes.append(f"not_before: moved to the profile's earliest {low:%H:%M}")
+
+
+def _clamp_days(kept: dict[str, Any], profile: CadenceProfile, notes: list[str]) -> None:
+    weekends = kept.get("weekends", not profile.weekdays_only)
+    days = tuple(d for d in kept.get("days", ()) if weekends or d < FIRST_WEEKEND_DAY)
+    if profile.send_days:
+        days = tuple(d for d in days if d in profile.send_days)
+    if days != tuple(kept.get("days", ())):
+        notes.append("days: only days the profile sends on are kept")
+        kept["days"] = days
+    if not kept.get("days"):
+        kept.pop("days", None)
+
+
+def requested_hours(
+    part: str | None, not_before: time | None, window: SendWindow
+) -> tuple[time, time]:
+    """The hours a part of day and a "not before" leave of `window` (start may be >= end)."""
+    start, end = PART_HOURS[part] if part else (window.start, window.end)
+    if not_before is not None:
+        start = max(start, not_before)
+    return max(start, window.start), min(end, window.end)
+
+
+def effective_profile(profile: CadenceProfile, request: CadenceRequest) -> CadenceProfile:
+    """The coach's profile as this client hears it: `request` (already clamped) applied."""
+    if request.is_empty():
+        return profile
+    update: dict[str, Any] = {}
+    if request.weekends is not None:
+        update["weekdays_only"] = not request.weekends
+    if request.days:
+        update["send_days"] = request.days
+    if request.part or request.not_before:
+        start, end = requested_hours(request.part, request.not_before, profile.send_window)
+        low, high = profile.client_hours
+        window = SendWindow(start=max(start, low), end=min(end, high))
+        update["send_window"] = window
+        update["send_at"] = profile.send_at if window.contains(profile.send_at) else window.start
+    reminders = profile.reminders_before_due_days
+    overdue = profile.overdue_prompt_days
+    if request.lead_days:
+        reminders = (request.lead_days,)
+    if request.less_often:
+        reminders = reminders[:1]
+        overdue = tuple(min(d * LESS_OFTEN_FACTOR, MAX_OVERDUE_DAYS) for d in overdue)
+    if request.per_week:
+        gap = math.ceil(DAYS_PER_WEEK / request.per_week)
+        reminders = tuple(-d for d in _spaced(sorted(-d for d in reminders), gap))
+        overdue = _spaced(sorted(overdue), gap)
+    update["reminders_before_due_days"] = reminders
+    update["overdue_prompt_days"] = tuple(dict.fromkeys(overdue))
+    return profile.model_copy(update=update)
+
+
+def _spaced(days: list[int], gap: int) -> tuple[int, ...]:
+    """The first day, then each day at least `gap` after the last one kept."""
+    kept: list[int] = []
+    for day in days:
+        if not kept or day - kept[-1] >= gap:
+            kept.append(day)
+    return tuple(kept)
+
+
+def describe(request: CadenceRequest) -> str:
+    """The override in a few English words for the coach: "Fridays, mornings, not before 10:00"."""
+    parts = [", ".join(f"{DAY_NAMES[d]}s" for d in request.days)] if request.days else []
+    if request.part:
+        parts.append(f"{request.part}s")
+    if request.not_before:
+        parts.append(f"not before {request.not_before:%H:%M}")
+    if request.weekends is not None:
+        parts.append("weekends fine" if request.weekends else "no weekends")
+    if request.per_week:
+        parts.append(f"at most {request.per_week} a week")
+    if request.less_often:
+        parts.append("less often")
+    if request.lead_days:
+        parts.append(f"reminder {request.lead_days} day(s) before")
+    return "; ".join(parts) or "the coach's cadence"
