@@ -3,6 +3,7 @@ effective profile the planner uses (pure)."""
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import time
@@ -14,7 +15,6 @@ from jobs.cadence import (
     DAYS_PER_WEEK,
     FIRST_WEEKEND_DAY,
     MAX_CLIENT_LEAD_DAYS,
-    MAX_OVERDUE_DAYS,
     CadenceProfile,
     ClientKey,
     SendWindow,
@@ -23,8 +23,9 @@ from jobs.cadence import (
 
 PartOfDay = Literal["morning", "afternoon", "evening"]
 MAX_LEAD_DAYS = MAX_CLIENT_LEAD_DAYS
-# "Less often": the overdue ladder's days stretched by this factor, one reminder only.
-LESS_OFTEN_FACTOR = 2
+# "Less often": at most this many prompts a week, and one reminder. A cap, not a stretch, so
+# that applying the request to a profile it was already applied to changes nothing.
+LESS_OFTEN_PER_WEEK = 2
 # The local hours each part of day means: [start, end).
 PART_HOURS: dict[str, tuple[time, time]] = {
     "morning": (time(6, 0), time(12, 0)),
@@ -78,6 +79,7 @@ KEY_OF: dict[str, ClientKey] = {
     "less_often": "frequency",
     "lead_days": "reminder_lead",
 }
+STORED_CACHE_SIZE = 1024
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -148,7 +150,8 @@ def requested_hours(
 
 
 def effective_profile(profile: CadenceProfile, request: CadenceRequest) -> CadenceProfile:
-    """The coach's profile as this client hears it: `request` (already clamped) applied."""
+    """The coach's profile as this client hears it: `request` (already clamped) applied.
+    Idempotent: the result with `request` applied again is the same profile."""
     if request.is_empty():
         return profile
     update: dict[str, Any] = {}
@@ -166,11 +169,12 @@ def effective_profile(profile: CadenceProfile, request: CadenceRequest) -> Caden
     overdue = profile.overdue_prompt_days
     if request.lead_days:
         reminders = (request.lead_days,)
+    per_week = request.per_week or DAYS_PER_WEEK
     if request.less_often:
         reminders = reminders[:1]
-        overdue = tuple(min(d * LESS_OFTEN_FACTOR, MAX_OVERDUE_DAYS) for d in overdue)
-    if request.per_week:
-        gap = math.ceil(DAYS_PER_WEEK / request.per_week)
+        per_week = min(per_week, LESS_OFTEN_PER_WEEK)
+    if per_week < DAYS_PER_WEEK:
+        gap = math.ceil(DAYS_PER_WEEK / per_week)
         reminders = tuple(-d for d in _spaced(sorted(-d for d in reminders), gap))
         overdue = _spaced(sorted(overdue), gap)
     update["reminders_before_due_days"] = reminders
@@ -203,3 +207,24 @@ def describe(request: CadenceRequest) -> str:
     if request.lead_days:
         parts.append(f"reminder {request.lead_days} day(s) before")
     return "; ".join(parts) or "the coach's cadence"
+
+
+def client_profile(profile: CadenceProfile, cadence: str) -> CadenceProfile:
+    """`profile` with a client's stored override (`Client.cadence`) applied."""
+    return effective_profile(profile, _stored(cadence)) if cadence else profile
+
+
+@functools.lru_cache(maxsize=STORED_CACHE_SIZE)
+def _stored(cadence: str) -> CadenceRequest:
+    # Planned at every event and send: the few distinct overrides are parsed once each.
+    return CadenceRequest.from_text(cadence)
+
+
+def coach_line(asked: CadenceRequest | None, stored: str, profile: CadenceProfile) -> str:
+    """What the coach's digest says of a reply's cadence request: the client's cadence now,
+    and what of the request the profile did not take ("" when the reply asked for none)."""
+    if asked is None:
+        return ""
+    line = f"their own cadence now: {describe(CadenceRequest.from_text(stored))}"
+    notes = clamp(asked, profile).notes
+    return f"{line} (not taken: {'; '.join(notes)})" if notes else line

@@ -30,16 +30,25 @@ _NEGATED_DAY = re.compile(r"(?:not|nicht|pas|no|n[ãa]o|nie|never|jamais|nunca)\
 
 @dataclass(frozen=True, slots=True)
 class CadenceReading:
-    """The request read, and which sentence said each part of it."""
+    """The request read, the sentences that asked it, and which said each part of it."""
 
     request: CadenceRequest
     reasons: tuple[str, ...]
+    sentences: tuple[str, ...] = ()
+
+    def rest_of(self, text: str) -> str:
+        """`text` without the request's sentences: a day named to time the emails ("write
+        me on Wednesdays instead") is no new date for the step, so intent reads the rest."""
+        for sentence in self.sentences:
+            text = text.replace(sentence, " ", 1)
+        return text if text.strip() else ""
 
 
 def read_cadence(text: str) -> CadenceReading | None:
     """The cadence request in `text` (the client's new words), or None when there is none."""
     found: dict[str, Any] = {}
     reasons: list[str] = []
+    sentences: list[str] = []
     for raw in _SENTENCE.split(text[:MAX_CADENCE_CHARS]):
         sentence = raw.strip()
         if not sentence or OTHER_EVENT.search(sentence) or cc.OWN_ACTION.search(sentence):
@@ -47,10 +56,11 @@ def read_cadence(text: str) -> CadenceReading | None:
         asked = _sentence(sentence, _scoped(sentence))
         if asked:
             found.update(asked)
+            sentences.append(sentence)
             reasons.append(f"sentence '{sentence}': {', '.join(sorted(asked))}")
     if not found:
         return None
-    return CadenceReading(CadenceRequest(**found), tuple(reasons))
+    return CadenceReading(CadenceRequest(**found), tuple(reasons), tuple(sentences))
 
 
 def _scoped(sentence: str) -> bool:

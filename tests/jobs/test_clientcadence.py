@@ -80,12 +80,27 @@ def test_not_before_moves_the_send_time_into_the_clients_hours() -> None:
     assert {s.fire_at_local.time() for s in steps} == {time(10, 30)}
 
 
-def test_once_a_week_spaces_the_ladder_a_week_apart_and_less_often_stretches_it() -> None:
+def test_once_a_week_spaces_the_ladder_a_week_apart_and_less_often_at_most_twice() -> None:
     base = profile(reminders_before_due_days=[3, 1], overdue_prompt_days=[1, 4, 9, 16])
     weekly = effective_profile(base, CadenceRequest(per_week=1))
     assert (weekly.reminders_before_due_days, weekly.overdue_prompt_days) == ((3,), (1, 9, 16))
     rarer = effective_profile(base, CadenceRequest(less_often=True))
-    assert (rarer.reminders_before_due_days, rarer.overdue_prompt_days) == ((3,), (2, 8, 18, 32))
+    assert (rarer.reminders_before_due_days, rarer.overdue_prompt_days) == ((3,), (1, 9, 16))
+    assert effective_profile(base, CadenceRequest(per_week=3)).overdue_prompt_days == (1, 4, 9, 16)
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        CadenceRequest(days=(FRIDAY,), part="morning", not_before=time(10)),
+        CadenceRequest(less_often=True, per_week=1, lead_days=2, weekends=True),
+    ],
+)
+def test_applying_an_override_twice_is_applying_it_once(asked: CadenceRequest) -> None:
+    """The planner and the send path both apply it: a second time must change nothing."""
+    base = profile(reminders_before_due_days=[3, 1], overdue_prompt_days=[1, 4, 9, 16])
+    once = effective_profile(base, asked)
+    assert effective_profile(once, asked) == once
 
 
 def test_weekends_and_the_reminder_lead_when_the_profile_allows_them() -> None:
