@@ -86,8 +86,9 @@ COMMANDS = (
                 " else the built-in profile",
             ),
             _option("--profile", default="standard", help="cadence profile name"),
-            _option("--due", type=date.fromisoformat, required=True, help="due date, YYYY-MM-DD"),
-            _option("--timezone", required=True, help="client's IANA zone, e.g. Europe/Madrid"),
+            _option("--due", type=date.fromisoformat, help="due date, YYYY-MM-DD"),
+            _option("--timezone", help="client's IANA zone, e.g. Europe/Madrid"),
+            _option("--client", help="instead: a stored client's timelines, their cadence too"),
             _option(
                 "--now",
                 type=datetime.fromisoformat,

@@ -68,14 +68,24 @@ def check_config(args: argparse.Namespace) -> int:
 
 
 def plan(args: argparse.Namespace) -> int:
+    now = args.now or datetime.now(UTC)
+    if now.tzinfo is None:
+        print("coachd: --now needs a UTC offset, e.g. 2026-11-30T09:00+01:00", file=sys.stderr)
+        return EXIT_INVALID
+    if args.client is not None:
+        return _plan_client(args, now)
+    if args.due is None or args.timezone is None:
+        print("coachd: plan needs --due and --timezone, or --client ID", file=sys.stderr)
+        return EXIT_INVALID
+    return _plan_due(args, now)
+
+
+def _plan_due(args: argparse.Namespace, now: datetime) -> int:
+    """A commitment due on `--due` for a client in `--timezone`, from a profile."""
     try:
         zone = ZoneInfo(args.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         print(f"coachd: {args.timezone!r} is not a known time zone", file=sys.stderr)
-        return EXIT_INVALID
-    now = args.now or datetime.now(UTC)
-    if now.tzinfo is None:
-        print("coachd: --now needs a UTC offset, e.g. 2026-11-30T09:00+01:00", file=sys.stderr)
         return EXIT_INVALID
     found = _plan_profile(args)
     if isinstance(found, int):
@@ -91,6 +101,15 @@ def plan(args: argparse.Namespace) -> int:
             views.PlanView(args.profile, source, args.due, args.timezone, steps, passed)
         )
     )
+    return EXIT_OK
+
+
+def _plan_client(args: argparse.Namespace, now: datetime) -> int:
+    """The client's own timelines, from Redis: each open commitment with their cadence."""
+    from daemon import clientplan  # noqa: PLC0415
+
+    found = asyncio.run(clientplan.plan_client(args.settings, args.client, now))
+    print(json.dumps(found.as_json(), indent=2) if args.json else found.as_text())
     return EXIT_OK
 
 

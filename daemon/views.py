@@ -41,15 +41,21 @@ def format_plan(plan: PlanView) -> str:
         f"Profile {plan.profile!r} ({plan.source}), due {plan.due:%A %d %B %Y},"
         f" client time zone {plan.zone}",
         "",
-        f"{'step':<14}{'kind':<10}{'client local time':<32}UTC",
+        *format_plan_rows(plan.steps),
     ]
-    lines += [_plan_row(step) for step in plan.steps]
-    if not plan.steps:
-        lines.append("(nothing left to send: every step is in the past)")
     if plan.passed:
         lines += ["", "Skipped, because its time has passed:"]
         lines += [_plan_row(step) + _why_skipped(step, plan.steps) for step in plan.passed]
     return "\n".join(lines)
+
+
+def format_plan_rows(steps: Sequence[PlannedStep]) -> list[str]:
+    """The timeline's table: a header, one row a step (or why there are none)."""
+    rows = [f"{'step':<14}{'kind':<10}{'client local time':<32}UTC"]
+    rows += [_plan_row(step) for step in steps]
+    if not steps:
+        rows.append("(nothing left to send: every step is in the past)")
+    return rows
 
 
 def _plan_row(step: PlannedStep) -> str:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from jobs.cadence import CadenceProfile
+from jobs.clientcadence import client_profile
 from jobs.events import (
     ClientUpdated,
     CommitmentCancelled,
@@ -52,7 +53,9 @@ def scheduled_step(commitment: Commitment, zone: ZoneInfo) -> PlannedStep | None
 def next_step(
     commitment: Commitment, client: Client, profile: CadenceProfile, now: datetime
 ) -> PlannedStep | None:
-    """The one step that should be scheduled next for this commitment, or None."""
+    """The one step that should be scheduled next for this commitment, or None. Prompts and
+    reflections follow the client's own cadence, if they set one by reply (jobs.clientcadence);
+    an answer to their reply (the confirmation of that too) goes in the coach's window."""
     if client.email_failing:
         return None
     if client.opted_out:  # one last email: "got it, no more emails" (and how to undo that)
@@ -61,7 +64,7 @@ def next_step(
     if commitment.status is Status.COMPLETED:
         if commitment.pending_ack:
             return _confirmation_step(profile, client, now)
-        return _reflection_step(commitment, client, profile)
+        return _reflection_step(commitment, client, client_profile(profile, client.cadence))
     if commitment.status is not Status.ACTIVE:
         return None
     return _active_step(commitment, client, profile, now)
@@ -82,6 +85,7 @@ def _active_step(
     answer = _answer_step(commitment, profile, client, now)
     if answer is not None or commitment.blocked:
         return answer  # blocked: one question back, then the ladder waits for the client
+    profile = client_profile(profile, client.cadence)
     if commitment.unanswered >= profile.stop_after_unanswered:
         return coach_notice_step(profile, now, client.zone)
     # Planning as of the end of a pause makes the steps missed during it collapse into one.

@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from jobs.clientcadence import CadenceRequest
 from jobs.eventbase import EventBase, Identifier, Slug
 from jobs.pastdue import MAX_PAST_DUE_DAYS, check_past_due
 from jobs.reasons import describe_validation_error, echo, one_line
@@ -205,6 +206,9 @@ class ReplyReceived(EventBase):
     from_unknown_address: bool = Field(
         default=False,
         description="From none of the client's addresses: the coach reads it; nothing changes.",
+    )
+    cadence: CadenceRequest | None = Field(
+        default=None, description="When the client asks to hear from coachd (their own words)."
     )
 
     @model_validator(mode="after")

@@ -98,9 +98,14 @@ def _normalise(moment: datetime, zone: ZoneInfo) -> datetime:
 
 
 def _is_allowed(profile: CadenceProfile, local: datetime) -> bool:
-    if profile.weekdays_only and local.weekday() >= FIRST_WEEKEND_DAY:
+    return _day_allowed(profile, local.date()) and profile.send_window.contains(local.time())
+
+
+def _day_allowed(profile: CadenceProfile, day: date) -> bool:
+    """Not a weekend day when weekends are off, and one of `send_days` when it names any."""
+    if profile.weekdays_only and day.weekday() >= FIRST_WEEKEND_DAY:
         return False
-    return profile.send_window.contains(local.time())
+    return not profile.send_days or day.weekday() in profile.send_days
 
 
 def _window_start(
@@ -133,8 +138,9 @@ def _send_at(profile: CadenceProfile, day: date, zone: ZoneInfo) -> datetime:
 
 
 def _allowed_day(profile: CadenceProfile, day: date, direction: int) -> date:
-    """`day`, or the nearest weekday in `direction` (-1 earlier, +1 later) if weekends are off."""
-    while profile.weekdays_only and day.weekday() >= FIRST_WEEKEND_DAY:
+    """`day`, or the nearest allowed day in `direction` (-1 earlier, +1 later): a weekday if
+    weekends are off, one of the profile's `send_days` (a client's own choice) if it has any."""
+    while not _day_allowed(profile, day):
         day += timedelta(days=direction)
     return day
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from jobs.cadence import CadenceProfile
+from jobs.clientcadence import CadenceRequest, clamp
 from jobs.events import ReplyReceived
 from jobs.planner import plan_commitment
 from jobs.state import Client, Commitment, Status
@@ -38,6 +39,8 @@ NOTICE_UNKNOWN_ADDRESS = "has a reply from an unknown address (nothing was chang
 # possible stop pauses every email and asks the coach; a possible done or new date changes
 # nothing (the reply still reaches the coach); a possible blocked tells the coach at once.
 CONFIDENT = 0.7
+# The confirmation of a cadence request the profile kept only part of.
+CADENCE_PARTLY = "cadence_partly"
 NOTICES_PER_DAY = 3
 UNSURE_STOP_PAUSE_DAYS = 14
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -81,6 +84,8 @@ def _apply(
     if event.pause_until is not None:
         commitment = _confirming(commitment, "pause", undo=f"pause:{_iso(client.paused_until)}")
         client = replace(client, paused_until=event.pause_until)
+    if event.cadence is not None:
+        commitment, client = _own_cadence(event.cadence, commitment, client, profile)
     client = replace(client, refusals=0)  # their mail gets through
     answered = replace(
         commitment,
@@ -166,7 +171,26 @@ def _undo(commitment: Commitment, client: Client) -> ReplyOutcome:
         client = replace(client, opted_out=False)
     elif what == "pause":
         client = replace(client, paused_until=date.fromisoformat(previous) if previous else None)
+    elif what == "cadence":
+        client = replace(client, cadence=previous)
+        restored = replace(restored, plan_gen=commitment.plan_gen + 1)
     return ReplyOutcome(restored, client, NOTICE_UNDONE)
+
+
+def _own_cadence(
+    asked: CadenceRequest, commitment: Commitment, client: Client, profile: CadenceProfile
+) -> tuple[Commitment, Client]:
+    """The client's cadence request, kept within the profile's limits, on top of any earlier
+    one; confirmed back ("partly" when the profile kept some of it as it was)."""
+    kept = clamp(asked, profile)
+    if kept.request.is_empty():  # nothing they may change: the coach reads it in the digest
+        return commitment, client
+    merged = CadenceRequest.from_text(client.cadence).merged(kept.request).to_text()
+    what = CADENCE_PARTLY if kept.notes else "cadence"
+    confirming = _confirming(commitment, what, undo=f"cadence:{client.cadence}")
+    # A new plan (steps keep their names, sent ones stay sent): and a second confirmation
+    # (of a later change, or of its undo) is a new email, not a repeat of the first one.
+    return replace(confirming, plan_gen=commitment.plan_gen + 1), replace(client, cadence=merged)
 
 
 def _confirming(commitment: Commitment, what: str, *, undo: str) -> Commitment:

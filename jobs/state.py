@@ -44,6 +44,9 @@ class Client:
     commitment_ids: tuple[str, ...] = ()
     # Further addresses the client writes from (client.updated): replies from them count too.
     other_emails: tuple[str, ...] = ()
+    # Their own cadence, asked for by reply and kept within the profile's limits: the JSON
+    # of a jobs.clientcadence.CadenceRequest ("" the coach's cadence as it is).
+    cadence: str = ""
 
     def writes_from(self, address: str | None) -> bool:
         """True when `address` is one of the client's own (compared without case)."""
@@ -82,6 +85,7 @@ class Client:
             "notices": str(self.notices) if self.notices else "",
             "commitments": " ".join(self.commitment_ids),
             "other_emails": " ".join(self.other_emails),
+            "cadence": self.cadence,
         }
 
     def with_commitment(self, commitment_id: str) -> Client:
@@ -114,6 +118,7 @@ class Client:
             notices=int(record.get("notices") or 0),
             commitment_ids=tuple(record.get("commitments", "").split()),
             other_emails=tuple(record.get("other_emails", "").split()),
+            cadence=record.get("cadence", ""),
         )
 
 

@@ -63,7 +63,9 @@ def _from_unknown(
     reading: ReadReply, event_id: str, commitment: Commitment, source: str, now: datetime
 ) -> ReplyReceived:
     note = Part(commitment.commitment_id, "note", None, 1.0)
-    event = _event(replace(reading, kind="reply", pause_until=None), event_id, note, source, now)
+    event = _event(
+        replace(reading, kind="reply", pause_until=None, cadence=None), event_id, note, source, now
+    )
     text = f"[{UNKNOWN_ADDRESS_NOTE} {reading.sender or '(none)'}] {reading.text}"
     return event.model_copy(update={"text": text[:MAX_REPLY_CHARS], "from_unknown_address": True})
 
@@ -105,4 +107,5 @@ def _event(
         bounce_class=reading.bounce_class,
         confidence=part.confidence,
         language=reading.language or "",
+        cadence=reading.cadence,
     )

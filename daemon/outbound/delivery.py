@@ -17,7 +17,7 @@ from daemon.errors import (
     StepGivenBack,
 )
 from daemon.outbound.firing import Companion, Firing, Services
-from daemon.outbound.holdback import PROMPTS, WINDOW_SLACK, held_back, reschedule
+from daemon.outbound.holdback import ANSWERS, PROMPTS, WINDOW_SLACK, held_back, reschedule
 from daemon.outbound.ledger import Outcome
 from daemon.outbound.recovery import after_earlier_attempt
 from daemon.outbound.sendgate import SendGate
@@ -35,6 +35,7 @@ from daemon.outbound.tally import Tally
 from daemon.outbound.undelivered import uncomposed_note, undelivered_line
 from daemon.store.changes import Finish, StepResult
 from daemon.store.keys import ledger_step_id
+from jobs.clientcadence import client_profile
 from jobs.commitment import next_step, scheduled_step
 from jobs.composer import ComposeError
 from jobs.questions import Question, remember_questions
@@ -115,6 +116,8 @@ async def _fire(
         return _skipped("client_opted_out")
     now = acting_moment(services.clock, step.fire_at)  # on time: the moment it was due
     profile = services.store.profile_of(commitment)
+    if step.kind not in ANSWERS:  # a prompt held back waits for the client's own hours
+        profile = client_profile(profile, client.cadence)
     firing = Firing(services, commitment, client, profile, step, now, batch=batch)
     late = services.clock.real(now) - services.clock.real(step.fire_at)
     if step.kind in PROMPTS and late > LATE_AFTER:

@@ -10,7 +10,9 @@ from daemon.clock import Clock, acting_moment
 from daemon.outbound.firing import Firing
 from daemon.store import keys
 from daemon.store.redisio import read_hash
+from jobs.cadencewords import say_cadence
 from jobs.choosing import Counts, sampled_scores
+from jobs.clientcadence import CadenceRequest
 from jobs.composer import Envelope, thread_ids
 from jobs.daynames import due_name
 from jobs.questions import Question, choose_help_question, choose_questions
@@ -82,6 +84,7 @@ def compose_step(firing: Firing, questions: tuple[Question, ...]) -> tuple[bytes
         "pause_until": format_due_date(client.paused_until, local_today, _lang(firing))
         if client.paused_until
         else "",
+        "cadence": say_cadence(CadenceRequest.from_text(client.cadence), _lang(firing)),
         "unanswered": commitment.unanswered,
         # The client's other steps due today, in this one email (see delivery._due_today_too).
         "also": [

@@ -41,8 +41,10 @@ def add_to_digest(
     *,
     reply: ReplyReceived | None = None,
     note: str = "",
+    cadence: str = "",
 ) -> None:
-    """An entry for the coach's next digest (`kind`: "reply", "completed", "undelivered")."""
+    """An entry for the coach's next digest (`kind`: "reply", "completed", "undelivered");
+    `cadence`: what a reply changed of the client's own cadence (jobs.clientcadence)."""
     entry = {
         "kind": kind,
         "at": at.isoformat(),
@@ -53,6 +55,8 @@ def add_to_digest(
         "text": reply.text[:EXCERPT_CHARS] if reply else note[:EXCERPT_CHARS],
         "moved": commitment.renegotiations,
     }
+    if cadence:
+        entry["cadence"] = cadence
     pipe.rpush(keys.digest_entries(commitment.coach_id), json.dumps(entry))
 
 

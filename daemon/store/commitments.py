@@ -31,6 +31,7 @@ from daemon.store.sessions import apply_session_event
 from daemon.store.settling import finish_all
 from daemon.store.watched import read_client, watch_client_commitments, watch_existing
 from jobs.cadence import CadenceProfile
+from jobs.clientcadence import coach_line
 from jobs.commitment import (
     Transition,
     change_commitment,
@@ -224,9 +225,11 @@ class Store:
         add_to_history(pipe, event)
         if event.kind == "reply":
             kind = "completed" if event.intent == "done" else "reply"
+            cadence = coach_line(event.cadence, outcome.client.cadence, profile)
             add_to_digest(
-                pipe, outcome.commitment, outcome.client, kind, event.occurred_at, reply=event
-            )
+                pipe, outcome.commitment, outcome.client, kind, event.occurred_at, reply=event,
+                cadence=cadence,
+            )  # fmt: skip
         if outcome.notice:
             notify_coach(pipe, self._queue, event, outcome.notice)
 

@@ -34,6 +34,7 @@ for _value, _names in (
 ):
     _NUMBER_WORDS.update(dict.fromkeys(_names.split(), _value))
 # fmt: on
+NUMBER_WORDS = _NUMBER_WORDS  # "two" → 2 in the five languages (jobs.reading.cadencecues)
 # French counts a week as "huit jours" and a fortnight as "quinze jours".
 _FRENCH_DAYS = {8: DAYS_PER_WEEK, 15: 2 * DAYS_PER_WEEK}
 _NUMBER = "|".join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True))

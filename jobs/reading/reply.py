@@ -10,7 +10,9 @@ from email.message import Message
 from email.utils import getaddresses
 from typing import Any
 
+from jobs.clientcadence import CadenceRequest
 from jobs.events import BounceClass
+from jobs.reading.cadence import read_cadence
 from jobs.reading.dates import guess_language
 from jobs.reading.intent import Asked, CommitmentIntent, Intent, classify_intent
 from jobs.reading.kind import MailKind, classify_kind, return_date
@@ -57,6 +59,9 @@ class ReadReply:
     language: str = ""  # of a human reply's words: en, de, fr, es or pt ("" when unknown)
     # One reading per commitment the answered email asked about, in its order (several only).
     per_commitment: tuple[CommitmentIntent, ...] = ()
+    cadence: CadenceRequest | None = (
+        None  # when they ask to hear from coachd (jobs.reading.cadence)
+    )
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-safe dict: dates as ISO strings, tuples as lists."""
@@ -77,6 +82,7 @@ class ReadReply:
             "bounce_class": self.bounce_class,
             "confidence": round(self.confidence, 2),
             "language": self.language,
+            "cadence": self.cadence.model_dump(mode="json") if self.cadence else None,
             "per_commitment": [
                 {
                     "intent": c.intent,
@@ -181,12 +187,14 @@ def _read(
         pause, why = _return_date(text or body, header_text(message, "Subject"), today)
         reasons = (*kind.reasons, *why, *day_reasons)
         return replace(base, pause_until=pause, text=text, reasons=reasons)
-    intent = classify_intent(text, today, asked=asked)
+    cadence = read_cadence(text)
+    intent = classify_intent(cadence.rest_of(text) if cadence else text, today, asked=asked)
     return replace(
         base, intent=intent.intent, new_due=intent.new_due, pause_until=intent.pause_until,
         text=text, confidence=intent.confidence, language=guess_language(text) if text else "",
-        per_commitment=intent.per_commitment,
-        reasons=(*intent.reasons, *body_reasons, *day_reasons),
+        per_commitment=intent.per_commitment, cadence=cadence.request if cadence else None,
+        reasons=(*intent.reasons, *(cadence.reasons if cadence else ()), *body_reasons,
+                 *day_reasons),
     )  # fmt: skip
 
 

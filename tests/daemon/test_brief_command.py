@@ -11,7 +11,7 @@ import pytest
 
 from daemon.cli import main
 from daemon.commands import EXIT_INVALID, EXIT_OK
-from tests.helpers.cli import clean_environment
+from tests.helpers.cli import stored_state_environment
 from tests.helpers.events import changed, created
 from tests.helpers.firm import START
 from tests.helpers.loop import Loop
@@ -23,9 +23,7 @@ pytestmark = pytest.mark.integration
 def command_env(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, redis_url: str, firm_config: Path
 ) -> None:
-    clean_environment(monkeypatch, tmp_path)
-    monkeypatch.setenv("COACHD_REDIS_URL", redis_url)
-    monkeypatch.setenv("COACHD_CONFIG_PATH", str(firm_config))
+    stored_state_environment(monkeypatch, tmp_path, redis_url, firm_config)
 
 
 async def test_brief_prints_the_clients_steps_and_an_opening_question(

@@ -94,6 +94,28 @@ def test_check_config_refuses_a_send_at_outside_the_send_window(
     assert "send_window 08:00-20:00" in out
 
 
+def test_check_config_refuses_client_bounds_outside_the_send_window_and_unknown_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What a client may change by reply is checked like the rest of the profile."""
+    bad = tmp_path / "firm.toml"
+    bad.write_text(
+        EXAMPLE_CONFIG.read_text()
+        + '\n[profiles.early]\nclient_bounds = { earliest = "06:00" }\n'
+        + '[profiles.loose]\nclient_may_change = ["days", "tone"]\n'
+    )
+
+    assert main(["check-config", str(bad)]) == EXIT_INVALID
+
+    out = capsys.readouterr().out
+    assert f"{bad}: profiles.early: client_bounds.earliest 06:00 is outside send_window" in out
+    assert (
+        f"{bad}: profiles.loose.client_may_change[2]: must be one of 'days', 'hours', "
+        "'frequency', 'weekends' or 'reminder_lead'"
+    ) in out
+    assert "2 problem(s) found." in out
+
+
 def plan(due: str, zone: str, *extra: str) -> int:
     return main(["plan", "--config", str(EXAMPLE_CONFIG), "--due", due, "--timezone", zone, *extra])
 

@@ -23,6 +23,15 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+def stored_state_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, redis_url: str, firm_config: Path
+) -> None:
+    """A one-off command (`brief`, `plan --client`) reading the test's Redis and coach files."""
+    clean_environment(monkeypatch, tmp_path)
+    monkeypatch.setenv("COACHD_REDIS_URL", redis_url)
+    monkeypatch.setenv("COACHD_CONFIG_PATH", str(firm_config))
+
+
 def closed_port() -> int:
     """A loopback port nothing listens on: bound, then released."""
     with socket.socket() as sock:
