@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
@@ -59,7 +60,31 @@ async def enqueue_seconds(pool: ArqRedis, count: int, queue: str = ARQ_QUEUE) ->
     return time.perf_counter() - started
 
 
-async def arq_noop_rate(url: str, count: int, poll_s: float, max_jobs: int) -> float:
+@dataclass(frozen=True)
+class ArqTuning:
+    """How a raw arq worker is set up: arq's defaults, or as a user tuning for speed would."""
+
+    poll_s: float
+    max_jobs: int
+    keep_result_s: int  # arq writes each job's result for this long; 0 skips that write
+
+    def describe(self) -> str:
+        return f"poll {self.poll_s:g} s, {self.max_jobs} jobs, keep_result {self.keep_result_s} s"
+
+
+# arq's own defaults (poll_delay, max_jobs, keep_result).
+ARQ_DEFAULTS = ArqTuning(0.5, 10, 3600)
+
+
+@dataclass(frozen=True)
+class RawSend:
+    """What the raw aiosmtplib client did: its rate and its own CPU per message."""
+
+    rate: float  # emails/s
+    cpu_s_per_email: float
+
+
+async def arq_noop_rate(url: str, count: int, tuning: ArqTuning) -> float:
     """No-op jobs per second a raw arq worker runs, from due to done (deferred, then due)."""
     pool = await raw_pool(url)
     try:
@@ -69,8 +94,9 @@ async def arq_noop_rate(url: str, count: int, poll_s: float, max_jobs: int) -> f
             functions=[func(cast(WorkerCoroutine, noop), name=NOOP)],
             redis_pool=pool,
             queue_name=ARQ_QUEUE,
-            poll_delay=poll_s,
-            max_jobs=max_jobs,
+            poll_delay=tuning.poll_s,
+            max_jobs=tuning.max_jobs,
+            keep_result=tuning.keep_result_s,
             handle_signals=False,
         )
         async with running(worker):
@@ -82,8 +108,9 @@ async def arq_noop_rate(url: str, count: int, poll_s: float, max_jobs: int) -> f
         await pool.aclose()
 
 
-async def smtp_raw_rate(port: int, pool_size: int, count: int, message: bytes) -> float:
-    """Pre-rendered messages per second over `pool_size` reused aiosmtplib connections."""
+async def smtp_raw_send(port: int, pool_size: int, count: int, message: bytes) -> RawSend:
+    """Pre-rendered messages over `pool_size` reused aiosmtplib connections: the rate, and
+    this process's CPU per message (connecting and quitting left out, as from the time)."""
     clients = [
         aiosmtplib.SMTP(hostname="127.0.0.1", port=port, use_tls=False, start_tls=False)
         for _ in range(pool_size)
@@ -96,8 +123,9 @@ async def smtp_raw_rate(port: int, pool_size: int, count: int, message: bytes) -
             await client.sendmail(f"bounces@{CLIENT_DOMAIN}", [f"raw{i}@{CLIENT_DOMAIN}"], message)
 
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(send_share(c, s) for c, s in zip(clients, shares, strict=True)))
-        return count / (time.perf_counter() - started)
+        cpu_s = time.process_time() - cpu
+        return RawSend(count / (time.perf_counter() - started), cpu_s / count)
     finally:
         await asyncio.gather(*(client.quit() for client in clients))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from collections.abc import Sequence
 
 from bench.measure import run_bench
 from bench.plan import FULL_LEVELS, SECTIONS, BenchOptions
-from bench.report import format_table
+from bench.report import format_table, merge_reports
+from daemon import loop
 from daemon.logs import configure_logging
 
 SUMMARY = (
@@ -18,6 +18,7 @@ SUMMARY = (
 )
 EXAMPLE = "python -m bench            (quick; --full adds the 1M level, --json for machines)"
 DEFAULTS = BenchOptions()
+BOTH = "both"
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -35,6 +36,19 @@ def _sections(text: str) -> tuple[str, ...]:
     unknown = set(chosen) - set(SECTIONS)
     if unknown or not chosen:
         raise argparse.ArgumentTypeError(f"choose from {', '.join(SECTIONS)}")
+    return chosen
+
+
+def _loops(text: str) -> tuple[str, ...]:
+    """`--loop`: the event loop(s) to run the whole benchmark on, each one installed."""
+    if text not in (*loop.LOOPS, BOTH):
+        raise argparse.ArgumentTypeError(f"choose from {', '.join((*loop.LOOPS, BOTH))}")
+    chosen = loop.LOOPS if text == BOTH else (text,)
+    try:
+        for name in chosen:
+            loop.loop_factory(name)
+    except loop.LoopUnavailableError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     return chosen
 
 
@@ -58,6 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--fillers", type=int, default=d.fillers, help="processes that build the backlog")
     add("--null-transport", action="store_true", help="timeliness/processes send nowhere")
     add("--only", type=_sections, default=SECTIONS, help=f"some of {','.join(SECTIONS)}")
+    add("--loop", type=_loops, default=None, help="asyncio, uvloop or both (default: as run)")
     add("--json", action="store_true", help="print JSON instead of the table")
 
 
@@ -84,7 +99,11 @@ def options_from(args: argparse.Namespace) -> BenchOptions:
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark the flags describe and print its report on stdout."""
-    report = asyncio.run(run_bench(options_from(args)))
+    options = options_from(args)
+    loops = args.loop or (loop.available_loop(),)  # `coachd run`'s choice unless told
+    # One whole benchmark per loop, one after the other (they would share the cores).
+    reports = {name: loop.run(run_bench(options), name) for name in loops}
+    report = merge_reports(reports) if len(reports) > 1 else reports[loops[0]]
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:

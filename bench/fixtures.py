@@ -27,6 +27,7 @@ from arq.worker import Worker
 
 from daemon.clock import SystemClock
 from daemon.config.load import load_coach_config
+from daemon.loop import ASYNCIO
 from daemon.outbound.dispatcher import StepDispatcher
 from daemon.outbound.firing import Services
 from daemon.outbound.mailer import Mailer, NullMailer, SmtpConfig, SmtpMailer
@@ -88,6 +89,7 @@ class BenchEnv:
     max_jobs: int
     poll_s: float
     null_transport: bool = False  # coachd's sends (beyond the delivery section) go nowhere
+    event_loop: str = ASYNCIO  # worker processes run on the loop the bench runs on
     signing_key: bytes = field(default_factory=lambda: secrets.token_urlsafe(32).encode())
 
     def identity(self) -> Identity:

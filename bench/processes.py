@@ -20,6 +20,7 @@ from bench.fixtures import (
     pending_events,
 )
 from bench.paths import ingest
+from daemon import loop
 from daemon.logs import configure_logging
 from daemon.outbound.mailer import NullMailer
 
@@ -34,7 +35,7 @@ FILL_CHUNK = 20_000
 def worker_process(conn: Connection, env: BenchEnv) -> None:
     """A `coachd run`-like worker process: fires steps into the sink until told to stop."""
     configure_logging("json", "WARNING")
-    asyncio.run(_serve_worker(conn, env))
+    loop.run(_serve_worker(conn, env), env.event_loop)
 
 
 async def _serve_worker(conn: Connection, env: BenchEnv) -> None:

@@ -99,6 +99,28 @@ class Report:
         }
 
 
+def merge_reports(reports: dict[str, Report]) -> Report:
+    """Reports of one benchmark run on several event loops as one: each figure's runs on each
+    loop side by side, labelled with the loop (`--loop both`)."""
+    first = next(iter(reports.values()))
+    loads = [x for r in reports.values() for x in r.machine["load_average_1m"]]
+    machine = first.machine | {"event_loop": " and ".join(reports), "load_average_1m": loads}
+    merged = Report(machine, first.options, seconds=sum(r.seconds for r in reports.values()))
+    for section in first.sections:
+        into = merged.section(section.title)
+        for figure in section.figures:
+            for name, report in reports.items():
+                twin = report.section(section.title).get(figure.label)
+                if twin is not None:
+                    into.figures.append(Figure(f"{figure.label} [{name}]", twin.unit, twin.samples))
+    merged.targets = [
+        Target(f"{t.name} [{name}]", t.measured, t.met)
+        for name, report in reports.items()
+        for t in report.targets
+    ]
+    return merged
+
+
 def ratio_target(
     name: str, value: float | None, base: float | None, at_least: float
 ) -> Target | None:
@@ -156,6 +178,7 @@ def format_table(report: Report) -> str:
         f"coachd bench: {facts['cpus']} CPUs, {facts['memory_mb']:,} MB, "
         f"Python {facts['python']}, Redis {facts['redis']}, {report.seconds:.0f} s, "
         f"load average {load}",
+        f"event loop {facts.get('event_loop', 'asyncio')}; {facts.get('pinning', 'not pinned')}",
     ]
     for section in report.sections:
         lines += ["", section.title]
@@ -166,7 +189,7 @@ def format_table(report: Report) -> str:
                 f"  (n={len(fig.samples)})"
             )
     if report.targets:
-        lines += ["", "targets (issue 5)"]
+        lines += ["", "targets (issues 5 and 17)"]
         for target in report.targets:
             mark = "met" if target.met else "NOT met"
             lines.append(f"  {target.name:<{width}}{target.measured:>32}  {mark}")

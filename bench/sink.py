@@ -1,7 +1,8 @@
 """The benchmark's SMTP sink: an aiosmtpd server in its own process that counts what it accepts.
 
-It runs in a separate process so its CPU is not the measured process's: the benchmark asks it
-over a pipe how many messages it accepted and when the last one arrived.
+It runs in a separate process so its CPU is not the measured process's (pinned to a core of its
+own where the machine has one, bench.pinning): the benchmark asks it over a pipe how many
+messages it accepted, when the last one arrived and how much CPU it has used.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Self
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from bench.pinning import pin
 from daemon.demo.smtpsink import LocalSmtpServer
 
 STATS = "stats"
@@ -61,8 +63,9 @@ class CountingHandler:
             return self.count, self.last_at
 
 
-def serve(conn: Connection) -> None:
+def serve(conn: Connection, cpus: frozenset[int] | None) -> None:
     """The sink process: start the server, send its port, answer STATS until STOP."""
+    pin(0, cpus)  # before the server's thread starts, so it inherits the core
     handler = CountingHandler()
     controller = LocalSmtpServer(handler)
     controller.start()
@@ -70,7 +73,8 @@ def serve(conn: Connection) -> None:
         conn.send(int(controller.port))
         while (request := conn.recv()) != STOP:
             if request == STATS:
-                conn.send(handler.stats())
+                # CPU of the whole process (the server runs in a thread), for CPU per message.
+                conn.send((*handler.stats(), time.process_time()))
     finally:
         controller.stop()
         conn.close()
@@ -80,21 +84,22 @@ def serve(conn: Connection) -> None:
 class SinkStats:
     count: int
     last_at: float  # wall-clock time of the last accepted message (0 if none)
+    cpu_s: float  # CPU seconds the sink process has used so far
 
 
 class SinkProcess:
     """Starts the sink in a child process; `port` is where it listens."""
 
-    def __init__(self) -> None:
+    def __init__(self, cpus: frozenset[int] | None = None) -> None:
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
-        self._process = context.Process(target=serve, args=(child,), name="coachd-bench-sink")
+        self._process = context.Process(target=serve, args=(child, cpus), name="coachd-bench-sink")
         self.port = 0
 
     def stats(self) -> SinkStats:
         self._conn.send(STATS)
-        count, last_at = self._conn.recv()
-        return SinkStats(int(count), float(last_at))
+        count, last_at, cpu_s = self._conn.recv()
+        return SinkStats(int(count), float(last_at), float(cpu_s))
 
     def __enter__(self) -> Self:
         self._process.start()

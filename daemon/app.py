@@ -31,6 +31,7 @@ from daemon.inbound.intake import ReplyIntake
 from daemon.inbound.receiver import receiving
 from daemon.inbound.webhooks import build_http_app, serve_http
 from daemon.inbox.stream import PublishReport, publish, publish_event
+from daemon.loop import running_loop
 from daemon.metrics import Metrics
 from daemon.outbound.mailer import SmtpMailer
 from daemon.progress import counted, progress
@@ -63,7 +64,7 @@ async def run_daemon(settings: Settings) -> None:
     async with redis_at(settings, start_embedded=True) as target:
         redis = await connect(target)
         # Once Redis answers: before, a failure is its own one line, naming the target.
-        log.info(STARTING, **startup_fields(settings, target))
+        log.info(STARTING, **startup_fields(settings, target), event_loop=running_loop())
         if config.warnings:  # valid, but reaches no one: `coachd check-config` says why
             keys = [f"{w.file}: {w.key_path}" for w in config.warnings]
             log.warning("coach_config_placeholders", keys=keys)

@@ -34,9 +34,9 @@ IDENTIFIER: TypeAdapter[str] = TypeAdapter(Identifier)
 
 
 def run(args: argparse.Namespace) -> int:
-    from daemon import app  # noqa: PLC0415
+    from daemon import app, loop  # noqa: PLC0415
 
-    asyncio.run(app.run_daemon(args.settings))
+    loop.run(app.run_daemon(args.settings))  # on uvloop when it is installed
     return EXIT_OK
 
 
