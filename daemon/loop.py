@@ -1,8 +1,10 @@
 """The event loop `coachd run` (and the benchmark) runs on: uvloop when it is installed.
 
-uvloop (`pip install 'coachd[fast]'`) is an optional extra: on this workload it saves about
-a seventh of the CPU per email (issue 17), and without it asyncio's own loop does the same
-work. The start-up line names the loop in use (`event_loop`).
+uvloop (`pip install 'coachd[fast]'`) is an optional extra: in `coachd bench` it raises the
+delivery rate, while coachd's CPU per email did not clearly fall (issue 17's closing note has
+the figures); without it asyncio's own loop does the same work. `coachd run` keeps asyncio
+when the SMTP/LMTP receiver is on (see daemon.commands.run). The start-up line names the loop
+in use (`event_loop`).
 """
 
 from __future__ import annotations
