@@ -50,3 +50,29 @@ def test_asyncio_is_chosen_without_uvloop_and_asking_for_it_names_the_extra() ->
     with pytest.raises(loop.LoopUnavailableError) as caught:
         loop.run(_name(), loop.UVLOOP)
     assert str(caught.value) == "event loop 'uvloop' is not installed (pip install 'coachd[fast]')"
+
+
+@pytest.mark.parametrize(("receiver_port", "expected"), [(2525, loop.ASYNCIO), (None, None)])
+def test_coachd_run_keeps_asyncio_while_the_smtp_receiver_is_on(
+    monkeypatch: pytest.MonkeyPatch, receiver_port: int | None, expected: str | None
+) -> None:
+    """Under uvloop the receiver's 421 flood refusals do not go out, so it keeps asyncio."""
+    import argparse
+
+    from daemon import app, commands
+    from daemon.settings import Settings
+
+    chosen: list[str | None] = []
+
+    async def nothing(_settings: Settings) -> None:
+        return None
+
+    def run(main: object, name: str | None = None) -> None:
+        chosen.append(name)
+        main.close()  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(app, "run_daemon", nothing)
+    monkeypatch.setattr(loop, "run", run)
+    settings = Settings(_env_file=None, receiver_port=receiver_port)  # type: ignore[call-arg]
+    assert commands.run(argparse.Namespace(settings=settings)) == commands.EXIT_OK
+    assert chosen == [expected]
