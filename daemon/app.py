@@ -163,6 +163,7 @@ async def _start_http(
         unverified_parses=settings.http_unverified_parses,
         readiness=readiness,
         metrics=metrics_endpoint(metrics, redis) if metrics is not None else None,
+        counters=metrics,
     )
     listening: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(

@@ -16,6 +16,7 @@ from daemon.inbound.webguard import RETRY_LATER, bearer_matches, plain
 from daemon.inbox.eventbody import EventBodyError, body_lines
 from daemon.inbox.lines import CheckedLine, checked_lines
 from daemon.inbox.posting import Result, publish_once
+from daemon.metrics import Metrics
 
 log = structlog.get_logger(__name__)
 
@@ -41,9 +42,10 @@ def _unauthorized(authorization: str | None) -> Response:
 class EventsRoute:
     """The handler: answers 202 with what became of each line, or refuses the request whole."""
 
-    def __init__(self, redis: Redis, token: str) -> None:
+    def __init__(self, redis: Redis, token: str, metrics: Metrics | None = None) -> None:
         self._redis = redis
         self._token = token
+        self._metrics = metrics  # a refused line is a dead letter like the inbox's
 
     async def post(self, request: Request) -> Response:
         authorization = request.headers.get("authorization")
@@ -61,6 +63,10 @@ class EventsRoute:
         except RedisError as exc:
             log.warning("events_not_accepted", error=type(exc).__name__)
             return plain(HTTPStatus.SERVICE_UNAVAILABLE, headers=RETRY_LATER)
+        if self._metrics is not None:
+            for item in results:
+                if item.result is Result.REJECTED:
+                    self._metrics.dead_lettered(item.reason or "")
         counts = Counter(item.result for item in results)
         summary = {outcome.value: counts[outcome] for outcome in Result}
         log.info("events_posted", **summary)

@@ -40,6 +40,7 @@ from daemon.inbound.webguard import (
     plain,
 )
 from daemon.inbox.eventbody import MAX_BODY_BYTES as MAX_EVENTS_BODY_BYTES
+from daemon.metrics import Metrics
 
 # serve_http lives with the server plumbing; it is re-exported as part of this module's API.
 __all__ = ["Unsubscriber", "WebhookSecrets", "build_http_app", "serve_http"]
@@ -243,13 +244,15 @@ def build_http_app(
     unverified_parses: int = DEFAULT_UNVERIFIED_PARSES,
     readiness: Readiness | None = None,
     metrics: Callable[[Request], Awaitable[Response]] | None = None,
+    counters: Metrics | None = None,
 ) -> Starlette:
     """The ASGI app; a body over the route's limit gets 413 without being read to the end.
 
     `redis` holds Mailgun's replay memory; without it no Mailgun post is admitted. At most
     `unverified_parses` Mailgun bodies are read at once before their signature is checked.
     `readiness` answers `/readyz` (without one, never ready); `/healthz` needs nothing;
-    `metrics` (daemon.scrape) answers `/metrics`, which is not served without it.
+    `metrics` (daemon.scrape) answers `/metrics`, which is not served without it; `counters`
+    counts what POST /events dead-letters.
     POST /events is served when `secrets.events_token` is set (it needs `redis`).
 
     Starlette's limiter refuses a declared Content-Length before the first read (so no
@@ -279,7 +282,7 @@ def build_http_app(
         Route("/readyz", readyz_endpoint(readiness), methods=["GET"]),
     ]
     if secrets.events_token and redis is not None:  # else no route: a bare 404
-        events = EventsRoute(redis, secrets.events_token)
+        events = EventsRoute(redis, secrets.events_token, counters)
         routes.append(post("/events", events.post, MAX_EVENTS_BODY_BYTES))
     if metrics is not None:
         routes.append(Route("/metrics", metrics, methods=["GET"]))

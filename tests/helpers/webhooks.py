@@ -25,6 +25,7 @@ from daemon.inbound.httpserver import HttpLimits
 from daemon.inbound.message import InboundMessage
 from daemon.inbound.webguard import DEFAULT_UNVERIFIED_PARSES
 from daemon.inbound.webhooks import WebhookSecrets, build_http_app, serve_http
+from daemon.metrics import Metrics
 from daemon.store.embedded import EmbeddedRedis
 from tests.helpers.redis import ExternalRedis
 
@@ -145,6 +146,7 @@ async def webhook_servers(redis_url: str) -> AsyncIterator[Start]:
         limits: HttpLimits | None = None,
         max_body: int = MAX_BODY,
         unverified_parses: int = DEFAULT_UNVERIFIED_PARSES,
+        counters: Metrics | None = None,
     ) -> Edge:
         recorder = Recorder()
         app = build_http_app(
@@ -154,6 +156,7 @@ async def webhook_servers(redis_url: str) -> AsyncIterator[Start]:
             max_body_bytes=max_body,
             redis=redis,
             unverified_parses=unverified_parses,
+            counters=counters,
         )
         app.router.routes.extend(extra_routes or [])
         port: asyncio.Future[int] = asyncio.get_running_loop().create_future()

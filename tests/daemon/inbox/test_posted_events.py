@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from redis.asyncio import Redis
 
 from daemon.inbox.stream import publish
+from daemon.metrics import Metrics
 from daemon.store import keys
 from tests.helpers.eventposts import (
     BAD_JSON_LINE,
@@ -205,3 +206,27 @@ async def test_the_daemon_applies_what_was_posted_and_dead_letters_what_it_canno
     [reminder] = loop.messages
     assert reminder.rcpt_tos == ["ana@example.org"]
     assert "Thursday 10 December (in 2 days)" in body_text(reminder.message, "plain")
+
+
+async def test_posted_lines_refused_are_counted_as_dead_letters_by_reason_class(
+    redis_url: str,
+) -> None:
+    """The worker's `coachd_dead_letters_total` counts what POST /events dead-letters, as it
+    counts the inbox's (accepted lines are counted when applied, not here)."""
+    incomplete = {**completed("e-3")}
+    del incomplete["commitment_id"]
+    counters = Metrics()
+    async with webhook_servers(redis_url) as start:
+        edge = await start(SECRETS, counters=counters)
+        body = jsonl(created(), BAD_JSON_LINE, incomplete, b"[1]")
+        response = await edge.client.post("/events", content=body, headers=NDJSON)
+    assert response.json()["rejected"] == 3
+
+    counted = {
+        sample.labels["reason"]: sample.value
+        for family in counters.registry.collect()
+        if family.name == "coachd_dead_letters"
+        for sample in family.samples
+        if sample.name == "coachd_dead_letters_total" and sample.value
+    }
+    assert counted == {"not_json": 2, "invalid": 1}
