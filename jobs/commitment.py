@@ -24,10 +24,9 @@ from jobs.planner import (
     plan_reflection,
 )
 from jobs.state import Client, Commitment, Status
-from jobs.step import BLOCKED_PREFIX, PlannedStep, StepKind, step_from_name
+from jobs.step import ACK_PREFIX, BLOCKED_PREFIX, PlannedStep, StepKind, step_from_name
 
 REFLECTION_STEP = "reflection"
-ACK_STEP = "ack"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +59,10 @@ def next_step(
         return None
     if client.opted_out:  # one last email: "got it, no more emails" (and how to undo that)
         confirming_stop = commitment.pending_ack and commitment.ack_for == "stop"
-        return _confirmation_step(profile, client, now) if confirming_stop else None
+        return _confirmation_step(commitment, profile, client, now) if confirming_stop else None
     if commitment.status is Status.COMPLETED:
         if commitment.pending_ack:
-            return _confirmation_step(profile, client, now)
+            return _confirmation_step(commitment, profile, client, now)
         return _reflection_step(commitment, client, client_profile(profile, client.cadence))
     if commitment.status is not Status.ACTIVE:
         return None
@@ -105,7 +104,7 @@ def _answer_step(
 ) -> PlannedStep | None:
     """The one email that answers the client's last reply, if it still needs sending."""
     if commitment.pending_ack:
-        return _confirmation_step(profile, client, now)
+        return _confirmation_step(commitment, profile, client, now)
     if not commitment.blocked:
         return None
     name = f"{BLOCKED_PREFIX}{commitment.replies}"
@@ -115,10 +114,13 @@ def _answer_step(
     return PlannedStep(name, StepKind.BLOCKED, local.astimezone(UTC), local)
 
 
-def _confirmation_step(profile: CadenceProfile, client: Client, now: datetime) -> PlannedStep:
+def _confirmation_step(
+    commitment: Commitment, profile: CadenceProfile, client: Client, now: datetime
+) -> PlannedStep:
     """The one short email that says what coachd understood from the client's last reply."""
     local = next_allowed_moment(profile, now, client.zone)
-    return PlannedStep(ACK_STEP, StepKind.ACK, local.astimezone(UTC), local)
+    name = f"{ACK_PREFIX}{commitment.replies}"
+    return PlannedStep(name, StepKind.ACK, local.astimezone(UTC), local)
 
 
 def _pause_end(profile: CadenceProfile, client: Client) -> datetime | None:

@@ -156,7 +156,9 @@ def _act_when_unsure(event: ReplyReceived, commitment: Commitment, client: Clien
 def _undo(commitment: Commitment, client: Client) -> ReplyOutcome:
     """Put back what the last consequential reply changed; the coach hears of it at once."""
     what, _, previous = commitment.undo.partition(":")
-    restored = _confirming(commitment, "undo", undo="")
+    # Counted as a reply: its confirmation is then an email of its own (named by the count).
+    counted = replace(commitment, replies=commitment.replies + 1, unanswered=0)
+    restored = _confirming(counted, "undo", undo="")
     if what == "done":
         restored = replace(restored, status=Status.ACTIVE, completed_at=None)
     elif what == "due" and previous:

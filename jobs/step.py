@@ -41,6 +41,9 @@ class PlannedStep:
 
 _KIND_BY_PREFIX = {"reminder-": StepKind.REMINDER, "overdue-": StepKind.OVERDUE}
 BLOCKED_PREFIX = "blocked-"
+# A confirmation is named by the reply it answers ("ack-3"), so the confirmation of an undo
+# is a new email even when the plan did not change; plain "ack" is an earlier release's name.
+ACK_PREFIX = "ack-"
 _KIND_BY_NAME = {
     "reflection": StepKind.REFLECTION,
     "coach-quiet": StepKind.COACH_QUIET,
@@ -54,6 +57,8 @@ def step_from_name(name: str, fire_at: datetime, fire_at_local: datetime) -> Pla
         return PlannedStep(name, _KIND_BY_NAME[name], fire_at, fire_at_local)
     if name.startswith(BLOCKED_PREFIX) and name.removeprefix(BLOCKED_PREFIX).isdigit():
         return PlannedStep(name, StepKind.BLOCKED, fire_at, fire_at_local)
+    if name.startswith(ACK_PREFIX) and name.removeprefix(ACK_PREFIX).isdigit():
+        return PlannedStep(name, StepKind.ACK, fire_at, fire_at_local)
     for prefix, kind in _KIND_BY_PREFIX.items():
         days = name.removeprefix(prefix).removesuffix("d")
         if name.startswith(prefix) and name.endswith("d") and days.isdigit():

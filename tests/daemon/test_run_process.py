@@ -75,7 +75,10 @@ def test_run_sends_a_prompt_reads_the_reply_and_stops_cleanly_on_sigterm(
     ] == [1, 1, 1, 1, 1, 2]
     assert smtp_server.messages[0].rcpt_tos == ["client1@example.org"]
     sent = daemon.logged("email_sent")
-    assert [(s["commitment_id"], s["step"]) for s in sent] == [("c1", "overdue-1d"), ("c1", "ack")]
+    assert [(s["commitment_id"], s["step"]) for s in sent] == [
+        ("c1", "overdue-1d"),
+        ("c1", "ack-1"),
+    ]
     assert "client1@example.org" not in daemon.log_text()  # ids in logs, never addresses
     assert daemon.logged("worker_stopped")
     # The test firm's addresses are on .example: valid, so it runs, and the log says so.

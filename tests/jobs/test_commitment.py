@@ -34,7 +34,7 @@ from jobs.events import (
     EventRejected,
 )
 from jobs.state import Client, Commitment, Status
-from jobs.step import PlannedStep, StepKind
+from jobs.step import PlannedStep, StepKind, step_from_name
 from tests.helpers.events import changed, created
 from tests.helpers.firm import START
 from tests.helpers.state import ANA, client, commitment
@@ -220,7 +220,7 @@ def test_a_new_date_to_confirm_is_acknowledged_at_the_next_allowed_moment() -> N
 
     ack = next_step(moved, ANA, PROFILE, THURSDAY_NIGHT)
 
-    assert ack == step("ack", StepKind.ACK, FRIDAY_WINDOW_START)
+    assert ack == step("ack-0", StepKind.ACK, FRIDAY_WINDOW_START)  # named by the reply count
 
 
 def test_a_blocked_client_gets_one_answer_named_for_their_reply() -> None:
@@ -243,7 +243,7 @@ def test_a_new_date_is_acknowledged_before_a_block_is_answered() -> None:
     answer = next_step(both, ANA, PROFILE, TUESDAY_10)
 
     assert answer is not None
-    assert answer.name == "ack"
+    assert answer.name == "ack-1"
 
 
 def test_a_client_quiet_for_too_many_prompts_is_handed_to_the_coach_at_once() -> None:
@@ -538,7 +538,7 @@ def test_a_step_other_than_the_ack_leaves_the_new_date_still_to_confirm() -> Non
 
     assert transition.commitment.pending_ack is True
     assert transition.step is not None
-    assert transition.step.name == "ack"
+    assert transition.step.name == "ack-0"
 
 
 def test_a_sent_blocked_answer_leaves_the_ladder_waiting_for_the_client() -> None:
@@ -575,3 +575,16 @@ def test_a_later_success_keeps_the_last_error_on_record() -> None:
     sent = record_sent(commitment(last_error="550"), ANA, PROFILE, reminder, now=REMINDER_AT)
 
     assert sent.commitment.last_error == "550"
+
+
+def test_each_reply_gets_a_confirmation_of_its_own_name() -> None:
+    first = next_step(commitment(pending_ack=True, replies=1), ANA, PROFILE, TUESDAY_10)
+    second = next_step(commitment(pending_ack=True, replies=2), ANA, PROFILE, TUESDAY_10)
+
+    assert first is not None and second is not None
+    assert (first.name, second.name) == ("ack-1", "ack-2")
+
+
+def test_an_earlier_release_s_plain_ack_step_is_still_read() -> None:
+    assert step_from_name("ack", TUESDAY_10, TUESDAY_10).kind is StepKind.ACK
+    assert step_from_name("ack-12", TUESDAY_10, TUESDAY_10).kind is StepKind.ACK

@@ -260,3 +260,24 @@ async def test_undo_after_a_misread_new_date_puts_the_old_one_back_and_tells_the
     assert len(to_coach) == 1  # told at once that a change was undone
     bodies = [text_of(loop, i) for i, m in enumerate(loop.messages) if m.rcpt_tos[0] == CLIENT]
     assert "Got it: I’ve put back the last change." in bodies[-1]  # the client hears too
+
+
+async def test_undo_after_a_misread_done_is_confirmed_too(loop: Loop) -> None:
+    # A done changes no plan generation, so its confirmation and the undo's must still be
+    # two emails, not one step id the ledger has already seen sent.
+    await started(loop, REMINDER_AT)
+    done_at = REMINDER_AT + timedelta(hours=1)
+    await loop.emit(reply("r1", done_at, intent="done", text="Done!"))
+    await loop.consume()
+    await loop.advance(done_at + timedelta(minutes=5))
+    assert "Got it: done." in text_of(loop, 1)
+
+    undo_at = done_at + timedelta(minutes=30)
+    await loop.emit(reply("r2", undo_at, intent="undo", text="no wait, that was the other one"))
+    await loop.consume()
+    await loop.advance(undo_at + timedelta(minutes=5))
+
+    state = await loop.commitment()
+    assert (state["status"], state["replies"]) == ("active", "2")
+    bodies = [text_of(loop, i) for i, m in enumerate(loop.messages) if m.rcpt_tos[0] == CLIENT]
+    assert "Got it: I’ve put back the last change." in bodies[-1]

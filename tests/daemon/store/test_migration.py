@@ -140,7 +140,9 @@ async def test_a_migrated_v01_client_keeps_its_old_commitments_after_a_new_one(
     await loop.consume()
     scheduled = await loop.redis.zrange(keys.STEP_SCHEDULE, 0, -1)
     assert sorted(m.decode().split(":")[0] for m in scheduled) == ["b1", "c3"]
-    assert await loop.redis.hget(keys.commitment("c3"), "next_step") == b"ack"
+    assert (
+        await loop.redis.hget(keys.commitment("c3"), "next_step") == b"ack-1"
+    )  # the confirmation of reply 1
 
 
 def command_settings(redis_url: str, tmp_path: Path) -> Settings:
