@@ -16,6 +16,7 @@ from jobs.reading.cadence import read_cadence
 from jobs.reading.dates import guess_language
 from jobs.reading.intent import Asked, CommitmentIntent, Intent, classify_intent
 from jobs.reading.kind import MailKind, classify_kind, return_date
+from jobs.reading.learned import LearnedModel, load_model
 from jobs.reading.parts import (
     addresses,
     authenticated_from,
@@ -25,6 +26,7 @@ from jobs.reading.parts import (
     sender_address,
 )
 from jobs.reading.parts import sent_at as header_date
+from jobs.reading.secondopinion import second_opinion
 from jobs.reading.text import body_text, new_words
 
 # Where a reply token can show up: what the client addressed, and what the MTA delivered to.
@@ -130,16 +132,19 @@ def read_content(
     zone: tzinfo | None = None,
     received_at: datetime | None = None,
     asked: Sequence[Asked] = (),
+    learned: bool = True,
 ) -> ReadReply:
     """Read what a message says (kind, intent, dates, the client's words); never raises.
 
     Relative dates ("next Friday") count from `received_at`, else the Date header, on the
-    calendar of `zone`, else of the Date header's own UTC offset.
+    calendar of `zone`, else of the Date header's own UTC offset. `learned=False` reads with
+    the cue rules alone (what the learned reader is trained on: bench.trainintent).
     """
     if envelope.message is None:
         return ReadReply(kind="reply", intent="note", reasons=(envelope.problem or "unreadable",))
     try:
-        return _read(envelope.message, envelope, zone, received_at, asked)
+        model = load_model() if learned else None
+        return _read(envelope.message, envelope, zone, received_at, asked, model=model)
     except Exception as exc:  # hostile input must end in a reading, never a crash
         return ReadReply(
             kind="reply", intent="note", reasons=(f"unreadable message ({type(exc).__name__})",)
@@ -153,10 +158,11 @@ def read_reply(
     received_at: datetime | None = None,
     recipients: Sequence[str] = (),
     asked: Sequence[Asked] = (),
+    learned: bool = True,
 ) -> ReadReply:
     """Read a raw message whole: its envelope, then its content (see `read_content`)."""
     envelope = read_envelope(raw, recipients=recipients)
-    return read_content(envelope, zone=zone, received_at=received_at, asked=asked)
+    return read_content(envelope, zone=zone, received_at=received_at, asked=asked, learned=learned)
 
 
 def _read(
@@ -165,6 +171,8 @@ def _read(
     zone: tzinfo | None,
     received_at: datetime | None,
     asked: Sequence[Asked],
+    *,
+    model: LearnedModel | None,
 ) -> ReadReply:
     today, day_reasons = _reply_day(envelope.sent_at, received_at, zone)
     kind = classify_kind(message)
@@ -188,10 +196,13 @@ def _read(
         reasons = (*kind.reasons, *why, *day_reasons)
         return replace(base, pause_until=pause, text=text, reasons=reasons)
     cadence = read_cadence(text)
-    intent = classify_intent(cadence.rest_of(text) if cadence else text, today, asked=asked)
+    read = cadence.rest_of(text) if cadence else text
+    language = guess_language(text) if text else ""
+    by_rules = classify_intent(read, today, asked=asked)
+    intent = second_opinion(by_rules, read, language, asked, model)
     return replace(
         base, intent=intent.intent, new_due=intent.new_due, pause_until=intent.pause_until,
-        text=text, confidence=intent.confidence, language=guess_language(text) if text else "",
+        text=text, confidence=intent.confidence, language=language,
         per_commitment=intent.per_commitment, cadence=cadence.request if cadence else None,
         reasons=(*intent.reasons, *(cadence.reasons if cadence else ()), *body_reasons,
                  *day_reasons),
