@@ -74,32 +74,38 @@ class Sample:
 
 @dataclass(frozen=True, slots=True)
 class LearnedModel:
-    """Weights per feature and intent (absent: 0)."""
+    """Weights per feature, one per intent in INTENTS' order, in units of 1/`scale`.
 
-    weights: dict[str, dict[str, float]]
+    The stored model keeps its integers (scale 1000) as read, so loading is one JSON parse."""
+
+    rows: dict[str, list[float]]
+    scale: float = 1.0
 
     def posterior(self, found: Iterable[str]) -> dict[str, float]:
-        scores: dict[str, float] = dict.fromkeys(INTENTS, 0.0)
-        for feature in found:
-            for intent, weight in self.weights.get(feature, {}).items():
-                scores[intent] += weight
-        return _softmax(scores)
+        scores = [0.0] * len(INTENTS)
+        for feature in sorted(found):  # the same sum whatever the hash seed
+            row = self.rows.get(feature)
+            if row is not None:
+                scores = [score + weight for score, weight in zip(scores, row, strict=True)]
+        return _softmax({i: score / self.scale for i, score in zip(INTENTS, scores, strict=True)})
 
     def strongest(self, found: Iterable[str], intent: str, count: int = 3) -> list[str]:
         """The features that pushed most towards `intent`: the reading's explanation."""
+        column = INTENTS.index(intent)
         pushes = [
-            (self.weights.get(f, {}).get(intent, 0.0), f)
+            (self.rows[f][column], f)
             for f in found
-            if f != BIAS and not f.startswith(RULE_PREFIX)
+            if f in self.rows and f != BIAS and not f.startswith(RULE_PREFIX)
         ]
         return [f for weight, f in sorted(pushes, reverse=True)[:count] if weight > 0]
 
     def to_json(self) -> str:
         """{"intents": [...], "weights": {feature: [thousandths per intent]}}, sorted."""
+        factor = WEIGHT_SCALE / self.scale
         rows = {
-            feature: [round(row.get(i, 0.0) * WEIGHT_SCALE) for i in INTENTS]
-            for feature, row in sorted(self.weights.items())
-            if max(map(abs, row.values()), default=0.0) >= MIN_KEPT_WEIGHT
+            feature: [round(w * factor) for w in row]
+            for feature, row in sorted(self.rows.items())
+            if max(map(abs, row)) / self.scale >= MIN_KEPT_WEIGHT
         }
         packed = {"intents": list(INTENTS), "weights": rows}
         return json.dumps(packed, ensure_ascii=False, separators=(",", ":"))
@@ -107,13 +113,9 @@ class LearnedModel:
     @classmethod
     def from_json(cls, text: str) -> LearnedModel:
         raw = json.loads(text)
-        intents = [str(i) for i in raw["intents"]]
-        return cls(
-            {
-                str(feature): {i: w / WEIGHT_SCALE for i, w in zip(intents, row, strict=True) if w}
-                for feature, row in raw["weights"].items()
-            }
-        )
+        if tuple(raw["intents"]) != INTENTS:
+            raise ValueError(f"weights for intents {raw['intents']}, not {list(INTENTS)}")
+        return cls(raw["weights"], float(WEIGHT_SCALE))
 
 
 def _softmax(scores: dict[str, float]) -> dict[str, float]:
@@ -135,21 +137,22 @@ def train(
 
     The L2 penalty matters: on its own tune split the rules are nearly always right, and an
     unpenalised model would learn only to repeat them."""
-    weights: dict[str, dict[str, float]] = {}
+    rows: dict[str, list[float]] = {}
     order = list(samples)
     shuffle = random.Random(seed)  # noqa: S311 — a training order, not a secret
     for _ in range(epochs):
         shuffle.shuffle(order)
         for sample in order:
-            model = LearnedModel(weights)
-            probabilities = model.posterior(sample.features)
-            for intent in INTENTS:
-                gradient = probabilities[intent] - (1.0 if intent == sample.intent else 0.0)
-                for feature in sorted(sample.features):  # one order whatever the hash seed
-                    row = weights.setdefault(feature, {})
-                    weight = row.get(intent, 0.0)
-                    row[intent] = weight - rate * (gradient + l2 * weight)
-    return LearnedModel(weights)
+            probabilities = LearnedModel(rows).posterior(sample.features)
+            gradients = [
+                probabilities[intent] - (1.0 if intent == sample.intent else 0.0)
+                for intent in INTENTS
+            ]
+            for feature in sorted(sample.features):  # one order whatever the hash seed
+                row = rows.setdefault(feature, [0.0] * len(INTENTS))
+                for column, gradient in enumerate(gradients):
+                    row[column] -= rate * (gradient + l2 * row[column])
+    return LearnedModel(rows)
 
 
 @cache

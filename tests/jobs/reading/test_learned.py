@@ -57,4 +57,7 @@ def test_the_shipped_weights_load_and_cover_every_intent() -> None:
     model = load_model()
 
     assert model is not None
-    assert {i for row in model.weights.values() for i in row} == set(INTENTS)
+    assert len(model.rows) > 1000
+    assert all(len(row) == len(INTENTS) for row in model.rows.values())
+    for intent in INTENTS:  # every intent has words that point to it
+        assert any(row[INTENTS.index(intent)] > 0 for row in model.rows.values())
