@@ -17,6 +17,7 @@ from jobs.reading.dates import guess_language
 from jobs.reading.intent import Asked, CommitmentIntent, Intent, classify_intent
 from jobs.reading.kind import MailKind, classify_kind, return_date
 from jobs.reading.learned import LearnedModel, load_model
+from jobs.reading.ownname import without_own_name
 from jobs.reading.parts import (
     addresses,
     authenticated_from,
@@ -189,7 +190,7 @@ def _read(
             bounce_class=kind.bounce.bounce_class,
         )  # fmt: skip
     source, body = body_text(message)
-    text = new_words(body)
+    text = without_own_name(new_words(body), header_text(message, "From"))
     body_reasons = () if text else (f"no readable words ({source} body)",)
     if kind.kind == "auto_reply":
         pause, why = _return_date(text or body, header_text(message, "Subject"), today)
