@@ -9,6 +9,9 @@ prompt is answered with the chosen question's hidden probability. The rotation i
 draws of jobs.choosing, learning from the client's and the firm's counts as they grow. The
 oracle asks, within the same depth rules, the question this client is likeliest to answer:
 the ceiling no policy can pass.
+
+The same run then simulates the send hour (bench.sendhours): clients with hidden best hours
+get overdue prompts at the fixed `send_at` or at the hour the loop draws (`learn_send_hour`).
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ import json
 import random
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from bench.sendhours import HOUR_POLICIES, run_hours
 from jobs.choosing import Counts, sampled_scores
 from jobs.questions import DEFAULT_BANK, Question, choose_questions, remember_questions
 
@@ -115,6 +119,11 @@ def run(clients: int, prompts: int, seed: int) -> dict[str, float]:
                     "gain_relative": round(gain / rates["rotation"], 3)}  # fmt: skip
 
 
+def run_both(clients: int, prompts: int, seed: int) -> dict[str, object]:
+    """The questions' figures, and the send hour's under "hours"."""
+    return {**run(clients, prompts, seed), "hours": run_hours(clients, prompts, seed)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.learning", description=__doc__)
     parser.add_argument("--clients", type=int, default=300, help="simulated clients")
@@ -122,16 +131,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    result = run(args.clients, args.prompts, args.seed)
+    result = run_both(args.clients, args.prompts, args.seed)
     if args.json:
         print(json.dumps(result))
         return 0
     print(f"{args.clients} clients x {args.prompts} overdue prompts, seed {args.seed}")
-    for name in POLICIES:
-        print(f"  {name:<9} reply rate {result[name]:.1%}")
-    print(f"  gain      {result['gain_points']:+.1f} points "
-          f"({result['gain_relative']:+.0%}) of the loop over the rotation")  # fmt: skip
+    _print_rates("questions", result, POLICIES, "the rotation")
+    hours = result["hours"]
+    assert isinstance(hours, dict)
+    _print_rates("send hour", hours, HOUR_POLICIES, "the fixed hour")
     return 0
+
+
+def _print_rates(title: str, rates: dict[str, object], policies: Iterable[str], base: str) -> None:
+    print(f"{title}:")
+    for name in policies:
+        print(f"  {name:<9} reply rate {rates[name]:.1%}")
+    print(f"  gain      {rates['gain_points']:+.1f} points "
+          f"({rates['gain_relative']:+.0%}) of the loop over {base}")  # fmt: skip
 
 
 if __name__ == "__main__":

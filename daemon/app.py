@@ -45,7 +45,7 @@ from daemon.store.briefdata import read_brief_inputs
 from daemon.store.schedule import connect
 from daemon.store.status import Status, read_status
 from daemon.worker import WorkerOptions, build_services, run_worker
-from jobs.brief import compose_brief
+from jobs.brief import compose_brief, reader_context
 from jobs.composer import Composer
 from jobs.step import StepKind
 
@@ -230,7 +230,7 @@ async def client_brief(settings: Settings, client_id: str) -> tuple[dict[str, An
     inputs, coach_id = found
     brief = compose_brief(inputs)
     coach = config.coaches.get(coach_id)
-    context = {"firm_name": config.firm.name, "coach_name": coach.name if coach else ""} | brief
+    context = reader_context(config.firm.name, coach.name if coach else "") | brief
     composer = Composer(config.template_dir_for(coach_id) if coach else None)
     return brief, composer.render(StepKind.BRIEF, context).text
 

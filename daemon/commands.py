@@ -102,7 +102,15 @@ def _plan_due(args: argparse.Namespace, now: datetime) -> int:
     passed = passed_steps(profile, args.due, zone, now)
     print(
         views.format_plan(
-            views.PlanView(args.profile, source, args.due, args.timezone, steps, passed)
+            views.PlanView(
+                args.profile,
+                source,
+                args.due,
+                args.timezone,
+                steps,
+                passed,
+                views.learned_hour_note(profile),
+            )
         )
     )
     return EXIT_OK

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from daemon.settings import Settings
+from jobs.cadence import CadenceProfile
 from jobs.reading.reply import read_reply
 from jobs.replytoken import InvalidReplyToken, verify_reply_token
 from jobs.step import PlannedStep, StepKind
@@ -34,6 +35,7 @@ class PlanView:
     zone: str
     steps: Sequence[PlannedStep]
     passed: Sequence[PlannedStep] = ()  # left out: their time has passed
+    note: str = ""  # said under the table (learned_hour_note)
 
 
 def format_plan(plan: PlanView) -> str:
@@ -46,7 +48,21 @@ def format_plan(plan: PlanView) -> str:
     if plan.passed:
         lines += ["", "Skipped, because its time has passed:"]
         lines += [_plan_row(step) + _why_skipped(step, plan.steps) for step in plan.passed]
+    if plan.note:
+        lines += ["", plan.note]
     return "\n".join(lines)
+
+
+def learned_hour_note(profile: CadenceProfile) -> str:
+    """What a plan's times of overdue prompts mean when the profile learns their hour."""
+    if not profile.learn_send_hour:
+        return ""
+    window = profile.send_window
+    return (
+        "Overdue prompts are shown at the send window's start: each goes at the hour the"
+        f" learning loop draws when it fires (learn_send_hour), {window.start:%H:%M}-"
+        f"{window.end:%H:%M} that day."
+    )
 
 
 def format_plan_rows(steps: Sequence[PlannedStep]) -> list[str]:

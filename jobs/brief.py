@@ -3,7 +3,8 @@
 Written for the coach: where each open commitment stands since the last session, the
 client's replies in their own words, the questions asked and whether an answer came, one
 partnering opening question, and for each slipped commitment an implementation-intention
-prompt (a plan with a date, a time and a first step is the one that gets done).
+prompt (a plan with a date, a time and a first step is the one that gets done), and the
+plan the client gave when a confirmation asked for it (jobs.intention).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jobs.daynames import day_name, due_name
-from jobs.state import Client, Commitment, Status
+from jobs.state import Client, Commitment, Status, first_name
 
 # Partnering first (COACHING.md): the client decides what the session is for.
 OPENING_QUESTION = "How would you like to use our time today?"
@@ -42,6 +43,16 @@ class BriefInputs:
     last_email_at: datetime | None = None
 
 
+def reader_context(firm_name: str, coach_name: str) -> dict[str, str]:
+    """What the brief's template knows of its reader: a note to a colleague greets them by
+    their first name ("Hi Maria,"), as the client's emails greet the client."""
+    return {
+        "firm_name": firm_name,
+        "coach_name": coach_name,
+        "coach_first_name": first_name(coach_name),
+    }
+
+
 def compose_brief(inputs: BriefInputs) -> dict[str, Any]:
     """The brief as plain data: the template's context and `coachd brief --json`'s output."""
     today = inputs.now.astimezone(inputs.client.zone).date()
@@ -60,8 +71,11 @@ def compose_brief(inputs: BriefInputs) -> dict[str, Any]:
         "replies": _replies(inputs, today),
         "questions": [{"text": q, "answered": answered} for q in inputs.last_questions],
         "opening_question": OPENING_QUESTION,
+        # A step the client already gave their plan for shows that plan instead.
         "intentions": [
-            {"action": i["action"], "prompt": INTENTION_PROMPT} for i in items if i["slipped"]
+            {"action": i["action"], "prompt": INTENTION_PROMPT}
+            for i in items
+            if i["slipped"] and not i["plan"]
         ],
     }
 
@@ -94,6 +108,8 @@ def _commitment_item(c: Commitment, inputs: BriefInputs, today: date) -> dict[st
         "moved": c.renegotiations,
         "moved_to": moved_to,
         "blocked_words": blocked_words if status == BLOCKED else "",
+        # When exactly and the first step, in the client's words (jobs.intention).
+        "plan": c.plan if status != DONE else "",
         "unanswered": c.unanswered if status != DONE else 0,
         "slipped": status in SLIPPED or (status != DONE and c.renegotiations > 0),
     }

@@ -90,6 +90,14 @@ class CadenceProfile(BaseModel):
     # The learning loop chooses among questions of the right depth (jobs.choosing); off: the
     # fixed, seeded rotation. Off by default: it changes which questions go out.
     learn_questions: bool = False
+    # The learning loop chooses the hour of each overdue prompt within the send window
+    # (jobs.choosing.sampled_hour): planned at the window's start, it goes at the hour drawn
+    # from this client's (and the firm's) answers by hour. Off: at `send_at`. A key of its own:
+    # it changes *when* clients hear from coachd, which a coach may want fixed.
+    learn_send_hour: bool = False
+    # After a new date asked for by reply, the confirmation also asks when exactly and what
+    # the first step will be (jobs.intention); the answer goes into the coach's brief.
+    ask_plan_after_reschedule: bool = False
     # Only on these weekdays (0 Monday … 6 Sunday); empty: any day `weekdays_only` allows.
     # A client's "only on Fridays" sets it in their own copy of the profile.
     send_days: tuple[Weekday, ...] = ()

@@ -1,4 +1,5 @@
-"""The learning loop's choice: Thompson sampling on a Beta posterior per question (pure).
+"""The learning loop's choice: Thompson sampling on a Beta posterior per question, and per
+send hour (pure).
 
 Each question's chance of being answered by this client is a Beta posterior: the firm's
 answers to it are the prior (scaled down to at most PRIOR_WEIGHT emails, so a new client
@@ -10,6 +11,9 @@ email's seed and the question's id, ranks questions *within* the depth rules of
 jobs.questions (light first, never the last email's questions): the loop prefers, it never
 overrides the coaching model.
 A question no one has been asked is drawn from the uniform Beta(1, 1), so nothing starves.
+
+The send hour of an overdue prompt is chosen the same way (`sampled_hour`), one draw per hour
+still open in the send window: the planner's window is the limit, the loop only prefers.
 """
 
 from __future__ import annotations
@@ -90,3 +94,20 @@ def sampled_scores(
         draw = random.Random(int.from_bytes(digest[:8], "big"))  # noqa: S311 (not for secrets)
         scores[question.id] = draw.betavariate(*posterior(client, firm, question.id, kin))
     return scores
+
+
+def sampled_hour(hours: Iterable[int], client: Counts, firm: Counts, seed: str) -> int | None:
+    """The send hour for an overdue prompt: one Thompson draw per hour of `hours` (the local
+    hours still open in the send window, jobs.planner.open_hours), from a Beta posterior of
+    this client answering a prompt sent at that hour (the firm's answers by hour as the prior,
+    the client's answers at the neighbouring hours as `kin`: someone who answers at 9 will
+    likely answer at 10); the best draw wins, the earlier hour on a tie. Each hour's draw
+    depends on the seed and the hour only: a later firing with fewer hours open picks the
+    same hour while it is open. None when no hour is open."""
+    scores = {}
+    for hour in hours:
+        digest = hashlib.sha256(f"{seed}\x00hour\x00{hour}".encode()).digest()
+        draw = random.Random(int.from_bytes(digest[:8], "big"))  # noqa: S311 (not for secrets)
+        kin = (str(hour - 1), str(hour + 1))
+        scores[hour] = draw.betavariate(*posterior(client, firm, str(hour), kin))
+    return max(scores, key=lambda hour: (scores[hour], -hour), default=None)

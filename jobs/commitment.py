@@ -213,6 +213,8 @@ def _updated(current: Commitment, event: CommitmentUpdated) -> Commitment:
             plan_gen=current.plan_gen + 1,
             last_sent="",
             unanswered=0,
+            plan="",
+            plan_asked=False,
         )
     return changed
 
@@ -252,12 +254,15 @@ def record_sent(
     error: str = "",
     sent_with: tuple[str, ...] = (),
     reached: bool = True,
+    asked_plan: bool = False,
 ) -> Transition:
     """State after a step's email went out (or failed for good): move on to the next step.
 
     `sent_with` are the other commitments the same email asked about (none for a rider).
     An email that surely did not reach the client (`reached` False: refused, given up) is
-    not counted: neither as sent nor as a prompt left unanswered."""
+    not counted: neither as sent nor as a prompt left unanswered. `asked_plan`: the email
+    asked for the client's plan (jobs.intention); until their next reply, or the next email
+    to them about this step, their words will be the plan."""
     status = commitment.status
     if step.kind is StepKind.COACH_QUIET:
         status = Status.QUIET
@@ -271,6 +276,7 @@ def record_sent(
         unanswered=commitment.unanswered + (1 if reached and step.kind is StepKind.OVERDUE else 0),
         last_error=error or commitment.last_error,
         sent_with=sent_with if reached else (),
+        plan_asked=asked_plan if counted else commitment.plan_asked,
     )
     return replan(sent, client, profile, now)
 

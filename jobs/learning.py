@@ -20,8 +20,14 @@ from jobs.state import Client, Commitment
 from jobs.step import PlannedStep, StepKind
 
 SEND, ANSWER, DONE = "s", "a", "d"
-# The client's `last_sent` field: "<send id>|<epoch s>|<question ids, comma-separated>".
+# The client's `last_sent` field: "<send id>|<epoch s>|<question ids, comma-separated>", and
+# "|<local hour>" after it for an email whose answer teaches the send hour.
 _SEP = "|"
+_PARTS, _PARTS_WITH_HOUR = 3, 4
+# The emails whose send hour the loop learns (jobs.choosing.sampled_hour): the overdue prompts,
+# the only emails planned at an hour of coachd's choosing that ask for an answer. A
+# confirmation goes the minute the client wrote: its answers would teach their writing hours.
+HOUR_KINDS = frozenset({StepKind.OVERDUE})
 HOUR_S = 3600
 # A reply with this intent is recorded, but it is no answer to the email's questions: the
 # loop must not learn to prefer the questions after which clients ask to stop.
@@ -37,16 +43,20 @@ class LastSent:
     send_id: str
     at: int  # epoch seconds
     question_ids: tuple[str, ...]
+    hour: int | None = None  # in the client's zone, for an email of HOUR_KINDS
 
     def encode(self) -> str:
-        return _SEP.join((self.send_id, str(self.at), ",".join(self.question_ids)))
+        parts = [self.send_id, str(self.at), ",".join(self.question_ids)]
+        return _SEP.join(parts if self.hour is None else [*parts, str(self.hour)])
 
     @classmethod
     def decode(cls, text: str) -> LastSent | None:
         parts = text.split(_SEP)
-        if len(parts) != 3 or not parts[1].isdigit():  # absent, or not ours: nothing to mark
-            return None
-        return cls(parts[0], int(parts[1]), tuple(q for q in parts[2].split(",") if q))
+        if len(parts) not in (_PARTS, _PARTS_WITH_HOUR) or not parts[1].isdigit():
+            return None  # absent, or not ours: nothing to mark
+        hour = parts[3] if len(parts) == _PARTS_WITH_HOUR else ""
+        questions = tuple(q for q in parts[2].split(",") if q)
+        return cls(parts[0], int(parts[1]), questions, int(hour) if hour.isdigit() else None)
 
 
 def send_id(commitment: Commitment) -> str:
@@ -83,7 +93,8 @@ def send_record(
         # A question the bank no longer has keeps its id, with no reason or depth.
         "q": [[q, by_id[q].reason, by_id[q].depth] if q in by_id else [q, "", 0] for q in asked],
     }
-    return _dumps(record), LastSent(send_id(commitment), at, tuple(asked))
+    hour = local.hour if step.kind in HOUR_KINDS else None
+    return _dumps(record), LastSent(send_id(commitment), at, tuple(asked), hour)
 
 
 def answer_record(last: LastSent, intent: str, now: datetime) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from jobs.cadence import CadenceProfile
@@ -15,6 +15,9 @@ SEARCH_DAYS = 8
 FIRST_WEEKEND_DAY = 5
 # Both occurrences of an ambiguous autumn wall time, the first one preferred.
 FOLDS = (0, 1)
+
+HOURS_PER_DAY = 24
+HOUR = timedelta(hours=1)
 
 # Distinct (profile, due date, zone) ladders kept planned; each is a few hundred bytes.
 TIMELINE_CACHE_SIZE = 4096
@@ -84,6 +87,32 @@ def coach_notice_step(profile: CadenceProfile, now: datetime, zone: ZoneInfo) ->
     # The profile's window protects the client's evenings, not the coach's inbox.
     _require_aware(now, "now")
     return _step(COACH_QUIET_NAME, StepKind.COACH_QUIET, _normalise(now, zone))
+
+
+def prompt_at(profile: CadenceProfile) -> time:
+    """The local time an overdue prompt is planned at: `send_at`; with the hour learned, the
+    window's start, so that every hour of the window is still open when it fires and its
+    hour is drawn (daemon.outbound.sendhour)."""
+    return profile.send_window.start if profile.learn_send_hour else profile.send_at
+
+
+def open_hours(profile: CadenceProfile, now: datetime, zone: ZoneInfo) -> dict[int, datetime]:
+    """The local hours of `now`'s day at which a prompt may still go, each with the moment it
+    would: the hour's start (the window's start in its first hour), `now` in the current hour.
+    Only hours inside the send window on an allowed day; an hour a DST gap skips is none."""
+    _require_aware(now, "now")
+    local = _normalise(now, zone)
+    window, day = profile.send_window, local.date()
+    found: dict[int, datetime] = {}
+    for hour in range(window.start.hour, HOURS_PER_DAY):
+        wall = datetime.combine(day, max(time(hour), window.start), tzinfo=zone)
+        moment = _normalise(wall, zone)
+        if moment.hour != hour or not _is_allowed(profile, moment):
+            continue  # skipped by a DST gap, or past the window's end
+        ends = _normalise(datetime.combine(day, time(hour), tzinfo=zone) + HOUR, zone)
+        if ends.astimezone(UTC) > local.astimezone(UTC):
+            found[hour] = max(moment, local, key=lambda m: m.astimezone(UTC))
+    return found
 
 
 def _require_aware(moment: datetime, name: str) -> None:
@@ -169,10 +198,11 @@ def _reminder_steps(profile: CadenceProfile, due: date, zone: ZoneInfo) -> list[
 
 def _overdue_steps(profile: CadenceProfile, due: date, zone: ZoneInfo) -> list[PlannedStep]:
     steps: list[PlannedStep] = []
+    at = prompt_at(profile)
     for days in profile.overdue_prompt_days:
         # A prompt that falls on a weekend waits for Monday at the usual time.
         day = _allowed_day(profile, due + timedelta(days=days), +1)
-        local = next_allowed_moment(profile, _send_at(profile, day, zone), zone)
+        local = next_allowed_moment(profile, datetime.combine(day, at, tzinfo=zone), zone)
         steps.append(_step(f"overdue-{days}d", StepKind.OVERDUE, local, days))
     return _one_per_day(steps)
 

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from jobs.cadence import CadenceProfile
 from jobs.clientcadence import CadenceRequest, clamp
 from jobs.events import ReplyReceived
+from jobs.intention import take_plan
 from jobs.planner import plan_commitment
 from jobs.state import Client, Commitment, Status
 
@@ -79,6 +80,15 @@ def _apply(
         paused = replace(client, paused_until=event.pause_until or client.paused_until)
         return ReplyOutcome(commitment, paused, None)
     client = replace(client, language=event.language or client.language)
+    outcome = _replied(event, commitment, client, profile)
+    # The client's next words after a confirmation that asked for their plan (jobs.intention).
+    return replace(outcome, commitment=take_plan(commitment, outcome.commitment, event))
+
+
+def _replied(
+    event: ReplyReceived, commitment: Commitment, client: Client, profile: CadenceProfile
+) -> ReplyOutcome:
+    """A reply in the client's own words: undo, pause, cadence, then what they intend."""
     if event.intent == "undo" and event.confidence >= CONFIDENT and commitment.undo:
         return _undo(commitment, client)
     if event.pause_until is not None:
@@ -131,6 +141,7 @@ def _act_on_intent(event: ReplyReceived, commitment: Commitment, client: Client)
             last_sent="",
             renegotiations=commitment.renegotiations + 1,
             blocked=False,
+            plan="",  # a new date, a new plan: the confirmation may ask for it
         )
         return ReplyOutcome(moved, client, None)
     if event.intent == "blocked":

@@ -158,6 +158,11 @@ class Commitment:
     # What the pending confirmation (pending_ack) confirms: "due" (a new date; also empty, as
     # v0.2 wrote it), "done", "stop", "pause" or "undo".
     ack_for: str = ""
+    # The client's implementation intention in their own words (jobs.intention): asked for in
+    # the confirmation of a new date when the profile says so (`plan_asked` until the next
+    # reply, or the next email), shown in the coach's brief. A new date clears it.
+    plan: str = ""
+    plan_asked: bool = False
 
     def to_record(self) -> dict[str, str]:
         """The stored fields; the id is the key's, and an empty field (or a counter at its
@@ -188,6 +193,8 @@ class Commitment:
             "sent_with": ",".join(self.sent_with),
             "undo": self.undo,
             "ack_for": self.ack_for,
+            "plan": self.plan,
+            "plan_asked": "1" if self.plan_asked else "",
         }
 
     @classmethod
@@ -219,6 +226,8 @@ class Commitment:
             sent_with=tuple(filter(None, r.get("sent_with", "").split(","))),
             undo=r.get("undo", ""),
             ack_for=r.get("ack_for", ""),
+            plan=r.get("plan", ""),
+            plan_asked=r.get("plan_asked") == "1",
         )
 
 

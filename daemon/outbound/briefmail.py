@@ -7,12 +7,12 @@ from typing import Any
 
 import structlog
 
-from daemon.outbound.coachmail import base_context, send_to_coach
+from daemon.outbound.coachmail import send_to_coach
 from daemon.outbound.firing import Services
 from daemon.store import keys
 from daemon.store.briefdata import read_brief_inputs
 from daemon.store.sessions import brief_due, read_session
-from jobs.brief import compose_brief
+from jobs.brief import compose_brief, reader_context
 from jobs.step import StepKind
 
 log = structlog.get_logger(__name__)
@@ -35,7 +35,7 @@ async def send_brief(ctx: dict[str, Any], session_id: str, starts_at: str) -> st
         return "skipped"
     inputs, _ = found
     coach = services.config.coach(session.coach_id)
-    context = base_context(services, coach, None) | compose_brief(inputs)
+    context = reader_context(services.config.firm.name, coach.name) | compose_brief(inputs)
     stamp = int(session.starts_at.timestamp())
     return await send_to_coach(
         ctx,

@@ -30,7 +30,13 @@ from daemon.outbound.sendonce import (
     send_claimed,
 )
 from daemon.outbound.stepbatch import Settlement, StepBatch
-from daemon.outbound.stepmail import bounce_address, compose_step, learned_scores, step_questions
+from daemon.outbound.stepmail import (
+    bounce_address,
+    compose_step,
+    learned_scores,
+    plan_question,
+    step_questions,
+)
 from daemon.outbound.tally import Tally
 from daemon.outbound.undelivered import uncomposed_note, undelivered_line
 from daemon.store.changes import Finish, StepResult
@@ -260,7 +266,10 @@ def _main_result(
     # Every question of this email, so the next one repeats none of them.
     question = remember_questions(questions) if reached else ""
     note = undelivered_line(firing.step.kind, attempted.note)
-    return StepResult(attempted.error, question, riders, reached=reached, note=note)
+    asked_plan = reached and plan_question(firing)
+    return StepResult(
+        attempted.error, question, riders, reached=reached, note=note, asked_plan=asked_plan
+    )
 
 
 def _skipped(reason: str) -> str:

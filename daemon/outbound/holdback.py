@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 import structlog
 
 from daemon.outbound.firing import Firing
+from daemon.outbound.sendhour import learned_moment
 from daemon.outbound.stepbatch import Settlement
 from daemon.store.changes import StepResult
-from jobs.planner import next_allowed_moment
+from jobs.planner import next_allowed_moment, prompt_at
 from jobs.step import PlannedStep, StepKind
 
 log = structlog.get_logger(__name__)
@@ -22,7 +23,8 @@ WINDOW_SLACK = timedelta(minutes=1)
 
 async def held_back(firing: Firing) -> str | None:
     """Reschedule (or, for an answer, skip) a step that may not go out now (outside the
-    window, over the client's daily cap) and say why; None when it may."""
+    window, before the hour the learning loop chose, over the client's daily cap) and say
+    why; None when it may."""
     step, now, zone = firing.step, firing.now, firing.client.zone
     if step.kind is StepKind.COACH_QUIET:
         return None
@@ -30,6 +32,13 @@ async def held_back(firing: Firing) -> str | None:
     if opens - now > WINDOW_SLACK:
         return await reschedule(
             firing, replace(step, fire_at=opens, fire_at_local=opens), "deferred_to_window"
+        )
+    learned = await learned_moment(firing)  # an overdue prompt whose hour the loop learns
+    if learned is not None and learned - now > WINDOW_SLACK:
+        return await reschedule(
+            firing,
+            replace(step, fire_at=learned, fire_at_local=learned),
+            "deferred_to_learned_hour",
         )
     if step.kind in ANSWERS:
         return await _answer_capped(firing)
@@ -47,7 +56,8 @@ async def _prompt_capped(firing: Firing) -> str | None:
         return None
     if await firing.services.ledger.peek(firing.ledger_key) is not None:
         return None  # it rides in another of today's emails: the ledger settles it
-    tomorrow = datetime.combine(today + timedelta(days=1), firing.profile.send_at, tzinfo=zone)
+    usual = prompt_at(firing.profile) if step.kind is StepKind.OVERDUE else firing.profile.send_at
+    tomorrow = datetime.combine(today + timedelta(days=1), usual, tzinfo=zone)
     later = next_allowed_moment(firing.profile, tomorrow, zone)
     return await reschedule(
         firing, replace(step, fire_at=later, fire_at_local=later), "capped_for_today"

@@ -15,6 +15,7 @@ from jobs.choosing import Counts, sampled_scores
 from jobs.clientcadence import CadenceRequest
 from jobs.composer import Envelope, thread_ids
 from jobs.daynames import due_name
+from jobs.intention import asks_for_plan
 from jobs.questions import Question, choose_help_question, choose_questions
 from jobs.state import Client
 from jobs.step import StepKind
@@ -86,6 +87,8 @@ def compose_step(firing: Firing, questions: tuple[Question, ...]) -> tuple[bytes
         else "",
         "cadence": say_cadence(CadenceRequest.from_text(client.cadence), _lang(firing)),
         "unanswered": commitment.unanswered,
+        # A confirmation of a new date may ask when exactly, and the first step (jobs.intention).
+        "ask_plan": plan_question(firing),
         # The client's other steps due today, in this one email (see delivery._due_today_too).
         "also": [
             {
@@ -100,6 +103,11 @@ def compose_step(firing: Firing, questions: tuple[Question, ...]) -> tuple[bytes
     rendered = composer.render(firing.step.kind, context)
     envelope = _envelope(firing)
     return composer.compose(envelope, rendered), envelope.to_address
+
+
+def plan_question(firing: Firing) -> bool:
+    """Whether this email is a confirmation that asks the client for their plan."""
+    return firing.step.kind is StepKind.ACK and asks_for_plan(firing.commitment, firing.profile)
 
 
 def _envelope(firing: Firing) -> Envelope:

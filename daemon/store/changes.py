@@ -35,6 +35,7 @@ class StepResult:
     reached: bool = True  # False: the server surely did not take it (refused, gave up)
     note: str = ""  # with an error: the coach's digest line (daemon.outbound.undelivered)
     rider: bool = False  # asked about in another commitment's email: that one records it
+    asked_plan: bool = False  # a confirmation that asked for the client's plan (jobs.intention)
 
 
 @dataclass(frozen=True, slots=True)

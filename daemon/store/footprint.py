@@ -58,6 +58,7 @@ class Footprint:
     entries: list[StreamHit] = field(default_factory=list)
     learning: list[str] = field(default_factory=list)  # the learning loop's records
     question_counts: dict[str, str] = field(default_factory=dict)
+    hour_counts: dict[str, str] = field(default_factory=dict)
     keys_read: list[str] = field(default_factory=list)
 
     @property
@@ -115,6 +116,7 @@ class Tracer:
         self._read(learning_key)
         found.learning = _texts(await self._await(self._conn.lrange(learning_key, 0, -1)))
         found.question_counts = await self._hash(keys.question_counts(client_id))
+        found.hour_counts = await self._hash(keys.hour_counts(client_id))
         await self._notices()
         for coach_id in sorted({c.record.get("coach_id", "") for c in found.commitments}):
             await self._digest(coach_id)

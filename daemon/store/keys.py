@@ -224,3 +224,13 @@ def learning(client_id: str) -> str:
 def question_counts(client_id: str) -> str:
     """Hash {`s:<question id>`: times asked, `a:<question id>`: times answered}."""
     return f"{PREFIX}learnq:{client_id}"
+
+
+# Per local send hour of an overdue prompt (jobs.learning.HOUR_KINDS), how often one went and
+# was answered: the client's, and the firm's (the prior). At most 24 hours' two counters each.
+FIRM_HOUR_COUNTS = PREFIX + "learnh"
+
+
+def hour_counts(client_id: str) -> str:
+    """Hash {`s:<hour>`: overdue prompts sent at that local hour, `a:<hour>`: answered}."""
+    return f"{PREFIX}learnh:{client_id}"

@@ -24,6 +24,8 @@ def record_send(pipe: Pipeline, client: Client, sent: tuple[str, LastSent] | Non
     _push(pipe, client.client_id, record)
     for question_id in last.question_ids:
         _count(pipe, client.client_id, f"s:{question_id}")
+    if last.hour is not None:
+        _count_hour(pipe, client.client_id, f"s:{last.hour}")
     pipe.hset(keys.client(client.client_id), "last_email", last.encode())
     return replace(client, last_email=last.encode())
 
@@ -37,8 +39,12 @@ def record_answer(pipe: Pipeline, client: Client, event: ReplyReceived) -> Clien
         return client
     intent = event.intent or "note"
     _push(pipe, client.client_id, answer_record(last, intent, event.occurred_at))
-    for question_id in () if intent in NOT_AN_ANSWER else last.question_ids:
+    if intent in NOT_AN_ANSWER:
+        return replace(client, last_email="")
+    for question_id in last.question_ids:
         _count(pipe, client.client_id, f"a:{question_id}")
+    if last.hour is not None:
+        _count_hour(pipe, client.client_id, f"a:{last.hour}")
     return replace(client, last_email="")
 
 
@@ -56,6 +62,11 @@ def _push(pipe: Pipeline, client_id: str, record: str) -> None:
 def _count(pipe: Pipeline, client_id: str, field: str) -> None:
     pipe.hincrby(keys.question_counts(client_id), field, 1)
     pipe.hincrby(keys.FIRM_QUESTION_COUNTS, field, 1)
+
+
+def _count_hour(pipe: Pipeline, client_id: str, field: str) -> None:
+    pipe.hincrby(keys.hour_counts(client_id), field, 1)
+    pipe.hincrby(keys.FIRM_HOUR_COUNTS, field, 1)
 
 
 SCAN_BATCH = 1000

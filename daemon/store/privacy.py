@@ -102,7 +102,12 @@ async def erase_client(
     pipe.delete(keys.client_sessions(client_id))
     for commitment in found.commitments:
         _delete_commitment(pipe, commitment)
-    pipe.delete(keys.client(client_id), keys.learning(client_id), keys.question_counts(client_id))
+    pipe.delete(
+        keys.client(client_id),
+        keys.learning(client_id),
+        keys.question_counts(client_id),
+        keys.hour_counts(client_id),
+    )
     for key, entries in found.digest.items():
         # By value, not by rewriting the list: entries other events add meanwhile stay.
         for entry in entries:
@@ -176,6 +181,7 @@ def footprint_json(found: Footprint) -> dict[str, Any]:
         ],
         "learning": [json.loads(r) for r in found.learning],
         "question_counts": found.question_counts,
+        "hour_counts": found.hour_counts,
         "keys_read": found.keys_read,
     }
 

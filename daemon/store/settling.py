@@ -82,6 +82,7 @@ def _finish_one(
         error=error,
         sent_with=sent_with,
         reached=result.reached,
+        asked_plan=result.asked_plan,
     )
     if transition.commitment.sent_count > current.sent_count:
         _record_send(pipe, current, finish)

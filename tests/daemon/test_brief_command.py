@@ -44,7 +44,7 @@ async def test_brief_prints_the_clients_steps_and_an_opening_question(
     assert (step["action"], step["status"]) == ("draft the grant proposal's first page", "on_track")
     assert [r["text"] for r in data["replies"]] == ["Half of it is written."]
     assert data["opening_question"] == "How would you like to use our time today?"
-    assert text.startswith("Hi Maria Lopez,\n\nWhere Ana Ruiz is now. Since you started")
+    assert text.startswith("Hi Maria,\n\nWhere Ana Ruiz is now. Since you started")
     assert "  - “draft the grant proposal's first page”: on track, due Thursday 3 December\n" in (
         text
     )

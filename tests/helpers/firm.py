@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 # Monday 30 November 2026, 08:00 in Madrid.
 START = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
@@ -25,3 +26,10 @@ overdue_prompt_days = [1, 4]
 stop_after_unanswered = 2
 questions_per_prompt = 2
 """
+
+
+def firm_file(folder: Path, *more: str) -> Path:
+    """The test firm's coach file in `folder`, with `more` tables (profiles, say) after it."""
+    path = folder / "firm.toml"
+    path.write_text(FIRM_TOML + "".join(more))
+    return path

@@ -8,7 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jobs.brief import INTENTION_PROMPT, OPENING_QUESTION, BriefInputs, compose_brief
+from jobs.brief import (
+    INTENTION_PROMPT,
+    OPENING_QUESTION,
+    BriefInputs,
+    compose_brief,
+    reader_context,
+)
 from jobs.composer import Composer
 from jobs.state import Client, Commitment, Status
 from jobs.step import StepKind
@@ -171,12 +177,12 @@ def test_a_first_session_counts_everything() -> None:
 def test_the_brief_renders_as_text_and_escaped_html_for_the_coach() -> None:
     history = {"b": [reply(NOW - timedelta(days=1), "blocked", "Stuck <b>badly</b>")]}
     result = brief([commitment("b", date(2026, 12, 1), blocked=True)], history)
-    context = {"firm_name": "Northstar Coaching", "coach_name": "Maria Lopez"} | result
+    context = reader_context("Northstar Coaching", "Maria Lopez") | result
 
     rendered = Composer().render(StepKind.BRIEF, context)
 
     assert rendered.subject == "Before your session with Ana Ruiz (Friday 4 December, 11:00)"
-    assert rendered.text.startswith("Hi Maria Lopez,\n\nYour session with Ana Ruiz is on")
+    assert rendered.text.startswith("Hi Maria,\n\nYour session with Ana Ruiz is on")
     assert "in their words: “Stuck <b>badly</b>”\n" in rendered.text
     assert "in their words: “Stuck &lt;b&gt;badly&lt;/b&gt;”" in rendered.html
     assert "<b>badly" not in rendered.html

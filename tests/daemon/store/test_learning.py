@@ -14,7 +14,7 @@ from daemon.store import keys
 from daemon.store.privacy import erase_now, export_client
 from jobs.questions import DEFAULT_BANK
 from tests.helpers.events import changed, created
-from tests.helpers.firm import FIRM_TOML, SIGNING_KEY
+from tests.helpers.firm import SIGNING_KEY, firm_file
 from tests.helpers.loop import Loop
 
 pytestmark = pytest.mark.integration
@@ -152,9 +152,7 @@ learn_questions = true
 @pytest.fixture
 def firm_config(tmp_path: Path) -> Path:
     """The test firm with a profile that has the learning loop on."""
-    path = tmp_path / "firm.toml"
-    path.write_text(FIRM_TOML + LEARNING_PROFILE)
-    return path
+    return firm_file(tmp_path, LEARNING_PROFILE)
 
 
 async def test_with_learn_questions_the_question_the_client_answers_is_asked(loop: Loop) -> None:
