@@ -64,13 +64,17 @@ _REFUSED_TEXT = re.compile(
     r"容量|一杯|いっぱい|拒否|переполнен|отклонен|спам|voll\b|abgelehnt|plein|rechaz|recusad",
     re.IGNORECASE,
 )
+# Postfix's "Recipient address rejected:" prefixes every RCPT restriction (policy, auth, size),
+# so only what follows it tells; Exchange Online's "Recipient address rejected: Access denied"
+# (5.4.1, directory-based edge blocking) is its answer for an address it does not have.
 _GONE_TEXT = re.compile(
     r"user\s+unknown|unknown\s+(?:user|recipient|mailbox|address|local|alias|account)|"
     r"no\s+such\s+(?:user|mailbox|recipient|account|address|person|domain|host)|"
     r"(?:user|mailbox|address|account|recipient)\s+(?:does\s+not|doesn't|did\s+not)\s+exist|"
     r"does\s+not\s+exist|doesn't\s+exist|not\s+(?:a\s+)?valid\s+(?:user|mailbox|recipient|"
     r"address)|invalid\s+(?:user|mailbox|recipient|address)|(?:user|mailbox|recipient|address|"
-    r"account)\s+(?:not\s+found|unavailable|not\s+listed|rejected)|unrouteable|"
+    r"account)\s+(?:not\s+found|unavailable|not\s+listed)|unrouteable|"
+    r"address\s+rejected:\s+access\s+denied|"
     r"no\s+mailbox|mailbox\s+(?:unavailable|not\s+available|disabled|inactive)|"
     r"(?:account|mailbox|address|user)\s+(?:(?:has\s+been|is)\s+)?(?:disabled|suspended|"
     r"deactivated|inactive|closed|expired|terminated|locked|deleted|removed)|"

@@ -190,3 +190,15 @@ def test_a_5_mb_bounce_is_read_in_bounded_time() -> None:
     reading = _read(_legacy("MAILER-DAEMON@mx.example", "Undelivered Mail", body))
     assert time.perf_counter() - started < MAX_SECONDS_FOR_HUGE_BOUNCE
     assert reading is not None and reading.recipient == "ana@example.org"
+
+
+def test_postfix_s_recipient_address_rejected_prefix_is_read_past() -> None:
+    # Postfix writes the prefix for every RCPT restriction; what follows it decides.
+    policy = "550 5.7.26 <a@b.example>: Recipient address rejected: Multiple authentication checks failed"
+    unknown = (
+        "550 5.1.1 <a@b.example>: Recipient address rejected: User unknown in local recipient table"
+    )
+    exchange = rejected.format("5.4.1", "Access denied")
+    assert classify_failure("5.7.26", (policy, "")) == "refused"
+    assert classify_failure("5.1.1", (unknown, "")) == "gone"
+    assert classify_failure("5.4.1", (exchange, "")) == "gone"  # Exchange Online: no such user
