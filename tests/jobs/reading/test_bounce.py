@@ -194,10 +194,9 @@ def test_a_5_mb_bounce_is_read_in_bounded_time() -> None:
 
 def test_postfix_s_recipient_address_rejected_prefix_is_read_past() -> None:
     # Postfix writes the prefix for every RCPT restriction; what follows it decides.
-    policy = "550 5.7.26 <a@b.example>: Recipient address rejected: Multiple authentication checks failed"
-    unknown = (
-        "550 5.1.1 <a@b.example>: Recipient address rejected: User unknown in local recipient table"
-    )
+    rejected = "550 {} <a@b.example>: Recipient address rejected: {}"
+    policy = rejected.format("5.7.26", "Multiple authentication checks failed")
+    unknown = rejected.format("5.1.1", "User unknown in local recipient table")
     exchange = rejected.format("5.4.1", "Access denied")
     assert classify_failure("5.7.26", (policy, "")) == "refused"
     assert classify_failure("5.1.1", (unknown, "")) == "gone"
