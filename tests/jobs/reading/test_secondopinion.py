@@ -49,3 +49,10 @@ def test_several_commitments_and_no_model_leave_the_rules_reading() -> None:
 
     assert second_opinion(NOTE, "sorted the forms", "en", two, model) is NOTE
     assert second_opinion(NOTE, "sorted the forms", "en", ASKED, None) is NOTE
+
+
+def test_a_new_date_the_rules_found_stands() -> None:
+    moved = IntentReading("reschedule", date(2026, 12, 11), None, ("moving verb + date",), 0.8)
+    model = model_for("friday week then", "note")
+
+    assert second_opinion(moved, "friday week then", "en", ASKED, model) is moved
