@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -60,10 +61,69 @@ _MESSAGES: Final[Mapping[str, str]] = {
 }
 
 
-def _plain_message(error: ErrorDetails) -> str:
+# tomllib's message starts, and what a coach most likely wrote to cause it.
+_QUOTES_HINT: Final = (
+    'text and times go in "double quotes", like name = "Maria Lopez", send_at = "09:00"'
+)
+_UNCLOSED_HINT: Final = 'a text in "double quotes" must end on the line it starts: close the quote'
+_TOML_HINTS: Final[Mapping[str, str]] = {
+    "Invalid value": _QUOTES_HINT,
+    "Expected newline or end of document after a statement": _QUOTES_HINT,
+    "Illegal character '\\n'": _UNCLOSED_HINT,
+    "Unterminated string": _UNCLOSED_HINT,
+}
+_TOML_LINE_RE: Final = re.compile(r"\(at line (\d+), column \d+\)$")
+_QUOTED_LINE_MAX: Final = 80  # a line quoted back is for finding it, not for reading it all
+
+
+def _line_start(line: str) -> str:
+    """The line to find it by: its key and `= …` (the value may be an address, and this
+    message also goes to the log on a reload), or a [section] line as it is."""
+    key, equals, _ = line.strip().partition("=")
+    return f"{key.strip()} = …" if equals else line.strip()[:_QUOTED_LINE_MAX]
+
+
+def _toml_problem(exc: tomllib.TOMLDecodeError, text: str) -> str:
+    """tomllib's message, the line it points at, and the likely fix in a coach's words."""
+    reason = str(exc)
+    message = f"is not valid TOML: {reason}"
+    found = _TOML_LINE_RE.search(reason)
+    lines = text.splitlines()
+    if found and 1 <= int(found.group(1)) <= len(lines):
+        message += f", in: {_line_start(lines[int(found.group(1)) - 1])}"
+    hint = next((h for start, h in _TOML_HINTS.items() if reason.startswith(start)), None)
+    return f"{message} ({hint})" if hint else message
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds: itself, inside a tuple of them, or inside `X | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next(filter(None, map(_model_in, get_args(annotation))), None)
+
+
+def _keys_at(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
+    """The keys the table at `loc` inside `model` may hold (none known: an empty list)."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if isinstance(part, int):
+            continue  # an item of a list of tables has the item model's keys
+        declared = current.model_fields.get(part) if current else None
+        current = _model_in(declared.annotation) if declared else None
+    return list(current.model_fields) if current else []
+
+
+def _unknown_key(error: ErrorDetails, model: type[BaseModel]) -> str:
+    key = str(error["loc"][-1])
+    close = difflib.get_close_matches(key, _keys_at(model, error["loc"][:-1]), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"unknown key '{key}' (not allowed here{hint})"
+
+
+def _plain_message(error: ErrorDetails, model: type[BaseModel]) -> str:
     ctx = error.get("ctx", {})
     if error["type"] == "extra_forbidden":
-        return f"unknown key '{error['loc'][-1]}' (not allowed here)"
+        return _unknown_key(error, model)
     if error["type"] in {"value_error", "assertion_error"} and "error" in ctx:
         return str(ctx["error"])
     template = _MESSAGES.get(error["type"])
@@ -117,7 +177,7 @@ def _validate(
         return model.model_validate(raw, context={BASE_DIR_CONTEXT: file.parent})
     except ValidationError as exc:
         for error in _without_cascades(exc.errors()):
-            loaded.add(file, _key_path(prefix, error["loc"]), _plain_message(error))
+            loaded.add(file, _key_path(prefix, error["loc"]), _plain_message(error, model))
         return None
 
 
@@ -179,9 +239,10 @@ def add_file(loaded: Loaded, file: Path, data: dict[str, Any]) -> None:
 
 def read_toml(loaded: Loaded, file: Path) -> dict[str, Any] | None:
     try:
-        return tomllib.loads(file.read_bytes().decode("utf-8"))
+        text = file.read_bytes().decode("utf-8")
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        loaded.add(file, "", f"is not valid TOML: {exc}")
+        loaded.add(file, "", _toml_problem(exc, text))
     except UnicodeDecodeError:
         loaded.add(file, "", "is not UTF-8 text")
     except OSError as exc:

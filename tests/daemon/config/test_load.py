@@ -146,7 +146,8 @@ def test_unknown_key_is_reported_with_its_key_path(tmp_path: Path) -> None:
     assert problem == ConfigProblem(
         path,
         "profiles.gentle.remnders_before_due_days",
-        "unknown key 'remnders_before_due_days' (not allowed here)",
+        "unknown key 'remnders_before_due_days' (not allowed here; did you mean"
+        " 'reminders_before_due_days'?)",
     )
 
 
