@@ -42,6 +42,7 @@ _REASON_PATTERNS = {
         r"unknown (commitment|client) ",
         r"client \S+ of \S+ is gone$",
         r"no [\w ]+ named '.*' in the coach config$",
+        r"session \S+ is not scheduled$",  # a session.cancelled for a session never booked
     ),
     "internal_error": (r"internal error while applying: ",),
     "reply_rejected": (r"reply rejected: ",),
