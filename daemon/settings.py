@@ -150,7 +150,7 @@ class Settings(BaseSettings):
     http_max_requests: int = Field(
         default=32,
         ge=1,
-        description="Requests handled at once (each buffers a body); past it, 503.",
+        description="Requests that may buffer a large body handled at once; past it, 503.",
     )
     http_unverified_parses: int = Field(
         default=4,

@@ -36,7 +36,10 @@ class FormReader:
         self._multipart: MultipartParser | None = None
         if mime == MULTIPART and params.get(b"boundary"):
             parts = _Parts(self.fields)
-            self._multipart = MultipartParser(params[b"boundary"], parts.callbacks())
+            try:
+                self._multipart = MultipartParser(params[b"boundary"], parts.callbacks())
+            except FormParserError as exc:  # a boundary over 256 bytes, unauthenticated: a 400
+                raise MalformedPayloadError("malformed form body") from exc
         elif mime != URLENCODED:
             raise MalformedPayloadError("expected a form body")
 

@@ -20,6 +20,10 @@ log = structlog.get_logger(__name__)
 GRACEFUL_SHUTDOWN_S = 10
 BUSY_STATUS = 503
 BUSY_HEADERS = {"Retry-After": "10"}
+# A request that declares at most this much body (GET probes, one-click unsubscribe) buffers
+# too little to count against `max_requests`: else a few dozen clients dribbling tiny bodies,
+# with no credentials at all, held every slot and even /healthz answered 503.
+SMALL_BODY_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +31,10 @@ class HttpLimits:
     """How long a client may take, and how many may be served at once (see docs/security.md).
 
     `max_connections` counts open sockets (idle ones too); past it uvicorn answers 503.
-    `max_requests` counts requests being handled: each may buffer up to the body limit, so
-    it is what bounds memory. An idle socket costs a descriptor until a deadline closes it.
+    `max_requests` counts requests being handled that may buffer a large body (chunked, or a
+    declared length over SMALL_BODY_BYTES), so it is what bounds memory; the others are
+    bounded by `max_connections` and the deadlines. An idle socket costs a descriptor until a
+    deadline closes it.
     """
 
     header_timeout_s: float = 10.0
@@ -97,8 +103,20 @@ def deadline_protocol(header_s: float, body_s: float) -> type[H11Protocol]:
     return type("DeadlineProtocol", (_DeadlineProtocol,), {"header_s": header_s, "body_s": body_s})
 
 
+def may_buffer_much(scope: Scope) -> bool:
+    """Whether a request may bring a body over SMALL_BODY_BYTES: chunked, or declared so.
+    (h11 has checked the headers: one Content-Length of digits, no chunked and length both.)"""
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding":
+            return True
+        if name == b"content-length" and int(value) > SMALL_BODY_BYTES:
+            return True
+    return False
+
+
 class RequestLimiter:
-    """ASGI middleware: at most `limit` requests in the app at once; the next get 503."""
+    """ASGI middleware: at most `limit` requests that may buffer a large body in the app at
+    once (see `may_buffer_much`); the next such get 503. The rest pass uncounted."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -106,7 +124,7 @@ class RequestLimiter:
         self.active = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not may_buffer_much(scope):
             await self.app(scope, receive, send)
             return
         if self.active >= self.limit:

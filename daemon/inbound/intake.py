@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, TypeVar, cast
+from email.message import Message
+from typing import cast
 
 import structlog
 from redis.asyncio import Redis
 
 from daemon.clock import SystemClock
+from daemon.errors import CoachdError
 from daemon.inbound.message import InboundMessage
+from daemon.inbound.readerpool import read_off_loop
 from daemon.inbound.replyevents import message_key, replay_key, reply_events
 from daemon.inbox.deadletters import dead_letter
 from daemon.inbox.stream import publish_event
@@ -23,23 +25,31 @@ from daemon.store.records import commitments_by_id, load_commitment
 from daemon.store.schedule import Clock
 from jobs.events import MAX_REPLY_CHARS, SCHEMA_VERSION, ClientUpdated, ReplyReceived
 from jobs.reading.intent import Asked
-from jobs.reading.parts import first_plain_text
+from jobs.reading.parts import first_plain_text, parse_message
 from jobs.reading.reply import MessageEnvelope, ReadReply, read_content, read_envelope
 from jobs.replytoken import InvalidReplyToken, verify_reply_token
 from jobs.state import Client, Commitment
 
 log = structlog.get_logger(__name__)
 
-T = TypeVar("T")
-
 # Message-IDs coachd gives its emails: <{thread}.{seq}@{reply domain}> (see jobs.composer).
 _OUR_MESSAGE_ID = re.compile(r"^<?([a-z2-7]{16})\.(\d+)@([^>]+)>?$")
-# Reading runs in a worker thread under this limit, so no message can stall the event loop;
+# Reading runs in the reader pool under this limit, so no message can stall the event loop;
 # the readers bound their own input, so only a bug or a starved machine gets near it.
 READ_TIMEOUT_S = 5.0
 # A reply matched by its References alone counts for as long as a reply token would
 # (daemon.outbound.firing.REPLY_TOKEN_LIFETIME; a test keeps the two equal).
 REFERENCE_LIFETIME = timedelta(days=120)
+
+
+class HeadersTooSlowError(CoachdError):
+    """Raised when a message's headers could not be read within `timeout_s` (the readers
+    were busy, or the machine starved): the door answers "try again later" (SMTP 451,
+    webhook 503, IMAP: the next poll), so a good reply is delayed, never dead-lettered."""
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(f"the headers were not read within {timeout_s:g} s")
+        self.timeout_s = timeout_s
 
 
 class ReplyRejected(Exception):
@@ -84,12 +94,11 @@ class ReplyIntake:
     async def __call__(self, message: InboundMessage) -> None:
         now = self._clock.now()
         # Who it is for and from first: a body is read only for a message coachd may act on.
-        envelope = await _off_loop(
-            MessageEnvelope(message=None, problem="reading its headers took too long"),
-            read_envelope,
-            message.raw,
-            recipients=message.recipients,
+        envelope = await read_off_loop(
+            READ_TIMEOUT_S, read_envelope, message.raw, recipients=message.recipients
         )
+        if envelope is None:
+            raise HeadersTooSlowError(READ_TIMEOUT_S)
         try:
             match = await self._match(envelope, now)
         except ReplyRejected as rejected:
@@ -99,14 +108,7 @@ class ReplyIntake:
         riders = await commitments_by_id(self._redis, match.commitment.sent_with)
         riders = [r for r in riders if r.client_id == match.client.client_id]
         asked = tuple(Asked(c.action, c.due_date) for c in (match.commitment, *riders))
-        reading = await _off_loop(
-            _too_slow(envelope),
-            read_content,
-            envelope,
-            zone=match.client.zone,
-            received_at=now,
-            asked=asked,
-        )
+        reading = await _read_content(envelope, match.client, now, asked)
         asked_about = [match.commitment, *riders]
         for event in reply_events(message, reading, asked_about, now, known=match.known):
             if await self._first_time(event, now):
@@ -224,23 +226,32 @@ def _our_references(references: Sequence[str], domain: str) -> list[tuple[str, i
     return sorted(ours, key=lambda item: item[1], reverse=True)
 
 
-async def _off_loop(fallback: T, read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """`read(*args, **kwargs)` in a worker thread, or `fallback` once READ_TIMEOUT_S passed."""
-    try:
-        async with asyncio.timeout(READ_TIMEOUT_S):
-            return await asyncio.to_thread(read, *args, **kwargs)
-    except TimeoutError:
-        log.warning("reply_read_timed_out", timeout_s=READ_TIMEOUT_S, reader=read.__name__)
-        return fallback
+async def _read_content(
+    envelope: MessageEnvelope, client: Client, now: datetime, asked: tuple[Asked, ...]
+) -> ReadReply:
+    """The message parsed whole, then read, each under READ_TIMEOUT_S; too slow, a note."""
+    whole = await read_off_loop(READ_TIMEOUT_S, parse_message, envelope.raw)
+    if whole is None:
+        return _too_slow(envelope, envelope.message)  # its headers, the body as one payload
+    reading = await read_off_loop(
+        READ_TIMEOUT_S,
+        read_content,
+        envelope,
+        zone=client.zone,
+        received_at=now,
+        asked=asked,
+        message=whole,
+    )
+    return reading if reading is not None else _too_slow(envelope, whole)
 
 
-def _too_slow(envelope: MessageEnvelope) -> ReadReply:
+def _too_slow(envelope: MessageEnvelope, message: Message | None) -> ReadReply:
     """What the coach gets for a message that took too long to read: a note with the first
     plain-text words as they are (quotes and all: better than losing the client's words)."""
     return ReadReply(
         kind="reply",
         intent="note",
-        text=first_plain_text(envelope.message, MAX_REPLY_CHARS) if envelope.message else "",
+        text=first_plain_text(message, MAX_REPLY_CHARS) if message else "",
         reasons=(f"reading took longer than {READ_TIMEOUT_S:g} s: left for the coach to read",),
         tokens=envelope.tokens,
         references=envelope.references,

@@ -30,6 +30,10 @@ OVERLOAD_LOG_INTERVAL_S = 60.0
 # A declared SIZE (RFC 1870) is the sender's estimate: CRLFs and dot-stuffing add a little.
 SIZE_SLACK_FRACTION = 8  # 1/8 more than declared ...
 SIZE_SLACK_BYTES = 16 * 1024  # ... plus this
+# A body without a declared SIZE holds this much at DATA, then what has arrived: reserving a
+# whole message up front let six senders that then sent a byte every few seconds hold the
+# 64 MiB budget, and every other DATA got 452, for as long as they kept reconnecting.
+UNSIZED_START_BYTES = 64 * 1024
 # asyncio's context "message" when accept() fails for want of descriptors or memory.
 ACCEPT_OUT_OF_RESOURCES = "socket.accept() out of system resource"
 
@@ -114,7 +118,7 @@ class SessionGate:
         if self._per_ip[ip] <= 0:
             del self._per_ip[ip]
 
-    def data_reservation(self, declared_size: int | None) -> int:
+    def body_limit(self, declared_size: int | None) -> int:
         """The bytes one DATA may take: the declared SIZE with some slack, at most a message."""
         limit = self.max_message_bytes
         if declared_size is None:
@@ -123,21 +127,53 @@ class SessionGate:
         return min(limit, declared_size + slack)
 
     @contextmanager
-    def reserving(self, nbytes: int) -> Iterator[bool]:
-        """Hold `nbytes` of the DATA budget for the block; yields False (holding nothing) when
-        the budget cannot take them now."""
+    def body_allowance(self, declared_size: int | None) -> Iterator[BodyAllowance | None]:
+        """The DATA budget one body holds for the block: its declared SIZE up front, else
+        UNSIZED_START_BYTES that grow as bytes arrive. None (holding nothing) when the budget
+        cannot take the start now."""
+        limit = self.body_limit(declared_size)
+        start = limit if declared_size is not None else min(limit, UNSIZED_START_BYTES)
+        if not self.hold(start):
+            yield None
+            return
+        allowance = BodyAllowance(self, start, limit)
+        try:
+            yield allowance
+        finally:
+            self.data_bytes -= allowance.held
+
+    def hold(self, nbytes: int) -> bool:
+        """Take `nbytes` more of the DATA budget, or refuse (and take nothing)."""
         if self.data_bytes + nbytes > self.limits.max_data_bytes:
             self._refused(Refusal.DATA_BYTES)
-            yield False
-            return
+            return False
         self.data_bytes += nbytes
-        try:
-            yield True
-        finally:
-            self.data_bytes -= nbytes
+        return True
 
     def _refused(self, refusal: Refusal) -> None:
         self.overload.note(refusal, sessions=self.sessions, data_bytes=self.data_bytes)
+
+
+class BodyAllowance:
+    """What one DATA body holds of the budget: at least what has arrived, up to `limit` (past
+    it aiosmtpd drops the body and answers 552, so nothing more is held)."""
+
+    def __init__(self, gate: SessionGate, held: int, limit: int) -> None:
+        self._gate = gate
+        self.held = held
+        self.limit = limit
+        self._arrived = 0
+
+    def arrived(self, nbytes: int) -> bool:
+        """Count `nbytes` more received; False when the budget cannot hold them."""
+        self._arrived += nbytes
+        wanted = min(self._arrived, self.limit) - self.held
+        if wanted <= 0:
+            return True
+        if not self._gate.hold(wanted):
+            return False
+        self.held += wanted
+        return True
 
 
 ExceptionHandler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]

@@ -12,7 +12,12 @@ import structlog
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from daemon.inbound.mailguard import ReceiverLimits, SessionGate, quiet_accept_errors
+from daemon.inbound.mailguard import (
+    BodyAllowance,
+    ReceiverLimits,
+    SessionGate,
+    quiet_accept_errors,
+)
 from daemon.inbound.message import InboundMessage, MessageSink
 
 log = structlog.get_logger(__name__)
@@ -20,6 +25,11 @@ log = structlog.get_logger(__name__)
 # Only the addresses coachd hands out are accepted; anything else is refused at RCPT.
 _LOCAL_PART = re.compile(r"^(?:reply|unsubscribe|bounces)\+[a-z2-7]{8,64}$", re.IGNORECASE)
 TOO_BUSY = "421 4.3.2 {host} too busy, try again later"
+# RFC 5321 4.5.3.1.8: a server must take at least 100 recipients, and answers 452 past its
+# limit (the client sends the rest in another transaction). A reply has one or two; without a
+# limit, one session's RCPTs grew memory without end (300,000 of them: +107 MB).
+MAX_RECIPIENTS = 100
+TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
 DATA_BUDGET_SPENT = "452 4.3.1 Too much mail in flight, try again later"
 START_MAIL_INPUT = "354"
 UNKNOWN_PEER = "unknown"
@@ -50,6 +60,8 @@ class ReplyHandler:
     ) -> str:
         if not self.accepts(address):
             return "550 5.1.1 No such recipient here"
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return TOO_MANY_RECIPIENTS
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -89,6 +101,7 @@ class GuardedSMTP(SMTP):
         self._gate = gate
         self._peer_ip: str | None = None
         self._refused = False
+        self._body: BodyAllowance | None = None  # while a DATA body is being received
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if self.transport is None and self._peer_ip is None:  # not the STARTTLS re-entry
@@ -111,6 +124,15 @@ class GuardedSMTP(SMTP):
             self._peer_ip = None
         super().connection_lost(error)
 
+    def data_received(self, data: bytes) -> None:
+        if self._body is not None and not self._body.arrived(len(data)):
+            # Mid-body there is no reply to give but the one that closes the session.
+            assert isinstance(self.transport, asyncio.WriteTransport)
+            self.transport.write(TOO_BUSY.format(host=self.hostname).encode("ascii") + b"\r\n")
+            self.transport.close()
+            return
+        super().data_received(data)
+
     async def push(self, status: AnyStr) -> None:
         await super().push(status.rstrip(" ") if isinstance(status, str) else status)
 
@@ -119,15 +141,16 @@ class GuardedSMTP(SMTP):
         if arg or not self.envelope.rcpt_tos:
             await super().smtp_DATA(arg)  # aiosmtpd's own 501/503
             return
-        nbytes = self._gate.data_reservation(declared_size(self.envelope.mail_options))
-        with self._gate.reserving(nbytes) as reserved:
-            if not reserved:
+        with self._gate.body_allowance(declared_size(self.envelope.mail_options)) as allowance:
+            if allowance is None:
                 await self.push(DATA_BUDGET_SPENT)
                 return
-            self.data_size_limit = nbytes  # over it: aiosmtpd drops the body, answers 552
+            self.data_size_limit = allowance.limit  # over it: aiosmtpd drops it, answers 552
+            self._body = allowance
             try:
                 await super().smtp_DATA(arg)
             finally:
+                self._body = None
                 self.data_size_limit = self._gate.max_message_bytes
 
 

@@ -23,6 +23,7 @@ from jobs.reading.parts import (
     authenticated_from,
     header_text,
     message_ids,
+    parse_headers,
     parse_message,
     sender_address,
 )
@@ -107,7 +108,7 @@ class MessageEnvelope:
     """Who a message is for and from, read from its headers alone: enough to decide whether
     coachd may act on it before its body is read at all (`read_content`)."""
 
-    message: Message | None  # None: the bytes would not parse as a message
+    message: Message | None  # its headers (the body unparsed); None: they would not parse
     tokens: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     message_id: str | None = None
@@ -117,12 +118,15 @@ class MessageEnvelope:
     # The topmost Authentication-Results on the From domain: True (DMARC or DKIM pass),
     # False (no pass), None (no such header, or no From address).
     authenticated: bool | None = None
+    raw: bytes = b""  # the whole message, for read_content
 
 
 def read_envelope(raw: bytes, *, recipients: Sequence[str] = ()) -> MessageEnvelope:
-    """Read a raw message's envelope (tokens, references, sender, date); never raises."""
+    """Read a raw message's envelope (tokens, references, sender, date) from its headers;
+    never raises. The body is left for `read_content`, so a message coachd will not act on
+    costs a header parse only."""
     try:
-        return _envelope(parse_message(raw), recipients)
+        return replace(_envelope(parse_headers(raw), recipients), raw=raw)
     except Exception as exc:  # hostile input must end in a reading, never a crash
         return MessageEnvelope(message=None, problem=f"unreadable message ({type(exc).__name__})")
 
@@ -134,18 +138,22 @@ def read_content(
     received_at: datetime | None = None,
     asked: Sequence[Asked] = (),
     learned: bool = True,
+    message: Message | None = None,
 ) -> ReadReply:
     """Read what a message says (kind, intent, dates, the client's words); never raises.
 
     Relative dates ("next Friday") count from `received_at`, else the Date header, on the
     calendar of `zone`, else of the Date header's own UTC offset. `learned=False` reads with
     the cue rules alone (what the learned reader is trained on: bench.trainintent).
+    `message` is the envelope's message parsed whole (`parse_message(envelope.raw)`), when
+    the caller has parsed it already.
     """
     if envelope.message is None:
         return ReadReply(kind="reply", intent="note", reasons=(envelope.problem or "unreadable",))
     try:
         model = load_model() if learned else None
-        return _read(envelope.message, envelope, zone, received_at, asked, model=model)
+        whole = message if message is not None else parse_message(envelope.raw)
+        return _read(whole, envelope, zone, received_at, asked, model=model)
     except Exception as exc:  # hostile input must end in a reading, never a crash
         return ReadReply(
             kind="reply", intent="note", reasons=(f"unreadable message ({type(exc).__name__})",)
