@@ -235,11 +235,11 @@ def _ours_args(attempt: str, claimed_at_ms: int, new: str) -> list[str]:
 
 class LedgerCommit:
     """One email's claimed -> committing swap (every key of it, or none), written in this
-    process's next commit turn (daemon.outbound.commitbatch).
+    process's open commit turn (daemon.outbound.commitbatch).
 
-    `prepare` waits for the turn; `write` only puts the mark in the turn's held-back
-    connection (synchronously), so the SMTP dot can follow with no await in between;
-    `confirm` waits for Redis's answer to this mark alone.
+    `prepare` joins the turn (waiting only while its connection is opened); `write` only
+    puts the mark in the turn's held-back connection (synchronously), so the SMTP dot can
+    follow with no await in between; `confirm` waits for Redis's answer to this mark alone.
     """
 
     def __init__(
