@@ -7,7 +7,9 @@ worker can never overwrite a newer one:
           |                      |
           +-- released ----------+   (the server refused, or hung up: nothing delivered)
 
-`committing` is written right before the final "." of SMTP DATA (see daemon.outbound.smtpdata).
+`committing` is written right before the final "." of SMTP DATA (see daemon.outbound.smtpdata),
+in the commit turn that this process's sends reaching their dots together share
+(daemon.outbound.commitbatch): one round trip for all their marks, one mark per email.
 A worker that dies while `claimed` sent nothing the server kept: once the claim's lease
 has run out, another run takes it over and sends. A worker that dies while `committing`
 may or may not have delivered (nobody saw the server's answer): that step is recorded
@@ -16,15 +18,18 @@ may or may not have delivered (nobody saw the server's answer): that step is rec
 
 from __future__ import annotations
 
-import socket
+import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from redis.asyncio import Redis
 
+from daemon.outbound.commitbatch import CommitBatcher, CommitTurn
+from daemon.outbound.markline import open_mark_line
 from daemon.outbound.tally import Report, record_call
 from daemon.store import keys
 from daemon.store.pipelining import AutoPipeline
@@ -113,11 +118,18 @@ class SendLedger:
     """Claims, commits and records each step's email (see the module docstring)."""
 
     def __init__(
-        self, redis: Redis, commands: AutoPipeline, lease_ms: int = DEFAULT_LEASE_MS
+        self,
+        redis: Redis,
+        commands: AutoPipeline,
+        lease_ms: int = DEFAULT_LEASE_MS,
+        *,
+        marks: CommitBatcher | None = None,
     ) -> None:
         self._redis = redis
         self._commands = commands  # concurrent steps' ledger calls share round trips
         self.lease_ms = lease_ms
+        # Concurrent sends' commit marks share a round trip too, written with their dots.
+        self._marks = marks or CommitBatcher(partial(open_mark_line, redis))
 
     def lease_over(self, entry: LedgerEntry, now_ms: int) -> bool:
         """Whether an in-flight entry (claimed or committing) has outlived its lease: the
@@ -159,7 +171,7 @@ class SendLedger:
         and the steps in `also` that ride in the same email, all claimed by this attempt)."""
         claimed = LedgerEntry(Outcome.CLAIMED, attempt, claimed_at_ms)
         committing = LedgerEntry(Outcome.COMMITTING, attempt, claimed_at_ms)
-        return LedgerCommit(self._redis, (key, *also), (claimed.value, committing.value))
+        return LedgerCommit(self._marks, (key, *also), (claimed.value, committing.value))
 
     async def finish(
         self,
@@ -222,58 +234,34 @@ def _ours_args(attempt: str, claimed_at_ms: int, new: str) -> list[str]:
 
 
 class LedgerCommit:
-    """The claimed -> committing swap as a raw EVAL on its own pooled connection.
+    """One email's claimed -> committing swap (every key of it, or none), written in this
+    process's open commit turn (daemon.outbound.commitbatch).
 
-    `write` only puts the command in the socket (synchronously), so the SMTP dot can
-    follow with no await in between; `confirm` reads Redis's answer. This drives
-    redis-py 5.x's connection object directly (pinned in pyproject.toml).
-
-    Over TCP on Linux the mark is written corked: the kernel holds it until `confirm`
-    (or until the socket closes, even in a killed process) instead of handing it to Redis
-    at once. Handing it over wakes Redis, and the scheduler then often runs Redis before
-    the dot is written: measured under load, that left the mark in Redis without the dot
-    for ~160 us on average (p99 ~1.8 ms), and a worker killed then lost its email.
-    Corked, the gap is the few microseconds between two system calls.
+    `prepare` joins the turn (waiting only while its connection is opened); `write` only
+    puts the mark in the turn's held-back connection (synchronously), so the SMTP dot can
+    follow with no await in between; `confirm` waits for Redis's answer to this mark alone.
     """
 
-    def __init__(self, redis: Redis, step_keys: Sequence[str], values: tuple[str, str]) -> None:
-        self._pool = redis.connection_pool
+    def __init__(
+        self, marks: CommitBatcher, step_keys: Sequence[str], values: tuple[str, str]
+    ) -> None:
+        self._marks = marks
         self._keys = tuple(step_keys)
         self._values = values
-        self._connection: Any = None
+        self._turn: CommitTurn | None = None
+        self._reply: asyncio.Future[Any] | None = None
 
     async def prepare(self) -> None:
-        self._connection = await self._pool.get_connection()
+        self._turn = await self._marks.turn()
 
     def write(self) -> None:
+        assert self._turn is not None, "prepare first"
         expected, new = self._values
-        packed = self._connection.pack_command(
-            "EVAL", _SWAP_ALL, len(self._keys), *self._keys, expected, new, keys.LEDGER_TTL_S
+        self._reply = self._turn.write(
+            ("EVAL", _SWAP_ALL, len(self._keys), *self._keys, expected, new, keys.LEDGER_TTL_S)
         )
-        _set_cork(self._connection, corked=True)
-        self._connection._writer.writelines(packed)
 
     async def confirm(self) -> None:
-        connection, self._connection = self._connection, None
-        try:
-            _set_cork(connection, corked=False)
-            await connection._writer.drain()
-            swapped = await connection.read_response()
-        except BaseException:
-            await connection.disconnect(nowait=True)
-            raise
-        finally:
-            await self._pool.release(connection)
-        if not swapped:
+        assert self._reply is not None, "write first"
+        if not await self._reply:
             raise LedgerLost(self._keys[0])
-
-
-_TCP_CORK: int | None = getattr(socket, "TCP_CORK", None)  # Linux only
-
-
-def _set_cork(connection: Any, *, corked: bool) -> None:
-    """Hold back (or release) what is written to a TCP connection; elsewhere a no-op."""
-    sock = connection._writer.transport.get_extra_info("socket")
-    if _TCP_CORK is None or sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
-        return
-    sock.setsockopt(socket.IPPROTO_TCP, _TCP_CORK, int(corked))

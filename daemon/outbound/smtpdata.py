@@ -7,8 +7,14 @@ delivered": writing the final dot. `send_data` writes the send ledger's "committ
 mark to Redis and the final dot to the SMTP server in one synchronous step (no await
 between the two socket writes), so a worker killed at any moment leaves either a claim
 that is safe to send again, or a commit mark whose dot also went out; only a kill in the
-microseconds between the two system calls loses the email (daemon.outbound.ledger.LedgerCommit
-says how the mark is kept from widening that gap).
+microseconds between the two system calls loses the email. No dot ever leaves before its
+own mark is in the Redis socket.
+
+Waiting for the mark's turn (`CommitPoint.prepare`) lets every send of the process that
+reaches this point together write its mark into one held-back Redis connection, each
+right before its own dot, so their marks reach Redis in one round trip
+(daemon.outbound.commitbatch says why mark by mark, and daemon.outbound.markline how the
+connection is kept from handing a mark to Redis before its dot is out).
 
 aiosmtplib's own `data()` writes body and dot in one go, so this module drives its
 protocol object directly (pinned to aiosmtplib 5.x in pyproject.toml).
@@ -31,13 +37,14 @@ class CommitPoint(Protocol):
     """The mark that must reach its store together with the final dot."""
 
     async def prepare(self) -> None:
-        """Everything that may wait (e.g. getting a connection), before the writes."""
+        """Everything that may wait (a connection, the mark's turn), before the writes;
+        `write` must follow in the step this returns in."""
 
     def write(self) -> None:
         """Put the mark on the wire; synchronous, so nothing runs between it and the dot."""
 
     async def confirm(self) -> None:
-        """Wait for the store's answer to the mark."""
+        """Wait for the store's answer to the mark (it comes after the dot is out)."""
 
 
 class CommitUnconfirmed(Exception):
@@ -132,9 +139,10 @@ async def _pipelined_start(
 async def _write_committed(
     client: aiosmtplib.SMTP, protocol: SMTPProtocol, data: bytes, commit: CommitPoint | None
 ) -> Exception | None:
-    """The commit mark, then body and final dot in one write (one system call) right after.
-    Returns why the mark was not confirmed, if it was not: the dot is out by then, so the
-    server's answer to it still decides whether the message was delivered."""
+    """The commit mark, then body and final dot in one write (one system call) right after,
+    with no await between them. Returns why the mark was not confirmed, if it was not (a
+    failed compare-and-set included): the dot is out by then, so the server's answer to it
+    still decides whether the message was delivered."""
     if commit is not None:
         await commit.prepare()
         commit.write()

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
-from asyncio.selector_events import _SelectorSocketTransport
 from collections.abc import AsyncIterator, Iterator
 from email.message import EmailMessage
 from typing import Any
@@ -19,6 +17,7 @@ from daemon.errors import PermanentSendError, TransientSendError
 from daemon.outbound.mailer import SmtpMailer
 from daemon.outbound.smtpenvelope import EnvelopeRefused, KeepingProtocol, Pipelined
 from tests.helpers.smtp import SmtpTestServer
+from tests.helpers.writes import Writes, recording_writes
 
 SENDER = "coach@firm.example"
 CLIENT = "client@example.org"
@@ -38,32 +37,9 @@ def compose(subject: str) -> bytes:
     return message.as_bytes()
 
 
-class Writes:
-    """Every socket write this test's event loop makes (aiosmtpd writes on its own thread)."""
-
-    def __init__(self) -> None:
-        self.seen: list[bytes] = []
-        self._thread = threading.current_thread()
-
-    def record(self, data: Any) -> None:
-        if threading.current_thread() is self._thread:
-            self.seen.append(bytes(data))
-
-    def since(self, start: int) -> list[bytes]:
-        return self.seen[start:]
-
-
 @pytest.fixture
 def writes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Writes]:
-    recorder = Writes()
-    original = _SelectorSocketTransport.write
-
-    def write(transport: _SelectorSocketTransport, data: Any) -> None:
-        recorder.record(data)
-        original(transport, data)
-
-    monkeypatch.setattr(_SelectorSocketTransport, "write", write)
-    yield recorder
+    yield from recording_writes(monkeypatch)
 
 
 @pytest.fixture
