@@ -19,10 +19,12 @@ from daemon.errors import (
 )
 from daemon.outbound.sendgate import SendGate, lost_connection
 from daemon.outbound.smtpdata import CommitPoint, CommittedFailure, HungUpAfterDot, send_data
-from daemon.outbound.smtpenvelope import EnvelopeRefused, adopt, prepare
+from daemon.outbound.smtpenvelope import EnvelopeRefused, build_keeping_protocols, prepare
 from daemon.outbound.smtpreply import SERVICE_UNAVAILABLE, classify, reason
 
 TlsMode = Literal["starttls", "tls", "none"]
+
+build_keeping_protocols()  # before any connection: see its docstring
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_POOL_SIZE = 4
@@ -195,7 +197,6 @@ class SmtpMailer:
         )
         try:
             await client.connect()
-            adopt(client)
             if cfg.username is not None:
                 await client.login(cfg.username, cfg.password or "")
         except aiosmtplib.SMTPAuthenticationError as exc:

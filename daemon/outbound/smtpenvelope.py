@@ -6,8 +6,8 @@ the body are pipelined: the body waits for 354, and the commit mark and the fina
 still written together by daemon.outbound.smtpdata, so the commit point does not move.
 
 aiosmtplib 5.x has no pipelining and its protocol drops any reply that arrives while an
-earlier one waits to be read, so a connection opened by the mailer is adopted
-(`adopt`) by a protocol that keeps them.
+earlier one waits to be read, so the mailer has aiosmtplib build its connections with a
+protocol that keeps them (`build_keeping_protocols`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiosmtplib
+import aiosmtplib.smtp
 from aiosmtplib.email import quote_address
 from aiosmtplib.protocol import MAX_RESPONSE_LENGTH, SMTPProtocol
 from aiosmtplib.response import SMTPResponse
@@ -39,7 +40,12 @@ class KeepingProtocol(SMTPProtocol):
 
     def data_received(self, data: bytes) -> None:
         waiter = self._response_waiter
-        if not (self.keep_replies and waiter is not None and waiter.done()):
+        # Between two read_reply calls the next reply may already arrive: either the waiter
+        # still holds the last one, or read_response has just replaced it and marked nothing
+        # pending, where aiosmtplib drops what comes (uvloop runs I/O callbacks before the
+        # resumed reader often enough to lose a reply and hang the session).
+        waiting = waiter is not None and not waiter.done() and self._response_pending
+        if not self.keep_replies or waiter is None or waiting:
             super().data_received(data)
             return
         if len(self._buffer) + len(data) > MAX_RESPONSE_LENGTH:
@@ -50,18 +56,26 @@ class KeepingProtocol(SMTPProtocol):
         self._buffer.extend(data)  # the next reply: read_reply takes it from the buffer
 
     async def read_reply(self, timeout: float) -> SMTPResponse:
-        """The next reply, from what is already buffered if a whole one is there."""
+        """The next reply: the one aiosmtplib already parsed into its waiter (the oldest),
+        else a whole one already buffered behind it, else the next to arrive."""
+        waiter = self._response_waiter
+        if waiter is not None and waiter.done():
+            return await self.read_response(timeout=timeout)
         buffered = self._read_response_from_buffer()
         if buffered is not None:
             return buffered
         return await self.read_response(timeout=timeout)
 
 
-def adopt(client: aiosmtplib.SMTP) -> None:
-    """Let a just-connected client read pipelined replies (aiosmtplib 5.x's protocol only;
-    the subclass adds no state, so the object can change class in place)."""
-    if type(client.protocol) is SMTPProtocol:
-        client.protocol.__class__ = KeepingProtocol
+def build_keeping_protocols() -> None:
+    """Make aiosmtplib build every connection's protocol as a KeepingProtocol (the same
+    object unless `keep_replies` is on). It must be that class from the start: uvloop takes
+    the protocol's `data_received` when the connection is made, so a class changed after
+    connecting would never see a reply, and aiosmtplib's own method drops replies that arrive
+    behind one not yet read (pipelined sessions then hang until their timeout). aiosmtplib
+    5.x looks the class up by this module-level name when it connects (pinned in
+    pyproject.toml; `tests/daemon/outbound/test_pipelining_loops.py` checks it still does)."""
+    aiosmtplib.smtp.SMTPProtocol = KeepingProtocol  # type: ignore[attr-defined]
 
 
 class EnvelopeRefused(Exception):
