@@ -38,8 +38,8 @@ WEIGHT_SCALE = 1000  # stored as integers in thousandths: a third of the file
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|[?!]", re.UNICODE)
 
 
-def _fold(word: str) -> str:
-    """Lower case without accents: "Já", "ja" and "JA" are one feature."""
+def fold(word: str) -> str:
+    """Lower case without accents: "Já", "ja" and "JA" are one word."""
     decomposed = unicodedata.normalize("NFKD", word.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -47,8 +47,8 @@ def _fold(word: str) -> str:
 def _lemmas(text: str, language: str) -> list[str]:
     words = _WORD.findall(text[:MAX_LEARNED_CHARS])
     if language not in LEMMA_LANGUAGES:
-        return [_fold(w) for w in words]
-    return [_fold(simplemma.lemmatize(w.lower(), lang=language)) for w in words]
+        return [fold(w) for w in words]
+    return [fold(simplemma.lemmatize(w.lower(), lang=language)) for w in words]
 
 
 def features(text: str, language: str, actions: Sequence[str], rule_intent: str) -> frozenset[str]:
@@ -157,7 +157,9 @@ def train(
 
 @cache
 def load_model() -> LearnedModel | None:
-    """The shipped weights, or None when the file is missing (the rules then read alone)."""
-    if not WEIGHTS_FILE.exists():
+    """The shipped weights, or None when the file is missing or unreadable (the rules then
+    read alone)."""
+    try:
+        return LearnedModel.from_json(WEIGHTS_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):  # missing or damaged: never the rules' loss
         return None
-    return LearnedModel.from_json(WEIGHTS_FILE.read_text(encoding="utf-8"))

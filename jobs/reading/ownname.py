@@ -10,9 +10,9 @@ it. Pure: text and the From header in, text out.
 from __future__ import annotations
 
 import re
-import unicodedata
 from email.utils import parseaddr
 
+from jobs.reading.learned import fold
 from jobs.reading.signatures import is_signoff
 
 MIN_NICKNAME_CHARS = 3  # "kev" for Kevin; "ma" would match too much
@@ -23,21 +23,16 @@ _TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
 _KISSES = frozenset({"x", "xx", "xxx", "xo", "bjs", "bj", "bss"})
 
 
-def _fold(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def sender_names(from_header: str) -> frozenset[str]:
     """Folded words of the display name and of the address's local part ("vale.rojas")."""
     display, address = parseaddr(from_header)
     local = address.split("@")[0]
     words = _TOKEN.findall(display) + _TOKEN.findall(local)
-    return frozenset(_fold(w) for w in words if len(w) >= 2)
+    return frozenset(fold(w) for w in words if len(w) >= 2)
 
 
 def _is_own(word: str, names: frozenset[str]) -> bool:
-    folded = _fold(word)
+    folded = fold(word)
     if folded in names:
         return True
     return len(folded) >= MIN_NICKNAME_CHARS and any(n.startswith(folded) for n in names)
@@ -50,7 +45,7 @@ def _name_line(line: str, names: frozenset[str]) -> bool:
     if not words or len(words) > MAX_NAME_LINE_WORDS or line.rstrip().endswith(("?", ".", ":")):
         return False
     named = [w for w in words if _is_own(w, names)]
-    if not named or (not _is_own(words[-1], names) and _fold(words[-1]) not in _KISSES):
+    if not named or (not _is_own(words[-1], names) and fold(words[-1]) not in _KISSES):
         return False
     return len(words) - len(named) <= MAX_NAME_LINE_WORDS - 2
 

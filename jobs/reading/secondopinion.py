@@ -42,8 +42,8 @@ def second_opinion(
     sure = probabilities[chosen]
     if chosen == reading.intent or sure < OVERRULE_MIN:
         return reading
-    if chosen == "reschedule" and reading.new_due is None:
-        return reading  # a new date needs a day the rules found
+    if chosen == "reschedule":
+        return reading  # a new date needs a day, and every day the rules tied to the step stands
     words = ", ".join(f"'{w}'" for w in model.strongest(found, chosen)) or "the words together"
     why = (
         f"learned reader: {chosen} ({sure:.2f}) over the rules' {reading.intent} "
@@ -52,7 +52,7 @@ def second_opinion(
     return replace(
         reading,
         intent=chosen,
-        new_due=reading.new_due if chosen == "reschedule" else None,
+        new_due=None,
         confidence=min(sure, OVERRULED_CONFIDENCE),
         reasons=(why, *reading.reasons),
     )

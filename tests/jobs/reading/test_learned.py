@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from jobs.reading import learned
 from jobs.reading.learned import (
     INTENTS,
     LearnedModel,
@@ -10,6 +15,7 @@ from jobs.reading.learned import (
     load_model,
     train,
 )
+from jobs.reading.reply import read_reply
 
 
 def sample(text: str, intent: str, rule: str = "note") -> Sample:
@@ -61,3 +67,18 @@ def test_the_shipped_weights_load_and_cover_every_intent() -> None:
     assert all(len(row) == len(INTENTS) for row in model.rows.values())
     for intent in INTENTS:  # every intent has words that point to it
         assert any(row[INTENTS.index(intent)] > 0 for row in model.rows.values())
+
+
+def test_a_damaged_weights_file_leaves_the_rules_to_read_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    damaged = tmp_path / "intent_weights.json"
+    damaged.write_text('{"intents": ["done"], "weights"', encoding="utf-8")
+    monkeypatch.setattr(learned, "WEIGHTS_FILE", damaged)
+    load_model.cache_clear()
+    try:
+        assert load_model() is None
+        reading = read_reply(b"From: ana@example.org\r\nSubject: Re: step\r\n\r\ndone!\r\n")
+        assert reading.intent == "done"  # the rules' reading, not an unreadable message
+    finally:
+        load_model.cache_clear()
