@@ -24,8 +24,16 @@ the mark in Redis without its dot for a whole round trip, where a kill loses the
 what can stop a dot is only what is known before it: a line that cannot be had or has
 failed (`LineLost`), or a mark written too late for its turn (`TurnMissed`).
 
-The line is kept from turn to turn (a pooled connection costs a check each time it is
-lent); one that failed, or that Redis closed, is dropped, and the next turn opens another.
+A turn writes only on a line whose earlier marks are all answered, with their replies read.
+A process killed with a reply unread in a socket's receive queue makes Linux reset that
+connection instead of closing it, discarding what the socket still holds back (the turn's
+corked marks) while the dots, already sent, reach the SMTP server: emails delivered and
+then sent again (tests/daemon/outbound/test_ledger.py kills a process so). So while
+one line waits for its replies, the next turn takes another, up to `MAX_LINES`; past that,
+a turn waits for one (one Redis round trip at most).
+
+Lines are kept from turn to turn (a pooled connection costs a check each time it is lent);
+one that failed, or that Redis closed, is dropped, and a turn that needs a line opens one.
 """
 
 from __future__ import annotations
@@ -106,29 +114,45 @@ class CommitTurn:
         return reply
 
 
+MAX_LINES = 4  # lines one process's turns may hold; a reply comes back in one round trip
+
+
 class CommitBatcher:
     """One process's commit turns (see the module docstring); `open_line` opens a line."""
 
     def __init__(self, open_line: Callable[[], Awaitable[MarkLine]]) -> None:
         self._open_line = open_line
-        self._lent: _Lent | None = None
+        self._lines: list[_Lent] = []  # open and not failed
         self._opening: asyncio.Task[_Lent] | None = None
+        self._freed = asyncio.Event()  # a line's replies are all read, or a line was dropped
         self._turn: CommitTurn | None = None  # open until its flush
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def turn(self) -> CommitTurn:
         """The open turn, or a new one. The caller must write its mark
         (`CommitTurn.write`), then its dot, in the step this returns in: with no await
-        before either. Waits only when a line must be opened first."""
-        if self._turn is None:
-            lent = self._lent
-            if lent is None or not lent.usable():
-                if lent is not None:
-                    self._retire(lent)
-                lent = await self._reopen()
-            if self._turn is None:  # none opened by another send meanwhile
+        before either. Waits only when a line must be opened first, or while every line
+        waits for its replies."""
+        while self._turn is None:
+            lent = self._quiet_line()
+            if lent is not None:
                 self._turn = self._open(lent)
+            elif len(self._lines) < MAX_LINES or self._opening is not None:
+                await self._reopen()
+            else:
+                self._freed.clear()
+                await self._freed.wait()
         return self._turn
+
+    def _quiet_line(self) -> _Lent | None:
+        """A usable line with no reply unread (its receive queue is empty); those found
+        closed meanwhile are dropped."""
+        for lent in list(self._lines):
+            if not lent.usable():
+                self._retire(lent)
+            elif not lent.unanswered:
+                return lent
+        return None
 
     def _open(self, lent: _Lent) -> CommitTurn:
         try:
@@ -150,8 +174,9 @@ class CommitBatcher:
         return await asyncio.shield(self._opening)
 
     async def _open_line_lent(self) -> _Lent:
-        self._lent = _Lent(await self._open_line())
-        return self._lent
+        lent = _Lent(await self._open_line())
+        self._lines.append(lent)
+        return lent
 
     def _opened(self, opening: asyncio.Task[_Lent]) -> None:
         self._opening = None
@@ -182,6 +207,8 @@ class CommitBatcher:
         if lent.failed:
             return
         lent.failed = True
+        self._lines.remove(lent)
+        self._freed.set()
         if not lent.reading:
             self._start(lent.line.close())
 
@@ -198,6 +225,7 @@ class CommitBatcher:
             while lent.unanswered:
                 result = await lent.line.reply()
                 _answer(lent.unanswered.popleft(), result)
+            self._freed.set()  # quiet again: a waiting turn may take it
         except BaseException as exc:
             self._retire(lent)
             _fail(lent.unanswered, exc)

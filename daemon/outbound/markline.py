@@ -5,7 +5,8 @@ marks must be in the socket synchronously, right before each one's SMTP dot, whi
 redis-py call does.
 
 Over TCP on Linux the line is corked: the kernel holds what is written until `send` (or
-until the socket closes, even in a killed process) instead of handing it to Redis at once.
+until the socket closes, even in a killed process, as long as no reply is left unread in it:
+daemon.outbound.commitbatch keeps turns off such lines) instead of handing it to Redis at once.
 Handing a mark over wakes Redis, and the scheduler then often runs Redis before the dot is
 written: measured under load, that left a mark in Redis without its dot for ~160 us on
 average (p99 ~1.8 ms), and a worker killed then lost its email. Corked, the gap is the few

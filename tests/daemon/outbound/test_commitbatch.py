@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from redis.exceptions import ResponseError
 
-from daemon.outbound.commitbatch import Command, CommitBatcher, TurnMissed
+from daemon.outbound.commitbatch import MAX_LINES, Command, CommitBatcher, TurnMissed
 from daemon.outbound.ledger import LedgerCommit, LedgerLost
 
 SWAPPED, NOT_OURS = 1, 0  # what the mark's compare-and-set answers
@@ -21,9 +21,10 @@ class FakeLine:
     """A line that logs what is done to it into the test's log, and answers from `answers`
     (by the mark's first key; an exception raised there is the connection failing)."""
 
-    def __init__(self, log: list[str], answers: dict[str, Any]) -> None:
+    def __init__(self, log: list[str], answers: dict[str, Any], replies: asyncio.Event) -> None:
         self._log = log
         self._answers = answers
+        self._replies = replies  # Redis answers only while it is set
         self._written: list[str] = []
         self.closed = False
 
@@ -43,6 +44,7 @@ class FakeLine:
 
     async def reply(self) -> Any:
         await asyncio.sleep(0)
+        await self._replies.wait()
         answer = self._answers.get(self._written.pop(0), SWAPPED)
         if isinstance(answer, ConnectionError):
             raise answer
@@ -60,11 +62,13 @@ class Lines:
         self.log: list[str] = []
         self.opened: list[FakeLine] = []
         self._answers = answers or {}
+        self.replies = asyncio.Event()
+        self.replies.set()
 
     async def open(self) -> FakeLine:
         await asyncio.sleep(0)  # a pooled connection is checked before it is lent
         self.log.append("open")
-        line = FakeLine(self.log, self._answers)
+        line = FakeLine(self.log, self._answers, self.replies)
         self.opened.append(line)
         return line
 
@@ -110,23 +114,61 @@ async def test_sends_reaching_their_commit_point_together_share_one_line_and_one
     assert not lines.opened[0].closed
 
 
-async def test_a_send_arriving_after_its_turn_went_out_waits_for_the_next_on_the_same_line() -> (
-    None
-):
+async def test_a_send_arriving_after_its_turns_replies_were_read_takes_the_same_line() -> None:
     lines = Lines()
     batcher = CommitBatcher(lines.open)
 
-    async def late() -> None:
-        while "send" not in lines.log:
-            await asyncio.sleep(0)
-        await send(batcher, "late", lines.log)
-
-    await asyncio.gather(send(batcher, "early", lines.log), late())
+    await send(batcher, "early", lines.log)  # answered
+    await send(batcher, "late", lines.log)
 
     assert lines.log == [
         *("open", "hold", "mark early", "dot early", "send"),
         *("hold", "mark late", "dot late", "send"),
     ]
+
+
+async def test_a_turn_never_writes_on_a_line_with_a_reply_unread() -> None:
+    """Killed then, the kernel would reset that connection and drop the held-back mark
+    while the dot goes out (tests/daemon/outbound/test_ledger.py shows it for real)."""
+    lines = Lines()
+    lines.replies.clear()  # Redis is slow to answer
+    batcher = CommitBatcher(lines.open)
+    early = asyncio.create_task(send(batcher, "early", lines.log))
+    while "send" not in lines.log:
+        await asyncio.sleep(0)
+
+    late = asyncio.create_task(send(batcher, "late", lines.log))
+    while lines.log.count("send") < 2:
+        await asyncio.sleep(0)
+    lines.replies.set()
+    await asyncio.gather(early, late)
+
+    assert lines.log == [
+        *("open", "hold", "mark early", "dot early", "send"),
+        *("open", "hold", "mark late", "dot late", "send"),
+    ]
+
+
+async def test_with_every_line_waiting_for_replies_a_turn_waits_for_the_first_quiet_one() -> None:
+    lines = Lines()
+    lines.replies.clear()
+    batcher = CommitBatcher(lines.open)
+    sends = []
+    for n in range(MAX_LINES):
+        sends.append(asyncio.create_task(send(batcher, f"k{n}", lines.log)))
+        while lines.log.count("send") <= n:
+            await asyncio.sleep(0)
+
+    waiting = asyncio.create_task(send(batcher, "waiting", lines.log))
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert "mark waiting" not in lines.log
+    assert len(lines.opened) == MAX_LINES
+    lines.replies.set()
+    await asyncio.gather(*sends, waiting)
+
+    assert len(lines.opened) == MAX_LINES  # it took one of them, once its reply was read
+    assert lines.log[-4:] == ["hold", "mark waiting", "dot waiting", "send"]
 
 
 async def test_a_failed_compare_fails_its_own_email_only() -> None:
