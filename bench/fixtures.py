@@ -25,7 +25,7 @@ from typing import Any
 from arq.connections import ArqRedis
 from arq.worker import Worker
 
-from daemon.clock import SystemClock
+from daemon.clock import Clock, SystemClock
 from daemon.config.load import load_coach_config
 from daemon.loop import ASYNCIO
 from daemon.outbound.dispatcher import StepDispatcher
@@ -112,13 +112,36 @@ def write_config(folder: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class StoppedClock:
+    """A clock standing at `at`, the moment a batch's steps are planned for: released early,
+    they still fire on time (daemon.clock.acting_moment), as steps composed ahead must."""
+
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
+
+    def real(self, moment: datetime) -> datetime:
+        return moment
+
+
 @asynccontextmanager
-async def coachd_services(env: BenchEnv, mailer: Mailer) -> AsyncIterator[Services]:
+async def coachd_services(
+    env: BenchEnv, mailer: Mailer, clock: Clock | None = None, compose_ahead_s: float = 0.0
+) -> AsyncIterator[Services]:
     """coachd's real services on the bench Redis, built the way `coachd run` builds them."""
     redis = await connect(env.url)
     config = load_coach_config(env.config_path)
     try:
-        yield build_services(redis, config, mailer, SystemClock(), env.identity())
+        yield build_services(
+            redis,
+            config,
+            mailer,
+            clock or SystemClock(),
+            env.identity(),
+            compose_ahead_s=compose_ahead_s,
+        )
     finally:
         await mailer.close()
         await redis.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -12,7 +13,9 @@ from arq.connections import ArqRedis
 from bench.fixtures import (
     MS_PER_S,
     OVERDUE_BY,
+    POLL_S,
     BenchEnv,
+    StoppedClock,
     TimedMailer,
     coachd_dispatcher,
     coachd_services,
@@ -25,11 +28,15 @@ from bench.fixtures import (
     wait_fired,
 )
 from daemon.inbox.stream import InboxConsumer, ensure_group, publish
+from daemon.outbound.firing import Services
 from daemon.outbound.mailer import Mailer
 from daemon.store import keys
 from daemon.store.commitments import Store
 
 DONE_TIMEOUT_S = 1800.0
+# Composing ahead covers the marker, an hour away (bench.fixtures.release_marker).
+COMPOSE_AHEAD_S = 2 * 3600.0
+KEPT = "coachd_emails_composed_ahead_total"
 # Steps fired (and templates compiled, connections opened) before the measured batch.
 WARMUP_STEPS = 20
 
@@ -59,20 +66,36 @@ class Delivered:
 
 
 async def deliver(
-    env: BenchEnv, mailer: Mailer, prefix: str, count: int, when: Callable[[int], float]
+    env: BenchEnv,
+    mailer: Mailer,
+    prefix: str,
+    count: int,
+    when: Callable[[int], float],
+    *,
+    ahead: bool = False,
 ) -> Delivered:
     """Create `count` steps, start coachd's worker, make the i-th step due at `when(i)`
-    (seconds after the worker is warm) and wait until every one is done."""
+    (seconds after the worker is warm) and wait until every one is done.
+
+    `ahead`: the worker, idle while the steps are still an hour away, composes their emails
+    ahead (daemon.outbound.composeahead) before they are made due; the clock stands at the
+    moment they are planned for, so that they fire on time and their kept emails are used.
+    """
     timed = TimedMailer(mailer)
-    async with coachd_services(env, timed) as services:
+    planned_at = release_marker(datetime.now(UTC))
+    clock = StoppedClock(planned_at) if ahead else None
+    ahead_s = COMPOSE_AHEAD_S if ahead else 0.0
+    async with coachd_services(env, timed, clock, ahead_s) as services:
         warmup = await prepare_due(services.store, f"{prefix}warm-", WARMUP_STEPS)
-        marker = await prepare_due(services.store, prefix, count)
+        marker = await prepare_due(services.store, prefix, count, planned_at)
         dispatcher = coachd_dispatcher(services, env)
         redis = services.store.redis
         assert isinstance(redis, ArqRedis)
         async with dispatching(dispatcher):
             await _release_all(redis, warmup, WARMUP_STEPS, lambda _: time.time())
             await wait_fired(dispatcher, WARMUP_STEPS, timeout_s=DONE_TIMEOUT_S)
+            if ahead:
+                await wait_kept(services, count, timeout_s=DONE_TIMEOUT_S)
             # coachd runs in this process: its CPU is this process's (the sink and Redis run
             # in their own), counting the 5 ms polls of `wait_fired` (~1% of it).
             start, cpu = time.time(), time.process_time()
@@ -112,10 +135,21 @@ async def ingest(store: Store, events: Sequence[bytes], consumer_name: str) -> t
     return published - started, finished - published
 
 
-async def prepare_due(store: Store, prefix: str, count: int) -> int:
-    """Create `count` overdue commitments whose one step waits at a marker; returns its score."""
-    marker = release_marker(datetime.now(UTC))
+async def prepare_due(store: Store, prefix: str, count: int, marker: datetime | None = None) -> int:
+    """Create `count` overdue commitments whose one step waits at a marker (a new one, unless
+    given); returns its score."""
+    marker = marker or release_marker(datetime.now(UTC))
     due = marker - OVERDUE_BY
     events = [created_event(f"{prefix}{i}", marker, due) for i in range(count)]
     await ingest(store, events, "bench-setup")
     return score_ms(marker)
+
+
+async def wait_kept(services: Services, count: int, timeout_s: float) -> None:
+    """Wait until the worker's look-ahead has kept `count` emails (daemon.outbound.lookahead)."""
+    deadline = time.monotonic() + timeout_s
+    registry = services.metrics.registry
+    while (registry.get_sample_value(KEPT, {"use": "kept"}) or 0) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"fewer than {count} emails composed ahead in {timeout_s:.0f} s")
+        await asyncio.sleep(POLL_S)

@@ -77,6 +77,7 @@ async def run_daemon(settings: Settings) -> None:
                 identity,
                 job_timeout_s=settings.job_timeout_s,
                 retry_base_s=settings.smtp_retry_base_s,
+                compose_ahead_s=settings.compose_ahead_s,
             )
             options = WorkerOptions(
                 max_jobs=settings.worker_max_jobs,

@@ -63,6 +63,8 @@ SMTP_BUCKETS_S: Final = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 REDIS_BUCKETS_S: Final = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
 
 
+COMPOSED_AHEAD_USES: Final = ("kept", "used")  # see daemon.outbound.composeahead
+
 # Each metric's HELP line, keyed by its name without `coachd_` (and, for counters, `_total`).
 HELP: Final = {
     "events_applied": "Inbox events applied, by event type.",
@@ -71,6 +73,8 @@ HELP: Final = {
     "steps_fired": "Due steps this worker claimed and fired, whatever came of them.",
     "step_lateness_seconds": "How long after its planned time a still-current step fired.",
     "emails": "Emails to clients and coaches, by step kind and ledger outcome.",
+    "emails_composed_ahead": "Step emails composed ahead of their due time (kept), and those "
+    "the due-time path sent as kept (used).",
     "smtp_send_seconds": "Time to hand one email to SMTP (a pooled connection's wait included).",
     "replies": "Inbound messages matched to a commitment, by kind and intent read.",
     "redis_roundtrip_seconds": "Round trips of the readiness PING and of the /metrics read.",
@@ -103,6 +107,7 @@ class Metrics:
         self.steps_fired = counter("steps_fired")
         self.step_lateness = histogram("step_lateness_seconds", LATENESS_BUCKETS_S)
         self.emails = counter("emails", "kind", "outcome")
+        self.emails_composed_ahead = counter("emails_composed_ahead", "use")
         self.smtp_seconds = histogram("smtp_send_seconds", SMTP_BUCKETS_S)
         self.replies = counter("replies", "kind", "intent")
         self.redis_seconds = histogram("redis_roundtrip_seconds", REDIS_BUCKETS_S)
@@ -133,6 +138,8 @@ class Metrics:
         for kind in StepKind:
             for outcome in EMAIL_OUTCOMES:
                 self.emails.labels(kind.value, outcome)
+        for use in COMPOSED_AHEAD_USES:
+            self.emails_composed_ahead.labels(use)
         for reply_kind in REPLY_KINDS:
             for intent in INTENTS:
                 self.replies.labels(reply_kind, intent)

@@ -191,6 +191,13 @@ class Settings(BaseSettings):
     worker_poll_s: float = Field(
         default=0.2, gt=0, le=5, description="How often an idle worker looks for due steps."
     )
+    compose_ahead_s: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="An idle worker composes the emails of steps due within this many seconds,"
+        " so that they only need sending when due; 0: composed when due.",
+    )
 
     @model_validator(mode="after")
     def _refuse_plaintext_auth(self) -> Self:

@@ -109,6 +109,7 @@ def build_services(
     *,
     job_timeout_s: int = JOB_TIMEOUT_S,
     retry_base_s: float = RETRY_BASE_S,
+    compose_ahead_s: float = 0.0,
 ) -> Services:
     queue = StepQueue(clock, timestamp_ms)
     store = Store(redis, config, queue, identity.signing_key)
@@ -118,6 +119,7 @@ def build_services(
         prompt_cap=PromptCap(store.commands),
         job_timeout_s=job_timeout_s,
         retry_base_s=retry_base_s,
+        compose_ahead_s=compose_ahead_s,
         mailer=mailer,
         config=config,
         clock=clock,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import hashlib
 import importlib.resources
 import re
 from collections.abc import Iterator, Mapping
@@ -238,6 +239,20 @@ class Composer:
             auto_reload=False,
         )
         self._templates = {kind: self._load(kind) for kind in StepKind}
+        self.digest = self._sources_digest()
+
+    def _sources_digest(self) -> str:
+        """A digest of every template's source: what a kept email was composed with
+        (daemon.outbound.composeahead)."""
+        digest = hashlib.blake2b(digest_size=16)
+        loader = self._env.loader
+        assert loader is not None
+        for kind in StepKind:
+            for name in (SUBJECT_FILE, TEXT_FILE, HTML_FILE):
+                source, _, _ = loader.get_source(self._env, f"{kind.value}/{name}")
+                digest.update(source.encode())
+                digest.update(b"\0")
+        return digest.hexdigest()
 
     def _load(self, kind: StepKind) -> tuple[Template, Template, Template]:
         subject, text, html = (

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 import structlog
 from jinja2 import TemplateError
 from redis.exceptions import RedisError
 
-from daemon.clock import acting_moment
 from daemon.errors import (
     RetryLater,
     StepGivenBack,
 )
-from daemon.outbound.firing import Companion, Firing, Services
-from daemon.outbound.holdback import ANSWERS, PROMPTS, WINDOW_SLACK, held_back, reschedule
+from daemon.outbound.composeahead import Precomposed, kept_email, read_kept
+from daemon.outbound.currentstep import current_firing, due_today_too
+from daemon.outbound.firing import Firing, Services
+from daemon.outbound.holdback import PROMPTS, held_back
 from daemon.outbound.ledger import Outcome
 from daemon.outbound.recovery import after_earlier_attempt
 from daemon.outbound.sendgate import SendGate
@@ -41,12 +41,8 @@ from daemon.outbound.tally import Tally
 from daemon.outbound.undelivered import uncomposed_note, undelivered_line
 from daemon.store.changes import Finish, StepResult
 from daemon.store.keys import ledger_step_id
-from jobs.clientcadence import client_profile
-from jobs.commitment import next_step, scheduled_step
 from jobs.composer import ComposeError
 from jobs.questions import Question, remember_questions
-from jobs.state import Status
-from jobs.step import StepKind
 
 log = structlog.get_logger(__name__)
 
@@ -59,14 +55,10 @@ ARQ_MAX_TRIES = MAX_SEND_TRIES + 3
 REDIS_RETRY_S = 5
 # How much of its time a job spends recording a sent email while Redis is away.
 DURABLE_SHARE = 0.8
-# A step this late fired after downtime: what to send is decided again (see _fire).
-LATE_AFTER = timedelta(hours=1)
-# At most this many of a client's other prompts due the same day ride in one email.
-MAX_COMPANIONS = 5
 # The steps that count as prompts for the per-client daily cap.
 # A job that fires a little before its window opens (clock skew) still sends.
 MS_PER_S = 1000
-RENDER_TIMEOUT_S = 5.0  # a coach template's render, off the loop (see _composed)
+RENDER_TIMEOUT_S = 5.0  # a coach template's render, off the loop (see composed)
 
 
 def retry_delay_s(job_try: int, base_s: float = RETRY_BASE_S) -> float:
@@ -106,58 +98,23 @@ async def _fire(
     batch: StepBatch | None = None,
     gate: SendGate | None = None,
 ) -> str:
-    loaded = await services.store.load(commitment_id)
-    if loaded is None:
-        return _skipped("commitment_gone")
-    commitment, client = loaded
-    structlog.contextvars.bind_contextvars(coach_id=commitment.coach_id)
-    step = scheduled_step(commitment, client.zone)
-    if commitment.version != version or step is None or name not in (None, step.name):
-        return _skipped("superseded")
-    structlog.contextvars.bind_contextvars(step=step.name)
-    lateness_s = (services.clock.now() - step.fire_at).total_seconds()
-    services.metrics.step_lateness.observe(max(lateness_s, 0.0))
-    # An opted-out client gets one email more: the confirmation that they are opted out.
-    if client.opted_out and step.kind not in (StepKind.COACH_QUIET, StepKind.ACK):
-        return _skipped("client_opted_out")
-    now = acting_moment(services.clock, step.fire_at)  # on time: the moment it was due
-    profile = services.store.profile_of(commitment)
-    if step.kind not in ANSWERS:  # a prompt held back waits for the client's own hours
-        profile = client_profile(profile, client.cadence)
-    firing = Firing(services, commitment, client, profile, step, now, batch=batch)
-    late = services.clock.real(now) - services.clock.real(step.fire_at)
-    if step.kind in PROMPTS and late > LATE_AFTER:
-        # Downtime: what is right now may differ (a reminder after the due date is no use;
-        # of several missed prompts only the latest goes out). Never a flood. Measured on
-        # the wall clock: on the demo's fast clock a 0.3 s pause is over an hour.
-        current = next_step(commitment, client, profile, now)
-        if current is None or current.fire_at > now + WINDOW_SLACK:
-            return await reschedule(firing, current, "replanned_after_downtime")
-        firing = replace(firing, step=current)
+    loaded, kept = await asyncio.gather(  # one round trip
+        services.store.load(commitment_id), read_kept(services, commitment_id, version)
+    )
+    firing = await current_firing(services, loaded, version, name, batch=batch)
+    if isinstance(firing, str):
+        return firing
     held = await held_back(firing)
     if held:
         return held
-    if step.kind in PROMPTS:
-        firing = replace(firing, companions=await _due_today_too(firing))
-    return await _deliver(firing, job_try, gate)
+    if firing.step.kind in PROMPTS:
+        firing = replace(firing, companions=await due_today_too(firing))
+    return await _deliver(firing, job_try, gate, kept)
 
 
-async def _due_today_too(firing: Firing) -> tuple[Companion, ...]:
-    """The client's other prompts due today: they go out in this email, not another day's."""
-    store, mine = firing.services.store, firing.commitment.commitment_id
-    if firing.client.commitment_ids == (mine,):  # the usual case: nothing more to read
-        return ()
-    zone, today = firing.client.zone, firing.now.astimezone(firing.client.zone).date()
-    companions = []
-    for other in await store.client_commitments(firing.client):
-        step = scheduled_step(other, zone) if other.status is Status.ACTIVE else None
-        due_today = step is not None and step.fire_at_local.date() == today
-        if step and due_today and other.commitment_id != mine and step.kind in PROMPTS:
-            companions.append(Companion(other, step))
-    return tuple(companions[:MAX_COMPANIONS])
-
-
-async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
+async def _deliver(
+    firing: Firing, job_try: int, gate: SendGate | None, kept: Precomposed | None = None
+) -> str:
     """Send the step's email once, through the same protocol as every email
     (daemon.outbound.sendonce), then settle the ledger and the commitment together."""
     services = firing.services
@@ -169,9 +126,12 @@ async def _deliver(firing: Firing, job_try: int, gate: SendGate | None) -> str:
     firing = await _claim_companions(firing, held.attempt, held.claimed_at_ms)
     tally = Tally(firing.step.kind.value, ledger_step_id(firing.ledger_key))
     claim = held.with_riders([c.ledger_key for c in firing.companions]).counted_as(tally)
-    questions = step_questions(firing, await learned_scores(firing))
+    ready = kept_email(firing, kept)
+    if ready is not None:
+        services.metrics.emails_composed_ahead.labels("used").inc()
+    questions = ready[0] if ready else step_questions(firing, await learned_scores(firing))
     try:
-        message, recipient = await _composed(firing, questions)
+        message, recipient = ready[1:] if ready else await composed(firing, questions)
     except (ComposeError, TemplateError, TimeoutError) as exc:
         # A coach's broken template or an unusable address: retrying cannot help.
         log.error("email_not_composed", error=type(exc).__name__)
@@ -238,7 +198,7 @@ async def _claim_companions(firing: Firing, attempt: str, claimed_at_ms: int) ->
     return replace(firing, companions=tuple(claimed))
 
 
-async def _composed(firing: Firing, questions: tuple[Question, ...]) -> tuple[bytes, str]:
+async def composed(firing: Firing, questions: tuple[Question, ...]) -> tuple[bytes, str]:
     """A coach's own templates render in a worker thread under a time limit (the sandbox
     bounds what a template can do; this is the backstop); the built-in ones inline."""
     if firing.services.config.template_dir_for(firing.commitment.coach_id) is None:
@@ -270,8 +230,3 @@ def _main_result(
     return StepResult(
         attempted.error, question, riders, reached=reached, note=note, asked_plan=asked_plan
     )
-
-
-def _skipped(reason: str) -> str:
-    log.info("step_skipped", reason=reason)
-    return f"skipped_{reason}"

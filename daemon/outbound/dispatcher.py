@@ -25,6 +25,7 @@ from daemon.errors import RetryLater, StepGivenBack
 from daemon.heartbeat import Heartbeat
 from daemon.outbound.delivery import ARQ_MAX_TRIES, fire_step
 from daemon.outbound.firing import Services
+from daemon.outbound.lookahead import LookAhead
 from daemon.outbound.stepbatch import StepBatch
 from daemon.store import keys
 
@@ -110,6 +111,7 @@ class StepDispatcher:
         self._lease_ms = lease_ms
         self.fired = 0  # steps handled since start (whatever their outcome)
         self.gate = services.gate
+        self._look_ahead = LookAhead(services)  # composes what is due soon while idle
         self._stopping = asyncio.Event()
         self._stopped_at = 0.0
 
@@ -161,6 +163,7 @@ class StepDispatcher:
 
                 task.add_done_callback(batch_done)
         finally:
+            await self._look_ahead.stop()
             if batches:
                 await asyncio.gather(*batches, return_exceptions=True)
 
@@ -196,6 +199,7 @@ class StepDispatcher:
         else:
             delay = self._poll_delay_s
         if not claimed:
+            self._look_ahead.start_sweep()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
         return claimed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -46,7 +47,10 @@ class Services:
     # Closed when the worker stops: steps and coach emails alike start no new transaction.
     gate: SendGate = field(default_factory=SendGate)
     metrics: Metrics = field(default_factory=Metrics)  # this process's own registry
+    # Steps due within this many seconds are composed ahead (daemon.outbound.composeahead).
+    compose_ahead_s: float = 0.0
     _composers: dict[Path | None, Composer] = field(default_factory=dict)
+    _config_digest: str = ""
 
     def replace_config(self, config: CoachConfig) -> None:
         """Switch to reloaded coach files; templates compile again (a broken one raises)."""
@@ -54,6 +58,15 @@ class Services:
         self.store.config = config
         self.config = config
         self._composers = composers
+        self._config_digest = ""
+
+    def compose_digest(self, coach_id: str) -> str:
+        """What this coach's emails are composed from besides the step: the coach files and
+        the coach's templates (the same in every worker that loaded the same files)."""
+        if not self._config_digest:
+            dumped = self.config.model_dump_json(exclude={"sources", "warnings"})
+            self._config_digest = hashlib.blake2b(dumped.encode(), digest_size=16).hexdigest()
+        return f"{self._config_digest}:{self.composer_for(coach_id).digest}"
 
     def composer_for(self, coach_id: str) -> Composer:
         # Per coach: their templates_dir (their tone), else the firm's, else the defaults.

@@ -136,6 +136,11 @@ def imap_mailbox(account: str, mailbox: str) -> str:
     return f"{PREFIX}imap:{account}:{mailbox}"
 
 
+def precomposed(step_id: str) -> str:
+    """A step's email composed ahead (daemon.outbound.composeahead), by `<commitment>:<version>`."""
+    return f"{PREFIX}pre:{step_id}"
+
+
 def ledger(commitment_id: str, plan_gen: int, step: str) -> str:
     return f"{PREFIX}sent:{commitment_id}:{plan_gen}:{step}"
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from daemon.metrics import (
+    COMPOSED_AHEAD_USES,
     EMAIL_OUTCOMES,
     EVENT_TYPES,
     INTENTS,
@@ -46,6 +47,7 @@ def test_every_metric_a_process_serves_has_a_row() -> None:
         ("coachd_events_applied_total", EVENT_TYPES),
         ("coachd_emails_total", (*(kind.value for kind in StepKind), *EMAIL_OUTCOMES)),
         ("coachd_replies_total", (*REPLY_KINDS, *INTENTS)),
+        ("coachd_emails_composed_ahead_total", COMPOSED_AHEAD_USES),
     ],
 )
 def test_each_label_value_is_listed_in_its_metrics_row(
