@@ -85,9 +85,11 @@ class LookAhead:
                     pipe.exists(keys.precomposed(step_id))
                 kept = await pipe.execute()
             for (step_id, at_ms), already in zip(fresh, kept, strict=True):
+                if kept_now >= MAX_PER_SWEEP:
+                    break  # the rest waits for the next sweep
                 # Looked at once: kept, or left to the due-time path (superseded, broken).
                 self._seen[step_id] = at_ms
-                if not already and kept_now < MAX_PER_SWEEP:
+                if not already:
                     kept_now += await self._compose_logged(step_id)
             if len(page) < PAGE:
                 break

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from daemon.outbound.composeahead import Precomposed
 from daemon.outbound import lookahead
+from daemon.outbound.composeahead import Precomposed
 from daemon.outbound.lookahead import LookAhead
 from daemon.store import keys
 from tests.helpers.events import created
@@ -156,7 +156,7 @@ async def test_sweeps_page_past_what_they_kept_until_every_step_due_soon_is_kept
     loop: Loop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(lookahead, "MAX_PER_SWEEP", 2)
-    monkeypatch.setattr(lookahead, "PAGE", 2)
+    monkeypatch.setattr(lookahead, "PAGE", 3)  # a sweep stops mid-page
     loop.services.compose_ahead_s = LOOK_AHEAD_S
     steps = 5
     for n in range(steps):  # clients of their own: no email rides along another's
