@@ -139,6 +139,11 @@ def ends_words(line: str) -> bool:
     return is_delimiter(line) or is_footer(line) or is_disclaimer(line)
 
 
+def is_contact(line: str) -> bool:
+    """A phone number, an address on the web or by email, or a "|"-separated signature line."""
+    return _CONTACT.search(line) is not None
+
+
 def is_delimiter(line: str) -> bool:
     return _DELIMITER.match(line.strip()) is not None
 
@@ -189,7 +194,7 @@ def is_name(line: str) -> bool:
     )
 
 
-def _is_signature_line(line: str) -> bool:
+def is_signature_line(line: str) -> bool:
     """A line a signature block holds (title, company, phone, link), not a sentence."""
     text = line.strip()
     if not text:
@@ -211,7 +216,7 @@ def signature_start(lines: list[str]) -> int | None:
     first = max(1, len(lines) - MAX_SIGNATURE_LINES)
     tail_ok = len(lines)
     for index in range(len(lines) - 1, first - 1, -1):
-        if not _is_signature_line(lines[index]):
+        if not is_signature_line(lines[index]):
             break
         tail_ok = index
     for index in range(tail_ok, len(lines)):
