@@ -129,6 +129,10 @@ MOVE = words(
     r"propose", r"mover", r"mueve", r"aplazar", r"posponer", r"c[áa]mbi\w+", r"dejamos\s+para",
     r"dejo\s+para", r"m[áa]s\s+margen", r"adiar", r"remarcar", r"passar\s+pra", r"deixar\s+pra",
     r"fica\s+pra", r"em\s+vez",
+    # Naming the day as the step's new one: "als neuen Termin", "nouvelle date", "novo prazo".
+    r"new\s+(?:date|deadline|due\s+date)", r"neu(?:e|en|er|es)\s+(?:termin|datum|frist|deadline)",
+    r"nouv(?:elle|eau)\s+(?:date|d[ée]lai|[ée]ch[ée]ance)", r"nuev[ao]\s+(?:fecha|plazo)",
+    r"nov[ao]\s+(?:data|prazo)",
 )
 # Promise or plan: first person future, "by", "bis", "d'ici", "para el", "até".
 # Promise or plan: first person future, going to, will have it done.

@@ -119,7 +119,7 @@ def _block_end(lines: list[str], start: int) -> int | None:
         if after_contact or is_signature_line(line):
             after_contact = after_contact or is_contact(line)
             continue
-        # "Jus Téranga – 100 % local, 100 % bon" above a phone number: a tagline, no sentence.
+        # "Jus Téranga - 100 % local, 100 % bon" above a phone number: a tagline, no sentence.
         short = len(line.strip()) <= MAX_SIGNATURE_LINE_CHARS
         if not (block_has_contact and short and not _SENTENCE_END.search(line)):
             return None

@@ -129,7 +129,9 @@ def _dated_clauses(clauses: list[str], context: Context, verb: Verb | None) -> l
     found = []
     for clause in clauses:
         if help_with_day(clause) or (
-            _other_event(clause, context.action) and not _moves(clause, context.language)
+            _other_event(clause, context.action)
+            and not _moves(clause, context.language)
+            and not _own_plan(clause, verb)
         ):
             continue
         hits = future(clause, context)
@@ -172,6 +174,14 @@ def _commitment(clause: str, hit: DateHit, verb: Verb | None, language: str) -> 
     if (len(rest) <= BARE_DATE_WORDS and not any(looks_past(w) for w in rest)) or hit.explicit:
         return WEAK, "a date said as the answer"
     return 0.0, ""
+
+
+def _own_plan(clause: str, verb: Verb | None) -> bool:
+    """The step's own verb in a plan ("vou ligar dia 22, que é o aniversário dela"): the day
+    is the step's, whatever other event falls on it."""
+    return bool(
+        verb and verb.said_in(clause) and cues.FUTURE.search(clause) and not verb.past_in(clause)
+    )
 
 
 def _result_date(clause: str, hit: DateHit, verb: Verb | None, language: str) -> bool:

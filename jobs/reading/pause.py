@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jobs.reading import cues, stopcues
+from jobs.reading.dates import DateHit
 from jobs.reading.finding import FIRM, Context, Finding
 from jobs.reading.futuredates import best, future
 
@@ -14,11 +15,9 @@ def pause(clauses: list[str], context: Context) -> Finding | None:
         return None
     away = any(cues.PAUSE.search(c) for c in clauses)
     for clause in clauses:
-        until = cues.UNTIL.search(clause) or cues.BACK.search(clause)
-        if until is None or not (away or _emails_held(clause, context)):
+        if not (away or _emails_held(clause, context)):
             continue
-        after = clause[until.start() :]
-        hits = [h for h in future(clause, context) if h.phrase in after] or future(clause, context)
+        hits = _until_day(clause, context)
         if hits:
             hit = best(hits)
             reason = f"clause '{clause}': away or hold-off until '{hit.phrase}' → pause {hit.day}"
@@ -34,3 +33,20 @@ def _emails_held(clause: str, context: Context) -> bool:
     if noun is None or stopcues.MESSAGE_NOUN.search(context.action):
         return False
     return not cues.FUTURE.search(clause)
+
+
+def _until_day(clause: str, context: Context) -> list[DateHit]:
+    """The days the clause holds off until: after "until"/"bis"/"jusqu'au" ("before the
+    holidays" bounds nothing: "I'll do it on the 16th, before the holidays" is a plan); with
+    "back"/"wieder da" the day may come first ("ab dem 7. wieder da")."""
+    hits = future(clause, context)
+    until = cues.UNTIL.search(clause)
+    if until is not None:
+        after = clause[until.start() :]
+        if following := [h for h in hits if h.phrase in after]:
+            return following
+    back = cues.BACK.search(clause)
+    if back is None:
+        return []
+    after = clause[back.start() :]
+    return [h for h in hits if h.phrase in after] or hits

@@ -179,3 +179,41 @@ def test_long_date_like_text_is_read_in_bounded_time() -> None:
     start = time.perf_counter()
     classify_intent(text, THURSDAY, asked=[Asked("print the flyers", FRIDAY_DUE)])
     assert time.perf_counter() - start < MAX_SECONDS
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "new_due"),
+    [
+        # "Termin" is usually another event's day; named as the step's new one, it is this one's.
+        (
+            "Bitte vermerken Sie als neuen Termin den 15.12.",
+            "die Rechnung einreichen",
+            "2026-12-15",
+        ),
+        ("Please put the new date as 14 December.", "send the invoice", "2026-12-14"),
+        # The step's own verb in a plan: the birthday falls on the step's own day.
+        (
+            "Vou ligar dia 22 de dezembro, que é o aniversário dela.",
+            "ligar para a tia",
+            "2026-12-22",
+        ),
+        # "before the holidays" bounds nothing: a plan for the 16th, not a pause until it.
+        (
+            "Je le mets au 16/12, mon seul après-midi libre avant les vacances.",
+            "trier",
+            "2026-12-16",
+        ),
+    ],
+)
+def test_a_day_named_as_the_steps_own_is_a_new_date(text: str, action: str, new_due: str) -> None:
+    reading = classify_intent(text, THURSDAY, asked=[Asked(action, FRIDAY_DUE)])
+    assert (reading.intent, reading.new_due) == ("reschedule", date.fromisoformat(new_due))
+    assert reading.pause_until is None, reading.reasons
+
+
+def test_away_until_a_day_is_still_a_pause_and_a_day_before_back_too() -> None:
+    away = classify_intent("On holiday until 4 January.", THURSDAY)
+    back_first = classify_intent("Bin im Urlaub, ab dem 7. Januar wieder da.", THURSDAY)
+
+    assert away.pause_until == date(2027, 1, 4)
+    assert back_first.pause_until == date(2027, 1, 7)
