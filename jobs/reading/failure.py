@@ -27,11 +27,12 @@ _REFUSED_CODES = frozenset({"1.7", "1.8"})  # the sender's address or system, no
 _REFUSED_SUBJECTS = frozenset({"2", "3", "4", "5", "6", "7"})
 _VAGUE_CODES = frozenset({"0.0", "1.0", "3.0", "5.0"})  # say nothing: read the text
 
-# A refusal of the sender (MAIL FROM), of the content (DATA) or of the connection is about
+# A refusal of the sender (MAIL FROM), of the content (at the end of DATA: the recipient was
+# taken at RCPT TO, so a filter speaks, whatever its words) or of the connection is about
 # this message or its sender, never proof the address is gone.
 _STAGE = re.compile(
     r"(?:after|reply\s+to|like\s+our|smtp\s+command:?)\s+(?:the\s+)?"
-    r"(?:mail\s+from|ehlo|helo|connect|initial\s+connection|greeting)",
+    r"(?:mail\s+from|ehlo|helo|connect|initial\s+connection|greeting|end\s+of\s+data\b)",
     re.IGNORECASE,
 )
 # Words a remote server uses for a refusal that it still codes 5.1.1 or 5.0.0.

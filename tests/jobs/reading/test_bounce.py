@@ -86,6 +86,20 @@ def test_rejected_sender_stage_is_refused() -> None:
     assert classify_failure(None, (text,)) == "refused"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "said: 550 Unknown user kijitora@example.net (in reply to end of DATA command)",
+        "SMTP error from remote mail server after end of data: 550 Unknown user",
+    ],
+)
+def test_a_user_unknown_at_the_end_of_data_is_a_filter_s_refusal(text: str) -> None:
+    """The server took the recipient at RCPT TO (RFC 5321 3.3): refused after the data, it is
+    this message a filter refused, not an address that does not exist."""
+    assert classify_failure("5.0.0", (text,)) == "refused"
+    assert classify_failure("5.0.0", ("550 Unknown user (in reply to RCPT TO command)",)) == "gone"
+
+
 def test_delivered_report_is_no_bounce() -> None:
     """Action: delivered / relayed (or a 2.x.x Status) is a success notice."""
     assert _read(_report("2.0.0", "250 OK", action="delivered")) is None
