@@ -13,6 +13,11 @@ class SettingsError(CoachdError):
     """Raised when the operator's settings (environment, .env) are missing or invalid."""
 
 
+class RedisClusterError(CoachdError):
+    """Raised when the Redis coachd is pointed at is a Redis Cluster node: coachd's keys and
+    scripts need one Redis (or a Sentinel-watched primary) today."""
+
+
 class EmbeddedRedisError(CoachdError):
     """Raised when the embedded Redis cannot be found, started or reached."""
 

@@ -18,7 +18,7 @@ from redis.exceptions import RedisError, WatchError
 from redis.typing import EncodableT
 from redis.utils import HIREDIS_AVAILABLE
 
-from daemon.errors import RedisUnreachableError
+from daemon.errors import RedisClusterError, RedisUnreachableError
 from daemon.store.pipelining import AutoPipeline
 from daemon.store.sentinel import PrimaryConnection, PrimaryNotFound
 from daemon.store.target import RedisTarget, RedisTls, as_target
@@ -186,12 +186,26 @@ async def ping_until_answering(
     client: Redis, target: str, tries: int = START_TRIES, retry_s: float = START_RETRY_S
 ) -> None:
     """PING until Redis answers, `tries` times `retry_s` apart; then raise
-    RedisUnreachableError naming `target` (a `describe()`: no password) and the reason."""
+    RedisUnreachableError naming `target` (a `describe()`: no password) and the reason. A
+    Redis Cluster node that answers is refused (RedisClusterError)."""
     for attempt in range(1, tries + 1):
         try:
             await client.ping()
-            return
+            break
         except (RedisError, TimeoutError, OSError) as error:
             if attempt == tries:
                 raise RedisUnreachableError(target, unreachable_reason(error)) from error
             await asyncio.sleep(retry_s)
+    await refuse_cluster(client, target)
+
+
+async def refuse_cluster(redis: Redis, where: str) -> None:
+    """Refuse a Redis Cluster node at once, with what to do, rather than fail later on the
+    first transaction whose keys live in different slots (CROSSSLOT) or on another node."""
+    info = await redis.info("cluster")
+    if int(info.get("cluster_enabled", 0)):
+        raise RedisClusterError(
+            f"{where} is a Redis Cluster node: coachd needs one Redis, or a primary watched by "
+            "Sentinel (COACHD_REDIS_SENTINELS). Redis Cluster is not supported yet; "
+            "docs/scaling.md says how to size one Redis and when to split firms."
+        )
