@@ -87,6 +87,7 @@ def imap_config_from(settings: Settings) -> ImapConfig | None:
         mailbox=settings.imap_mailbox,
         done_mailbox=settings.imap_done_mailbox,
         poll_s=settings.imap_poll_s,
+        max_message_bytes=settings.max_message_bytes,
     )
 
 

@@ -20,6 +20,7 @@ from daemon.inbound.imapsession import (
     ImapTls,
 )
 from daemon.inbound.message import InboundMessage, MessageSink
+from daemon.inbox.deadletters import dead_letter
 from daemon.store import keys
 
 __all__ = ["DONE_KEYWORD", "ImapConfig", "ImapPoller", "ImapTls"]
@@ -109,7 +110,11 @@ class ImapPoller:
         for uid in await session.search(last_uid, *_unhandled(session)):
             if stop.is_set():
                 break
-            raw = await session.fetch(uid)
+            size = await session.size(uid)
+            if size is not None and size > self.config.max_message_bytes:
+                await self._refuse_too_large(session, uid, size)
+                continue
+            raw = None if size is None else await session.fetch(uid)
             if raw is None:
                 self._log.info("imap_message_vanished", uid=uid)
             elif not await self._hand_over(uid, raw):
@@ -119,6 +124,20 @@ class ImapPoller:
                 await self._mark(session, uid)
             await self._record(session.uidvalidity, uid)
         return handed
+
+    async def _refuse_too_large(self, session: ImapSession, uid: int, size: int) -> None:
+        """Leave a message over the limit unread in the mailbox, marked handled, and say so in
+        the dead letters (which the operator reads with `coachd failed`)."""
+        limit = self.config.max_message_bytes
+        self._log.warning("imap_message_too_large", uid=uid, size=size, limit=limit)
+        where = f"{self.config.account}/{self.config.mailbox}"
+        reason = (
+            f"reply rejected: message is {size} bytes; the limit is {limit} "
+            f"(COACHD_MAX_MESSAGE_BYTES); left unread in the IMAP mailbox {where} as UID {uid}"
+        )
+        await dead_letter(self._redis, f"imap uid {uid} in {where}".encode(), reason, SOURCE)
+        await self._mark(session, uid)
+        await self._record(session.uidvalidity, uid)
 
     async def _hand_over(self, uid: int, raw: bytes) -> bool:
         try:

@@ -20,6 +20,7 @@ ImapTls = Literal["tls", "starttls", "none"]
 DEFAULT_POLL_S = 60.0
 DEFAULT_IDLE_S = 25 * 60.0  # RFC 2177: re-issue IDLE well before the server's 30-minute logout
 DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # COACHD_MAX_MESSAGE_BYTES, as for every door
 CLOSE_TIMEOUT_S = 2.0
 MAX_REASON_CHARS = 200
 OK = "OK"
@@ -30,6 +31,7 @@ _PERMANENT_FLAGS = re.compile(rb"\[PERMANENTFLAGS \(([^)]*)\)\]", re.IGNORECASE)
 # aioimaplib strips "* SEARCH" from the untagged reply; the last line is the tagged status.
 _UIDS = re.compile(rb"^(?:SEARCH)?([\d ]*)$", re.IGNORECASE)
 _LITERAL = re.compile(rb"BODY\[\] \{\d+\}$", re.IGNORECASE)
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)", re.IGNORECASE)
 _EXISTS = re.compile(rb"^\d+ EXISTS$", re.IGNORECASE)
 
 
@@ -65,6 +67,9 @@ class ImapConfig:
     idle_s: float = DEFAULT_IDLE_S
     timeout_s: float = DEFAULT_TIMEOUT_S
     ca_file: str | None = None  # trust this CA instead of the system's (private servers)
+    # A larger message is not fetched: anyone can mail the reply address, and a fetched
+    # message is held in memory whole.
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
 
     @property
     def account(self) -> str:
@@ -119,6 +124,16 @@ class ImapSession:
             if isinstance(line, bytes) and (match := _UIDS.match(line)):
                 found.update(int(uid) for uid in match.group(1).split())
         return sorted(uid for uid in found if uid > after_uid)
+
+    async def size(self, uid: int) -> int | None:
+        """The message's size as the server reports it (RFC822.SIZE), or None if it is gone."""
+        response = await self._checked(
+            "FETCH", self._client.uid("fetch", str(uid), "(RFC822.SIZE)")
+        )
+        for line in response.lines:
+            if isinstance(line, bytes) and (found := _SIZE.search(line)):
+                return int(found.group(1))
+        return None
 
     async def fetch(self, uid: int) -> bytes | None:
         """The whole message without setting \\Seen, or None if it is gone."""

@@ -270,3 +270,24 @@ def test_settings_become_a_config_with_the_password_hidden() -> None:
     assert imap_config_from(Settings(_env_file=None)) is None
     with pytest.raises(SettingsError):
         imap_config_from(Settings(imap_host="imap.example.org", _env_file=None))
+
+
+async def test_a_message_over_the_size_limit_is_not_fetched_but_kept_and_said(
+    box: Mailbox,
+) -> None:
+    """Anyone can mail the reply address; a fetched message is held in memory whole."""
+    huge = message(1) + b"x" * 20_000 + b"\r\n"
+    await box.deliver(huge, message(2))
+    poller = box.poller(max_message_bytes=10_000)
+
+    assert await poller.poll_once() == 1
+    assert box.sink.raws == [message(2)]  # the one after it is not held up
+    stored = await box.stored()
+    assert len(stored) == 2  # left in the mailbox for inspection, marked handled
+    assert all(DONE_KEYWORD in flags for _, flags in stored)
+    [(_, letter)] = await box.redis.xrange(keys.DEAD_LETTER_STREAM)
+    reason = letter[b"reason"].decode()
+    assert reason.startswith("reply rejected: message is ")
+    assert "the limit is 10000 (COACHD_MAX_MESSAGE_BYTES)" in reason
+    assert await poller.poll_once() == 0  # and not refused again
+    assert len(await box.redis.xrange(keys.DEAD_LETTER_STREAM)) == 1
