@@ -26,6 +26,11 @@ LAST_MINUTE = 59
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 # A negation this close before a day name excludes the day ("not on Fridays"): not a choice.
 _NEGATED_DAY = re.compile(r"(?:not|nicht|pas|no|n[ãa]o|nie|never|jamais|nunca)\s+(?:\w+\s+)?$")
+# A day of the month right after the day's name ("el lunes 11 de enero", "le mardi 5 janvier",
+# "Monday 4 January", "Montag, den 4."): one date, not a day of every week.
+_DATED_DAY = re.compile(
+    r",?\s+(?:(?:the|den|der|el|le|o|dia)\s+)?(?:[12]\d|3[01]|0?[1-9])(?!\d)", re.I
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +116,7 @@ def _days(sentence: str) -> tuple[int, ...]:
         cc.WEEKDAY_NUMBERS[hit.group(0).lower()]
         for hit in cc.WEEKDAY.finditer(sentence)
         if not _NEGATED_DAY.search(sentence[: hit.start()].lower())
+        and not _DATED_DAY.match(sentence, hit.end())
     ]
     return tuple(sorted(set(named)))
 

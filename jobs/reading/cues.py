@@ -35,7 +35,7 @@ PAUSE = words(
     r"pause", r"hold\s+off", r"away", r"travel(?:l)?ing", r"holiday", r"vacation", r"leave",
     r"don'?t\s+write", r"urlaub", r"verreist", r"pausieren", r"nix", r"nichts\s+schicken",
     r"vacances", r"absente?", r"en\s+voyage", r"pauser?",
-    r"pausar", r"vacaciones", r"de\s+viaje", r"fuera\s+de\s+la\s+oficina", r"no\s+vuelvo",
+    r"pausa\w*", r"vacaciones", r"de\s+viaje", r"fuera\s+de\s+la\s+oficina", r"no\s+vuelvo",
     r"f[ée]rias", r"viagem", r"segurar", r"sem\s+internet", r"cong[ée]s?", r"(?:i'?m|i\s+am)\s+off",
     r"out\s+of\s+(?:the\s+)?office", r"abwesend", r"ausente", r"licen[çc]a",
     r"reachable", r"erreichbar", r"joignable", r"localizable", r"contact[áa]vel",

@@ -108,6 +108,28 @@ def test_away_until_a_day_is_the_existing_pause_not_a_cadence_request(text: str)
     assert classify_intent(text, date(2026, 12, 7)).pause_until == date(2026, 12, 14)
 
 
+@pytest.mark.parametrize(
+    ("text", "until"),
+    [
+        ("Pon todo en pausa hasta el lunes 11 de enero, por favor.", date(2027, 1, 11)),
+        (
+            "Pouvez-vous mettre les rappels en veilleuse jusqu'au mardi 5 janvier ?",
+            date(2027, 1, 5),
+        ),
+        ("Could you pause the reminders until Monday 4 January?", date(2027, 1, 4)),
+    ],
+)
+def test_a_weekday_with_its_date_is_one_day_not_every_week(text: str, until: date) -> None:
+    """ "el lunes 11 de enero" names one Monday: a pause until it, not Mondays from now on."""
+    assert read_cadence(text) is None
+    assert classify_intent(text, date(2026, 12, 7)).pause_until == until
+
+
+def test_a_weekday_without_a_date_is_still_a_cadence_day() -> None:
+    reading = read_cadence("Please email me on Mondays from now on.")
+    assert reading is not None and reading.request.days == (0,)
+
+
 def test_a_request_round_trips_through_its_stored_text_and_merges_key_by_key() -> None:
     first = CadenceRequest(days=(FRIDAY,), part="morning")
     stored = first.to_text()
