@@ -40,6 +40,9 @@ PAUSE = words(
     r"out\s+of\s+(?:the\s+)?office", r"abwesend", r"ausente", r"licen[çc]a",
     r"reachable", r"erreichbar", r"joignable", r"localizable", r"contact[áa]vel",
     r"ne\s+rien\s+m'envoyer",
+    # Asking not to be sent anything (until a day): the emails held, whatever the verb's tense.
+    r"(?:don'?t|do\s+not)\s+send\s+me", r"schick\w*\s+mir\s+(?:nichts|keine)",
+    r"ne\s+m'envoy\w+", r"no\s+me\s+(?:mand|envi)\w+", r"n[ãa]o\s+me\s+(?:mand|envi)\w+",
 )
 UNTIL = words(r"until", r"till", r"before", r"bis", r"jusqu'(?:au|à|a)", r"avant", r"hasta",
               r"antes", r"at[ée]")

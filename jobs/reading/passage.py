@@ -163,7 +163,11 @@ def _commitment(clause: str, hit: DateHit, verb: Verb | None, language: str) -> 
     if move := _moves(clause, language):
         return FIRM, f"moving cue {move}"
     done = cues.DONE.search(clause)
-    if done and _same_part(clause, done.start(), hit.phrase):
+    if (
+        done
+        and _same_part(clause, done.start(), hit.phrase)
+        and not _negated_before(clause, done.start())
+    ):
         return FIRM, f"completion '{done.group(0)}' promised for a day"
     future = cues.FUTURE.search(clause) or cues.DEADLINE.search(clause)
     if future:

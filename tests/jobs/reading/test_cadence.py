@@ -125,6 +125,24 @@ def test_a_weekday_with_its_date_is_one_day_not_every_week(text: str, until: dat
     assert classify_intent(text, date(2026, 12, 7)).pause_until == until
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No me mande nada hasta que regrese el 4 de enero.",
+        "Please don't send me anything until 4 January.",
+        "Não me mande nada até 4 de janeiro.",
+    ],
+)
+def test_asking_to_be_sent_nothing_until_a_day_is_a_pause(text: str) -> None:
+    """ "mande" there is no completion: a negated send is the emails held."""
+    reading = classify_intent(text, date(2026, 12, 7))
+    assert (reading.intent, reading.new_due, reading.pause_until) == (
+        "note",
+        None,
+        date(2027, 1, 4),
+    )
+
+
 def test_a_weekday_without_a_date_is_still_a_cadence_day() -> None:
     reading = read_cadence("Please email me on Mondays from now on.")
     assert reading is not None and reading.request.days == (0,)
