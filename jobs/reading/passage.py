@@ -22,6 +22,7 @@ LONG_CLAUSES = 10  # past this many clauses a cue is as likely about something e
 MIXED_MIN_WORDS = 3  # common words of a second language that make a reply mixed…
 MIXED_RATIO = 2  # …when it has at least half as many as the first language
 BARE_DATE_WORDS = 2  # "2. tomorrow", "Tomorrow. Absolutely tomorrow."
+DATE_NEAR_CHARS = 15  # "lundi 14 décembre": the day and month right after the weekday
 MAX_DATED_CLAUSES = 12  # dateparser costs ~10 ms a clause; dates come early in a reply
 _WORD = re.compile(r"[\w'\u2019]+")
 # "ist am", "is on the", "est le", "es el", "é dia": a thing said to be on a day.
@@ -137,7 +138,7 @@ def _dated_clauses(clauses: list[str], context: Context, verb: Verb | None) -> l
         hits = future(clause, context)
         if not hits:
             continue
-        hit = best(hits)
+        hit = _date_after_cue(clause, hits)
         if _result_date(clause, hit, verb, context.language):
             continue
         strength, why = _commitment(clause, hit, verb, context.language)
@@ -178,6 +179,28 @@ def _commitment(clause: str, hit: DateHit, verb: Verb | None, language: str) -> 
     if (len(rest) <= BARE_DATE_WORDS and not any(looks_past(w) for w in rest)) or hit.explicit:
         return WEAK, "a date said as the answer"
     return 0.0, ""
+
+
+def _date_after_cue(clause: str, hits: list[DateHit]) -> DateHit:
+    """The day a moving or plan cue points to: the first date after the cue ("me cambió el
+    brief y tengo que entregarle mañana, lo puedo correr pa pasado mañana": the day after
+    tomorrow), a day and month beating the weekday just before it; without a cue, `best`."""
+    cue = cues.MOVE.search(clause) or cues.FUTURE.search(clause) or cues.DEADLINE.search(clause)
+    if cue is None or len(hits) < 2:
+        return best(hits)
+    after = sorted(
+        ((at, -len(h.phrase), h) for h in hits if (at := clause.find(h.phrase, cue.start())) >= 0),
+        key=lambda item: item[:2],
+    )
+    if not after:
+        return best(hits)
+    first_at = after[0][0]
+    dated = [h for at, _, h in after if at - first_at <= DATE_NEAR_CHARS and _has_digit(h)]
+    return dated[0] if dated else after[0][2]
+
+
+def _has_digit(hit: DateHit) -> bool:
+    return any(ch.isdigit() for ch in hit.phrase)
 
 
 def _own_plan(clause: str, verb: Verb | None) -> bool:

@@ -217,3 +217,16 @@ def test_away_until_a_day_is_still_a_pause_and_a_day_before_back_too() -> None:
 
     assert away.pause_until == date(2027, 1, 4)
     assert back_first.pause_until == date(2027, 1, 7)
+
+
+@pytest.mark.parametrize(
+    ("text", "new_due"),
+    [
+        # The cue points at the date after it, not at another day the clause names first.
+        ("Tengo que entregarle al cliente mañana, lo puedo correr pa pasado mañana?", "2026-12-05"),
+        ("Mi jefe vuelve el lunes, así que pongamos el martes.", "2026-12-08"),
+    ],
+)
+def test_a_moving_cue_takes_the_date_after_it(text: str, new_due: str) -> None:
+    reading = classify_intent(text, THURSDAY, asked=[Asked("subir el portafolio", FRIDAY_DUE)])
+    assert (reading.intent, reading.new_due) == ("reschedule", date.fromisoformat(new_due))
