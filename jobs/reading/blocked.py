@@ -30,7 +30,12 @@ _SEPARABLE_STUCK = re.compile(
     r"\bkomm\w*\s+(?:\w+\s+){0,3}nicht\s+(?:voran|weiter|vorw[äa]rts)\b", re.IGNORECASE
 )
 _WITHOUT = re.compile(r"(?<!\w)(?:without|ohne|sans|sin|sem)(?!\w)", re.IGNORECASE)
-_TOGETHER = re.compile(r"together|gemeinsam|ensemble|juntos|juntas", re.IGNORECASE)
+# "olhar junto", "verlo junto" (looking at it together), not "dou os parabéns junto" (as well).
+_TOGETHER = re.compile(
+    r"together|gemeinsam|ensemble|juntos|juntas|"
+    r"\b(?:olh|ver|v[eê]|mir|revis|analis)\w*\s+(?:\w+\s+)?junto\b",
+    re.IGNORECASE,
+)
 # Not knowing how: a knowing verb, a negation and a how-word ("weiß ehrlich gesagt nicht, wie").
 _KNOW = frozenset({"know", "wissen", "savoir", "saber"})
 _HOW = re.compile(

@@ -134,7 +134,7 @@ MOVE = words(
     r"fica\s+pra", r"em\s+vez",
     # Putting or running it to a day: "pongamos el viernes", "lo puedo correr pa…", "bota pra".
     r"pongamos", r"p[óo]n(?:lo|la)\s+(?:para|pa)",
-    r"corr(?:er|o|emos|amos)(?:lo|la)?\s+(?:pa|para)", r"(?:bota|coloca|passa)\s+(?:pra|para)",
+    r"corr(?:er|o|emos|amos)(?:lo|la)?\s+(?:pa|para)", r"(?:bota|coloca|passa|joga)\s+(?:pra|para)",
     # Naming the day as the step's new one: "als neuen Termin", "nouvelle date", "novo prazo".
     r"new\s+(?:date|deadline|due\s+date)", r"neu(?:e|en|er|es)\s+(?:termin|datum|frist|deadline)",
     r"nouv(?:elle|eau)\s+(?:date|d[ée]lai|[ée]ch[ée]ance)", r"nuev[ao]\s+(?:fecha|plazo)",

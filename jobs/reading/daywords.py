@@ -100,11 +100,12 @@ _NEXT_WEEK_DAY = re.compile(
     rf"|\b(?P<b>{_WEEKDAY})\s+(?:of\s+|de\s+|da\s+)?{_NEXT}\b",
     re.IGNORECASE,
 )
-# Tomorrow and the day after, but not "la mañana" (the morning) or "Guten Morgen".
+# Tomorrow and the day after, but not "la mañana" (the morning) or "Guten Morgen"; texting's
+# "tmrw", "2moro", "dmn" (demain) too.
 _TOMORROW = re.compile(
     r"\b(?P<two>day\s+after\s+tomorrow|[üu]bermorgen|apr[èe]s-demain|pasado\s+ma[ñn]ana|"
     r"depois\s+de\s+amanh[ãa])\b|(?<!la\s)(?<!esta\s)(?<!guten\s)(?<!cada\s)\b"
-    r"(?:tomorrow|demain|ma[ñn]ana|amanh[ãa]|morgen)\b",
+    r"(?:tomorrow|demain|ma[ñn]ana|amanh[ãa]|morgen|tmrw|tmr|tmw|2morrow|2moro|dmn|mñn)\b",
     re.IGNORECASE,
 )
 FRIDAY = 4

@@ -13,6 +13,7 @@ from jobs.reading.finding import Context
 from jobs.reading.verbs import EN_PAST
 
 DATE_CACHE_SIZE = 256
+DATE_NEAR_CHARS = 15  # "lundi 14 décembre": the day and month right after the weekday
 _WORD = re.compile(r"[\w'\u2019]+")
 _PAST_SUFFIXES = ("ed", "é", "ó", "ei", "ou", "iu", "ait")
 
@@ -53,3 +54,25 @@ def best(hits: list[DateHit]) -> DateHit:
 def looks_past(word: str) -> bool:
     """A word that reads as a past verb ("picked", "empecé", "liguei"): no plan in that clause."""
     return word.lower().endswith(_PAST_SUFFIXES) and len(word) > len(max(_PAST_SUFFIXES, key=len))
+
+
+def date_after_cue(clause: str, hits: list[DateHit]) -> DateHit:
+    """The day a moving or plan cue points to: the first date after the cue ("me cambió el
+    brief y tengo que entregarle mañana, lo puedo correr pa pasado mañana": the day after
+    tomorrow), a day and month beating the weekday just before it; without a cue, `best`."""
+    cue = cues.MOVE.search(clause) or cues.FUTURE.search(clause) or cues.DEADLINE.search(clause)
+    if cue is None or len(hits) < 2:
+        return best(hits)
+    after = sorted(
+        ((at, -len(h.phrase), h) for h in hits if (at := clause.find(h.phrase, cue.start())) >= 0),
+        key=lambda item: item[:2],
+    )
+    if not after:
+        return best(hits)
+    first_at = after[0][0]
+    dated = [h for at, _, h in after if at - first_at <= DATE_NEAR_CHARS and _has_digit(h)]
+    return dated[0] if dated else after[0][2]
+
+
+def _has_digit(hit: DateHit) -> bool:
+    return any(ch.isdigit() for ch in hit.phrase)

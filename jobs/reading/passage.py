@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import date
 
 from jobs.reading import cues, frames, verbclasses
 from jobs.reading.blocked import blocked as blocked_in
@@ -12,7 +13,7 @@ from jobs.reading.clauses import split_clauses
 from jobs.reading.completion import completion, partial
 from jobs.reading.dates import DateHit, language_scores
 from jobs.reading.finding import CONFLICT_PENALTY, FIRM, STRONG, UNSURE, WEAK, Context, Finding
-from jobs.reading.futuredates import best, future, looks_past
+from jobs.reading.futuredates import date_after_cue, future, looks_past
 from jobs.reading.pause import pause
 from jobs.reading.stop import stop_request
 from jobs.reading.verbs import Verb, action_verb, language_of
@@ -22,7 +23,6 @@ LONG_CLAUSES = 10  # past this many clauses a cue is as likely about something e
 MIXED_MIN_WORDS = 3  # common words of a second language that make a reply mixed…
 MIXED_RATIO = 2  # …when it has at least half as many as the first language
 BARE_DATE_WORDS = 2  # "2. tomorrow", "Tomorrow. Absolutely tomorrow."
-DATE_NEAR_CHARS = 15  # "lundi 14 décembre": the day and month right after the weekday
 MAX_DATED_CLAUSES = 12  # dateparser costs ~10 ms a clause; dates come early in a reply
 _WORD = re.compile(r"[\w'\u2019]+")
 # "ist am", "is on the", "est le", "es el", "é dia": a thing said to be on a day.
@@ -138,10 +138,10 @@ def _dated_clauses(clauses: list[str], context: Context, verb: Verb | None) -> l
         hits = future(clause, context)
         if not hits:
             continue
-        hit = _date_after_cue(clause, hits)
+        hit = date_after_cue(clause, hits)
         if _result_date(clause, hit, verb, context.language):
             continue
-        strength, why = _commitment(clause, hit, verb, context.language)
+        strength, why = _commitment(clause, hit, verb, context.language, context.dues)
         if strength < FIRM and context.dues and hit.day < min(context.dues):
             continue  # a plan for a day before the one agreed ("the rest tomorrow"): no new date
         if strength:
@@ -159,7 +159,9 @@ def _moves(clause: str, language: str) -> str | None:
     return f"'{token.word}' ({token.lemma})" if token else None
 
 
-def _commitment(clause: str, hit: DateHit, verb: Verb | None, language: str) -> tuple[float, str]:
+def _commitment(
+    clause: str, hit: DateHit, verb: Verb | None, language: str, dues: frozenset[date]
+) -> tuple[float, str]:
     """How strongly a dated clause commits to a new date, and the cue that says so."""
     if move := _moves(clause, language):
         return FIRM, f"moving cue {move}"
@@ -175,32 +177,19 @@ def _commitment(clause: str, hit: DateHit, verb: Verb | None, language: str) -> 
         return WEAK, f"future or plan cue '{future.group(0)}'"
     if verb is not None and (said := verb.said_in(clause)):
         return WEAK, f"the action's verb '{said}' with a day"
+    answered = _day_as_answer(clause, hit, dues)
+    return (WEAK, answered) if answered else (0.0, "")
+
+
+def _day_as_answer(clause: str, hit: DateHit, dues: frozenset[date]) -> str:
+    """Why a clause with no cue still gives a new day: a day proposed as a question ("pode ser
+    semana que vem na segunda?", not the day agreed), an explicit date, a date almost alone."""
+    if cues.QUESTION_END.search(clause) and hit.day not in dues:
+        return "a day proposed as a question"
     rest = _WORD.findall(clause.replace(hit.phrase, " "))
     if (len(rest) <= BARE_DATE_WORDS and not any(looks_past(w) for w in rest)) or hit.explicit:
-        return WEAK, "a date said as the answer"
-    return 0.0, ""
-
-
-def _date_after_cue(clause: str, hits: list[DateHit]) -> DateHit:
-    """The day a moving or plan cue points to: the first date after the cue ("me cambió el
-    brief y tengo que entregarle mañana, lo puedo correr pa pasado mañana": the day after
-    tomorrow), a day and month beating the weekday just before it; without a cue, `best`."""
-    cue = cues.MOVE.search(clause) or cues.FUTURE.search(clause) or cues.DEADLINE.search(clause)
-    if cue is None or len(hits) < 2:
-        return best(hits)
-    after = sorted(
-        ((at, -len(h.phrase), h) for h in hits if (at := clause.find(h.phrase, cue.start())) >= 0),
-        key=lambda item: item[:2],
-    )
-    if not after:
-        return best(hits)
-    first_at = after[0][0]
-    dated = [h for at, _, h in after if at - first_at <= DATE_NEAR_CHARS and _has_digit(h)]
-    return dated[0] if dated else after[0][2]
-
-
-def _has_digit(hit: DateHit) -> bool:
-    return any(ch.isdigit() for ch in hit.phrase)
+        return "a date said as the answer"
+    return ""
 
 
 def _own_plan(clause: str, verb: Verb | None) -> bool:

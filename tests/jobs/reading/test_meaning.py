@@ -230,3 +230,29 @@ def test_away_until_a_day_is_still_a_pause_and_a_day_before_back_too() -> None:
 def test_a_moving_cue_takes_the_date_after_it(text: str, new_due: str) -> None:
     reading = classify_intent(text, THURSDAY, asked=[Asked("subir el portafolio", FRIDAY_DUE)])
     assert (reading.intent, reading.new_due) == ("reschedule", date.fromisoformat(new_due))
+
+
+@pytest.mark.parametrize(
+    ("text", "new_due"),
+    [
+        ("Pode ser semana que vem na segunda feira?", "2026-12-07"),  # a day proposed, asked
+        ("Tmrw. Two emergent cases today.", "2026-12-04"),  # texting's tomorrow
+        ("dsl g zappe, je le fais dmn matin", "2026-12-04"),
+        ("esqueci, joga pra depois de amanha", "2026-12-05"),
+    ],
+)
+def test_a_day_proposed_or_texted_is_a_new_date(text: str, new_due: str) -> None:
+    overdue = date(2026, 12, 1)  # so that tomorrow is a new day, not the one agreed
+    reading = classify_intent(text, THURSDAY, asked=[Asked("ligar para o posto", overdue)])
+    assert (reading.intent, reading.new_due) == ("reschedule", date.fromisoformat(new_due))
+
+
+def test_asking_whether_the_agreed_day_still_holds_moves_nothing() -> None:
+    reading = classify_intent("Is it still Friday?", THURSDAY, asked=[Asked("call", FRIDAY_DUE)])
+    assert reading.new_due is None
+
+
+def test_a_day_to_look_at_it_together_is_a_meeting_not_a_new_date() -> None:
+    text = "Sozinho não vou conseguir. Dá pra gente sentar na segunda e olhar junto?"
+    reading = classify_intent(text, THURSDAY, asked=[Asked("preencher o formulário", FRIDAY_DUE)])
+    assert (reading.intent, reading.new_due) == ("blocked", None)
