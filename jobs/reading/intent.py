@@ -28,6 +28,14 @@ _COMMAND_STOP = re.compile(
     r"^(?:stop|unsubscribe|stopp|para|basta|pare|arr[êe]te[zs]?|abmelden|cancelar)[.!]*$",
     re.IGNORECASE,
 )
+# "Stop please. nothing against you, …", "Stopp. Bittschön koane Mails mehr": the command as
+# the reply's first sentence, more words after it (only words that mean nothing else).
+_COMMAND_STOP_FIRST = re.compile(
+    r"^(?:stop|stopp|unsubscribe|abmelden)"
+    r"(?:\s+(?:please|pls|plz|bitte|por\s+favor|svp|s'il\s+vous\s+pla[îi]t))?\s*[.!]+\s+\S",
+    re.IGNORECASE,
+)
+STOP_FIRST_CONFIDENCE = 0.9  # firm: acted on, yet below a command alone on its line
 _COMMAND_SNOOZE = re.compile(r"^snooze\s+(\d{1,3})\s*(d|days?|w|weeks?)?[.!]*$", re.IGNORECASE)
 _COMMAND_NEW_DATE = re.compile(r"^new\s+date\s*:?\s+(.+)$", re.IGNORECASE)
 _COMMAND_PAUSE = re.compile(r"^pause\s+until\s*:?\s+(.+)$", re.IGNORECASE)
@@ -136,8 +144,9 @@ def _one(part: str | None, context: Context, index: int) -> CommitmentIntent:
 def _command(first: str, today: date | None) -> IntentReading | None:
     if _COMMAND_DONE.match(first):
         return IntentReading("done", reasons=("command word 'done'",))
-    if _COMMAND_STOP.match(first):
-        return IntentReading("stop", reasons=(f"command word '{first.lower()}'",))
+    stop = _stop_command(first)
+    if stop is not None:
+        return stop
     snooze = _COMMAND_SNOOZE.match(first)
     if snooze:
         return _snooze(snooze, today)
@@ -147,6 +156,16 @@ def _command(first: str, today: date | None) -> IntentReading | None:
     pause = _COMMAND_PAUSE.match(first)
     if pause:
         return _dated_command("pause until", pause.group(1), today)
+    return None
+
+
+def _stop_command(first: str) -> IntentReading | None:
+    if _COMMAND_STOP.match(first):
+        return IntentReading("stop", reasons=(f"command word '{first.lower()}'",))
+    if lead := _COMMAND_STOP_FIRST.match(first):
+        word = lead.group(0).split()[0].strip(".!").lower()
+        reason = f"command word '{word}' as the reply's first sentence"
+        return IntentReading("stop", reasons=(reason,), confidence=STOP_FIRST_CONFIDENCE)
     return None
 
 

@@ -256,3 +256,24 @@ def test_a_day_to_look_at_it_together_is_a_meeting_not_a_new_date() -> None:
     text = "Sozinho não vou conseguir. Dá pra gente sentar na segunda e olhar junto?"
     reading = classify_intent(text, THURSDAY, asked=[Asked("preencher o formulário", FRIDAY_DUE)])
     assert (reading.intent, reading.new_due) == ("blocked", None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Stop please. nothing against you, I just can't do anything extra right now",
+        "Stopp. Bittschön koane Mails mehr, i hob grad gnua um de Ohrn",
+    ],
+)
+def test_stop_as_the_first_sentence_is_the_command_whatever_follows(text: str) -> None:
+    reading = classify_intent(text, THURSDAY, asked=[Asked("call the bank", FRIDAY_DUE)])
+    assert (reading.intent, reading.confidence) == ("stop", 0.9)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Stop sending the Friday one, Monday is fine.", "Para mañana lo tengo listo."],
+)
+def test_a_stop_word_that_opens_another_sentence_is_no_command(text: str) -> None:
+    reading = classify_intent(text, THURSDAY, asked=[Asked("call the bank", FRIDAY_DUE)])
+    assert not any("first sentence" in reason for reason in reading.reasons), reading.reasons
