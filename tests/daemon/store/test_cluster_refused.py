@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +21,30 @@ from tests.helpers.redis import redis_server_binary, wait_until_listening
 pytestmark = pytest.mark.integration
 
 
+CLUSTER_BUS_OFFSET = 10_000  # a cluster node also listens on its port + 10,000
+MAX_PORT = 65_535
+
+
+def cluster_port() -> int:
+    """A free port whose cluster-bus port (+10,000) is a port, and free too."""
+    while True:
+        port = pick_free_port()
+        bus = port + CLUSTER_BUS_OFFSET
+        if bus > MAX_PORT:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind((LOOPBACK, bus))
+            except OSError:
+                continue
+        return port
+
+
 @pytest.fixture
 def cluster_node(tmp_path: Path) -> Iterator[str]:
     """A redis-server in cluster mode (one node, no slots yet: what `cluster create` starts
     from)."""
-    port = pick_free_port()
+    port = cluster_port()
     log = tmp_path / "node.log"
     args = [
         str(redis_server_binary()), "--port", str(port), "--bind", LOOPBACK,
