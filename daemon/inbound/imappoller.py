@@ -114,7 +114,7 @@ class ImapPoller:
             if size is not None and size > self.config.max_message_bytes:
                 await self._refuse_too_large(session, uid, size)
                 continue
-            raw = None if size is None else await session.fetch(uid)
+            raw = await session.fetch(uid)  # without a size (a server's odd reply) too
             if raw is None:
                 self._log.info("imap_message_vanished", uid=uid)
             elif not await self._hand_over(uid, raw):

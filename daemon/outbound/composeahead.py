@@ -17,7 +17,8 @@ every email of the firm changes. A kept email's questions were drawn from counte
 minute older, as if it had been composed then; the client's own last question is in the
 fingerprint, so no question is ever asked twice in a row.
 
-Memory: a kept email (~1.5 KB) exists only for steps due within the look-ahead, and
+Memory: a kept email (its message's bytes and ~100 more; the bench's message is 2.7 KB)
+exists only for steps due within the look-ahead, and
 expires `KEPT_FOR_S` after it was composed; commitments whose next step is further away
 cost nothing here.
 """
@@ -33,6 +34,7 @@ from redis.asyncio import Redis
 
 from daemon.outbound.firing import Firing, Services
 from daemon.store import keys
+from daemon.store.schedule import step_job_id
 from jobs.questions import Question
 
 FORMAT = b"pre1"
@@ -103,7 +105,7 @@ async def read_kept(services: Services, commitment_id: str, version: int) -> Pre
     """The email kept for this step, if any (in the same round trip as the step's load)."""
     if services.compose_ahead_s <= 0:
         return None
-    step_key = keys.precomposed(f"{commitment_id}:{version}")
+    step_key = keys.precomposed(step_job_id(commitment_id, version))
     raw = await services.store.commands.execute("GET", step_key)
     return Precomposed.decode(raw) if raw else None
 

@@ -79,7 +79,8 @@ class LookAhead:
                 ),
             )
             scanned += len(page)
-            fresh = [(m.decode(), int(at)) for m, at in page if m.decode() not in self._seen]
+            members = ((m.decode(), int(at)) for m, at in page)
+            fresh = [(step_id, at) for step_id, at in members if step_id not in self._seen]
             async with redis.pipeline(transaction=False) as pipe:
                 for step_id, _ in fresh:
                     pipe.exists(keys.precomposed(step_id))

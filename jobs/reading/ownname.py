@@ -21,6 +21,7 @@ from jobs.reading.signatures import (
     MAX_SIGNATURE_LINE_CHARS,
     MAX_SIGNATURE_LINES,
     is_contact,
+    is_postscript,
     is_signature_line,
     is_signoff,
 )
@@ -31,8 +32,6 @@ MAX_CLOSING_WORDS = 8  # "Um beijinho e obrigada pela compreensão,"
 MAX_CLOSING_CHARS = 60
 _TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
 _KISSES = frozenset({"x", "xx", "xxx", "xo", "bjs", "bj", "bss"})
-# "P.S.", "PS:", "PD:" (Spanish), "P.-S." (French), "Obs:" (Portuguese), "NB": the writer again.
-_POSTSCRIPT = re.compile(r"^\s*(?:p\.?\s?-?\s?s\b|pd\b|obs\b|n\.?\s?b\b)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.?!…]\s*$")
 
 
@@ -114,7 +113,7 @@ def _block_end(lines: list[str], start: int) -> int | None:
     after_contact = False
     for index in range(start, len(lines)):
         line = lines[index]
-        if _POSTSCRIPT.match(line):
+        if is_postscript(line):
             return index
         if after_contact or is_signature_line(line):
             after_contact = after_contact or is_contact(line)

@@ -63,6 +63,10 @@ _SIGNOFF = re.compile(
     re.IGNORECASE,
 )
 # Contact lines of a signature: a column bar, a link, an address, a phone number.
+_POSTSCRIPT = re.compile(
+    r"^\s*(?:P\.?\s?-?\s?P?\.?S\.?\s*[:.-]?(?:\s|$)|(?:PD|Obs|N\.?\s?B)\s*[:.-](?:\s|$))",
+    re.IGNORECASE,
+)
 _CONTACT = re.compile(r"\||www\.|https?://|@|\+?\d[\d ()./-]{6,}")
 # Sign-offs that end in their noun, whatever leads to it: "Com os melhores cumprimentos",
 # "Meilleures salutations", "Belle fin de journée", "Un beso", "With best wishes".
@@ -137,6 +141,12 @@ def ends_words(line: str) -> bool:
     """A line after which, until the next quote, nothing is the client's: "-- ", a phone
     footer, a disclaimer."""
     return is_delimiter(line) or is_footer(line) or is_disclaimer(line)
+
+
+def is_postscript(line: str) -> bool:
+    """A line that opens a P.S.: "P.S.", "PS:", "PPS", "P.-S." (French), "PD:" (Spanish),
+    "Obs:" (Portuguese), "NB:": the writer's words again, after a signature."""
+    return _POSTSCRIPT.match(line) is not None
 
 
 def is_contact(line: str) -> bool:

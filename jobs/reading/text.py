@@ -19,7 +19,6 @@ MAX_LINES = 4000
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 Passage = list[str]
-_POSTSCRIPT = re.compile(r"^\s*P\.?\s?P?\.?S\.?\s*[:.-]?\s", re.IGNORECASE)
 
 
 def body_text(message: Message) -> tuple[str, str]:
@@ -58,7 +57,7 @@ def new_words(text: str) -> str:
 def _unsigned(passage: Passage) -> Passage:
     """The passage without its trailing signature; a P.S. after the signature is kept."""
     postscript = next(
-        (i for i in range(len(passage) - 1, 0, -1) if _POSTSCRIPT.match(passage[i])), None
+        (i for i in range(len(passage) - 1, 0, -1) if signatures.is_postscript(passage[i])), None
     )
     if postscript is not None:
         return [*_unsigned(passage[:postscript]), "", *_unsigned(passage[postscript:])]

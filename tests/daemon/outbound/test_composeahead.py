@@ -132,16 +132,18 @@ async def test_a_damaged_kept_email_is_composed_live(planned: Loop) -> None:
     assert sent.rcpt_tos == ["ana@example.org"]
 
 
-async def test_with_compose_ahead_off_nothing_is_kept(loop: Loop) -> None:
-    await loop.emit(created())
-    await loop.consume()
+async def test_with_compose_ahead_off_a_kept_email_is_not_used(planned: Loop) -> None:
+    """Turned off (a reload of the setting, a rollback), the due-time path composes live."""
+    loop = planned
     loop.traveller.move_to(REMINDER_AT - timedelta(seconds=30))
-    look_ahead = LookAhead(loop.services)  # compose_ahead_s is 0 by default here
+    assert await LookAhead(loop.services).sweep() == 1
+    loop.services.compose_ahead_s = 0
 
-    look_ahead.start_sweep()
-    await look_ahead.stop()
+    await loop.advance(REMINDER_AT)
 
-    assert await kept_keys(loop) == []
+    [sent] = loop.messages
+    assert used(loop, "used") == 0
+    assert sent.rcpt_tos == ["ana@example.org"]
 
 
 def test_a_kept_email_survives_its_encoding_and_anything_else_is_refused() -> None:
